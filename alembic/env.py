@@ -1,0 +1,64 @@
+"""Alembic environment: URL from Backstrong's settings, metadata from its models."""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import Connection, Engine
+
+import api.models  # noqa: F401  (registers every table on the metadata)
+from api.config import Settings
+from api.db import make_engine, metadata
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_offline() -> None:
+    url = config.attributes.get("database_url") or Settings().database_url
+    context.configure(
+        url=url,
+        target_metadata=metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        render_as_batch=url.startswith("sqlite"),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    # Callers (the CLI, tests, pytest-alembic) may hand over a connection or an
+    # engine; otherwise build one from the environment's settings.
+    connectable: Connection | Engine | None = config.attributes.get(
+        "connection"
+    ) or config.attributes.get("engine")
+    if isinstance(connectable, Connection):
+        _run(connectable)
+        return
+    engine = connectable
+    if engine is None:
+        url = config.attributes.get("database_url")
+        engine = make_engine(Settings(database_url=url) if url else Settings())
+    with engine.connect() as conn:
+        _run(conn)
+        conn.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,227 @@
+"""Typed errors raised by services, and the one place they become problem+json.
+
+Every error response is ``application/problem+json`` (RFC 9457) with a stable
+``type``: ``/problems/<slug>``. Clients match on that slug, never on ``title``
+or ``detail`` text, which may be reworded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("api.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "/problems/"
+
+# slug -> what it means; served at /problems/<slug> so every `type` resolves.
+PROBLEM_TYPES: dict[str, str] = {
+    "validation-error": "The request was understood but a field is missing or invalid; "
+    "`errors` names each field.",
+    "bad-request": "The request is malformed (for example a required header is missing).",
+    "unauthorized": "No valid credentials were sent; authenticate and retry.",
+    "forbidden": "The credentials are valid but do not allow this action.",
+    "not-found": "No such resource, or it is not yours.",
+    "method-not-allowed": "The resource exists but does not support this method.",
+    "conflict": "The request conflicts with the current state of the resource.",
+    "precondition-failed": "If-Match did not match the current version: reload and retry.",
+    "precondition-required": "This write needs an If-Match header with the current ETag.",
+    "payload-too-large": "The request body is larger than allowed.",
+    "unsupported-media-type": "The body's content type or encoding is not supported.",
+    "too-many-requests": "Too many attempts; wait for Retry-After seconds.",
+    "not-ready": "The service is up but cannot serve yet (database or migrations).",
+    "internal-error": "An unexpected error; it has been logged.",
+    "http-error": "An HTTP error without a more specific type.",
+}
+
+_STATUS_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    428: "precondition-required",
+    429: "too-many-requests",
+    503: "not-ready",
+}
+
+
+def problem_type(slug: str) -> str:
+    return PROBLEM_TYPE_PREFIX + slug
+
+
+class AppError(Exception):
+    """Base of every error a service may raise on purpose."""
+
+    status: int = 500
+    slug: str = "internal-error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+class BadRequest(AppError):
+    status, slug = 400, "bad-request"
+
+
+class Unauthorized(AppError):
+    status, slug = 401, "unauthorized"
+
+    def __init__(self, detail: str = "Not authenticated", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(AppError):
+    status, slug = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status, slug = 404, "not-found"
+
+
+class Conflict(AppError):
+    status, slug = 409, "conflict"
+
+
+class PreconditionFailed(AppError):
+    status, slug = 412, "precondition-failed"
+
+
+class PreconditionRequired(AppError):
+    status, slug = 428, "precondition-required"
+
+
+class TooManyRequests(AppError):
+    status, slug = 429, "too-many-requests"
+
+
+class NotReady(AppError):
+    status, slug = 503, "not-ready"
+
+
+class FieldError(AppError):
+    """Input that parsed but breaks a rule, reported per field like request validation."""
+
+    status, slug = 422, "validation-error"
+
+    def __init__(self, errors: Sequence[tuple[str, str]], detail: str | None = None) -> None:
+        fields = ", ".join(field for field, _ in errors)
+        super().__init__(detail or f"Invalid field(s): {fields}")
+        self.errors = [{"field": field, "message": message} for field, message in errors]
+        self.extra["errors"] = self.errors
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(slug),
+        "title": title or _title(status),
+        "status": status,
+        "detail": detail,
+    }
+    if extra:
+        body.update(extra)
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _field_name(loc: Sequence[str | int]) -> tuple[str, str]:
+    """Turn a pydantic location into (where, dotted field name)."""
+    where = str(loc[0]) if loc else "body"
+    parts = [str(p) for p in loc[1:]]
+    if where == "body" and parts and parts[0].isdigit() and len(loc) == 2:
+        # A JSON syntax error is located by character offset, not by field.
+        parts = []
+    field = ".".join(parts) if parts else where
+    return where, field
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for err in exc.errors():
+        where, field = _field_name(err.get("loc", ()))
+        message = str(err.get("msg", "invalid"))
+        if err.get("type") == "json_invalid":
+            message = f"Body is not valid JSON: {err.get('ctx', {}).get('error', message)}"
+        out.append({"field": field, "in": where, "message": message})
+    return out
+
+
+async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(exc.status, exc.slug, exc.detail, headers=exc.headers, extra=exc.extra)
+
+
+async def _validation_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(exc)
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return problem_response(
+        422, "validation-error", f"Invalid request: {fields}", extra={"errors": errors}
+    )
+
+
+async def _http_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = _STATUS_SLUGS.get(exc.status_code, "http-error")
+    detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
+    return problem_response(exc.status_code, slug, detail, headers=exc.headers)
+
+
+async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Log the trace for operators; never show it to clients.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "internal-error", "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(Exception, _unhandled_handler)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for a route; `api.openapi` gives them the Problem schema."""
+    return {
+        status: {"description": PROBLEM_TYPES[_STATUS_SLUGS.get(status, "http-error")]}
+        for status in statuses
+    }

@@ -1,0 +1,78 @@
+"""The application factory; ``api.main:app`` is the app servers run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from api import __version__
+from api.config import Settings, get_settings
+from api.db import make_engine
+from api.errors import install_error_handlers
+from api.openapi import install_openapi
+from api.routes import health, meta
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+DESCRIPTION = """\
+Backstrong serves the back-strengthening exercise catalog, builds sessions, takes workout
+logs, wearable uploads and pain check-ins, and runs a rule service that progresses, holds or
+regresses exercises and advises seeing a doctor when pain rises.
+
+Advice from this API is not a diagnosis. Every error is `application/problem+json`
+(RFC 9457); match on its `type`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app. Tests pass their own settings (and engine) here."""
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Backstrong API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+
+    install_error_handlers(app)
+    install_openapi(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(meta.router)
+    app.include_router(meta.problems_router)
+    app.include_router(health.router)
+    return app
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first access so importing create_app has no side effects.
+    if name == "app":
+        settings = get_settings()
+        configure_logging(settings)
+        application = create_app(settings)
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

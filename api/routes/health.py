@@ -1,0 +1,35 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.errors import NotReady, problem_responses
+from api.migrations import head_revisions, stored_revisions
+from api.schemas.common import Health, Readiness
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    summary="The database is reachable and migrated to head",
+    responses=problem_responses(503),
+)
+def readyz(request: Request) -> Readiness:
+    try:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            at_head = stored_revisions(conn) == head_revisions()
+    except SQLAlchemyError as exc:
+        raise NotReady(f"database unreachable: {type(exc).__name__}") from exc
+    if not at_head:
+        raise NotReady("database schema is not at the latest migration: run `backstrong migrate`")
+    return Readiness(status="ready", database="ok", migrations="at head")

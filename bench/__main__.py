@@ -1,0 +1,263 @@
+"""Benchmarks: Backstrong against a bare ASGI app returning the same bytes.
+
+``make bench`` (or ``python -m bench [--seconds N] [--connections N] [--only NAME]``).
+Both servers run in uvicorn with one worker, pinned to one core, on a seeded SQLite
+database; the load generator (wrk when installed, else bench/loadgen.py) is pinned
+to another core. Prints req/s, p50 and p99 per scenario and the ratio to the bare app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+# Set per connection by the server itself; recording them would break keep-alive.
+HOP_HEADERS = {"date", "server", "connection", "keep-alive", "transfer-encoding"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    # Fetch this path first and send its ETag as If-None-Match (a 304 revalidation).
+    revalidate: bool = False
+
+
+# Later features add their scenarios here.
+SCENARIOS: list[Scenario] = [
+    Scenario("healthz", "/healthz"),
+    Scenario("readyz (database round trip)", "/readyz"),
+]
+
+
+def _cores() -> tuple[set[int] | None, set[int] | None]:
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None, None
+    return {cores[0]}, {cores[1]}
+
+
+SERVER_CORES, LOAD_CORES = _cores()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pin(cores: set[int] | None):  # type: ignore[no-untyped-def]
+    def apply() -> None:
+        if cores:
+            os.sched_setaffinity(0, cores)
+
+    return apply
+
+
+@contextmanager
+def serve(app: str, env: dict[str, str]) -> Iterator[int]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        preexec_fn=_pin(SERVER_CORES),  # noqa: PLW1509
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers; the bare app need not know /healthz
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{app} did not start") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _request(
+    port: int, path: str, headers: dict[str, str]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, list(resp.headers.items()), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, list(exc.headers.items()), exc.read()
+
+
+def load(
+    port: int, path: str, headers: dict[str, str], seconds: float, connections: int
+) -> dict[str, float]:
+    header_lines = [f"{k}: {v}" for k, v in headers.items()]
+    wrk = shutil.which("wrk")
+    if wrk:
+        cmd = [wrk, "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
+        for line in header_lines:
+            cmd += ["-H", line]
+        out = subprocess.run(
+            [*cmd, f"http://127.0.0.1:{port}{path}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            preexec_fn=_pin(LOAD_CORES),  # noqa: PLW1509
+        ).stdout
+        return _parse_wrk(out)
+    out = subprocess.run(
+        [
+            PY,
+            "-m",
+            "bench.loadgen",
+            "127.0.0.1",
+            str(port),
+            path,
+            str(seconds),
+            str(connections),
+            *header_lines,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+        preexec_fn=_pin(LOAD_CORES),  # noqa: PLW1509
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def _parse_wrk(out: str) -> dict[str, float]:
+    def ms(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def prepare_database(workdir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "BACKSTRONG_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "BACKSTRONG_LOG_LEVEL": "WARNING",
+    }
+    env.pop("DATABASE_URL", None)
+    for command in (["migrate"], ["seed"]):
+        subprocess.run(
+            [PY, "-m", "api.cli", *command], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", help="run the scenarios whose name contains this")
+    args = parser.parse_args()
+    scenarios = [s for s in SCENARIOS if not args.only or args.only in s.name]
+
+    generator = "wrk" if shutil.which("wrk") else "bench/loadgen.py (asyncio)"
+    pinning = (
+        f"server on core {SERVER_CORES}, load on core {LOAD_CORES}"
+        if SERVER_CORES
+        else "no pinning (1 core)"
+    )
+    print(
+        f"load generator: {generator}; {pinning}; "
+        f"{args.connections} connections, {args.seconds:g}s each"
+    )
+
+    with tempfile.TemporaryDirectory(prefix="backstrong-bench-") as tmp:
+        workdir = Path(tmp)
+        env = prepare_database(workdir)
+        recorded: dict[str, dict[str, object]] = {}
+        plans: list[tuple[Scenario, dict[str, str], str]] = []
+        results: dict[str, dict[str, dict[str, float]]] = {}
+        with serve("api.main:app", env) as port:
+            for sc in scenarios:
+                headers = dict(sc.headers)
+                if sc.revalidate:
+                    _, resp_headers, _ = _request(port, sc.path, headers)
+                    headers["If-None-Match"] = dict(resp_headers)["etag"]
+                status, resp_headers, body = _request(port, sc.path, headers)
+                path, _, query = sc.path.partition("?")
+                key = f"{path}?{query}|{headers.get('If-None-Match', '')}"
+                recorded[key] = {
+                    "status": status,
+                    "headers": [
+                        (k.lower(), v) for k, v in resp_headers if k.lower() not in HOP_HEADERS
+                    ],
+                    "body": body.decode("latin-1"),
+                }
+                plans.append((sc, headers, key))
+                results[sc.name] = {
+                    "api": load(port, sc.path, headers, args.seconds, args.connections)
+                }
+        (workdir / "recorded.json").write_text(json.dumps(recorded))
+        bare_env = {**env, "BENCH_RECORDED": str(workdir / "recorded.json")}
+        with serve("bench.bare:app", bare_env) as port:
+            for sc, headers, _ in plans:
+                results[sc.name]["bare"] = load(
+                    port, sc.path, headers, args.seconds, args.connections
+                )
+
+    print(f"{'scenario':34} {'target':6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    for sc in scenarios:
+        for target in ("api", "bare"):
+            r = results[sc.name][target]
+            print(
+                f"{sc.name:34} {target:6} {r['rps']:9.0f} {r['p50_ms']:8.2f} "
+                f"{r['p99_ms']:8.2f} {r['errors']:6.0f}"
+            )
+        api, bare = results[sc.name]["api"], results[sc.name]["bare"]
+        print(
+            f"{'':34} ratio  {api['rps'] / bare['rps']:9.2f}x of the bare app's req/s; "
+            f"p99 {api['p99_ms'] / max(bare['p99_ms'], 1e-9):.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

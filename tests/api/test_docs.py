@@ -1,0 +1,33 @@
+"""The docs pages work offline: every asset they load is served by the API itself."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_load_only_local_assets(client: TestClient, page: str) -> None:
+    response = client.get(page)
+    assert response.status_code == 200
+    assets = ASSET.findall(response.text)
+    assert assets, "the page loads no script or stylesheet"
+    for url in assets:
+        assert url.startswith("/"), f"{page} loads {url} from outside this server"
+        assert client.get(url).status_code == 200, url
+    # No URL anywhere in the page (fonts, validator badge) points off the machine.
+    assert not re.search(r"https?://(?!127\.0\.0\.1|localhost)", response.text)
+
+
+def test_swagger_ui_does_not_call_the_online_validator(client: TestClient) -> None:
+    assert '"validatorUrl": null' in client.get("/docs").text
+
+
+def test_openapi_document_is_served(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert doc["info"]["title"] == "Backstrong API"
+    assert "/healthz" in doc["paths"]

@@ -1,0 +1,124 @@
+"""Every error is application/problem+json with a stable type; validation names fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from pydantic import BaseModel, Field
+
+from api.errors import PROBLEM_TYPES, Conflict, FieldError
+
+
+class Probe(BaseModel):
+    name: str
+    pain: int = Field(ge=0, le=10)
+    tags: list[str] = []
+
+
+def _probe_router() -> APIRouter:
+    # A stand-in route with a JSON body, to drive the app's own error handlers.
+    router = APIRouter()
+
+    @router.post("/probe")
+    def probe(body: Probe) -> Probe:
+        return body
+
+    @router.get("/probe/conflict")
+    def conflict() -> None:
+        raise Conflict("already there", extra={"existing_id": "abc"})
+
+    @router.get("/probe/field")
+    def field_error() -> None:
+        raise FieldError([("dose.reps_min", "must not exceed reps_max")])
+
+    @router.get("/probe/crash")
+    def crash() -> None:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    return router
+
+
+@pytest.fixture
+def probe_client(app: FastAPI) -> Iterator[TestClient]:
+    app.include_router(_probe_router())
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def _assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"/problems/{slug}"
+    assert body["status"] == status
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    return body
+
+
+def test_malformed_json_is_422_naming_the_body(probe_client: TestClient) -> None:
+    response = probe_client.post(
+        "/probe", content=b'{"name": "x", "pain": ', headers={"content-type": "application/json"}
+    )
+    body = _assert_problem(response, 422, "validation-error")
+    assert body["errors"][0]["field"] == "body"
+    assert "JSON" in body["errors"][0]["message"]
+
+
+def test_wrong_type_is_422_naming_the_field(probe_client: TestClient) -> None:
+    response = probe_client.post("/probe", json={"name": "x", "pain": "lots"})
+    body = _assert_problem(response, 422, "validation-error")
+    assert [e["field"] for e in body["errors"]] == ["pain"]
+    assert body["errors"][0]["in"] == "body"
+    assert "pain" in body["detail"]
+
+
+def test_nested_and_missing_fields_are_named(probe_client: TestClient) -> None:
+    response = probe_client.post("/probe", json={"pain": 11, "tags": ["ok", 5]})
+    body = _assert_problem(response, 422, "validation-error")
+    assert {e["field"] for e in body["errors"]} == {"name", "pain", "tags.1"}
+
+
+def test_unknown_route_and_method(probe_client: TestClient) -> None:
+    _assert_problem(probe_client.get("/nope"), 404, "not-found")
+    response = probe_client.delete("/healthz")
+    _assert_problem(response, 405, "method-not-allowed")
+    assert "GET" in response.headers["allow"]
+
+
+def test_service_errors_map_to_problems(probe_client: TestClient) -> None:
+    body = _assert_problem(probe_client.get("/probe/conflict"), 409, "conflict")
+    assert body["existing_id"] == "abc"
+    body = _assert_problem(probe_client.get("/probe/field"), 422, "validation-error")
+    assert body["errors"] == [{"field": "dose.reps_min", "message": "must not exceed reps_max"}]
+
+
+def test_unexpected_errors_hide_internals(probe_client: TestClient) -> None:
+    response = probe_client.get("/probe/crash")
+    body = _assert_problem(response, 500, "internal-error")
+    assert "passwd" not in response.text
+    assert "Traceback" not in response.text
+    assert body["detail"] == "An unexpected error occurred."
+
+
+def test_every_problem_type_is_documented(client: TestClient) -> None:
+    for slug in PROBLEM_TYPES:
+        response = client.get(f"/problems/{slug}")
+        assert response.status_code == 200
+        assert response.json()["type"] == f"/problems/{slug}"
+    _assert_problem(client.get("/problems/made-up"), 404, "not-found")
+
+
+def test_openapi_documents_errors_as_problems(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert "Problem" in doc["components"]["schemas"]
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    readyz = doc["paths"]["/readyz"]["get"]["responses"]["503"]
+    assert readyz["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
