@@ -1,0 +1,1 @@
+"""Services: load what the domain needs, call it, persist, commit once."""
