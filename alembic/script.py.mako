@@ -8,10 +8,10 @@ Create Date: ${create_date}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel  # noqa: F401  (autogenerate may render its types)
 from alembic import op
 ${imports if imports else ""}
 import api.db
-import sqlmodel  # noqa: F401  (autogenerate may render its types)
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}

@@ -1,4 +1,4 @@
-"""The ``backstrong`` command: serve, migrate, seed, check.
+"""The ``backstrong`` command: serve, migrate, seed, check, create-admin, set-role.
 
 Each subcommand prints what it did and exits non-zero with a one-line reason on
 failure, so it can gate container start-up and CI steps.
@@ -7,17 +7,23 @@ failure, so it can gate container start-up and CI steps.
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import ValidationError
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.config import Settings
-from api.db import make_engine
+from api.db import make_engine, utcnow
+from api.models.accounts import ROLES
+from api.schemas.accounts import PASSWORD_MAX, PASSWORD_MIN
+from api.security import Passwords
 
 
 class CommandError(Exception):
@@ -83,7 +89,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
     engine = make_engine(settings)
     try:
         _require_head(engine)
-        with Session(engine) as session:
+        with Session(engine, expire_on_commit=False) as session:
             report = apply_seed(session, catalog, force=args.force)
     except SQLAlchemyError as exc:
         raise _db_error(exc) from exc
@@ -117,6 +123,73 @@ def cmd_check(_args: argparse.Namespace) -> None:
             f"code: {', '.join(heads)}): run `backstrong migrate`"
         )
     print(f"check: {_safe_url(settings)} reachable, migrations at head ({', '.join(heads)})")
+
+
+def _account_tools(settings: Settings) -> tuple[Engine, Passwords]:
+    return make_engine(settings), Passwords.from_settings(settings)
+
+
+def _read_password(email: str) -> str:
+    password = os.environ.get("BACKSTRONG_ADMIN_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CommandError("set BACKSTRONG_ADMIN_PASSWORD or run in a terminal to be prompted")
+        password = getpass.getpass(f"Password for {email}: ")
+        if getpass.getpass("Repeat it: ") != password:
+            raise CommandError("the passwords differ")
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise CommandError(f"the password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+    return password
+
+
+def cmd_create_admin(args: argparse.Namespace) -> None:
+    from api.services import accounts
+
+    try:
+        email = validate_email(args.email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise CommandError(f"not an email address: {exc}") from exc
+    settings = _settings()
+    engine, passwords = _account_tools(settings)
+    try:
+        _require_head(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            existing = accounts.find_user_by_email(session, email)
+            if existing is not None:
+                raise CommandError(
+                    f"{email} already has an account (role {existing.role}); "
+                    "use `backstrong set-role` to change it"
+                )
+            password = _read_password(email)
+            user = accounts.create_user(session, passwords, email, password, "admin", utcnow())
+    except SQLAlchemyError as exc:
+        raise _db_error(exc) from exc
+    finally:
+        engine.dispose()
+    print(f"create-admin: {user.email} is an admin (id {user.id})")
+
+
+def cmd_set_role(args: argparse.Namespace) -> None:
+    from api.services import accounts
+
+    settings = _settings()
+    engine = make_engine(settings)
+    try:
+        _require_head(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            user = accounts.find_user_by_email(session, args.email)
+            if user is None:
+                raise CommandError(f"no account with email {args.email}")
+            before = user.role
+            user.role = args.role
+            user.updated_at = utcnow()
+            session.add(user)
+            session.commit()
+    except SQLAlchemyError as exc:
+        raise _db_error(exc) from exc
+    finally:
+        engine.dispose()
+    print(f"set-role: {user.email} {before} -> {args.role}")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -154,6 +227,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="database reachable and migrations at head")
     check.set_defaults(func=cmd_check)
+
+    admin = sub.add_parser(
+        "create-admin",
+        help="create an admin account (password from BACKSTRONG_ADMIN_PASSWORD or a prompt)",
+    )
+    admin.add_argument("email")
+    admin.set_defaults(func=cmd_create_admin)
+
+    role = sub.add_parser("set-role", help="change an account's role")
+    role.add_argument("email")
+    role.add_argument("role", choices=ROLES)
+    role.set_defaults(func=cmd_set_role)
     return parser
 
 

@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A well-known value so development works out of the box; production refuses it.
-DEFAULT_SECRET_KEY = "dev-insecure-secret-change-me"
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me-before-deploying"
 MIN_PRODUCTION_SECRET_LENGTH = 32
 
 
@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     # Server-side cap on any single statement (PostgreSQL only); 0 disables it.
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # Argon2id cost (pwdlib defaults; about 0.1-0.2 s of CPU per hash here).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    # How many password hashes may run at once; the rest wait without holding a
+    # worker thread, so a flood of logins cannot starve other requests.
+    hash_concurrency: int = Field(default=1, ge=1, le=64)
+    # Failed logins before an account, or a client address, is locked out.
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -17,7 +17,8 @@ from api.config import Settings, get_settings
 from api.db import make_engine
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
-from api.routes import health, meta
+from api.routes import auth, health, me, meta, wearable
+from api.security import Passwords
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.passwords = Passwords.from_settings(settings)
 
     install_error_handlers(app)
     install_openapi(app)
@@ -58,6 +60,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(meta.router)
     app.include_router(meta.problems_router)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(me.router)
+    app.include_router(wearable.router)
     return app
 
 

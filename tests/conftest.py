@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlmodel import Session
 
 from api import migrations
 from api.config import Settings
 from api.db import make_engine, metadata
+from api.deps import get_clock
 from api.main import create_app
+from api.models import User
 from api.services.seed import SeedReport, apply_seed, load_seed
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -64,9 +69,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         drop_temp_database(url, admin)
 
 
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "env": "development",
+        # Cheap hashing keeps the suite fast; one test checks the real defaults.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "argon2_parallelism": 1,
+        "hash_concurrency": 2,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=TEST_SECRET, env="development")
+    return test_settings(database_url)
 
 
 @pytest.fixture(scope="session")
@@ -105,9 +125,29 @@ def session(db: Engine) -> Iterator[Session]:
         yield s
 
 
+class FakeClock:
+    """A clock tests can move; it starts at the real time."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
 @pytest.fixture
-def app(settings: Settings, db: Engine) -> FastAPI:
-    return create_app(settings, engine=db)
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Engine, clock: FakeClock) -> FastAPI:
+    application = create_app(settings, engine=db)
+    application.dependency_overrides[get_clock] = lambda: clock
+    return application
 
 
 @pytest.fixture
@@ -120,6 +160,58 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def seeded(db: Engine) -> SeedReport:
     with Session(db) as s:
         return apply_seed(s, load_seed())
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def sign_in(client: TestClient, email: str, password: str) -> Response:
+    return client.post("/v1/auth/token", data={"username": email, "password": password})
+
+
+AccountFactory = Callable[..., Account]
+
+
+@pytest.fixture
+def make_account(client: TestClient, db: Engine) -> AccountFactory:
+    """Register through the API, set a role directly (no public way exists), sign in."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        role: str = "user", email: str | None = None, password: str = "pw-123456789"
+    ) -> Account:
+        email = email or f"{role}{next(counter)}@example.com"
+        created = client.post("/v1/auth/register", json={"email": email, "password": password})
+        assert created.status_code == 201, created.text
+        user_id = created.json()["id"]
+        if role != "user":
+            with Session(db) as s:
+                user = s.get(User, uuid.UUID(user_id))
+                assert user is not None
+                user.role = role
+                s.add(user)
+                s.commit()
+        tokens = sign_in(client, email, password)
+        assert tokens.status_code == 200, tokens.text
+        body = tokens.json()
+        return Account(user_id, email, password, body["access_token"], body["refresh_token"])
+
+    return make
+
+
+@pytest.fixture
+def user(make_account: AccountFactory) -> Account:
+    return make_account()
 
 
 @pytest.fixture

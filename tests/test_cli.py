@@ -55,3 +55,44 @@ def test_unreachable_database(
     err = capsys.readouterr().err.strip()
     assert err.startswith("backstrong check: error: database error:")
     assert len(err.splitlines()) == 1
+
+
+def test_create_admin_and_set_role(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.config import Settings
+    from api.main import create_app
+    from tests.conftest import sign_in
+
+    assert main(["migrate"]) == 0
+    monkeypatch.setenv("BACKSTRONG_ADMIN_PASSWORD", "admin-password-1")
+    monkeypatch.setenv("BACKSTRONG_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("BACKSTRONG_ARGON2_MEMORY_KIB", "1024")
+    assert main(["create-admin", "Boss@Example.com"]) == 0
+    assert "boss@example.com is an admin" in capsys.readouterr().out
+    assert main(["create-admin", "boss@example.com"]) == 1
+    assert "already has an account" in capsys.readouterr().err
+    assert main(["create-admin", "not an email"]) == 1
+    assert "not an email address" in capsys.readouterr().err
+
+    monkeypatch.setenv("BACKSTRONG_ADMIN_PASSWORD", "short")
+    assert main(["create-admin", "other@example.com"]) == 1
+    assert "8-128 characters" in capsys.readouterr().err
+
+    with TestClient(create_app(Settings())) as client:
+        tokens = sign_in(client, "boss@example.com", "admin-password-1")
+        assert tokens.status_code == 200
+        headers = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+        assert client.get("/v1/me", headers=headers).json()["role"] == "admin"
+
+        assert main(["set-role", "boss@example.com", "clinician"]) == 0
+        assert "admin -> clinician" in capsys.readouterr().out
+        # The role is read from the database on every request, so it applies at once.
+        assert client.get("/v1/me", headers=headers).json()["role"] == "clinician"
+
+    assert main(["set-role", "nobody@example.com", "admin"]) == 1
+    assert "no account" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["set-role", "boss@example.com", "superuser"])

@@ -1,0 +1,121 @@
+"""Request dependencies: clock, settings, and who is calling.
+
+Every route declares exactly one of ``CurrentUser``, ``AdminUser``,
+``ClinicianUser`` or ``DeviceAuth`` (or none, for the few public routes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+
+from api.config import Settings
+from api.db import SessionDep, utcnow
+from api.errors import Forbidden, Unauthorized
+from api.models import Device, User
+from api.security import InvalidToken, Passwords, decode_access_token
+from api.services.accounts import authenticate_device
+
+
+def get_clock() -> Callable[[], datetime]:
+    """The time source; tests override it to move time forward."""
+    return utcnow
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+
+_oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token",
+    scheme_name="OAuth2Password",
+    description="Sign in with email (as username) and password.",
+    auto_error=False,
+)
+_device_bearer = HTTPBearer(
+    scheme_name="DeviceToken",
+    description="A wearable's device token (from POST /v1/me/devices).",
+    auto_error=False,
+)
+
+
+def current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(_oauth2)],
+) -> User:
+    if not token:
+        raise Unauthorized("Not authenticated: send an access token as `Authorization: Bearer`.")
+    try:
+        claims = decode_access_token(settings, token)
+        user_id = uuid.UUID(str(claims["sub"]))
+    except (InvalidToken, ValueError) as exc:
+        raise Unauthorized("The access token is invalid or expired.") from exc
+    user = session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("The access token's account no longer exists.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_admin(user: CurrentUser) -> User:
+    if user.role != "admin":
+        raise Forbidden("This action needs the admin role.")
+    return user
+
+
+def require_clinician(user: CurrentUser) -> User:
+    if user.role != "clinician":
+        raise Forbidden("This action needs the clinician role.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+ClinicianUser = Annotated[User, Depends(require_clinician)]
+
+
+def device_auth(
+    session: SessionDep,
+    clock: Clock,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_device_bearer)],
+) -> Device:
+    if credentials is None:
+        raise Unauthorized("Not authenticated: send the device token as `Authorization: Bearer`.")
+    device = authenticate_device(session, credentials.credentials, clock())
+    if device is None:
+        raise Unauthorized("Unknown or revoked device token.")
+    return device
+
+
+DeviceAuth = Annotated[Device, Depends(device_auth)]
+
+
+def hash_limiter(request: Request) -> anyio.CapacityLimiter:
+    """Bounds concurrent password hashing (created lazily inside the event loop)."""
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "hash_limiter", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(state.settings.hash_concurrency)
+        state.hash_limiter = limiter
+    return limiter
+
+
+HashLimiter = Annotated[anyio.CapacityLimiter, Depends(hash_limiter)]

@@ -1,0 +1,93 @@
+"""Account tables: users, refresh tokens, wearable devices, failed-login records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Uuid
+from sqlmodel import Field, SQLModel
+
+from api.db import UTCDateTime, utcnow
+
+ROLES = ("user", "clinician", "admin")
+DEFAULT_SESSION_MINUTES = 20
+
+
+def _user_fk() -> Column[uuid.UUID]:
+    return Column(Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+
+
+def _created() -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=False)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'clinician', 'admin')", name="role_known"),
+        CheckConstraint("session_minutes BETWEEN 5 AND 180", name="session_minutes_range"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # Stored lower-cased: addresses are compared case-insensitively.
+    email: str = Field(max_length=254, unique=True)
+    password_hash: str = Field(max_length=255)
+    display_name: str | None = Field(default=None, max_length=80)
+    role: str = Field(default="user", max_length=16)
+    equipment: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    session_minutes: int = DEFAULT_SESSION_MINUTES
+    timezone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+
+
+class RefreshToken(SQLModel, table=True):
+    """One refresh token; rotation links tokens into a family for theft detection."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_user_id_created_at", "user_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=_user_fk())
+    family_id: uuid.UUID = Field(index=True)
+    # SHA-256 of the token: it is 256 random bits, so a slow hash adds nothing.
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+    expires_at: datetime = Field(sa_column=_created())
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+
+class Device(SQLModel, table=True):
+    """A wearable allowed to upload sessions for its owner, and nothing else."""
+
+    __tablename__ = "devices"
+    __table_args__ = (Index("ix_devices_user_id_created_at", "user_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=_user_fk())
+    name: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, unique=True)
+    # The first characters of the token, so people can tell their devices apart.
+    token_prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login, keyed by account and by client address.
+
+    Kept in the database so every API process sees the same count.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300)
+    failed_at: datetime = Field(sa_column=_created())

@@ -1,0 +1,97 @@
+"""Sign-up, sign-in (OAuth2 password flow), token rotation and sign-out."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.db import SessionDep
+from api.deps import Clock, HashLimiter, PasswordsDep, SettingsDep
+from api.errors import problem_responses
+from api.schemas.accounts import RefreshIn, RegisterIn, TokenPair, UserPublic
+from api.services import accounts
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+# Token responses must never be cached (RFC 6749 section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account",
+    responses=problem_responses(409, 422),
+)
+async def register(
+    body: RegisterIn,
+    session: SessionDep,
+    passwords: PasswordsDep,
+    clock: Clock,
+    limiter: HashLimiter,
+) -> UserPublic:
+    # Hashing runs in a bounded worker pool, never on the event loop.
+    user = await anyio.to_thread.run_sync(
+        partial(accounts.register, session, passwords, body, clock()), limiter=limiter
+    )
+    return accounts.public_user(user)
+
+
+@router.post(
+    "/token",
+    summary="Sign in (OAuth2 password flow: username is the email)",
+    responses=problem_responses(401, 422, 429),
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    clock: Clock,
+    limiter: HashLimiter,
+) -> TokenPair:
+    address = request.client.host if request.client else "unknown"
+    pair = await anyio.to_thread.run_sync(
+        partial(
+            accounts.login,
+            session,
+            passwords,
+            settings,
+            email=form.username,
+            password=form.password,
+            address=address,
+            now=clock(),
+        ),
+        limiter=limiter,
+    )
+    response.headers.update(NO_STORE)
+    return pair
+
+
+@router.post(
+    "/refresh",
+    summary="Swap a refresh token for a new pair; the old one stops working",
+    responses=problem_responses(401, 422),
+)
+def refresh(
+    body: RefreshIn, response: Response, session: SessionDep, settings: SettingsDep, clock: Clock
+) -> TokenPair:
+    pair = accounts.refresh(session, settings, body.refresh_token, clock())
+    response.headers.update(NO_STORE)
+    return pair
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a refresh token and every token rotated from it",
+    responses=problem_responses(422),
+)
+def logout(body: RefreshIn, session: SessionDep, clock: Clock) -> None:
+    accounts.logout(session, body.refresh_token, clock())

@@ -1,0 +1,103 @@
+"""The caller's own account: profile, devices, data export and erasure."""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+
+import anyio
+from fastapi import APIRouter, Response, status
+
+from api.db import SessionDep
+from api.deps import Clock, CurrentUser, HashLimiter, PasswordsDep
+from api.errors import problem_responses
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.routes.auth import NO_STORE
+from api.schemas.accounts import (
+    AccountExport,
+    DeleteAccountIn,
+    DeviceCreate,
+    DeviceCreated,
+    DevicePage,
+    DevicePublic,
+    ProfilePatch,
+    UserPublic,
+)
+from api.services import accounts
+
+router = APIRouter(prefix="/v1/me", tags=["me"], responses=problem_responses(401))
+
+
+@router.get("", summary="My profile")
+def get_me(user: CurrentUser) -> UserPublic:
+    return accounts.public_user(user)
+
+
+@router.patch("", summary="Update my profile", responses=problem_responses(422))
+def patch_me(
+    body: ProfilePatch, user: CurrentUser, session: SessionDep, clock: Clock
+) -> UserPublic:
+    return accounts.public_user(accounts.update_profile(session, user, body, clock()))
+
+
+@router.get("/export", summary="Everything stored about me")
+def export_me(user: CurrentUser, session: SessionDep, clock: Clock) -> AccountExport:
+    return accounts.export_account(session, user, clock())
+
+
+@router.delete(
+    "",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Erase my account and all its data (password required)",
+    responses=problem_responses(403, 422),
+)
+async def delete_me(
+    body: DeleteAccountIn,
+    user: CurrentUser,
+    session: SessionDep,
+    passwords: PasswordsDep,
+    limiter: HashLimiter,
+) -> None:
+    await anyio.to_thread.run_sync(
+        partial(
+            accounts.delete_account, session, passwords, user, body.password.get_secret_value()
+        ),
+        limiter=limiter,
+    )
+
+
+@router.post(
+    "/devices",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a wearable; its token is shown only in this response",
+    responses=problem_responses(422),
+)
+def create_device(
+    body: DeviceCreate, response: Response, user: CurrentUser, session: SessionDep, clock: Clock
+) -> DeviceCreated:
+    device, token = accounts.create_device(session, user, body.name, clock())
+    response.headers.update(NO_STORE)
+    return DeviceCreated(
+        **DevicePublic.model_validate(device, from_attributes=True).model_dump(), token=token
+    )
+
+
+@router.get("/devices", summary="My wearables", responses=problem_responses(422))
+def list_devices(
+    user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> DevicePage:
+    devices, next_cursor = accounts.list_devices(session, user, limit=limit, cursor=cursor)
+    return DevicePage(
+        items=[DevicePublic.model_validate(d, from_attributes=True) for d in devices],
+        next_cursor=next_cursor,
+    )
+
+
+@router.delete(
+    "/devices/{device_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a wearable's token",
+    responses=problem_responses(404),
+)
+def delete_device(device_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+    accounts.delete_device(session, user, device_id)

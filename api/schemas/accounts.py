@@ -1,0 +1,139 @@
+"""Request and response shapes for accounts, tokens and devices."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    StringConstraints,
+)
+
+from api.schemas.catalog import Slug
+
+# NIST SP 800-63B: at least 8 characters; a cap keeps hashing cost bounded.
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+SESSION_MINUTES_MIN = 5
+SESSION_MINUTES_MAX = 180
+
+Role = Literal["user", "clinician", "admin"]
+Password = Annotated[SecretStr, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    if value != "UTC" and value not in _zones():
+        raise ValueError("not an IANA time zone name (for example Europe/London)")
+    return value
+
+
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_zone)]
+
+
+class Input(BaseModel):
+    # Unknown fields are refused, so nobody can set `role` or `user_id` by adding it.
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(Input):
+    email: EmailStr = Field(examples=["sam@example.com"])
+    password: Password = Field(examples=["correct horse battery staple"])
+    display_name: DisplayName | None = Field(default=None, examples=["Sam"])
+
+
+class UserPublic(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str | None
+    role: Role
+    equipment: list[str]
+    session_minutes: int
+    timezone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProfilePatch(Input):
+    display_name: DisplayName | None = Field(default=None, examples=["Sam"])
+    equipment: list[Slug] | None = Field(
+        default=None, max_length=20, examples=[["mat", "resistance-band"]]
+    )
+    session_minutes: int | None = Field(
+        default=None, ge=SESSION_MINUTES_MIN, le=SESSION_MINUTES_MAX, examples=[20]
+    )
+    timezone: TimeZoneName | None = Field(default=None, examples=["Europe/London"])
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str
+
+
+class RefreshIn(Input):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class DeleteAccountIn(Input):
+    password: SecretStr = Field(max_length=PASSWORD_MAX, examples=["correct horse battery staple"])
+
+
+class DeviceCreate(Input):
+    name: DisplayName = Field(examples=["Sam's watch"])
+
+
+class DevicePublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    token_prefix: str = Field(description="The token's first characters, for recognition.")
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class DeviceCreated(DevicePublic):
+    token: str = Field(description="Shown once: store it on the device now.")
+
+
+class DevicePage(BaseModel):
+    items: list[DevicePublic]
+    next_cursor: str | None
+
+
+class DeviceIdentity(BaseModel):
+    device_id: uuid.UUID
+    name: str
+    user_id: uuid.UUID
+
+
+class SignInPublic(BaseModel):
+    """A refresh-token session, as shown in the data export (never the token)."""
+
+    family_id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class AccountExport(BaseModel):
+    exported_at: datetime
+    profile: UserPublic
+    devices: list[DevicePublic]
+    sign_ins: list[SignInPublic]
+    failed_logins: list[datetime]

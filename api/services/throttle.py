@@ -1,0 +1,65 @@
+"""Failed-login throttling, shared by every API process through the database."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, delete, func, select
+
+from api.models import LoginFailure
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    max_failures: int
+    window: timedelta
+
+
+def account_key(email: str) -> str:
+    return f"account:{email.lower()}"
+
+
+def address_key(address: str) -> str:
+    return f"address:{address}"
+
+
+def locked_for(session: Session, limit: Limit, now: datetime) -> int | None:
+    """Seconds until `limit.key` may try again, or None when it is not locked."""
+    since = now - limit.window
+    recent = session.exec(
+        select(LoginFailure.failed_at)
+        .where(LoginFailure.key == limit.key, col(LoginFailure.failed_at) > since)
+        .order_by(col(LoginFailure.failed_at).desc())
+        .limit(limit.max_failures)
+    ).all()
+    if len(recent) < limit.max_failures:
+        return None
+    # Locked until the oldest of the last `max_failures` failures leaves the window.
+    unlock_at = recent[-1] + limit.window
+    return max(1, math.ceil((unlock_at - now).total_seconds()))
+
+
+def record_failure(session: Session, limits: list[Limit], now: datetime) -> None:
+    for limit in limits:
+        session.add(LoginFailure(key=limit.key, failed_at=now))
+        # Old rows only ever matter inside the window; prune them as we go.
+        session.exec(
+            delete(LoginFailure).where(
+                col(LoginFailure.key) == limit.key,
+                col(LoginFailure.failed_at) <= now - limit.window,
+            )
+        )
+    session.flush()
+
+
+def clear(session: Session, key: str) -> None:
+    session.exec(delete(LoginFailure).where(col(LoginFailure.key) == key))
+
+
+def failure_count(session: Session, key: str) -> int:
+    return session.exec(
+        select(func.count()).select_from(LoginFailure).where(LoginFailure.key == key)
+    ).one()

@@ -1,0 +1,306 @@
+"""Registration, sign-in, token rotation, sign-out and access-token checks."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from api.models import RefreshToken, User
+from api.security import Passwords
+from tests.conftest import TEST_SECRET, Account, AccountFactory, FakeClock, sign_in
+
+
+def test_register_returns_the_profile_without_secrets(client: TestClient) -> None:
+    response = client.post(
+        "/v1/auth/register",
+        json={"email": "Sam@Example.COM", "password": "long-enough-pw", "display_name": " Sam "},
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {
+        "id",
+        "email",
+        "display_name",
+        "role",
+        "equipment",
+        "session_minutes",
+        "timezone",
+        "created_at",
+        "updated_at",
+    }
+    assert body["email"] == "sam@example.com"
+    assert body["display_name"] == "Sam"
+    assert body["role"] == "user"
+    assert body["timezone"] == "UTC"
+    assert "long-enough-pw" not in response.text
+
+
+def test_email_is_unique_case_insensitively(client: TestClient, db: Engine) -> None:
+    first = client.post("/v1/auth/register", json={"email": "a@example.com", "password": "x" * 10})
+    assert first.status_code == 201
+    again = client.post("/v1/auth/register", json={"email": "A@EXAMPLE.com", "password": "y" * 10})
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/conflict"
+    with Session(db) as s:
+        assert len(s.exec(select(User)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "not-an-email", "password": "x" * 10}, "email"),
+        ({"email": "a@example.com", "password": "short"}, "password"),
+        ({"email": "a@example.com", "password": "x" * 129}, "password"),
+        ({"email": "a@example.com", "password": "x" * 10, "role": "admin"}, "role"),
+        ({"email": "a@example.com", "password": "x" * 10, "user_id": "u"}, "user_id"),
+        ({"password": "x" * 10}, "email"),
+    ],
+)
+def test_bad_registration_names_the_field_and_stores_nothing(
+    client: TestClient, db: Engine, body: dict[str, Any], field: str
+) -> None:
+    response = client.post("/v1/auth/register", json=body)
+    assert response.status_code == 422
+    assert field in [e["field"] for e in response.json()["errors"]]
+    with Session(db) as s:
+        assert s.exec(select(User)).all() == []
+
+
+def test_sign_in_refresh_rotation_and_reuse_detection(client: TestClient) -> None:
+    created = client.post(
+        "/v1/auth/register", json={"email": "pat@example.com", "password": "pat-password-1"}
+    )
+    assert created.status_code == 201
+    # The real OAuth2 form flow, as Swagger UI's Authorize button sends it.
+    tokens = client.post(
+        "/v1/auth/token",
+        data={
+            "username": "PAT@example.com",
+            "password": "pat-password-1",
+            "grant_type": "password",
+        },
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert tokens.status_code == 200
+    assert tokens.headers["cache-control"] == "no-store"
+    pair = tokens.json()
+    assert pair["token_type"] == "bearer"
+    assert pair["expires_in"] == 15 * 60
+    claims = jwt.decode(pair["access_token"], TEST_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == created.json()["id"]
+    assert claims["role"] == "user"
+    assert {"exp", "iat", "jti"} <= set(claims)
+
+    me = client.get("/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["email"] == "pat@example.com"
+
+    rotated = client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert rotated.status_code == 200
+    new_pair = rotated.json()
+    assert new_pair["refresh_token"] != pair["refresh_token"]
+    assert (
+        client.get(
+            "/v1/me", headers={"Authorization": f"Bearer {new_pair['access_token']}"}
+        ).status_code
+        == 200
+    )
+
+    # The old refresh token stops working...
+    reused = client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert reused.status_code == 401
+    assert reused.json()["type"] == "/problems/unauthorized"
+    # ...and presenting it revoked the whole family, including the newest token.
+    stolen = client.post("/v1/auth/refresh", json={"refresh_token": new_pair["refresh_token"]})
+    assert stolen.status_code == 401
+
+
+def test_other_sign_ins_survive_a_family_revocation(client: TestClient, user: Account) -> None:
+    other = sign_in(client, user.email, user.password).json()
+    client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token})  # reuse
+    assert (
+        client.post("/v1/auth/refresh", json={"refresh_token": other["refresh_token"]}).status_code
+        == 200
+    )
+
+
+def test_logout_revokes(client: TestClient, user: Account) -> None:
+    response = client.post("/v1/auth/logout", json={"refresh_token": user.refresh_token})
+    assert response.status_code == 204
+    after = client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert after.status_code == 401
+    # Unknown tokens are accepted silently: logout reveals nothing.
+    assert client.post("/v1/auth/logout", json={"refresh_token": "bsr_nope"}).status_code == 204
+
+
+def test_expired_refresh_token_is_refused(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    clock.advance(days=31)
+    response = client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_wrong_password_and_unknown_email_look_the_same(client: TestClient, user: Account) -> None:
+    wrong = sign_in(client, user.email, "not-the-password")
+    unknown = sign_in(client, "nobody@example.com", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+def _forge(claims: dict[str, Any], key: str = TEST_SECRET, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def _claims(user: Account, **changes: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": user.id,
+        "role": "admin",
+        "type": "access",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_bad_access_tokens_are_401(client: TestClient, user: Account) -> None:
+    past = int((datetime.now(UTC) - timedelta(minutes=1)).timestamp())
+    unsigned = jwt.encode(_claims(user), key=None, algorithm="none")
+    tokens = {
+        "alg none": unsigned,
+        "wrong key": _forge(_claims(user), key="another-secret-key-of-enough-length"),
+        "expired": _forge(_claims(user, exp=past)),
+        "no exp": _forge(_claims(user, exp=None)),
+        "no sub": _forge(_claims(user, sub=None)),
+        "not a uuid": _forge(_claims(user, sub="admin")),
+        "refresh token as access": user.refresh_token,
+        "garbage": "abc.def.ghi",
+        "other algorithm": _forge(_claims(user), algorithm="HS512"),
+        "wrong type": _forge(_claims(user, type="refresh")),
+    }
+    for name, token in tokens.items():
+        response = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, name
+        assert response.headers["www-authenticate"] == "Bearer", name
+        assert response.headers["content-type"] == "application/problem+json"
+    # A well-formed token with the right key still works (the cases above can fail).
+    assert (
+        client.get(
+            "/v1/me", headers={"Authorization": f"Bearer {_forge(_claims(user))}"}
+        ).status_code
+        == 200
+    )
+
+
+def test_role_comes_from_the_database_not_the_token(
+    client: TestClient, user: Account, make_account: AccountFactory
+) -> None:
+    # The forged-role token above is accepted as the *user*, never as an admin.
+    token = _forge(_claims(user, role="admin"))
+    me = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["role"] == "user"
+
+
+def test_login_throttling_per_account(client: TestClient, user: Account, clock: FakeClock) -> None:
+    for attempt in range(1, 10):
+        assert sign_in(client, user.email, f"wrong-{attempt}").status_code == 401, attempt
+    tenth = sign_in(client, user.email, "wrong-10")
+    assert tenth.status_code == 429
+    assert tenth.json()["type"] == "/problems/too-many-requests"
+    retry_after = int(tenth.headers["retry-after"])
+    assert 0 < retry_after <= 15 * 60
+    # Even the right password is refused while locked, with the same kind of answer.
+    locked = sign_in(client, user.email, user.password)
+    assert locked.status_code == 429
+    assert "retry-after" in locked.headers
+    clock.advance(seconds=retry_after - 5)
+    assert sign_in(client, user.email, user.password).status_code == 429
+    clock.advance(seconds=10)
+    assert sign_in(client, user.email, user.password).status_code == 200
+
+
+def test_a_successful_sign_in_resets_the_account_count(client: TestClient, user: Account) -> None:
+    for _ in range(9):
+        sign_in(client, user.email, "wrong")
+    assert sign_in(client, user.email, user.password).status_code == 200
+    for _ in range(9):
+        assert sign_in(client, user.email, "wrong").status_code == 401
+
+
+def test_login_throttling_per_client_address(settings: Any, db: Engine, clock: FakeClock) -> None:
+    from api.deps import get_clock
+    from api.main import create_app
+    from tests.conftest import test_settings
+
+    app = create_app(
+        test_settings(settings.database_url, login_max_failures_per_address=5), engine=db
+    )
+    app.dependency_overrides[get_clock] = lambda: clock
+    with TestClient(app) as c:
+        for n in range(4):
+            assert sign_in(c, f"victim{n}@example.com", "guess").status_code == 401
+        assert sign_in(c, "victim9@example.com", "guess").status_code == 429
+
+
+def test_password_hashing_never_runs_on_the_event_loop(
+    app: FastAPI, client: TestClient, user: Account
+) -> None:
+    calls: list[bool] = []
+    real: Passwords = app.state.passwords
+
+    def on_event_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    class Spy(Passwords):
+        def hash(self, password: str) -> str:
+            calls.append(on_event_loop())
+            return real.hash(password)
+
+        def verify(self, password: str, password_hash: str | None) -> bool:
+            calls.append(on_event_loop())
+            return real.verify(password, password_hash)
+
+    app.state.passwords = Spy(hasher=real.hasher, decoy_hash=real.decoy_hash)
+    client.post("/v1/auth/register", json={"email": "spy@example.com", "password": "x" * 12})
+    sign_in(client, "spy@example.com", "x" * 12)
+    sign_in(client, "spy@example.com", "wrong-password")
+    client.request("DELETE", "/v1/me", headers=user.headers, json={"password": user.password})
+    assert len(calls) == 4
+    assert not any(calls)
+
+
+def test_default_hash_cost_is_the_real_one() -> None:
+    from api.config import Settings
+
+    passwords = Passwords.from_settings(Settings())
+    stored = passwords.hash("a password")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert passwords.verify("a password", stored)
+    assert not passwords.verify("another", stored)
+
+
+def test_refresh_tokens_are_stored_hashed(client: TestClient, user: Account, db: Engine) -> None:
+    with Session(db) as s:
+        hashes = [t.token_hash for t in s.exec(select(RefreshToken)).all()]
+    assert hashes
+    assert user.refresh_token not in hashes
+    assert all(len(h) == 64 for h in hashes)
