@@ -17,8 +17,9 @@ from api.config import Settings, get_settings
 from api.db import make_engine
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
-from api.routes import auth, health, me, meta, wearable
+from api.routes import auth, catalog, health, me, meta, wearable
 from api.security import Passwords
+from api.services.catalog import CatalogCache
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.passwords = Passwords.from_settings(settings)
+    app.state.catalog_cache = CatalogCache()
 
     install_error_handlers(app)
     install_openapi(app)
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(me.router)
+    app.include_router(catalog.router)
     app.include_router(wearable.router)
     return app
 

@@ -11,12 +11,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from api.models import Equipment, Exercise, ExerciseEquipment, ExerciseMuscle, Muscle
+from api.services.catalog_store import checksum
 from api.services.seed import (
     DEFAULT_SEED_DIR,
     SeedError,
     SeedReport,
     apply_seed,
-    checksum,
     load_seed,
 )
 

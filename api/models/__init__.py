@@ -1,9 +1,19 @@
 """All tables, imported here so Alembic and tests see the whole metadata."""
 
 from api.models.accounts import Device, LoginFailure, RefreshToken, User
-from api.models.catalog import Equipment, Exercise, ExerciseEquipment, ExerciseMuscle, Muscle
+from api.models.catalog import (
+    CatalogState,
+    Equipment,
+    Exercise,
+    ExerciseEquipment,
+    ExerciseMuscle,
+    ExerciseRevision,
+    Muscle,
+)
 
 __all__ = [
+    "CatalogState",
+    "ExerciseRevision",
     "Device",
     "Equipment",
     "Exercise",

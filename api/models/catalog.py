@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Uuid
 from sqlmodel import Field, SQLModel
 
 from api.db import UTCDateTime, utcnow
@@ -139,3 +140,46 @@ class ExerciseEquipment(SQLModel, table=True):
     )
     # Optional equipment helps but is not needed (a chair to sit on, a mat).
     optional: bool = False
+
+
+class CatalogState(SQLModel, table=True):
+    """One row whose version rises with every catalog change, in the same transaction.
+
+    Every API process compares it with what it has cached, so an edit shows at
+    once everywhere without any process-to-process messaging.
+    """
+
+    __tablename__ = "catalog_state"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=1)
+
+
+class ExerciseRevision(SQLModel, table=True):
+    """Who changed an exercise, when, and what it looked like before and after."""
+
+    __tablename__ = "exercise_revisions"
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('create', 'update', 'archive', 'restore')", name="action_known"
+        ),
+        Index("ix_exercise_revisions_exercise_id_created_at", "exercise_id", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    exercise_id: int = Field(
+        sa_column=Column(ForeignKey("exercises.id", ondelete="CASCADE"), nullable=False)
+    )
+    version: int
+    action: str = Field(max_length=16)
+    source: str = Field(max_length=16, description="api or seed")
+    # Kept when the admin's account is erased, but no longer pointing at them.
+    actor_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(Uuid(), ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    )
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

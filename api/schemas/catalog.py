@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Slug = Annotated[
     str,
@@ -82,8 +93,45 @@ class MediaItem(Strict):
     caption: str | None = Field(default=None, max_length=200)
 
 
+EXERCISE_EXAMPLE: dict[str, Any] = {
+    "slug": "bird-dog",
+    "name": "Bird Dog",
+    "category": "strength",
+    "summary": "On hands and knees, reach one arm and the opposite leg out to train the core.",
+    "aliases": ["quadruped arm and leg raise"],
+    "position": "on hands and knees",
+    "steps": [
+        "Kneel on all fours with your hands under your shoulders and knees under your hips.",
+        "Tighten your core and keep your back flat.",
+        "Reach your right arm forward and your left leg back until both are level with your body.",
+        "Hold for 2 seconds, then return to the start.",
+        "Repeat on the other side.",
+    ],
+    "dose": {
+        "sets": 1,
+        "reps_min": 5,
+        "reps_max": 10,
+        "hold_seconds": 2,
+        "hold_seconds_max": 5,
+        "per_side": True,
+        "frequency": "daily",
+    },
+    "difficulty": 2,
+    "muscles": {"primary": ["core", "erector-spinae"], "secondary": ["glutes"]},
+    "equipment": {"required": [], "optional": ["mat"]},
+    "easier": None,
+    "harder": None,
+    "safety_notes": ["Keep your back flat; do not let it sag."],
+    "media": [],
+}
+
+
 class ExerciseIn(Strict):
-    """An exercise as written: the seed files' entries, and (later) admin edits."""
+    """An exercise as written: the seed files' entries and admins' edits."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [cast(JsonValue, EXERCISE_EXAMPLE)]}
+    )
 
     slug: Slug
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -103,11 +151,12 @@ class ExerciseIn(Strict):
     safety_notes: list[Text] = Field(default_factory=list, max_length=20)
     media: list[MediaItem] = Field(default_factory=list, max_length=20)
 
-    @model_validator(mode="after")
-    def _not_its_own_variation(self) -> ExerciseIn:
-        if self.slug in (self.easier, self.harder):
-            raise ValueError("an exercise cannot be its own easier or harder variation")
-        return self
+    @field_validator("easier", "harder")
+    @classmethod
+    def _not_its_own_variation(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("slug"):
+            raise ValueError("an exercise cannot be its own variation")
+        return value
 
 
 class MuscleIn(Strict):
@@ -120,3 +169,126 @@ class EquipmentIn(Strict):
     slug: Slug
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     description: str = Field(default="", max_length=255)
+
+
+class ExerciseReplace(ExerciseIn):
+    """A whole exercise for PUT; `slug` must match the path (slugs never change)."""
+
+
+class ExercisePatch(Strict):
+    """Fields to change. Nested objects (dose, muscles, equipment) are replaced whole."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "steps": [
+                        "Lie face down on a mat with your arms stretched out in front of you.",
+                        "Lift your hands and feet about 6 inches (15 cm) off the ground.",
+                        "Look at the floor to avoid straining your neck.",
+                        "Hold for 2 seconds, then slowly lower.",
+                        "Repeat 10 to 15 times.",
+                    ]
+                },
+                {"archived": False},
+            ]
+        },
+    )
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    category: Category | None = None
+    summary: str | None = Field(default=None, max_length=1000)
+    aliases: list[str] | None = None
+    position: str | None = Field(default=None, min_length=1, max_length=120)
+    steps: list[Text] | None = None
+    dose: Dose | None = None
+    difficulty: int | None = Field(default=None, ge=1, le=5)
+    muscles: MuscleRefs | None = None
+    equipment: EquipmentRefs | None = None
+    easier: Slug | None = None
+    harder: Slug | None = None
+    safety_notes: list[Text] | None = None
+    media: list[MediaItem] | None = None
+    archived: bool | None = Field(default=None, description="false restores an archived exercise")
+
+
+class MusclePublic(BaseModel):
+    slug: str
+    name: str
+    location: str
+
+
+class EquipmentPublic(BaseModel):
+    slug: str
+    name: str
+    description: str
+
+
+class MuscleLink(MusclePublic):
+    role: Literal["primary", "secondary"]
+
+
+class EquipmentLink(BaseModel):
+    slug: str
+    name: str
+    optional: bool
+
+
+class VariationLink(BaseModel):
+    slug: str
+    name: str
+    href: str
+
+
+class ExercisePublic(BaseModel):
+    slug: str
+    name: str
+    category: Category
+    summary: str
+    aliases: list[str]
+    position: str
+    steps: list[str]
+    dose: Dose
+    difficulty: int
+    muscles: list[MuscleLink]
+    equipment: list[EquipmentLink]
+    easier: VariationLink | None
+    harder: VariationLink | None
+    safety_notes: list[str]
+    media: list[MediaItem]
+    archived: bool
+    version: int
+    updated_at: datetime
+
+
+class ExercisePage(BaseModel):
+    items: list[ExercisePublic]
+    next_cursor: str | None
+
+
+class MusclePage(BaseModel):
+    items: list[MusclePublic]
+    next_cursor: str | None = None
+
+
+class EquipmentPage(BaseModel):
+    items: list[EquipmentPublic]
+    next_cursor: str | None = None
+
+
+class RevisionPublic(BaseModel):
+    id: uuid.UUID
+    exercise_slug: str
+    version: int
+    action: Literal["create", "update", "archive", "restore"]
+    source: Literal["api", "seed"]
+    actor_id: uuid.UUID | None
+    created_at: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+class RevisionPage(BaseModel):
+    items: list[RevisionPublic]
+    next_cursor: str | None

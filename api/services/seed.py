@@ -7,8 +7,6 @@ conflict, unless ``force`` is given.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +14,20 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, select
 
 from api.db import utcnow
-from api.models import Equipment, Exercise, ExerciseEquipment, ExerciseMuscle, Muscle
-from api.schemas.catalog import Dose, EquipmentIn, EquipmentRefs, ExerciseIn, MuscleIn, MuscleRefs
+from api.models import Equipment, Exercise, Muscle
+from api.schemas.catalog import EquipmentIn, ExerciseIn, MuscleIn
+from api.services.catalog_store import (
+    bump_catalog_version,
+    checksum,
+    record_revision,
+    snapshot_of,
+    write_fields,
+    write_links,
+    written_form,
+)
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data"
 MUSCLES_FILE = "muscles.yaml"
@@ -170,65 +177,6 @@ def _check_no_cycles(path: Path, exercises: Sequence[ExerciseIn]) -> None:
             step = harder.get(step)
 
 
-# --- canonical form, for change and edit detection ----------------------------------
-
-
-def canonical(entry: ExerciseIn) -> dict[str, Any]:
-    data = entry.model_dump(mode="json")
-    # Link rows come back from the database unordered; compare them as sets.
-    for group in ("muscles", "equipment"):
-        data[group] = {k: sorted(v) for k, v in data[group].items()}
-    return data
-
-
-def checksum(entry: ExerciseIn) -> str:
-    blob = json.dumps(canonical(entry), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def exercise_as_written(
-    row: Exercise,
-    muscle_links: Iterable[tuple[str, str]],
-    equipment_links: Iterable[tuple[str, bool]],
-) -> ExerciseIn:
-    """Rebuild the written form of a stored exercise (links as (slug, role/optional))."""
-    muscles = MuscleRefs()
-    for slug, role in muscle_links:
-        getattr(muscles, role).append(slug)
-    equipment = EquipmentRefs()
-    for slug, optional in equipment_links:
-        (equipment.optional if optional else equipment.required).append(slug)
-    return ExerciseIn.model_validate(
-        {
-            "slug": row.slug,
-            "name": row.name,
-            "category": row.category,
-            "summary": row.summary,
-            "aliases": row.aliases,
-            "position": row.position,
-            "steps": row.steps,
-            "dose": Dose(
-                sets=row.sets,
-                reps_min=row.reps_min,
-                reps_max=row.reps_max,
-                hold_seconds=row.hold_seconds,
-                hold_seconds_max=row.hold_seconds_max,
-                minutes_min=row.minutes_min,
-                minutes_max=row.minutes_max,
-                per_side=row.per_side,
-                frequency=row.frequency,
-            ),
-            "difficulty": row.difficulty,
-            "muscles": muscles,
-            "equipment": equipment,
-            "easier": row.easier_slug,
-            "harder": row.harder_slug,
-            "safety_notes": row.safety_notes,
-            "media": row.media,
-        }
-    )
-
-
 # --- writing ---------------------------------------------------------------------------
 
 
@@ -257,57 +205,6 @@ def _upsert_simple(
     return {slug: row.id for slug, row in rows.items() if row.id is not None}
 
 
-def _stored_form(session: Session, row: Exercise) -> ExerciseIn:
-    muscle_links = session.exec(
-        select(Muscle.slug, ExerciseMuscle.role)
-        .join(Muscle, col(Muscle.id) == col(ExerciseMuscle.muscle_id))
-        .where(ExerciseMuscle.exercise_id == row.id)
-    ).all()
-    equipment_links = session.exec(
-        select(Equipment.slug, ExerciseEquipment.optional)
-        .join(Equipment, col(Equipment.id) == col(ExerciseEquipment.equipment_id))
-        .where(ExerciseEquipment.exercise_id == row.id)
-    ).all()
-    return exercise_as_written(row, muscle_links, equipment_links)
-
-
-def _write_fields(row: Exercise, entry: ExerciseIn) -> None:
-    row.name = entry.name
-    row.category = entry.category
-    row.summary = entry.summary
-    row.aliases = list(entry.aliases)
-    row.position = entry.position
-    row.steps = list(entry.steps)
-    for key, value in entry.dose.model_dump().items():
-        setattr(row, key, value)
-    row.difficulty = entry.difficulty
-    row.safety_notes = list(entry.safety_notes)
-    row.media = [m.model_dump(mode="json") for m in entry.media]
-
-
-def _write_links(
-    session: Session,
-    exercise_id: int,
-    entry: ExerciseIn,
-    muscle_ids: dict[str, int],
-    equipment_ids: dict[str, int],
-) -> None:
-    session.exec(delete(ExerciseMuscle).where(col(ExerciseMuscle.exercise_id) == exercise_id))
-    session.exec(delete(ExerciseEquipment).where(col(ExerciseEquipment.exercise_id) == exercise_id))
-    for role in ("primary", "secondary"):
-        for slug in getattr(entry.muscles, role):
-            session.add(
-                ExerciseMuscle(exercise_id=exercise_id, muscle_id=muscle_ids[slug], role=role)
-            )
-    for optional, slugs in ((False, entry.equipment.required), (True, entry.equipment.optional)):
-        for slug in slugs:
-            session.add(
-                ExerciseEquipment(
-                    exercise_id=exercise_id, equipment_id=equipment_ids[slug], optional=optional
-                )
-            )
-
-
 def apply_seed(session: Session, catalog: SeedCatalog, *, force: bool = False) -> SeedReport:
     """Upsert the whole catalog in one transaction and commit it."""
     report = SeedReport()
@@ -315,7 +212,8 @@ def apply_seed(session: Session, catalog: SeedCatalog, *, force: bool = False) -
     equipment_ids = _upsert_simple(session, Equipment, catalog.equipment, report.equipment)
 
     rows = {r.slug: r for r in session.exec(select(Exercise)).all()}
-    to_write: list[tuple[Exercise, ExerciseIn, str]] = []
+    # (row, entry, checksum, revision action, state before)
+    to_write: list[tuple[Exercise, ExerciseIn, str, str, dict[str, Any] | None]] = []
     now = utcnow()
     for entry in catalog.exercises:
         digest = checksum(entry)
@@ -330,32 +228,43 @@ def apply_seed(session: Session, catalog: SeedCatalog, *, force: bool = False) -
                 created_at=now,
                 updated_at=now,
             )
-            _write_fields(row, entry)
+            write_fields(row, entry)
             session.add(row)
             report.exercises.created.append(entry.slug)
-            to_write.append((row, entry, digest))
+            to_write.append((row, entry, digest, "create", None))
             continue
-        if row.seed_checksum == digest:
+        current = written_form(session, row)
+        stored = checksum(current)
+        if stored == digest:
             report.exercises.unchanged.append(entry.slug)
             continue
-        edited = row.seed_checksum is not None and checksum(_stored_form(session, row)) != (
-            row.seed_checksum
-        )
+        # Edited since it was last seeded: an admin's work, kept unless forced.
+        edited = row.seed_checksum is not None and stored != row.seed_checksum
         if edited and not force:
             report.exercises.conflicts.append(entry.slug)
             continue
-        _write_fields(row, entry)
+        before = snapshot_of(current, row.archived)
+        write_fields(row, entry)
         row.version += 1
         row.updated_at = now
         report.exercises.updated.append(entry.slug)
-        to_write.append((row, entry, digest))
+        to_write.append((row, entry, digest, "update", before))
     # Variation links point at other exercises, so set them once every row exists.
     session.flush()
-    for row, entry, digest in to_write:
-        row.easier_slug = entry.easier
-        row.harder_slug = entry.harder
+    for row, entry, digest, action, previous in to_write:
+        write_links(session, row, entry, muscle_ids, equipment_ids)
         row.seed_checksum = digest
-        assert row.id is not None
-        _write_links(session, row.id, entry, muscle_ids, equipment_ids)
+        record_revision(
+            session,
+            row,
+            action=action,
+            source="seed",
+            actor_id=None,
+            before=previous,
+            after=snapshot_of(entry, row.archived),
+            now=now,
+        )
+    if report.changed:
+        bump_catalog_version(session)
     session.commit()
     return report

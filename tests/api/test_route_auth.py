@@ -28,6 +28,11 @@ PUBLIC = {
     ("POST", "/v1/auth/token"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
+    # The catalog is not personal data; public reads let proxies cache it.
+    ("GET", "/v1/exercises"),
+    ("GET", "/v1/exercises/{slug}"),
+    ("GET", "/v1/muscles"),
+    ("GET", "/v1/equipment"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
