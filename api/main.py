@@ -16,10 +16,11 @@ from api import __version__
 from api.config import Settings, get_settings
 from api.db import make_engine
 from api.errors import install_error_handlers
+from api.fastpath import CatalogFastPath, ReplayCache
 from api.openapi import install_openapi
 from api.routes import auth, catalog, health, me, meta, wearable
 from api.security import Passwords
-from api.services.catalog import CatalogCache
+from api.services.catalog import CatalogCache, VersionProbe
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -39,8 +40,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or make_engine(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.catalog_probe.close()
         engine.dispose()
 
     app = FastAPI(
@@ -55,6 +57,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.passwords = Passwords.from_settings(settings)
     app.state.catalog_cache = CatalogCache()
+    app.state.catalog_probe = VersionProbe(engine)
+    app.state.catalog_replay = ReplayCache()
+    app.add_middleware(
+        CatalogFastPath,
+        replay=app.state.catalog_replay,
+        probe=app.state.catalog_probe,
+        cache=app.state.catalog_cache,
+    )
 
     install_error_handlers(app)
     install_openapi(app)

@@ -1,14 +1,15 @@
 """A small keep-alive HTTP/1.1 load generator (used when wrk is not installed).
 
 Run as a separate process so it can be pinned to its own core:
-``python -m bench.loadgen HOST PORT PATH SECONDS CONNECTIONS [HEADER ...]``; prints JSON.
+``python -m bench.loadgen --port P --path /x [--method POST --body B] [--header H ...]``;
+prints JSON with req/s, p50 and p99.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
-import sys
 import time
 
 
@@ -37,10 +38,19 @@ async def _worker(
 
 
 async def run(
-    host: str, port: int, path: str, seconds: float, connections: int, headers: list[str]
+    host: str,
+    port: int,
+    path: str,
+    seconds: float,
+    connections: int,
+    headers: list[str],
+    method: str = "GET",
+    body: bytes = b"",
 ) -> dict[str, float]:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", *headers, "", ""]
-    request = "\r\n".join(lines).encode()
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", *headers]
+    if body:
+        lines.append(f"Content-Length: {len(body)}")
+    request = ("\r\n".join([*lines, "", ""])).encode() + body
     latencies: list[float] = []
     errors: list[int] = []
     # A short warm-up so lazy start-up work is not measured.
@@ -71,14 +81,34 @@ async def run(
 
 
 def main() -> None:
-    host, port, path, seconds, connections, *headers = sys.argv[1:]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--path", required=True)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--body", default="")
+    parser.add_argument("--header", action="append", default=[])
+    args = parser.parse_args()
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:
         pass
-    result = asyncio.run(run(host, int(port), path, float(seconds), int(connections), headers))
+    result = asyncio.run(
+        run(
+            args.host,
+            args.port,
+            args.path,
+            args.seconds,
+            args.connections,
+            args.header,
+            args.method,
+            args.body.encode(),
+        )
+    )
     print(json.dumps(result))
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.db import SessionDep
 from api.deps import AdminUser, Clock
@@ -22,7 +24,7 @@ from api.schemas.catalog import (
     RevisionPage,
 )
 from api.services import catalog
-from api.services.catalog import CatalogCache, Rendered
+from api.services.catalog import CatalogCache, ProbeFailed, Rendered, Snapshot
 
 router = APIRouter(tags=["catalog"])
 
@@ -43,6 +45,28 @@ def _cache(request: Request) -> CatalogCache:
     return cache
 
 
+async def _snapshot(request: Request) -> Snapshot:
+    """The current catalog; only a version change costs a trip to a worker thread."""
+    state = request.app.state
+    cache: CatalogCache = state.catalog_cache
+    try:
+        version = state.catalog_probe.read()
+    except ProbeFailed:
+        version = None
+    snap = cache.cached(version) if version is not None else None
+    if snap is not None:
+        return snap
+
+    def load() -> Snapshot:
+        with Session(state.engine) as session:
+            return cache.snapshot(session)
+
+    return await run_in_threadpool(load)
+
+
+CurrentCatalog = Annotated[Snapshot, Depends(_snapshot)]
+
+
 def _send(
     rendered: Rendered,
     if_none_match: str | None = None,
@@ -59,6 +83,20 @@ def _send(
     )
 
 
+def _serve(
+    request: Request, snap: Snapshot, rendered: Rendered, if_none_match: str | None
+) -> Response:
+    """Answer a public read, and let the fast path replay it for this exact URL."""
+    request.app.state.catalog_replay.record(
+        snap.version,
+        request.scope["path"],
+        request.scope["query_string"],
+        rendered,
+        CATALOG_CACHE_CONTROL,
+    )
+    return _send(rendered, if_none_match)
+
+
 @router.get(
     "/v1/exercises",
     response_model=ExercisePage,
@@ -71,9 +109,9 @@ def _send(
     ),
     responses={304: {"description": "Not modified"}, **problem_responses(422)},
 )
-def list_exercises(
+async def list_exercises(
     request: Request,
-    session: SessionDep,
+    snap: CurrentCatalog,
     category: Category | None = None,
     muscle: Annotated[str | None, Query(max_length=64)] = None,
     equipment: Annotated[list[str] | None, Query(max_length=20)] = None,
@@ -87,9 +125,8 @@ def list_exercises(
     filters = catalog.filters_from_query(
         category, muscle, equipment, max_difficulty, q, include_archived
     )
-    return _send(
-        catalog.list_exercises(_cache(request), session, filters, limit, cursor), if_none_match
-    )
+    rendered = catalog.list_exercises(_cache(request), snap, filters, limit, cursor)
+    return _serve(request, snap, rendered, if_none_match)
 
 
 @router.get(
@@ -98,24 +135,25 @@ def list_exercises(
     summary="One exercise, with steps, dose, muscles and variations",
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
-def get_exercise(
-    slug: str, request: Request, session: SessionDep, if_none_match: IfNoneMatch = None
+async def get_exercise(
+    slug: str, request: Request, snap: CurrentCatalog, if_none_match: IfNoneMatch = None
 ) -> Response:
-    return _send(catalog.get_exercise(_cache(request), session, slug), if_none_match)
+    rendered = catalog.get_exercise(_cache(request), snap, slug)
+    return _serve(request, snap, rendered, if_none_match)
 
 
 @router.get("/v1/muscles", response_model=MusclePage, summary="Muscles the catalog refers to")
-def list_muscles(
-    request: Request, session: SessionDep, if_none_match: IfNoneMatch = None
+async def list_muscles(
+    request: Request, snap: CurrentCatalog, if_none_match: IfNoneMatch = None
 ) -> Response:
-    return _send(catalog.list_muscles(_cache(request), session), if_none_match)
+    return _serve(request, snap, catalog.list_muscles(_cache(request), snap), if_none_match)
 
 
 @router.get("/v1/equipment", response_model=EquipmentPage, summary="Equipment slugs and names")
-def list_equipment(
-    request: Request, session: SessionDep, if_none_match: IfNoneMatch = None
+async def list_equipment(
+    request: Request, snap: CurrentCatalog, if_none_match: IfNoneMatch = None
 ) -> Response:
-    return _send(catalog.list_equipment(_cache(request), session), if_none_match)
+    return _serve(request, snap, catalog.list_equipment(_cache(request), snap), if_none_match)
 
 
 # --- admin ----------------------------------------------------------------------------

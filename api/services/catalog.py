@@ -1,15 +1,16 @@
 """The exercise catalog: cached reads for apps, checked and recorded edits for admins.
 
 Reads are served from a per-process snapshot of the whole catalog, rebuilt when
-the stored catalog version moves (one primary-key lookup per request), so an edit
-shows at once on every API process. Rendered bodies and their ETags are cached
-per catalog version.
+the stored catalog version moves (one primary-key lookup per request, see
+VersionProbe), so an edit shows at once on every API process. Rendered bodies
+and their ETags are cached per catalog version.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import threading
@@ -21,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import update
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from api.errors import (
@@ -56,6 +58,7 @@ from api.schemas.catalog import (
     VariationLink,
 )
 from api.services.catalog_store import (
+    CATALOG_VERSION_SQL,
     bump_catalog_version,
     catalog_version,
     record_revision,
@@ -179,6 +182,63 @@ def render(model: BaseModel) -> Rendered:
     return Rendered(etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"', body=body)
 
 
+class ProbeFailed(Exception):
+    """The catalog version could not be read; callers fall back to a worker thread."""
+
+
+class VersionProbe:
+    """Reads the stored catalog version on one connection kept for the event loop.
+
+    A primary-key read on a bare driver connection costs a few microseconds, far
+    less than handing the request to a worker thread, so cached catalog reads
+    never leave the event loop. The connection is in autocommit mode (no
+    transaction held open between reads, so every read sees the latest commit)
+    and, on PostgreSQL, has a short statement timeout so a sick database cannot
+    stall the loop for long. Only ever used from the event loop's thread.
+    """
+
+    TIMEOUT_MS = 500
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._raw: Any = None
+
+    def _connect(self) -> Any:
+        raw = self._engine.raw_connection()
+        driver = raw.driver_connection
+        if self._engine.dialect.name == "postgresql":
+            driver.autocommit = True  # type: ignore[union-attr]
+            driver.execute(f"SET statement_timeout = {self.TIMEOUT_MS}")  # type: ignore[union-attr]
+        else:
+            driver.isolation_level = None  # type: ignore[union-attr]
+        return raw
+
+    def read(self) -> int:
+        errors = self._engine.dialect.dbapi.Error  # type: ignore[union-attr]
+        for attempt in (1, 2):
+            try:
+                if self._raw is None:
+                    self._raw = self._connect()
+                cursor = self._raw.cursor()
+                try:
+                    cursor.execute(CATALOG_VERSION_SQL)
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+                return int(row[0]) if row else 0
+            except (errors, DBAPIError) as exc:
+                self.close()
+                if attempt == 2:
+                    raise ProbeFailed(str(exc)) from exc
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._raw is not None:
+            with contextlib.suppress(Exception):
+                self._raw.invalidate()
+            self._raw = None
+
+
 @dataclass
 class CatalogCache:
     """Per-process cache, always checked against the stored catalog version."""
@@ -187,17 +247,21 @@ class CatalogCache:
     _snapshot: Snapshot | None = None
     _rendered: OrderedDict[tuple[Any, ...], Rendered] = field(default_factory=OrderedDict)
 
-    def snapshot(self, session: Session) -> Snapshot:
-        version = catalog_version(session)
+    def cached(self, version: int) -> Snapshot | None:
         snap = self._snapshot
-        if snap is not None and snap.version == version:
-            return snap
+        return snap if snap is not None and snap.version == version else None
+
+    def load(self, session: Session, version: int) -> Snapshot:
         fresh = load_snapshot(session, version)
         with self._lock:
             if self._snapshot is None or self._snapshot.version < version:
                 self._snapshot = fresh
                 self._rendered.clear()
         return fresh
+
+    def snapshot(self, session: Session) -> Snapshot:
+        version = catalog_version(session)
+        return self.cached(version) or self.load(session, version)
 
     def rendered(
         self, snap: Snapshot, key: tuple[Any, ...], build: Callable[[], BaseModel]
@@ -305,9 +369,8 @@ def validate_list_filters(snap: Snapshot, filters: ExerciseFilters) -> None:
 
 
 def list_exercises(
-    cache: CatalogCache, session: Session, filters: ExerciseFilters, limit: int, cursor: str | None
+    cache: CatalogCache, snap: Snapshot, filters: ExerciseFilters, limit: int, cursor: str | None
 ) -> Rendered:
-    snap = cache.snapshot(session)
     validate_list_filters(snap, filters)
     return cache.rendered(
         snap,
@@ -316,21 +379,18 @@ def list_exercises(
     )
 
 
-def get_exercise(cache: CatalogCache, session: Session, slug: str) -> Rendered:
-    snap = cache.snapshot(session)
+def get_exercise(cache: CatalogCache, snap: Snapshot, slug: str) -> Rendered:
     exercise = snap.by_slug.get(slug)
     if exercise is None:
         raise NotFound(f"No exercise {slug!r}.")
     return cache.rendered(snap, ("detail", slug), lambda: exercise)
 
 
-def list_muscles(cache: CatalogCache, session: Session) -> Rendered:
-    snap = cache.snapshot(session)
+def list_muscles(cache: CatalogCache, snap: Snapshot) -> Rendered:
     return cache.rendered(snap, ("muscles",), lambda: MusclePage(items=snap.muscles))
 
 
-def list_equipment(cache: CatalogCache, session: Session) -> Rendered:
-    snap = cache.snapshot(session)
+def list_equipment(cache: CatalogCache, snap: Snapshot) -> Rendered:
     return cache.rendered(snap, ("equipment",), lambda: EquipmentPage(items=snap.equipment))
 
 
@@ -465,12 +525,12 @@ def create_exercise(
     )
     bump_catalog_version(session)
     session.commit()
-    return get_exercise(cache, session, entry.slug)
+    return get_exercise(cache, cache.snapshot(session), entry.slug)
 
 
 def _current(session: Session, cache: CatalogCache, slug: str) -> tuple[Exercise, str]:
     row = _row(session, slug)
-    return row, get_exercise(cache, session, slug).etag
+    return row, get_exercise(cache, cache.snapshot(session), slug).etag
 
 
 def update_exercise(
@@ -529,7 +589,7 @@ def update_exercise(
     )
     bump_catalog_version(session)
     session.commit()
-    return get_exercise(cache, session, slug)
+    return get_exercise(cache, cache.snapshot(session), slug)
 
 
 def archive_exercise(

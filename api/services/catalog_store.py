@@ -175,6 +175,9 @@ def record_revision(
     )
 
 
+CATALOG_VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
+
+
 def catalog_version(session: Session) -> int:
     version = session.exec(select(CatalogState.version).where(CatalogState.id == 1)).first()
     return version or 0
