@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
@@ -19,7 +18,7 @@ from api.config import Settings
 from api.db import SessionDep, utcnow
 from api.errors import Forbidden, Unauthorized
 from api.models import Device, User
-from api.security import InvalidToken, Passwords, decode_access_token
+from api.security import HashPool, InvalidToken, Passwords, decode_access_token
 from api.services.accounts import authenticate_device
 
 
@@ -108,14 +107,9 @@ def device_auth(
 DeviceAuth = Annotated[Device, Depends(device_auth)]
 
 
-def hash_limiter(request: Request) -> anyio.CapacityLimiter:
-    """Bounds concurrent password hashing (created lazily inside the event loop)."""
-    state = request.app.state
-    limiter: anyio.CapacityLimiter | None = getattr(state, "hash_limiter", None)
-    if limiter is None:
-        limiter = anyio.CapacityLimiter(state.settings.hash_concurrency)
-        state.hash_limiter = limiter
-    return limiter
+def hash_pool(request: Request) -> HashPool:
+    pool: HashPool = request.app.state.hash_pool
+    return pool
 
 
-HashLimiter = Annotated[anyio.CapacityLimiter, Depends(hash_limiter)]
+HashPoolDep = Annotated[HashPool, Depends(hash_pool)]

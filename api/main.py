@@ -19,7 +19,7 @@ from api.errors import install_error_handlers
 from api.fastpath import CatalogFastPath, ReplayCache
 from api.openapi import install_openapi
 from api.routes import auth, catalog, health, me, meta, wearable
-from api.security import Passwords
+from api.security import HashPool, Passwords
 from api.services.catalog import CatalogCache, VersionProbe
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.catalog_probe.close()
+        app.state.hash_pool.shutdown()
         engine.dispose()
 
     app = FastAPI(
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.passwords = Passwords.from_settings(settings)
+    app.state.hash_pool = HashPool(settings.hash_concurrency)
     app.state.catalog_cache = CatalogCache()
     app.state.catalog_probe = VersionProbe(engine)
     app.state.catalog_replay = ReplayCache()

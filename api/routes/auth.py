@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.db import SessionDep
-from api.deps import Clock, HashLimiter, PasswordsDep, SettingsDep
+from api.deps import Clock, HashPoolDep, PasswordsDep, SettingsDep
 from api.errors import problem_responses
 from api.schemas.accounts import RefreshIn, RegisterIn, TokenPair, UserPublic
 from api.services import accounts
@@ -32,12 +31,10 @@ async def register(
     session: SessionDep,
     passwords: PasswordsDep,
     clock: Clock,
-    limiter: HashLimiter,
+    hashing: HashPoolDep,
 ) -> UserPublic:
-    # Hashing runs in a bounded worker pool, never on the event loop.
-    user = await anyio.to_thread.run_sync(
-        partial(accounts.register, session, passwords, body, clock()), limiter=limiter
-    )
+    # Hashing runs in its own low-priority pool, never on the event loop.
+    user = await hashing.run(partial(accounts.register, session, passwords, body, clock()))
     return accounts.public_user(user)
 
 
@@ -54,10 +51,10 @@ async def token(
     settings: SettingsDep,
     passwords: PasswordsDep,
     clock: Clock,
-    limiter: HashLimiter,
+    hashing: HashPoolDep,
 ) -> TokenPair:
     address = request.client.host if request.client else "unknown"
-    pair = await anyio.to_thread.run_sync(
+    pair = await hashing.run(
         partial(
             accounts.login,
             session,
@@ -67,8 +64,7 @@ async def token(
             password=form.password,
             address=address,
             now=clock(),
-        ),
-        limiter=limiter,
+        )
     )
     response.headers.update(NO_STORE)
     return pair

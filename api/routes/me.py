@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from functools import partial
 
-import anyio
 from fastapi import APIRouter, Response, status
 
 from api.db import SessionDep
-from api.deps import Clock, CurrentUser, HashLimiter, PasswordsDep
+from api.deps import Clock, CurrentUser, HashPoolDep, PasswordsDep
 from api.errors import problem_responses
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.routes.auth import NO_STORE
@@ -56,13 +55,10 @@ async def delete_me(
     user: CurrentUser,
     session: SessionDep,
     passwords: PasswordsDep,
-    limiter: HashLimiter,
+    hashing: HashPoolDep,
 ) -> None:
-    await anyio.to_thread.run_sync(
-        partial(
-            accounts.delete_account, session, passwords, user, body.password.get_secret_value()
-        ),
-        limiter=limiter,
+    await hashing.run(
+        partial(accounts.delete_account, session, passwords, user, body.password.get_secret_value())
     )
 
 
