@@ -219,6 +219,19 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unhandled_handler)
 
 
+def problem_example(status: int) -> dict[str, Any]:
+    slug = _STATUS_SLUGS.get(status, "http-error")
+    example: dict[str, Any] = {
+        "type": problem_type(slug),
+        "title": _title(status),
+        "status": status,
+        "detail": PROBLEM_TYPES[slug],
+    }
+    if slug == "validation-error":
+        example["errors"] = [{"field": "pain", "in": "body", "message": "Input should be <= 10"}]
+    return example
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` entries for a route; `api.openapi` gives them the Problem schema."""
     return {

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.errors import PROBLEM_MEDIA_TYPE
+from api.errors import PROBLEM_MEDIA_TYPE, problem_example
 from api.schemas.common import Problem
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -39,7 +39,12 @@ def install_openapi(app: FastAPI) -> None:
             for operation in path_item.values():
                 for status, response in operation.get("responses", {}).items():
                     if status[0] in "45":
-                        response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}
+                        response["content"] = {
+                            PROBLEM_MEDIA_TYPE: {
+                                "schema": _PROBLEM_REF,
+                                "example": problem_example(int(status)),
+                            }
+                        }
         app.openapi_schema = doc
         return doc
 

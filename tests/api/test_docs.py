@@ -31,3 +31,23 @@ def test_openapi_document_is_served(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
     assert doc["info"]["title"] == "Backstrong API"
     assert "/healthz" in doc["paths"]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_forbid_outside_requests(client: TestClient, page: str) -> None:
+    csp = client.get(page).headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    for name in ("default-src", "connect-src", "img-src", "script-src", "style-src"):
+        sources = directives[name].split()
+        assert "'self'" in sources
+        assert not [s for s in sources if s.startswith("http") or s == "*"], (name, sources)
+
+
+def test_vendored_bundles_load_nothing_from_a_cdn() -> None:
+    from tests.conftest import project_root
+
+    static = project_root() / "api" / "static"
+    for bundle in ("redoc/redoc.standalone.js", "swagger-ui/swagger-ui-bundle.js"):
+        text = (static / bundle).read_text(encoding="utf-8")
+        for host in ("cdn.redoc.ly", "cdn.jsdelivr.net", "unpkg.com", "fonts.googleapis.com"):
+            assert host not in text, (bundle, host)

@@ -119,6 +119,7 @@ def test_openapi_documents_errors_as_problems(client: TestClient) -> None:
     assert "Problem" in doc["components"]["schemas"]
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     readyz = doc["paths"]["/readyz"]["get"]["responses"]["503"]
-    assert readyz["content"] == {
-        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-    }
+    content = readyz["content"]["application/problem+json"]
+    assert content["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert content["example"]["type"] == "/problems/not-ready"
+    assert content["example"]["status"] == 503
