@@ -123,3 +123,16 @@ def test_openapi_documents_errors_as_problems(client: TestClient) -> None:
     assert content["schema"] == {"$ref": "#/components/schemas/Problem"}
     assert content["example"]["type"] == "/problems/not-ready"
     assert content["example"]["status"] == 503
+
+
+def test_real_routes_name_the_field_too(client: TestClient) -> None:
+    malformed = client.post(
+        "/v1/auth/register",
+        content=b'{"email": "a@example.com", "password": ',
+        headers={"content-type": "application/json"},
+    )
+    body = _assert_problem(malformed, 422, "validation-error")
+    assert body["errors"][0]["field"] == "body"
+    wrong_type = client.post("/v1/auth/register", json={"email": "a@example.com", "password": 5})
+    body = _assert_problem(wrong_type, 422, "validation-error")
+    assert [e["field"] for e in body["errors"]] == ["password"]
