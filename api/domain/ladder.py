@@ -3,9 +3,9 @@
 CLINICAL.md (ACSM 2009: one variable at a time, small steps): reps from the
 catalog minimum to its maximum in steps of about 2-3, then hold time (+2 s up to
 the catalog maximum), then one more set (max 3, reps back to the lowest step that
-keeps the volume), then the harder variation. Regression walks the same ladder down, and below its floor
-moves to the easier variation (at the top of its ladder, a dose the person has
-already managed).
+keeps the volume), then the harder variation. Regression walks the same ladder
+down, and below its floor moves to the easier variation (at the top of its
+ladder, a dose the person has already managed).
 """
 
 from __future__ import annotations
@@ -58,12 +58,13 @@ def ladder(c: CatalogDose) -> list[Dose]:
 
     levels = [dose(c.sets, r, holds[0]) for r in reps]
     levels += [dose(c.sets, reps[-1], h) for h in holds[1:]]
-    if reps != [None]:
-        top = reps[-1]
+    counted = [r for r in reps if r is not None]
+    if counted:
+        top = counted[-1]
         for sets in range(c.sets + 1, MAX_SETS + 1):
             # One more set, reps back to the lowest step that does not lose volume.
-            start = next(r for r in reps if r is not None and sets * r >= (sets - 1) * top)
-            levels += [dose(sets, r, holds[-1]) for r in reps if r is not None and r >= start]
+            start = next(r for r in counted if sets * r >= (sets - 1) * top)
+            levels += [dose(sets, r, holds[-1]) for r in counted if r >= start]
     return levels
 
 

@@ -98,7 +98,8 @@ def test_every_step_is_small_and_in_order(c: CatalogDose) -> None:
         if upper.reps is not None and lower.reps is not None and upper.sets == lower.sets:
             assert upper.reps - lower.reps <= 3
     assert all(d.sets <= MAX_SETS for d in levels)
-    assert all(c.reps_min <= (d.reps or 0) <= (c.reps_max or 0) for d in levels)
+    assert c.reps_min is not None and c.reps_max is not None
+    assert all(c.reps_min <= (d.reps or 0) <= c.reps_max for d in levels)
 
 
 @pytest.mark.parametrize("c", [LAT, ROW, HUG])
