@@ -126,12 +126,14 @@ def session(db: Engine) -> Iterator[Session]:
 
 
 class FakeClock:
-    """A clock tests can move; it starts at the real time."""
+    """A clock tests can move; it starts at the real time and ticks 1 ms per reading,
+    so successive requests are ordered in time as they are in real life."""
 
     def __init__(self) -> None:
         self.now = datetime.now(UTC)
 
     def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
         return self.now
 
     def advance(self, **delta: float) -> None:

@@ -538,6 +538,57 @@ def _cap_volume(
 # --- putting it together ---------------------------------------------------------------
 
 
+def _checkin_key(c: CheckIn) -> tuple[Any, ...]:
+    return (
+        c.recorded_at,
+        c.id,
+        c.phase,
+        c.pain,
+        tuple(sorted(c.red_flags)),
+        c.red_flags_resolved,
+        c.session_id or "",
+        c.exercise_slug or "",
+    )
+
+
+def _log_key(log: SessionLog) -> tuple[Any, ...]:
+    def none_last(value: int | None) -> int:
+        return -1 if value is None else value
+
+    entries = tuple(
+        sorted(
+            (
+                e.exercise_slug,
+                e.sets_completed,
+                e.reps,
+                none_last(e.hold_seconds),
+                none_last(e.rpe),
+                none_last(e.pain_during),
+                e.skipped,
+                (
+                    e.prescribed.sets,
+                    none_last(e.prescribed.reps),
+                    none_last(e.prescribed.hold_seconds),
+                ),
+            )
+            for e in log.entries
+        )
+    )
+    return (log.started_at, log.session_id, log.ended_at, none_last(log.pain_after), entries)
+
+
+def _canonical_checkins(items: Iterable[CheckIn]) -> list[CheckIn]:
+    """Sorted with a total order, one per id (its greatest version): arrival order cannot
+    change the result."""
+    latest = {c.id: c for c in sorted(items, key=_checkin_key)}
+    return sorted(latest.values(), key=_checkin_key)
+
+
+def _canonical_logs(items: Iterable[SessionLog]) -> list[SessionLog]:
+    latest = {log.session_id: log for log in sorted(items, key=_log_key)}
+    return sorted(latest.values(), key=_log_key)
+
+
 def _actions(reasons: Sequence[Reason], doses: Sequence[Dose], status: Status) -> dict[str, Action]:
     by_status: dict[str, Action] = {
         "progress": "progress",
@@ -578,12 +629,8 @@ def evaluate(
     """Advice for one person at `now`, from their recent history."""
     catalog = catalog or {}
     since = now - WINDOW
-    unique = {c.id: c for c in history.checkins if since <= c.recorded_at <= now}
-    checkins = sorted(unique.values(), key=lambda c: (c.recorded_at, c.id))
-    logs = sorted(
-        (log for log in history.logs if since <= log.started_at <= now),
-        key=lambda log: (log.started_at, log.session_id),
-    )
+    checkins = _canonical_checkins(c for c in history.checkins if since <= c.recorded_at <= now)
+    logs = _canonical_logs(log for log in history.logs if since <= log.started_at <= now)
     doses = sorted(history.doses, key=lambda d: d.exercise_slug)
     today = now.date()
     daily = _daily_means(checkins)

@@ -10,8 +10,12 @@ from api.models.catalog import (
     ExerciseRevision,
     Muscle,
 )
+from api.models.pain import AdviceRow, CheckInRow, UserThresholds
 
 __all__ = [
+    "AdviceRow",
+    "CheckInRow",
+    "UserThresholds",
     "CatalogState",
     "ExerciseRevision",
     "Device",

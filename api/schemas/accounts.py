@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from api.schemas.catalog import Slug
+from api.schemas.pain import CheckInPublic, StoredAdvice
 
 # NIST SP 800-63B: at least 8 characters; a cap keeps hashing cost bounded.
 PASSWORD_MIN = 8
@@ -137,3 +138,6 @@ class AccountExport(BaseModel):
     devices: list[DevicePublic]
     sign_ins: list[SignInPublic]
     failed_logins: list[datetime]
+    checkins: list[CheckInPublic]
+    advice: list[StoredAdvice]
+    thresholds: dict[str, float] = Field(description="A clinician's overrides, if any")

@@ -12,7 +12,16 @@ from sqlmodel import Session, col, delete, select
 from api.config import Settings
 from api.db import metadata
 from api.errors import Conflict, FieldError, Forbidden, NotFound, TooManyRequests, Unauthorized
-from api.models import Device, Equipment, LoginFailure, RefreshToken, User
+from api.models import (
+    AdviceRow,
+    CheckInRow,
+    Device,
+    Equipment,
+    LoginFailure,
+    RefreshToken,
+    User,
+    UserThresholds,
+)
 from api.pagination import keyset_page
 from api.schemas.accounts import (
     AccountExport,
@@ -23,6 +32,7 @@ from api.schemas.accounts import (
     TokenPair,
     UserPublic,
 )
+from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.security import (
     DEVICE_TOKEN_PREFIX,
     DISPLAY_PREFIX_LENGTH,
@@ -295,12 +305,26 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
         .where(LoginFailure.key == throttle.account_key(user.email))
         .order_by(col(LoginFailure.failed_at))
     ).all()
+    checkins = session.exec(
+        select(CheckInRow)
+        .where(CheckInRow.user_id == user.id)
+        .order_by(col(CheckInRow.recorded_at), col(CheckInRow.id))
+    ).all()
+    advice = session.exec(
+        select(AdviceRow)
+        .where(AdviceRow.user_id == user.id)
+        .order_by(col(AdviceRow.evaluated_at), col(AdviceRow.id))
+    ).all()
+    thresholds = session.get(UserThresholds, user.id)
     return AccountExport(
         exported_at=now,
         profile=public_user(user),
         devices=[DevicePublic.model_validate(d, from_attributes=True) for d in devices],
         sign_ins=[SignInPublic.model_validate(t, from_attributes=True) for t in tokens],
         failed_logins=list(failures),
+        checkins=[CheckInPublic.model_validate(c, from_attributes=True) for c in checkins],
+        advice=[StoredAdvice.model_validate(a, from_attributes=True) for a in advice],
+        thresholds=dict(thresholds.values) if thresholds else {},
     )
 
 

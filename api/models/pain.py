@@ -1,0 +1,95 @@
+"""Pain check-ins, stored advice and per-person rule thresholds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Uuid
+from sqlmodel import Field, SQLModel
+
+from api.db import UTCDateTime, utcnow
+
+
+def _user_fk() -> Column[uuid.UUID]:
+    return Column(Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+
+
+class CheckInRow(SQLModel, table=True):
+    __tablename__ = "checkins"
+    __table_args__ = (
+        CheckConstraint("pain BETWEEN 0 AND 10", name="pain_range"),
+        CheckConstraint(
+            "phase IN ('daily', 'before', 'during', 'after', 'next_morning')", name="phase_known"
+        ),
+        Index("ix_checkins_user_id_recorded_at", "user_id", "recorded_at"),
+        Index("ix_checkins_user_id_received_at", "user_id", "received_at"),
+        # The rule service asks for the latest emergency and the latest resolution
+        # ever; these make both one index seek however long the history is.
+        Index(
+            "ix_checkins_user_id_cauda_equina_recorded_at", "user_id", "cauda_equina", "recorded_at"
+        ),
+        Index(
+            "ix_checkins_user_id_red_flags_resolved_recorded_at",
+            "user_id",
+            "red_flags_resolved",
+            "recorded_at",
+        ),
+    )
+
+    # Client-generated when offline, so retries never duplicate.
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=_user_fk())
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    phase: str = Field(max_length=16)
+    pain: int
+    session_id: uuid.UUID | None = None
+    exercise_slug: str | None = Field(default=None, max_length=64)
+    locations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    radiating_below_knee: bool | None = None
+    # The answers given, flag -> true/false; a flag not asked is absent.
+    red_flags: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    cauda_equina: bool = False
+    red_flags_resolved: bool = False
+    note: str | None = Field(default=None, max_length=1000)
+    # Hash of the submitted body, so a retry can be told from a conflicting reuse of an id.
+    body_hash: str = Field(max_length=64)
+
+
+class AdviceRow(SQLModel, table=True):
+    __tablename__ = "advice"
+    __table_args__ = (Index("ix_advice_user_id_evaluated_at", "user_id", "evaluated_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=_user_fk())
+    status: str = Field(max_length=16)
+    reasons: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    exercises: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    ruleset_version: str = Field(max_length=16)
+    evaluated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # What makes two evaluations "the same advice": status, rules and actions.
+    fingerprint: str = Field(max_length=64)
+
+
+class UserThresholds(SQLModel, table=True):
+    """A linked clinician's overrides of the rule thresholds, within safe bounds."""
+
+    __tablename__ = "user_thresholds"
+
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            Uuid(), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    values: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_by: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(Uuid(), ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

@@ -1,0 +1,92 @@
+"""Pain check-ins and the advice evaluated from them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
+
+from api.db import SessionDep
+from api.deps import Clock, CurrentUser
+from api.errors import problem_responses
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.schemas.pain import (
+    AdvicePage,
+    AdvicePublic,
+    CheckInCreate,
+    CheckInPage,
+    CheckInPublic,
+    CheckInResult,
+)
+from api.services import pain
+
+router = APIRouter(tags=["pain and advice"], responses=problem_responses(401))
+
+
+@router.post(
+    "/v1/checkins",
+    status_code=status.HTTP_201_CREATED,
+    summary="Report pain (and red-flag answers); the advice comes back at once",
+    description=(
+        "201 with the stored check-in and the advice evaluated with it. Sending the same "
+        "`id` and body again returns the stored check-in with 200 (offline retries); the "
+        "same `id` with another body is 409."
+    ),
+    responses={
+        200: {"model": CheckInResult, "description": "A retry of a stored check-in"},
+        **problem_responses(409, 422),
+    },
+)
+def create_checkin(
+    body: CheckInCreate, response: Response, user: CurrentUser, session: SessionDep, clock: Clock
+) -> CheckInResult:
+    checkin, advice, created = pain.record_checkin(session, user, body, clock())
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return CheckInResult(checkin=checkin, advice=advice)
+
+
+@router.get(
+    "/v1/checkins",
+    summary="My check-ins, oldest first by arrival; `since` for delta sync",
+    description=(
+        "`since` filters on `received_at` (when the server stored it), so a device syncing "
+        "from its last sync time also gets check-ins another device uploaded late."
+    ),
+    responses=problem_responses(422),
+)
+def list_checkins(
+    user: CurrentUser,
+    session: SessionDep,
+    since: Annotated[AwareDatetime | None, Query()] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> CheckInPage:
+    items, next_cursor = pain.list_checkins(session, user, since=since, limit=limit, cursor=cursor)
+    return CheckInPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/checkins/{checkin_id}", summary="One of my check-ins", responses=problem_responses(404)
+)
+def get_checkin(checkin_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> CheckInPublic:
+    return pain.get_checkin(session, user, checkin_id)
+
+
+@router.get("/v1/advice", summary="My current advice, evaluated now")
+def get_advice(user: CurrentUser, session: SessionDep, clock: Clock) -> AdvicePublic:
+    return pain.current_advice(session, user, clock())
+
+
+@router.get(
+    "/v1/advice/history",
+    summary="Every change of my advice, newest first",
+    responses=problem_responses(422),
+)
+def advice_history(
+    user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> AdvicePage:
+    items, next_cursor = pain.advice_history(session, user, limit=limit, cursor=cursor)
+    return AdvicePage(items=items, next_cursor=next_cursor)

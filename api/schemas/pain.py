@@ -1,0 +1,135 @@
+"""Check-in and advice shapes (DESIGN.md: Pain, advice, progress)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from api.schemas.catalog import Slug
+
+Phase = Literal["daily", "before", "during", "after", "next_morning"]
+StatusName = Literal["progress", "maintain", "hold", "regress", "see_doctor", "urgent_care"]
+ActionName = Literal["progress", "maintain", "hold", "regress", "stop"]
+
+
+class RedFlags(BaseModel):
+    """Answers to the red-flag questions; leave out what was not asked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    saddle_numbness: bool | None = Field(
+        default=None, description="New numbness around the genitals or back passage"
+    )
+    bladder_bowel_change: bool | None = Field(
+        default=None, description="New trouble passing urine, or loss of bladder/bowel control"
+    )
+    both_legs: bool | None = Field(default=None, description="Symptoms in both legs")
+    progressive_weakness: bool | None = Field(
+        default=None, description="Leg weakness that is getting worse, or foot drop"
+    )
+    sexual_dysfunction: bool | None = Field(default=None, description="New sexual problems")
+    fever_or_unwell: bool | None = Field(default=None, description="Fever, chills, feeling unwell")
+    unexplained_weight_loss: bool | None = None
+    cancer_history: bool | None = Field(
+        default=None, description="A history of cancer, and this back pain is new"
+    )
+    significant_trauma: bool | None = Field(
+        default=None, description="A fall or accident (or a minor one with osteoporosis)"
+    )
+    night_pain: bool | None = Field(
+        default=None, description="Constant night pain not eased by changing position"
+    )
+
+    def yes(self) -> frozenset[str]:
+        return frozenset(name for name, value in self.model_dump().items() if value)
+
+
+class CheckInCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5b0c3f4e-6a0e-4d7a-9a53-3f1f6d2f9b10",
+                    "recorded_at": "2026-11-24T08:30:00+01:00",
+                    "phase": "daily",
+                    "pain": 3,
+                    "locations": ["lower-back"],
+                    "radiating_below_knee": False,
+                    "red_flags": {"saddle_numbness": False, "bladder_bowel_change": False},
+                    "note": "Stiff after sitting.",
+                }
+            ]
+        },
+    )
+
+    id: uuid.UUID | None = Field(
+        default=None, description="Client-generated, so an offline retry is never stored twice."
+    )
+    recorded_at: AwareDatetime = Field(description="When the person answered, with its offset.")
+    phase: Phase
+    pain: int = Field(ge=0, le=10, description="0 = no pain, 10 = worst imaginable")
+    session_id: uuid.UUID | None = None
+    exercise_slug: Slug | None = None
+    locations: list[Slug] = Field(default_factory=list, max_length=10)
+    radiating_below_knee: bool | None = None
+    red_flags: RedFlags = Field(default_factory=RedFlags)
+    red_flags_resolved: bool = Field(
+        default=False,
+        description="The person has been seen by a professional about an earlier red flag "
+        "(only with no red flag in this check-in).",
+    )
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class CheckInPublic(BaseModel):
+    id: uuid.UUID
+    recorded_at: datetime
+    received_at: datetime
+    phase: Phase
+    pain: int
+    session_id: uuid.UUID | None
+    exercise_slug: str | None
+    locations: list[str]
+    radiating_below_knee: bool | None
+    red_flags: dict[str, bool]
+    red_flags_resolved: bool
+    note: str | None
+
+
+class ReasonPublic(BaseModel):
+    rule_id: str = Field(examples=["P1"])
+    status: StatusName
+    message: str
+    evidence: dict[str, Any]
+    exercises: list[str]
+
+
+class AdvicePublic(BaseModel):
+    status: StatusName
+    reasons: list[ReasonPublic]
+    exercises: dict[str, ActionName]
+    ruleset_version: str
+    evaluated_at: datetime
+
+
+class StoredAdvice(AdvicePublic):
+    id: uuid.UUID
+
+
+class CheckInResult(BaseModel):
+    checkin: CheckInPublic
+    advice: AdvicePublic
+
+
+class CheckInPage(BaseModel):
+    items: list[CheckInPublic]
+    next_cursor: str | None
+
+
+class AdvicePage(BaseModel):
+    items: list[StoredAdvice]
+    next_cursor: str | None

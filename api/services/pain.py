@@ -1,0 +1,273 @@
+"""Check-ins and advice: store what people report, evaluate the rules, keep the advice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.domain.rules import WINDOW, evaluate
+from api.domain.thresholds import DEFAULT_THRESHOLDS, ThresholdError, Thresholds
+from api.domain.types import CAUDA_EQUINA_FLAGS, Advice, CheckIn, History
+from api.errors import Conflict, FieldError, NotFound
+from api.models import AdviceRow, CheckInRow, Exercise, User, UserThresholds
+from api.pagination import keyset_page
+from api.schemas.pain import (
+    AdvicePublic,
+    CheckInCreate,
+    CheckInPublic,
+    ReasonPublic,
+    StoredAdvice,
+)
+
+# Phones' clocks drift; a check-in a little in the future is still accepted.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def checkin_public(row: CheckInRow) -> CheckInPublic:
+    return CheckInPublic.model_validate(row, from_attributes=True)
+
+
+def _to_domain(row: CheckInRow) -> CheckIn:
+    return CheckIn(
+        id=str(row.id),
+        recorded_at=row.recorded_at,
+        phase=row.phase,  # type: ignore[arg-type]
+        pain=row.pain,
+        session_id=str(row.session_id) if row.session_id else None,
+        exercise_slug=row.exercise_slug,
+        red_flags=frozenset(name for name, yes in row.red_flags.items() if yes),
+        red_flags_resolved=row.red_flags_resolved,
+    )
+
+
+def load_history(session: Session, user_id: uuid.UUID, now: datetime) -> History:
+    """The bounded window the rules read, plus the latest emergency and resolution ever."""
+    recent = session.exec(
+        select(CheckInRow).where(
+            CheckInRow.user_id == user_id,
+            col(CheckInRow.recorded_at) >= now - WINDOW,
+            col(CheckInRow.recorded_at) <= now,
+        )
+    ).all()
+    last_emergency = session.exec(
+        select(CheckInRow)
+        .where(CheckInRow.user_id == user_id, col(CheckInRow.cauda_equina).is_(True))
+        .order_by(col(CheckInRow.recorded_at).desc())
+        .limit(1)
+    ).first()
+    last_resolution = session.exec(
+        select(CheckInRow.recorded_at)
+        .where(
+            CheckInRow.user_id == user_id,
+            col(CheckInRow.red_flags_resolved).is_(True),
+            col(CheckInRow.cauda_equina).is_(False),
+        )
+        .order_by(col(CheckInRow.recorded_at).desc())
+        .limit(1)
+    ).first()
+    return History(
+        checkins=tuple(_to_domain(r) for r in recent),
+        last_cauda_equina=_to_domain(last_emergency) if last_emergency else None,
+        last_resolution_at=last_resolution,
+    )
+
+
+def thresholds_for(session: Session, user_id: uuid.UUID) -> Thresholds:
+    row = session.get(UserThresholds, user_id)
+    if row is None or not row.values:
+        return DEFAULT_THRESHOLDS
+    try:
+        return DEFAULT_THRESHOLDS.with_overrides(row.values)
+    except ThresholdError:
+        # Stored values were valid when set; if bounds tightened since, the defaults win.
+        return DEFAULT_THRESHOLDS
+
+
+def advice_public(advice: Advice) -> AdvicePublic:
+    return AdvicePublic(
+        status=advice.status,
+        reasons=[
+            ReasonPublic(
+                rule_id=r.rule_id,
+                status=r.status,
+                message=r.message,
+                evidence=r.evidence,
+                exercises=list(r.exercises),
+            )
+            for r in advice.reasons
+        ],
+        exercises=dict(advice.exercises),
+        ruleset_version=advice.ruleset_version,
+        evaluated_at=advice.evaluated_at,
+    )
+
+
+def fingerprint(advice: Advice) -> str:
+    """Same status, same rules for the same exercises, same actions: the same advice."""
+    key = {
+        "status": advice.status,
+        "reasons": sorted([r.rule_id, r.status, list(r.exercises)] for r in advice.reasons),
+        "exercises": advice.exercises,
+        "ruleset": advice.ruleset_version,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> None:
+    digest = fingerprint(advice)
+    latest = session.exec(
+        select(AdviceRow.fingerprint)
+        .where(AdviceRow.user_id == user_id)
+        .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
+        .limit(1)
+    ).first()
+    if latest == digest:
+        return
+    public = advice_public(advice)
+    session.add(
+        AdviceRow(
+            user_id=user_id,
+            status=advice.status,
+            reasons=[r.model_dump(mode="json") for r in public.reasons],
+            exercises=dict(advice.exercises),
+            ruleset_version=advice.ruleset_version,
+            evaluated_at=advice.evaluated_at,
+            fingerprint=digest,
+        )
+    )
+
+
+def evaluate_and_store(session: Session, user_id: uuid.UUID, now: datetime) -> Advice:
+    """Evaluate the rules now; keep the advice if it differs from the last kept one."""
+    advice = evaluate(
+        load_history(session, user_id, now), now, thresholds=thresholds_for(session, user_id)
+    )
+    _store_if_changed(session, user_id, advice)
+    return advice
+
+
+def _body_hash(body: CheckInCreate) -> str:
+    data = body.model_dump(mode="json", exclude={"id"})
+    # The same instant written with another offset is the same check-in.
+    data["recorded_at"] = body.recorded_at.astimezone(UTC).isoformat()
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _validate(session: Session, body: CheckInCreate, now: datetime) -> None:
+    errors: list[tuple[str, str]] = []
+    if body.recorded_at > now + CLOCK_SKEW:
+        errors.append(("recorded_at", "is in the future; check the device's clock"))
+    yes = body.red_flags.yes()
+    if body.red_flags_resolved and yes:
+        errors.append(("red_flags_resolved", "a resolution check-in must report no red flags"))
+    if body.exercise_slug is not None:
+        known = session.exec(select(Exercise.id).where(Exercise.slug == body.exercise_slug)).first()
+        if known is None:
+            errors.append(("exercise_slug", f"no exercise {body.exercise_slug!r}"))
+    if errors:
+        raise FieldError(errors)
+
+
+def record_checkin(
+    session: Session, user: User, body: CheckInCreate, now: datetime
+) -> tuple[CheckInPublic, AdvicePublic, bool]:
+    """Store a check-in and evaluate with it. Returns (check-in, advice, newly created)."""
+    digest = _body_hash(body)
+    if body.id is not None:
+        existing = session.get(CheckInRow, body.id)
+        if existing is not None:
+            return _replay(session, user, existing, digest, now)
+    _validate(session, body, now)
+    row = CheckInRow(
+        id=body.id or uuid.uuid4(),
+        user_id=user.id,
+        recorded_at=body.recorded_at,
+        received_at=now,
+        phase=body.phase,
+        pain=body.pain,
+        session_id=body.session_id,
+        exercise_slug=body.exercise_slug,
+        locations=list(body.locations),
+        radiating_below_knee=body.radiating_below_knee,
+        red_flags={k: v for k, v in body.red_flags.model_dump().items() if v is not None},
+        cauda_equina=bool(body.red_flags.yes() & CAUDA_EQUINA_FLAGS),
+        red_flags_resolved=body.red_flags_resolved,
+        note=body.note,
+        body_hash=digest,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same id arrived twice at once: the other request stored it.
+        session.rollback()
+        existing = session.get(CheckInRow, row.id)
+        if existing is None:
+            raise
+        return _replay(session, user, existing, digest, now)
+    advice = evaluate_and_store(session, user.id, now)
+    session.commit()
+    return checkin_public(row), advice_public(advice), True
+
+
+def _replay(
+    session: Session, user: User, existing: CheckInRow, digest: str, now: datetime
+) -> tuple[CheckInPublic, AdvicePublic, bool]:
+    if existing.user_id != user.id or existing.body_hash != digest:
+        raise Conflict(
+            "This check-in id is already used by a different check-in; "
+            "generate a new id for new data."
+        )
+    advice = evaluate_and_store(session, user.id, now)
+    session.commit()
+    return checkin_public(existing), advice_public(advice), False
+
+
+def current_advice(session: Session, user: User, now: datetime) -> AdvicePublic:
+    advice = evaluate_and_store(session, user.id, now)
+    session.commit()
+    return advice_public(advice)
+
+
+def advice_history(
+    session: Session, user: User, *, limit: int, cursor: str | None
+) -> tuple[list[StoredAdvice], str | None]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(AdviceRow).where(AdviceRow.user_id == user.id),
+        time_col=AdviceRow.evaluated_at,
+        id_col=AdviceRow.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+    return [StoredAdvice.model_validate(r, from_attributes=True) for r in rows], next_cursor
+
+
+def list_checkins(
+    session: Session, user: User, *, since: datetime | None, limit: int, cursor: str | None
+) -> tuple[list[CheckInPublic], str | None]:
+    stmt = select(CheckInRow).where(CheckInRow.user_id == user.id)
+    if since is not None:
+        stmt = stmt.where(col(CheckInRow.received_at) >= since)
+    rows, next_cursor = keyset_page(
+        session,
+        stmt,
+        time_col=CheckInRow.received_at,
+        id_col=CheckInRow.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return [checkin_public(r) for r in rows], next_cursor
+
+
+def get_checkin(session: Session, user: User, checkin_id: uuid.UUID) -> CheckInPublic:
+    row = session.get(CheckInRow, checkin_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("No such check-in.")
+    return checkin_public(row)
