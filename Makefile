@@ -59,6 +59,7 @@ test: lint typecheck pytest
 
 bench: install-dev
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.rules
 
 format: install-dev
 	$(BIN)/ruff check --fix .
