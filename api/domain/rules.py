@@ -153,6 +153,7 @@ def _red_flag_reasons(checkins: Sequence[CheckIn], history: History, now: dateti
                         "recorded_at": _iso(latest.recorded_at),
                         "flags": sorted(latest.red_flags & CAUDA_EQUINA_FLAGS),
                     },
+                    source=latest.id,
                 )
             )
 
@@ -172,6 +173,7 @@ def _red_flag_reasons(checkins: Sequence[CheckIn], history: History, now: dateti
                     "recorded_at": _iso(latest.recorded_at),
                     "flags": sorted(latest.red_flags & SERIOUS_CAUSE_FLAGS),
                 },
+                source=latest.id,
             )
         )
 
@@ -185,6 +187,7 @@ def _red_flag_reasons(checkins: Sequence[CheckIn], history: History, now: dateti
                 "should be checked. Please book a doctor's appointment soon, and do not "
                 "increase your exercises until then.",
                 {"checkin_id": night[-1].id, "recorded_at": _iso(night[-1].recorded_at)},
+                source=night[-1].id,
             )
         )
     return reasons
@@ -210,6 +213,7 @@ def _rest_pain_reason(checkins: Sequence[CheckIn], t: Thresholds, now: datetime)
             "pain": latest.pain,
             "threshold": t.rest_pain_doctor,
         },
+        source=latest.id,
     )
 
 
@@ -251,6 +255,8 @@ def _flare_reason(
         "baseline_days": len(baseline),
     }
     exercises = tuple(sorted(d.exercise_slug for d in doses))
+    # One flare, one easing of the exercises: keyed by the day the raised pain began.
+    began = (previous or today).isoformat()
     if lasted >= t.flare_days_for_doctor:
         return Reason(
             "F1",
@@ -261,6 +267,7 @@ def _flare_reason(
             "exercises in the meantime.",
             evidence,
             exercises,
+            source=began,
         )
     return Reason(
         "F1",
@@ -270,6 +277,7 @@ def _flare_reason(
         "are eased back a step for now.",
         evidence,
         exercises,
+        source=began,
     )
 
 
@@ -294,6 +302,7 @@ def _review_reason(daily: Mapping[date, float], t: Thresholds, today: date) -> R
         f"Your pain has not improved over the last {weeks} weeks. Please arrange a review "
         "with your doctor or physical therapist to check that this plan is right for you.",
         {"weekly_means": [_round(m) for m in reversed(means)], "weeks": weeks},
+        source=(today - timedelta(days=7 * weeks - 1)).isoformat(),
     )
 
 
@@ -329,6 +338,7 @@ def _during_reasons(
                     "too much. It is made easier for next time.",
                     evidence,
                     (slug,),
+                    source=source,
                 )
             )
         elif pain > t.during_pain_safe_max:
@@ -340,6 +350,7 @@ def _during_reasons(
                     "Repeat the same dose next time rather than increasing it.",
                     evidence,
                     (slug,),
+                    source=source,
                 )
             )
     return reasons
@@ -377,6 +388,7 @@ def _next_morning_reason(
                 "before it. That session's exercises are eased back a step.",
                 evidence,
                 exercises,
+                source=log.session_id,
             )
         if rise is not None and rise >= 1:
             return Reason(
@@ -386,6 +398,7 @@ def _next_morning_reason(
                 "the same doses next time rather than increasing them.",
                 evidence,
                 exercises,
+                source=log.session_id,
             )
         return None
     return None
@@ -471,6 +484,7 @@ def _progress_candidates(
                         "next_morning_pain": morning.pain,
                     },
                     (slug,),
+                    source=sessions[-1].session_id,
                 ),
             )
         )

@@ -123,6 +123,10 @@ class Reason:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     exercises: tuple[str, ...] = ()
+    # What triggered it (a check-in, a session, a flare's first day): with rule_id and an
+    # exercise it names one decision, so a dose change is applied once, not on every
+    # evaluation that sees the same evidence.
+    source: str = ""
 
 
 @dataclass(frozen=True)

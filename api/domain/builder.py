@@ -1,0 +1,236 @@
+"""The session builder: today's session from the routine, the catalog and the advice.
+
+Pure and deterministic: the same inputs (including `seed`) give the same session.
+A warm-up comes first (the article: 5-10 minutes of moderate cardio, then a
+5-minute dynamic stretch), then strength work, then stretches to cool down. The
+estimate is computed from each dose (tempo, holds, sides, rests) and never
+exceeds the time budget: the lowest-priority items are dropped, never the warm-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from api.domain.types import Dose, Status
+
+# A controlled repetition: about 1.5 s up and 1.5 s down, plus any hold at the top.
+TEMPO_SECONDS = 3
+# Rest between sets: light bodyweight back work needs short rests.
+REST_SECONDS = {"strength": 45, "stretch": 15}
+# Getting into position for the next exercise.
+TRANSITION_SECONDS = 30
+# Switching sides on per-side exercises.
+SIDE_SWITCH_SECONDS = 5
+# The article: 5-10 minutes of moderate cardio, then a 5-minute dynamic stretch.
+WARMUP_CARDIO_MINUTES = 5
+WARMUP_STRETCH_MINUTES = 5
+WARMUP_MINUTES = WARMUP_CARDIO_MINUTES + WARMUP_STRETCH_MINUTES
+# "Gentle" stretches for a see-a-doctor session (catalog difficulty 1-5).
+GENTLE_MAX_DIFFICULTY = 2
+BLOCK_OF = {"warmup": "warmup", "strength": "main", "stretch": "cooldown"}
+BLOCK_ORDER = {"warmup": 0, "main": 1, "cooldown": 2}
+
+
+@dataclass(frozen=True)
+class CatalogExercise:
+    slug: str
+    name: str
+    category: str  # warmup, strength, stretch
+    difficulty: int
+    required_equipment: frozenset[str] = frozenset()
+    primary_muscles: frozenset[str] = frozenset()
+    secondary_muscles: frozenset[str] = frozenset()
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    minutes: int
+    equipment: frozenset[str]
+    focus: frozenset[str] = frozenset()
+    exclude: frozenset[str] = frozenset()
+    # A clinician's list of cleared exercises; None means every exercise.
+    cleared: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    exercise_slug: str
+    name: str
+    block: str
+    sets: int
+    reps: int | None
+    hold_seconds: int | None
+    per_side: bool
+    rest_seconds: int
+    seconds: int
+
+    @property
+    def minutes(self) -> float:
+        return round(self.seconds / 60, 1)
+
+
+@dataclass(frozen=True)
+class Plan:
+    items: tuple[Item, ...]
+    seconds: int
+    dropped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def estimated_minutes(self) -> float:
+        # Rounded up, so the shown estimate never understates the session.
+        return math.ceil(self.seconds / 6) / 10
+
+
+class BuildError(ValueError):
+    """The request cannot give a session; `field` names what to change."""
+
+    def __init__(self, field: str, message: str, minimum_minutes: int | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.minimum_minutes = minimum_minutes
+
+
+def item_seconds(category: str, dose: Dose) -> tuple[int, int]:
+    """(seconds for the item, rest between sets) from the dose."""
+    rest = REST_SECONDS.get(category, REST_SECONDS["strength"])
+    sides = 2 if dose.per_side else 1
+    per_rep = TEMPO_SECONDS + (dose.hold_seconds or 0)
+    work = dose.sets * (dose.reps or 1) * sides * per_rep
+    switches = dose.sets * SIDE_SWITCH_SECONDS if dose.per_side else 0
+    return work + switches + (dose.sets - 1) * rest + TRANSITION_SECONDS, rest
+
+
+def _warmup(catalog: Sequence[CatalogExercise]) -> Item:
+    warm = next((c for c in catalog if c.category == "warmup" and not c.archived), None)
+    return Item(
+        exercise_slug=warm.slug if warm else "warm-up",
+        name=warm.name if warm else "Warm-up",
+        block="warmup",
+        sets=1,
+        reps=None,
+        hold_seconds=None,
+        per_side=False,
+        rest_seconds=0,
+        seconds=WARMUP_MINUTES * 60,
+    )
+
+
+def _tiebreak(seed: int, slug: str) -> str:
+    # Deterministic variety: which equal-priority item goes first changes with the seed.
+    return hashlib.sha256(f"{seed}:{slug}".encode()).hexdigest()
+
+
+def build(
+    catalog: Sequence[CatalogExercise],
+    doses: Mapping[str, Dose],
+    status: Status,
+    request: Request,
+    *,
+    seed: int,
+) -> Plan:
+    """Build a session. `doses` already reflect the advice (the rule service applies
+    progressions and regressions to the routine); `status` decides what may be built."""
+    if status == "urgent_care":
+        raise BuildError("advice", "No session while the advice is to get urgent care.")
+    warm = _warmup(catalog)
+    if warm.exercise_slug in request.exclude:
+        raise BuildError("exclude", "The warm-up cannot be left out.")
+    gentle_only = status == "see_doctor"
+
+    candidates: list[tuple[CatalogExercise, Dose]] = []
+    notes: list[str] = []
+    for c in sorted(catalog, key=lambda c: c.slug):
+        if c.category == "warmup" or c.archived or c.slug in request.exclude:
+            continue
+        if request.cleared is not None and c.slug not in request.cleared:
+            continue
+        if not c.required_equipment <= request.equipment:
+            continue
+        if gentle_only and (c.category != "stretch" or c.difficulty > GENTLE_MAX_DIFFICULTY):
+            continue
+        if (
+            request.focus
+            and c.category == "strength"
+            and not (request.focus & (c.primary_muscles | c.secondary_muscles))
+        ):
+            continue
+        dose = doses.get(c.slug)
+        if dose is None:
+            continue
+        candidates.append((c, dose))
+    if gentle_only:
+        notes.append("Only gentle stretches until you have seen a doctor.")
+    if not candidates:
+        field_name = "focus" if request.focus else "equipment"
+        raise BuildError(
+            field_name,
+            "No exercise fits this request (equipment, focus, exclusions and clearances); "
+            "widen it.",
+        )
+
+    items = []
+    for c, dose in candidates:
+        seconds, rest = item_seconds(c.category, dose)
+        items.append(
+            Item(
+                exercise_slug=c.slug,
+                name=c.name,
+                block=BLOCK_OF[c.category],
+                sets=dose.sets,
+                reps=dose.reps,
+                hold_seconds=dose.hold_seconds,
+                per_side=dose.per_side,
+                rest_seconds=rest,
+                seconds=seconds,
+            )
+        )
+
+    budget = request.minutes * 60
+    fixed = 0 if gentle_only else warm.seconds
+    shortest = min(i.seconds for i in items)
+    if fixed + shortest > budget:
+        minimum = math.ceil((fixed + shortest) / 60)
+        what = "one gentle stretch" if gentle_only else "the warm-up and one exercise"
+        raise BuildError(
+            "minutes",
+            f"{request.minutes} minutes is too short: {what} need at least {minimum} minutes.",
+            minimum_minutes=minimum,
+        )
+
+    def priority(item: Item) -> tuple[int, int, str]:
+        focus_hit = 0
+        c = next(c for c, _ in candidates if c.slug == item.exercise_slug)
+        if request.focus & c.primary_muscles:
+            focus_hit = 2
+        elif request.focus & c.secondary_muscles:
+            focus_hit = 1
+        # Higher first: focus, then strength before stretches, then a seeded order.
+        return (-focus_hit, BLOCK_ORDER[item.block], _tiebreak(seed, item.exercise_slug))
+
+    ranked = sorted(items, key=priority)
+    kept: list[Item] = []
+    dropped: list[str] = []
+    used = fixed
+    for item in ranked:
+        if used + item.seconds <= budget:
+            kept.append(item)
+            used += item.seconds
+        else:
+            dropped.append(item.exercise_slug)
+    ordered = sorted(kept, key=lambda i: (BLOCK_ORDER[i.block], i.exercise_slug))
+    if not gentle_only:
+        ordered.insert(0, warm)
+    if dropped:
+        notes.append(f"Left out to fit {request.minutes} minutes: {', '.join(sorted(dropped))}.")
+    return Plan(
+        items=tuple(ordered),
+        seconds=sum(i.seconds for i in ordered),
+        dropped=tuple(sorted(dropped)),
+        notes=tuple(notes),
+    )
