@@ -32,6 +32,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "not-found": "No such resource, or it is not yours.",
     "method-not-allowed": "The resource exists but does not support this method.",
     "conflict": "The request conflicts with the current state of the resource.",
+    "exercise-blocked": "No exercise session while the advice is to get urgent care; "
+    "`advice` says what to do.",
     "precondition-failed": "If-Match did not match the current version: reload and retry.",
     "precondition-required": "This write needs an If-Match header with the current ETag.",
     "payload-too-large": "The request body is larger than allowed.",
@@ -104,6 +106,10 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status, slug = 409, "conflict"
+
+
+class ExerciseBlocked(AppError):
+    status, slug = 409, "exercise-blocked"
 
 
 class PreconditionFailed(AppError):

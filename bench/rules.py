@@ -23,7 +23,7 @@ from api import migrations
 from api.config import Settings
 from api.db import make_engine
 from api.models import CheckInRow, User
-from api.services.pain import evaluate_and_store
+from api.services.advice import evaluate_and_apply
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -60,7 +60,7 @@ def time_evaluation(session: Session, user_id: uuid.UUID, repeat: int) -> float:
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
-        evaluate_and_store(session, user_id, NOW)
+        evaluate_and_apply(session, user_id, NOW)
         session.rollback()  # measure the read and the rules, not an ever-growing table
         samples.append(time.perf_counter() - started)
     return statistics.median(samples) * 1000

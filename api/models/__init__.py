@@ -11,8 +11,13 @@ from api.models.catalog import (
     Muscle,
 )
 from api.models.pain import AdviceRow, CheckInRow, UserThresholds
+from api.models.training import DoseChange, RoutineItem, SessionLogRow, TrainingSession
 
 __all__ = [
+    "DoseChange",
+    "RoutineItem",
+    "SessionLogRow",
+    "TrainingSession",
     "AdviceRow",
     "CheckInRow",
     "UserThresholds",

@@ -10,19 +10,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.domain.rules import WINDOW, evaluate
-from api.domain.thresholds import DEFAULT_THRESHOLDS, ThresholdError, Thresholds
-from api.domain.types import CAUDA_EQUINA_FLAGS, Advice, CheckIn, History
+from api.domain.types import CAUDA_EQUINA_FLAGS
 from api.errors import Conflict, FieldError, NotFound
-from api.models import AdviceRow, CheckInRow, Exercise, User, UserThresholds
+from api.models import AdviceRow, CheckInRow, Exercise, User
 from api.pagination import keyset_page
-from api.schemas.pain import (
-    AdvicePublic,
-    CheckInCreate,
-    CheckInPublic,
-    ReasonPublic,
-    StoredAdvice,
-)
+from api.schemas.pain import AdvicePublic, CheckInCreate, CheckInPublic, StoredAdvice
+from api.services.advice import advice_public, evaluate_and_apply
 
 # Phones' clocks drift; a check-in a little in the future is still accepted.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -30,125 +23,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 def checkin_public(row: CheckInRow) -> CheckInPublic:
     return CheckInPublic.model_validate(row, from_attributes=True)
-
-
-def _to_domain(row: CheckInRow) -> CheckIn:
-    return CheckIn(
-        id=str(row.id),
-        recorded_at=row.recorded_at,
-        phase=row.phase,  # type: ignore[arg-type]
-        pain=row.pain,
-        session_id=str(row.session_id) if row.session_id else None,
-        exercise_slug=row.exercise_slug,
-        red_flags=frozenset(name for name, yes in row.red_flags.items() if yes),
-        red_flags_resolved=row.red_flags_resolved,
-    )
-
-
-def load_history(session: Session, user_id: uuid.UUID, now: datetime) -> History:
-    """The bounded window the rules read, plus the latest emergency and resolution ever."""
-    recent = session.exec(
-        select(CheckInRow).where(
-            CheckInRow.user_id == user_id,
-            col(CheckInRow.recorded_at) >= now - WINDOW,
-            col(CheckInRow.recorded_at) <= now,
-        )
-    ).all()
-    last_emergency = session.exec(
-        select(CheckInRow)
-        .where(CheckInRow.user_id == user_id, col(CheckInRow.cauda_equina).is_(True))
-        .order_by(col(CheckInRow.recorded_at).desc())
-        .limit(1)
-    ).first()
-    last_resolution = session.exec(
-        select(CheckInRow.recorded_at)
-        .where(
-            CheckInRow.user_id == user_id,
-            col(CheckInRow.red_flags_resolved).is_(True),
-            col(CheckInRow.cauda_equina).is_(False),
-        )
-        .order_by(col(CheckInRow.recorded_at).desc())
-        .limit(1)
-    ).first()
-    return History(
-        checkins=tuple(_to_domain(r) for r in recent),
-        last_cauda_equina=_to_domain(last_emergency) if last_emergency else None,
-        last_resolution_at=last_resolution,
-    )
-
-
-def thresholds_for(session: Session, user_id: uuid.UUID) -> Thresholds:
-    row = session.get(UserThresholds, user_id)
-    if row is None or not row.values:
-        return DEFAULT_THRESHOLDS
-    try:
-        return DEFAULT_THRESHOLDS.with_overrides(row.values)
-    except ThresholdError:
-        # Stored values were valid when set; if bounds tightened since, the defaults win.
-        return DEFAULT_THRESHOLDS
-
-
-def advice_public(advice: Advice) -> AdvicePublic:
-    return AdvicePublic(
-        status=advice.status,
-        reasons=[
-            ReasonPublic(
-                rule_id=r.rule_id,
-                status=r.status,
-                message=r.message,
-                evidence=r.evidence,
-                exercises=list(r.exercises),
-            )
-            for r in advice.reasons
-        ],
-        exercises=dict(advice.exercises),
-        ruleset_version=advice.ruleset_version,
-        evaluated_at=advice.evaluated_at,
-    )
-
-
-def fingerprint(advice: Advice) -> str:
-    """Same status, same rules for the same exercises, same actions: the same advice."""
-    key = {
-        "status": advice.status,
-        "reasons": sorted([r.rule_id, r.status, list(r.exercises)] for r in advice.reasons),
-        "exercises": advice.exercises,
-        "ruleset": advice.ruleset_version,
-    }
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-
-
-def _store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> None:
-    digest = fingerprint(advice)
-    latest = session.exec(
-        select(AdviceRow.fingerprint)
-        .where(AdviceRow.user_id == user_id)
-        .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
-        .limit(1)
-    ).first()
-    if latest == digest:
-        return
-    public = advice_public(advice)
-    session.add(
-        AdviceRow(
-            user_id=user_id,
-            status=advice.status,
-            reasons=[r.model_dump(mode="json") for r in public.reasons],
-            exercises=dict(advice.exercises),
-            ruleset_version=advice.ruleset_version,
-            evaluated_at=advice.evaluated_at,
-            fingerprint=digest,
-        )
-    )
-
-
-def evaluate_and_store(session: Session, user_id: uuid.UUID, now: datetime) -> Advice:
-    """Evaluate the rules now; keep the advice if it differs from the last kept one."""
-    advice = evaluate(
-        load_history(session, user_id, now), now, thresholds=thresholds_for(session, user_id)
-    )
-    _store_if_changed(session, user_id, advice)
-    return advice
 
 
 def _body_hash(body: CheckInCreate) -> str:
@@ -210,7 +84,7 @@ def record_checkin(
         if existing is None:
             raise
         return _replay(session, user, existing, digest, now)
-    advice = evaluate_and_store(session, user.id, now)
+    advice = evaluate_and_apply(session, user.id, now).advice
     session.commit()
     return checkin_public(row), advice_public(advice), True
 
@@ -223,13 +97,13 @@ def _replay(
             "This check-in id is already used by a different check-in; "
             "generate a new id for new data."
         )
-    advice = evaluate_and_store(session, user.id, now)
+    advice = evaluate_and_apply(session, user.id, now).advice
     session.commit()
     return checkin_public(existing), advice_public(advice), False
 
 
 def current_advice(session: Session, user: User, now: datetime) -> AdvicePublic:
-    advice = evaluate_and_store(session, user.id, now)
+    advice = evaluate_and_apply(session, user.id, now).advice
     session.commit()
     return advice_public(advice)
 

@@ -1,0 +1,115 @@
+"""Routine, sessions, workout logs and progress."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import AwareDatetime
+
+from api.db import SessionDep
+from api.deps import Clock, CurrentUser
+from api.errors import problem_responses
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.schemas.training import (
+    LogIn,
+    LogResult,
+    ProgressPublic,
+    RoutinePublic,
+    SessionCreate,
+    SessionPage,
+    SessionPublic,
+)
+from api.services import training
+from api.services.catalog import CatalogCache
+
+router = APIRouter(tags=["training"], responses=problem_responses(401))
+
+
+@router.get("/v1/routine", summary="My exercises at their current doses, and why")
+def get_routine(user: CurrentUser, session: SessionDep, clock: Clock) -> RoutinePublic:
+    items, advice = training.routine_view(session, user, clock())
+    return RoutinePublic(items=items, advice=advice)
+
+
+@router.post(
+    "/v1/sessions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Build today's session",
+    description=(
+        "Warm-up first, then strength work, then stretches, within `minutes` (default: the "
+        "profile's), with the equipment at hand (default: the profile's). A repeated `id` "
+        "returns the stored session with 200. While the advice is `urgent_care` the answer "
+        "is 409 with `type` `/problems/exercise-blocked` and the advice."
+    ),
+    responses={
+        200: {"model": SessionPublic, "description": "A retry of a stored session"},
+        **problem_responses(409, 422),
+    },
+)
+def create_session(
+    body: SessionCreate,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    clock: Clock,
+) -> SessionPublic:
+    cache: CatalogCache = request.app.state.catalog_cache
+    built, created = training.build_session(session, user, body, cache.snapshot(session), clock())
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return built
+
+
+@router.get(
+    "/v1/sessions",
+    summary="My sessions; `since` (on `updated_at`) for delta sync",
+    responses=problem_responses(422),
+)
+def list_sessions(
+    user: CurrentUser,
+    session: SessionDep,
+    since: Annotated[AwareDatetime | None, Query()] = None,
+    status: Literal["planned", "completed"] | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> SessionPage:
+    items, next_cursor = training.list_sessions(
+        session, user, since=since, status=status, limit=limit, cursor=cursor
+    )
+    return SessionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/sessions/{session_id}", summary="One of my sessions", responses=problem_responses(404)
+)
+def get_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> SessionPublic:
+    return training.get_session(session, user, session_id)
+
+
+@router.put(
+    "/v1/sessions/{session_id}/log",
+    summary="Log (or correct) what was done; returns the new advice and next doses",
+    description=(
+        "Idempotent: the same log sent again changes nothing. A different log replaces the "
+        "stored one and re-evaluates (a correction)."
+    ),
+    responses=problem_responses(404, 409, 422),
+)
+def put_log(
+    session_id: uuid.UUID, body: LogIn, user: CurrentUser, session: SessionDep, clock: Clock
+) -> LogResult:
+    log, advice, next_doses = training.put_log(session, user, session_id, body, clock())
+    return LogResult(log=log, advice=advice, next_doses=next_doses)
+
+
+@router.get("/v1/progress", summary="Dose history, adherence and daily pain, for charts")
+def get_progress(
+    user: CurrentUser,
+    session: SessionDep,
+    clock: Clock,
+    days: Annotated[int, Query(ge=1, le=365, description="Days of pain series")] = 90,
+) -> ProgressPublic:
+    return training.progress_view(session, user, clock(), days)

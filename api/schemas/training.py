@@ -1,0 +1,206 @@
+"""Routine, sessions, logs and progress (DESIGN.md: Sessions and logs)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from api.schemas.catalog import Slug
+from api.schemas.pain import AdvicePublic
+
+Block = Literal["warmup", "main", "cooldown"]
+SessionStatus = Literal["planned", "completed"]
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b7e6f5a-1c2d-4e3f-8a9b-0c1d2e3f4a5b",
+                    "minutes": 20,
+                    "equipment": ["mat", "resistance-band"],
+                    "focus": ["glutes"],
+                    "exclude": ["superman"],
+                }
+            ]
+        },
+    )
+
+    id: uuid.UUID | None = Field(
+        default=None, description="Client-generated; a repeat returns the stored session."
+    )
+    minutes: int | None = Field(
+        default=None, ge=5, le=180, description="Time budget; default: the profile's."
+    )
+    equipment: list[Slug] | None = Field(
+        default=None, max_length=20, description="What is at hand; default: the profile's."
+    )
+    focus: list[Slug] = Field(default_factory=list, max_length=7, description="Muscle slugs")
+    exclude: list[Slug] = Field(default_factory=list, max_length=30, description="Exercise slugs")
+
+
+class SessionItem(BaseModel):
+    exercise_slug: str
+    name: str
+    block: Block
+    sets: int
+    reps: int | None
+    hold_seconds: int | None
+    per_side: bool
+    rest_seconds: int
+    minutes: float
+
+
+class LogEntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exercise_slug: Slug
+    sets_completed: int = Field(ge=0, le=10)
+    reps: list[int] = Field(default_factory=list, max_length=10, description="Reps in each set")
+    hold_seconds: int | None = Field(default=None, ge=0, le=600)
+    rpe: int | None = Field(default=None, ge=0, le=10, description="Effort, 0-10")
+    pain_during: int | None = Field(default=None, ge=0, le=10)
+    skipped: bool = False
+    skip_reason: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LogEntryIn:
+        if any(r < 0 or r > 200 for r in self.reps):
+            raise ValueError("reps per set must be between 0 and 200")
+        if not self.skipped and len(self.reps) != self.sets_completed:
+            raise ValueError("give the reps of each completed set (len(reps) == sets_completed)")
+        return self
+
+
+class LogIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "started_at": "2026-11-24T18:00:00+01:00",
+                    "ended_at": "2026-11-24T18:22:00+01:00",
+                    "entries": [
+                        {
+                            "exercise_slug": "glute-bridge",
+                            "sets_completed": 1,
+                            "reps": [5],
+                            "hold_seconds": 2,
+                            "rpe": 4,
+                            "pain_during": 2,
+                        },
+                        {
+                            "exercise_slug": "superman",
+                            "sets_completed": 0,
+                            "skipped": True,
+                            "skip_reason": "no mat today",
+                        },
+                    ],
+                    "pain_after": 2,
+                }
+            ]
+        },
+    )
+
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    entries: list[LogEntryIn] = Field(min_length=1, max_length=30)
+    pain_after: int | None = Field(default=None, ge=0, le=10)
+
+
+class LogPublic(BaseModel):
+    session_id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    entries: list[LogEntryIn]
+    pain_after: int | None
+    version: int = Field(description="1, then +1 for each correction")
+    received_at: datetime
+    updated_at: datetime
+
+
+class SessionPublic(BaseModel):
+    id: uuid.UUID
+    status: SessionStatus
+    created_at: datetime
+    updated_at: datetime
+    minutes: int
+    estimated_minutes: float
+    equipment: list[str]
+    focus: list[str]
+    exclude: list[str]
+    advice: AdvicePublic
+    items: list[SessionItem]
+    dropped: list[str]
+    notes: list[str]
+    log: LogPublic | None
+
+
+class SessionPage(BaseModel):
+    items: list[SessionPublic]
+    next_cursor: str | None
+
+
+class RoutineItemPublic(BaseModel):
+    exercise_slug: str
+    name: str
+    sets: int
+    reps: int | None
+    hold_seconds: int | None
+    per_side: bool
+    level: int = Field(description="1 = the catalog's easiest dose; +1 per step up")
+
+
+class RoutinePublic(BaseModel):
+    items: list[RoutineItemPublic]
+    advice: AdvicePublic
+
+
+class LogResult(BaseModel):
+    log: LogPublic
+    advice: AdvicePublic
+    next_doses: list[RoutineItemPublic]
+
+
+class DoseStep(BaseModel):
+    at: datetime
+    rule_id: str
+    exercise_slug: str = Field(description="Differs when the step moved to a variation")
+    sets: int
+    reps: int | None
+    hold_seconds: int | None
+
+
+class ExerciseProgress(BaseModel):
+    exercise_slug: str
+    name: str
+    active: bool
+    current: RoutineItemPublic
+    history: list[DoseStep]
+
+
+class Adherence(BaseModel):
+    sessions_per_week: float = Field(description="Completed sessions per week, last 4 weeks")
+    streak_days: int = Field(description="Days in a row with a session, in your time zone")
+    minutes_last_7_days: float
+    sessions_total: int
+
+
+class PainDay(BaseModel):
+    date: date
+    mean: float
+    min: int
+    max: int
+    count: int
+
+
+class ProgressPublic(BaseModel):
+    timezone: str
+    exercises: list[ExerciseProgress]
+    adherence: Adherence
+    pain: list[PainDay]
