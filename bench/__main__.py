@@ -21,7 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,16 @@ class Scenario:
     headers: dict[str, str] = field(default_factory=dict)
     # Fetch this path first and send its ETag as If-None-Match (a 304 revalidation).
     revalidate: bool = False
+    method: str = "GET"
+    body: str = ""
+    # Which bench account signs the request (see ACCOUNTS), if any.
+    account: str | None = None
 
+
+# Accounts made before the run: name -> stored sessions (for the list-latency test).
+ACCOUNTS = {"builder": 0, "sessions-1k": 1_000, "sessions-100k": 100_000}
+ACCOUNT_PASSWORD = "bench-password-1"
+SESSION_BODY = json.dumps({"minutes": 30, "equipment": ["mat", "resistance-band"]})
 
 # Later features add their scenarios here.
 SCENARIOS: list[Scenario] = [
@@ -47,7 +56,14 @@ SCENARIOS: list[Scenario] = [
     Scenario("exercises: 304 revalidation", "/v1/exercises", revalidate=True),
     Scenario("exercise detail", "/v1/exercises/superman"),
     Scenario("exercises: filtered", "/v1/exercises?equipment=mat&max_difficulty=2"),
-]
+    Scenario("sessions: build (POST)", "/v1/sessions", method="POST", body=SESSION_BODY,
+             headers={"Content-Type": "application/json"}, account="builder"),
+    Scenario("sessions: log retry (PUT)", "/v1/sessions/{logged}/log", method="PUT",
+             headers={"Content-Type": "application/json"}, account="builder"),
+    Scenario("sessions: list, 1,000 stored", "/v1/sessions?limit=50", account="sessions-1k"),
+    Scenario("sessions: list, 100,000 stored", "/v1/sessions?limit=50",
+             account="sessions-100k"),
+]  # fmt: skip
 
 FLOOD_EMAIL = "flood@example.com"
 FLOOD_PASSWORD = "flood-password-1"
@@ -119,9 +135,14 @@ def serve(app: str, env: dict[str, str]) -> Iterator[int]:
 
 
 def _request(
-    port: int, path: str, headers: dict[str, str]
+    port: int, path: str, headers: dict[str, str], method: str = "GET", body: str = ""
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        headers=headers,
+        method=method,
+        data=body.encode() if body else None,
+    )
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, list(resp.headers.items()), resp.read()
@@ -130,11 +151,17 @@ def _request(
 
 
 def load(
-    port: int, path: str, headers: dict[str, str], seconds: float, connections: int
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    seconds: float,
+    connections: int,
+    method: str = "GET",
+    body: str = "",
 ) -> dict[str, float]:
     header_lines = [f"{k}: {v}" for k, v in headers.items()]
     wrk = shutil.which("wrk")
-    if wrk:
+    if wrk and method == "GET":
         cmd = [wrk, "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
         for line in header_lines:
             cmd += ["-H", line]
@@ -155,6 +182,8 @@ def load(
             f"--path={path}",
             f"--seconds={seconds}",
             f"--connections={connections}",
+            f"--method={method}",
+            f"--body={body}",
             *(f"--header={line}" for line in header_lines),
         ],
         cwd=ROOT,
@@ -227,7 +256,49 @@ def prepare_database(workdir: Path) -> dict[str, str]:
         subprocess.run(
             [PY, "-m", "api.cli", *command], cwd=ROOT, env=env, check=True, capture_output=True
         )
+    subprocess.run([PY, "-m", "bench.accounts"], cwd=ROOT, env=env, check=True)
     return env
+
+
+def sign_in(port: int, account: str) -> str:
+    form = f"username={account}@bench.example&password={ACCOUNT_PASSWORD}"
+    status, _, body = _request(
+        port,
+        "/v1/auth/token",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        "POST",
+        form,
+    )
+    assert status == 200, body
+    return str(json.loads(body)["access_token"])
+
+
+def prepare_log(port: int, headers: dict[str, str]) -> tuple[str, str]:
+    """A built session and its log, stored once; the scenario then retries the same PUT."""
+    status, _, body = _request(port, "/v1/sessions", headers, "POST", SESSION_BODY)
+    assert status == 201, body
+    planned = json.loads(body)
+    now = time.time()
+    log = {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - 1800)),
+        "ended_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - 60)),
+        "entries": [
+            {
+                "exercise_slug": i["exercise_slug"],
+                "sets_completed": i["sets"],
+                "reps": [i["reps"] or 1] * i["sets"],
+                "hold_seconds": i["hold_seconds"],
+                "rpe": 4,
+                "pain_during": 1,
+            }
+            for i in planned["items"]
+            if i["block"] != "warmup"
+        ],
+    }
+    path = f"/v1/sessions/{planned['id']}/log"
+    status, _, body = _request(port, path, headers, "PUT", json.dumps(log))
+    assert status == 200, body
+    return path, json.dumps(log)
 
 
 def main() -> None:
@@ -257,14 +328,21 @@ def main() -> None:
         plans: list[tuple[Scenario, dict[str, str], str]] = []
         results: dict[str, dict[str, dict[str, float]]] = {}
         with serve("api.main:app", env) as port:
+            tokens = {name: sign_in(port, name) for name in ACCOUNTS}
             for sc in scenarios:
                 headers = dict(sc.headers)
+                if sc.account:
+                    headers["Authorization"] = f"Bearer {tokens[sc.account]}"
                 if sc.revalidate:
                     _, resp_headers, _ = _request(port, sc.path, headers)
                     headers["If-None-Match"] = dict(resp_headers)["etag"]
-                status, resp_headers, body = _request(port, sc.path, headers)
+                target, body_text = sc.path, sc.body
+                if "{logged}" in sc.path:
+                    target, body_text = prepare_log(port, headers)
+                sc = replace(sc, path=target, body=body_text)
+                status, resp_headers, body = _request(port, sc.path, headers, sc.method, sc.body)
                 path, _, query = sc.path.partition("?")
-                key = f"{path}?{query}|{headers.get('If-None-Match', '')}"
+                key = f"{sc.method} {path}?{query}|{headers.get('If-None-Match', '')}"
                 recorded[key] = {
                     "status": status,
                     "headers": [
@@ -274,7 +352,9 @@ def main() -> None:
                 }
                 plans.append((sc, headers, key))
                 results[sc.name] = {
-                    "api": load(port, sc.path, headers, args.seconds, args.connections)
+                    "api": load(
+                        port, sc.path, headers, args.seconds, args.connections, sc.method, sc.body
+                    )
                 }
             flood = None if args.no_flood else login_flood(port, args.seconds, args.connections)
         (workdir / "recorded.json").write_text(json.dumps(recorded))
@@ -282,7 +362,7 @@ def main() -> None:
         with serve("bench.bare:app", bare_env) as port:
             for sc, headers, _ in plans:
                 results[sc.name]["bare"] = load(
-                    port, sc.path, headers, args.seconds, args.connections
+                    port, sc.path, headers, args.seconds, args.connections, sc.method, sc.body
                 )
 
     print(f"{'scenario':34} {'target':6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
@@ -297,6 +377,15 @@ def main() -> None:
         print(
             f"{'':34} ratio  {api['rps'] / bare['rps']:9.2f}x of the bare app's req/s; "
             f"p99 {api['p99_ms'] / max(bare['p99_ms'], 1e-9):.1f}x"
+        )
+
+    small, big = "sessions: list, 1,000 stored", "sessions: list, 100,000 stored"
+    if small in results and big in results:
+        a, b = results[small]["api"], results[big]["api"]
+        print(
+            f"\nGET /v1/sessions with 100,000 vs 1,000 stored sessions: p50 "
+            f"{b['p50_ms'] / a['p50_ms']:.2f}x, p99 {b['p99_ms'] / a['p99_ms']:.2f}x "
+            "(goal: under 1.5)"
         )
 
     if flood is not None:

@@ -19,10 +19,16 @@ _RECORDED: dict[str, dict[str, Any]] = json.loads(
 def recording_key(scope: dict[str, Any]) -> str:
     query = scope["query_string"].decode()
     etag = dict(scope["headers"]).get(b"if-none-match", b"").decode()
-    return f"{scope['path']}?{query}|{etag}"
+    return f"{scope['method']} {scope['path']}?{query}|{etag}"
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        # Drain the request body as a real app would.
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
