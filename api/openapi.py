@@ -9,6 +9,9 @@ from fastapi.openapi.utils import get_openapi
 
 from api.errors import PROBLEM_MEDIA_TYPE, problem_example
 from api.schemas.common import Problem
+from api.schemas.wearable import UploadIn
+
+EXTRA_SCHEMAS = (UploadIn,)
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -32,6 +35,11 @@ def install_openapi(app: FastAPI) -> None:
         )
         components = doc.setdefault("components", {}).setdefault("schemas", {})
         components.update(_problem_schemas())
+        # Bodies a route reads itself (to stream and inflate them) are declared here.
+        for model in EXTRA_SCHEMAS:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(schema.pop("$defs", {}))
+            components[model.__name__] = schema
         # FastAPI documents its own 422 shape; ours is the Problem document.
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)

@@ -12,8 +12,11 @@ from api.models.catalog import (
 )
 from api.models.pain import AdviceRow, CheckInRow, UserThresholds
 from api.models.training import DoseChange, RoutineItem, SessionLogRow, TrainingSession
+from api.models.wearable import IdempotencyKey, WearableUpload
 
 __all__ = [
+    "IdempotencyKey",
+    "WearableUpload",
     "DoseChange",
     "RoutineItem",
     "SessionLogRow",

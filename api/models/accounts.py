@@ -38,6 +38,8 @@ class User(SQLModel, table=True):
     equipment: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     session_minutes: int = DEFAULT_SESSION_MINUTES
     timezone: str = Field(default="UTC", max_length=64)
+    # For age-predicted heart-rate zones only; optional.
+    birth_year: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_created())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_created())
 

@@ -1,16 +1,107 @@
-"""Endpoints for wearables; a device token works here and nowhere else."""
+"""Wearable uploads (device token only) and the person's view of them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from api.deps import DeviceAuth
-from api.errors import problem_responses
-from api.schemas.accounts import DeviceIdentity
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-router = APIRouter(prefix="/v1/wearable", tags=["wearable"], responses=problem_responses(401))
+from api.body import read_json_body
+from api.db import SessionDep
+from api.deps import Clock, CurrentUser, DeviceAuth
+from api.errors import BadRequest, problem_responses
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.schemas.wearable import UploadIn, UploadPage, UploadResult
+from api.services import wearable
+
+router = APIRouter(tags=["wearable"])
+
+# Compressed or not, a body may be this large as sent...
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+# ...and this large once inflated: a day of 1 Hz samples is about 4.5 MB of JSON.
+MAX_UPLOAD_INFLATED = 16 * 1024 * 1024
+REPLAY_HEADER = "Idempotent-Replayed"
 
 
-@router.get("/device", summary="Which device this token belongs to (for pairing checks)")
-def whoami(device: DeviceAuth) -> DeviceIdentity:
-    return DeviceIdentity(device_id=device.id, name=device.name, user_id=device.user_id)
+@router.post(
+    "/v1/wearable/uploads",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UploadResult,
+    summary="Upload a recorded session (device token; Idempotency-Key required)",
+    description=(
+        "Retry freely with the same `Idempotency-Key`: the same key and body replay the "
+        f"first answer (with `{REPLAY_HEADER}: true`), the same key with another body is "
+        "422, and a retry while the first is still being stored is 409. Keys last 24 "
+        "hours. `Content-Encoding: gzip` is accepted. Samples with the same second are "
+        "kept once, and uploads with the same `device_session_id` merge."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadIn"}}},
+        }
+    },
+    responses=problem_responses(400, 401, 409, 413, 415, 422),
+)
+async def upload(
+    request: Request,
+    device: DeviceAuth,
+    session: SessionDep,
+    clock: Clock,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Unique per upload; reuse it on retries."),
+    ] = None,
+) -> JSONResponse:
+    if not idempotency_key or len(idempotency_key) > wearable.MAX_KEY_LENGTH:
+        raise BadRequest(
+            "Send an Idempotency-Key header (1-255 characters), the same on every retry.",
+            extra={"errors": [{"field": "Idempotency-Key", "in": "header", "message": "required"}]},
+        )
+    raw = await read_json_body(
+        request, max_bytes=MAX_UPLOAD_BYTES, max_decompressed=MAX_UPLOAD_INFLATED
+    )
+    key = idempotency_key
+
+    def work() -> tuple[int, dict[str, object], bool]:
+        parsed = wearable.parse(raw)
+        now = clock()
+        try:
+            claimed = wearable.claim_key(
+                session, device.id, key, wearable.request_hash(parsed), now
+            )
+        except wearable.Replay as replay:
+            return replay.status, replay.body, True
+        try:
+            result = wearable.store_upload(session, device, parsed, claimed, now)
+        except BaseException:
+            wearable.release_key(session, device.id, key)
+            raise
+        return 201, result.model_dump(mode="json"), False
+
+    code, body, replayed = await run_in_threadpool(work)
+    return JSONResponse(body, status_code=code, headers={REPLAY_HEADER: "true"} if replayed else {})
+
+
+@router.get(
+    "/v1/me/uploads",
+    summary="My wearable uploads, newest first; matched=false lists those with no session",
+    responses=problem_responses(401, 422),
+)
+def list_uploads(
+    user: CurrentUser,
+    session: SessionDep,
+    matched: Annotated[bool | None, Query()] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> UploadPage:
+    items, next_cursor = wearable.list_uploads(
+        session, user, matched=matched, limit=limit, cursor=cursor
+    )
+    return UploadPage(items=items, next_cursor=next_cursor)
+
+
+# Referenced by the request body schema above, so it appears in the OpenAPI document.
+__all__ = ["UploadIn", "router"]

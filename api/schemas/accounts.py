@@ -65,6 +65,7 @@ class UserPublic(BaseModel):
     equipment: list[str]
     session_minutes: int
     timezone: str
+    birth_year: int | None
     created_at: datetime
     updated_at: datetime
 
@@ -78,6 +79,13 @@ class ProfilePatch(Input):
         default=None, ge=SESSION_MINUTES_MIN, le=SESSION_MINUTES_MAX, examples=[20]
     )
     timezone: TimeZoneName | None = Field(default=None, examples=["Europe/London"])
+    birth_year: int | None = Field(
+        default=None,
+        ge=1900,
+        le=2100,
+        examples=[1980],
+        description="Only used for age-predicted heart-rate zones; null clears it.",
+    )
 
 
 class TokenPair(BaseModel):
@@ -114,12 +122,6 @@ class DeviceCreated(DevicePublic):
 class DevicePage(BaseModel):
     items: list[DevicePublic]
     next_cursor: str | None
-
-
-class DeviceIdentity(BaseModel):
-    device_id: uuid.UUID
-    name: str
-    user_id: uuid.UUID
 
 
 class SignInPublic(BaseModel):

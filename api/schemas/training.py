@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from api.schemas.catalog import Slug
 from api.schemas.pain import AdvicePublic
+from api.schemas.wearable import WearableSummary
 
 Block = Literal["warmup", "main", "cooldown"]
 SessionStatus = Literal["planned", "completed"]
@@ -139,6 +140,9 @@ class SessionPublic(BaseModel):
     dropped: list[str]
     notes: list[str]
     log: LogPublic | None
+    wearable: WearableSummary | None = Field(
+        description="Combined summary of the wearable uploads matched to this session"
+    )
 
 
 class SessionPage(BaseModel):

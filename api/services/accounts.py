@@ -221,6 +221,8 @@ def update_profile(session: Session, user: User, patch: ProfilePatch, now: datet
     for field in ("equipment", "session_minutes", "timezone"):
         if field in changes and changes[field] is None:
             raise FieldError([(field, "may not be null")])
+    if changes.get("birth_year") is not None and changes["birth_year"] > now.year - 5:
+        raise FieldError([("birth_year", "must be at least 5 years ago")])
     if "equipment" in changes:
         wanted = list(dict.fromkeys(changes["equipment"]))
         known = set(session.exec(select(Equipment.slug)).all())

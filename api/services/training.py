@@ -35,6 +35,7 @@ from api.schemas.training import (
     SessionItem,
     SessionPublic,
 )
+from api.schemas.wearable import WearableSummary
 from api.services.advice import (
     CatalogInfo,
     Evaluation,
@@ -46,6 +47,7 @@ from api.services.advice import (
     revert_decisions,
 )
 from api.services.catalog import Snapshot
+from api.services.wearable import session_summaries
 
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_SESSION_LENGTH = timedelta(hours=6)
@@ -85,7 +87,9 @@ def log_public(row: SessionLogRow) -> LogPublic:
     return LogPublic.model_validate(row, from_attributes=True)
 
 
-def session_public(row: TrainingSession, log: SessionLogRow | None) -> SessionPublic:
+def session_public(
+    row: TrainingSession, log: SessionLogRow | None, summary: WearableSummary | None = None
+) -> SessionPublic:
     return SessionPublic(
         id=row.id,
         status=row.status,
@@ -101,6 +105,7 @@ def session_public(row: TrainingSession, log: SessionLogRow | None) -> SessionPu
         dropped=row.dropped,
         notes=row.notes,
         log=log_public(log) if log else None,
+        wearable=summary,
     )
 
 
@@ -252,7 +257,8 @@ def _own_session(session: Session, user: User, session_id: uuid.UUID) -> Trainin
 
 def get_session(session: Session, user: User, session_id: uuid.UUID) -> SessionPublic:
     row = _own_session(session, user, session_id)
-    return session_public(row, session.get(SessionLogRow, row.id))
+    summary = session_summaries(session, [row.id]).get(row.id)
+    return session_public(row, session.get(SessionLogRow, row.id), summary)
 
 
 def list_sessions(
@@ -288,7 +294,8 @@ def list_sessions(
         if ids
         else {}
     )
-    return [session_public(r, logs.get(r.id)) for r in rows], next_cursor
+    summaries = session_summaries(session, ids)
+    return [session_public(r, logs.get(r.id), summaries.get(r.id)) for r in rows], next_cursor
 
 
 # --- logs ------------------------------------------------------------------------------

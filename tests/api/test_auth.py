@@ -34,6 +34,7 @@ def test_register_returns_the_profile_without_secrets(client: TestClient) -> Non
         "equipment",
         "session_minutes",
         "timezone",
+        "birth_year",
         "created_at",
         "updated_at",
     }

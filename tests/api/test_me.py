@@ -85,17 +85,27 @@ def test_devices_authenticate_only_the_wearable_endpoints(
     assert token not in str(listed)
 
     device_headers = {"Authorization": f"Bearer {token}"}
-    whoami = client.get("/v1/wearable/device", headers=device_headers)
-    assert whoami.status_code == 200
-    assert whoami.json() == {"device_id": device["id"], "name": "Watch", "user_id": user.id}
+    upload = {
+        "device_session_id": "rec-1",
+        "started_at": "2026-01-01T10:00:00+00:00",
+        "ended_at": "2026-01-01T10:10:00+00:00",
+        "heart_rate": [{"t": "2026-01-01T10:00:01+00:00", "bpm": 80}],
+    }
+
+    def send(headers: dict[str, str], key: str) -> int:
+        return client.post(
+            "/v1/wearable/uploads", headers={**headers, "Idempotency-Key": key}, json=upload
+        ).status_code
+
+    assert send(device_headers, "k1") == 201
     assert client.get("/v1/me", headers=device_headers).status_code == 401
     assert client.get("/v1/me/devices", headers=device_headers).status_code == 401
     # And a person's access token is not a device token.
-    assert client.get("/v1/wearable/device", headers=user.headers).status_code == 401
+    assert send(user.headers, "k2") == 401
 
     deleted = client.delete(f"/v1/me/devices/{device['id']}", headers=user.headers)
     assert deleted.status_code == 204
-    assert client.get("/v1/wearable/device", headers=device_headers).status_code == 401
+    assert send(device_headers, "k3") == 401
     assert client.get("/v1/me/devices", headers=user.headers).json()["items"] == []
 
 

@@ -1,0 +1,113 @@
+"""Wearable upload shapes. They map onto Google Health Connect (ExerciseSessionRecord
+with segments, HeartRateRecord samples) and Apple HealthKit (HKWorkout) without loss:
+start/end, heart-rate samples (time, beats per minute), repetition events per
+exercise, energy, and the device's model and software version."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from api.schemas.catalog import Slug
+
+# Physiological bounds for a heart-rate sample (Health Connect allows 1-300; a reading
+# outside 20-250 during exercise is a sensor error).
+BPM_MIN, BPM_MAX = 20, 250
+
+
+class HeartRateSample(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    t: AwareDatetime = Field(description="When measured (seconds precision is kept)")
+    bpm: int = Field(ge=BPM_MIN, le=BPM_MAX)
+
+
+class RepEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    t: AwareDatetime
+    exercise_slug: Slug | None = None
+    count: int = Field(ge=1, le=1000)
+
+
+class UploadIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "device_session_id": "watch-2026-11-24T18:00:00Z",
+                    "started_at": "2026-11-24T18:00:00+00:00",
+                    "ended_at": "2026-11-24T18:20:00+00:00",
+                    "heart_rate": [
+                        {"t": "2026-11-24T18:00:01+00:00", "bpm": 82},
+                        {"t": "2026-11-24T18:00:02+00:00", "bpm": 84},
+                    ],
+                    "reps": [
+                        {"t": "2026-11-24T18:05:00+00:00", "exercise_slug": "glute-bridge",
+                         "count": 5}
+                    ],
+                    "energy_kcal": 64.5,
+                    "device_model": "Pixel Watch 3",
+                    "software_version": "2.1.0",
+                }
+            ]
+        },
+    )  # fmt: skip
+
+    device_session_id: str = Field(min_length=1, max_length=128)
+    session_id: uuid.UUID | None = None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    heart_rate: list[HeartRateSample] = Field(default_factory=list)
+    reps: list[RepEvent] = Field(default_factory=list)
+    energy_kcal: float | None = Field(default=None, ge=0, le=20_000)
+    device_model: str | None = Field(default=None, max_length=120)
+    software_version: str | None = Field(default=None, max_length=64)
+
+
+class HeartRateSummary(BaseModel):
+    min: int
+    avg: float
+    max: int
+    samples: int
+
+
+class ZoneSeconds(BaseModel):
+    zone: int = Field(description="1-5: 50-60%, 60-70%, 70-80%, 80-90%, 90-100% of max")
+    low_bpm: int
+    high_bpm: int
+    seconds: int
+
+
+class WearableSummary(BaseModel):
+    duration_seconds: int
+    heart_rate: HeartRateSummary | None
+    zones: list[ZoneSeconds] | None = Field(
+        description="Only when the profile has a birth year (age-predicted maximum)"
+    )
+    reps: dict[str, int] = Field(description="Total reps per exercise; `unknown` when untagged")
+    energy_kcal: float | None
+
+
+class UploadResult(BaseModel):
+    id: uuid.UUID
+    matched_session_id: uuid.UUID | None
+    summary: WearableSummary
+
+
+class UploadPublic(UploadResult):
+    device_id: uuid.UUID | None
+    device_session_id: str
+    started_at: datetime
+    ended_at: datetime
+    device_model: str | None
+    software_version: str | None
+    received_at: datetime
+
+
+class UploadPage(BaseModel):
+    items: list[UploadPublic]
+    next_cursor: str | None
