@@ -61,10 +61,10 @@ def send(
     payload: Any,
     key: str | None = "k1",
     gzipped: bool = False,
-    **extra: str,
+    extra: dict[str, str] | None = None,
 ) -> Any:
     raw = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
-    h = {**headers, "Content-Type": "application/json", **extra}
+    h = {**headers, "Content-Type": "application/json", **(extra or {})}
     if key is not None:
         h["Idempotency-Key"] = key
     if gzipped:
@@ -350,11 +350,11 @@ def test_media_type_and_encoding(client: TestClient, device: dict[str, str]) -> 
     brotli = send(client, device, raw, key="b", extra={"Content-Encoding": "br"})
     assert brotli.status_code == 415
     corrupt = send(
-        client, device, b"\x1f\x8b\x08\x00garbage", key="c", **{"Content-Encoding": "gzip"}
+        client, device, b"\x1f\x8b\x08\x00garbage", key="c", extra={"Content-Encoding": "gzip"}
     )
     assert corrupt.status_code == 400
     truncated = send(
-        client, device, gzip.compress(raw)[:-12], key="d", **{"Content-Encoding": "gzip"}
+        client, device, gzip.compress(raw)[:-12], key="d", extra={"Content-Encoding": "gzip"}
     )
     assert truncated.status_code == 400
 
