@@ -19,7 +19,6 @@ from api.domain.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from api.domain.types import (
     ACTION_SEVERITY,
     CAUDA_EQUINA_FLAGS,
-    NIGHT_PAIN_FLAG,
     REST_PHASES,
     SERIOUS_CAUSE_FLAGS,
     SEVERITY,
@@ -44,13 +43,12 @@ FLARE_BASELINE_DAYS = 14
 # Too few days make a mean meaningless; below these F1 stays silent.
 FLARE_MIN_RECENT_DAYS = 3
 FLARE_MIN_BASELINE_DAYS = 4
-# 30% of a baseline of 1 is 0.3 points, below what the 0-10 scale can show, so the
-# relative criterion also needs at least a 1-point rise.
-FLARE_MIN_ABSOLUTE_RISE = 1.0
+# F2 judges "improvement" by the minimal important change itself (Ostelo 2008), fixed:
+# tuning the flare thresholds must never make F2 fire less.
+IMPROVEMENT_POINTS = 2.0
+IMPROVEMENT_FRACTION = 0.30
 # F2: "regular check-ins" means at least this many days with a check-in each week.
 REVIEW_MIN_DAYS_PER_WEEK = 3
-# RF2/RF3: a reported flag stands this long unless a resolution check-in follows.
-RED_FLAG_LOOKBACK = timedelta(days=14)
 # RF3: "pain at rest" is judged on the latest rest check-in of the last week.
 REST_PAIN_LOOKBACK = timedelta(days=7)
 # P2/P3: a next-morning check-in counts for a session ending at most this long before.
@@ -84,14 +82,16 @@ def _daily_means(checkins: Iterable[CheckIn]) -> dict[date, float]:
 
 
 def _meaningful_rise(rise: float, baseline: float, t: Thresholds) -> bool:
-    """Minimal important change (Ostelo 2008): 2 points, or 30% with at least 1 point."""
-    if rise >= t.flare_points:
-        return True
-    return baseline > 0 and rise >= baseline * t.flare_fraction and rise >= FLARE_MIN_ABSOLUTE_RISE
+    """Minimal important change (Ostelo 2008): 2 points or 30% over the baseline."""
+    if rise <= 0:
+        return False
+    return rise >= t.flare_points or (baseline > 0 and rise >= baseline * t.flare_fraction)
 
 
-def _resolved_after(moment: datetime, resolutions: Sequence[datetime]) -> bool:
-    return any(r > moment for r in resolutions)
+def _resolves(resolution: CheckIn, flag: CheckIn) -> bool:
+    """A resolution counts for a flag it came after, by the person's clock and by arrival:
+    a flag reported offline and synced later is not cleared by an earlier resolution."""
+    return resolution.recorded_at > flag.recorded_at and resolution.arrived >= flag.arrived
 
 
 def _before_pain(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None:
@@ -128,57 +128,71 @@ def _done_exercises(log: SessionLog) -> tuple[str, ...]:
 # --- red flags --------------------------------------------------------------------------
 
 
-def _red_flag_reasons(checkins: Sequence[CheckIn], history: History, now: datetime) -> list[Reason]:
+def _latest_unresolved(
+    candidates: Iterable[CheckIn | None], resolutions: Sequence[CheckIn]
+) -> CheckIn | None:
+    flagged = [c for c in candidates if c is not None]
+    if not flagged:
+        return None
+    latest = max(flagged, key=lambda c: (c.recorded_at, c.id))
+    if any(_resolves(r, latest) for r in resolutions):
+        return None
+    return latest
+
+
+def _red_flag_reasons(checkins: Sequence[CheckIn], history: History) -> list[Reason]:
+    """RF1-RF3 flags stand until a clean resolution check-in (or a clinician) follows."""
     reasons: list[Reason] = []
-    resolutions = [c.recorded_at for c in checkins if c.resolves]
-    if history.last_resolution_at is not None:
-        resolutions.append(history.last_resolution_at)
+    resolutions = [c for c in checkins if c.resolves]
+    if history.last_resolution is not None:
+        resolutions.append(history.last_resolution)
 
-    emergencies = [c for c in checkins if c.cauda_equina]
-    if history.last_cauda_equina is not None:
-        emergencies.append(history.last_cauda_equina)
-    if emergencies:
-        latest = max(emergencies, key=lambda c: (c.recorded_at, c.id))
-        if not _resolved_after(latest.recorded_at, resolutions):
-            reasons.append(
-                Reason(
-                    "RF1",
-                    "urgent_care",
-                    "Stop exercising and get emergency medical care now: call your local "
-                    "emergency number or go to an emergency department today. The symptoms "
-                    "you reported must be checked urgently by a doctor. Do not restart your "
-                    "exercises until a professional has seen you.",
-                    {
-                        "checkin_id": latest.id,
-                        "recorded_at": _iso(latest.recorded_at),
-                        "flags": sorted(latest.red_flags & CAUDA_EQUINA_FLAGS),
-                    },
-                    source=latest.id,
-                )
+    emergency = _latest_unresolved(
+        [c for c in checkins if c.cauda_equina] + [history.last_cauda_equina], resolutions
+    )
+    if emergency is not None:
+        reasons.append(
+            Reason(
+                "RF1",
+                "urgent_care",
+                "Stop exercising and get emergency medical care now: call your local "
+                "emergency number or go to an emergency department today. The symptoms "
+                "you reported must be checked urgently by a doctor. Do not restart your "
+                "exercises until a professional has seen you.",
+                {
+                    "checkin_id": emergency.id,
+                    "recorded_at": _iso(emergency.recorded_at),
+                    "flags": sorted(emergency.red_flags & CAUDA_EQUINA_FLAGS),
+                },
+                source=emergency.id,
             )
+        )
 
-    recent = [c for c in checkins if now - RED_FLAG_LOOKBACK <= c.recorded_at <= now]
-    serious = [c for c in recent if c.red_flags & SERIOUS_CAUSE_FLAGS]
-    if serious and not _resolved_after(serious[-1].recorded_at, resolutions):
-        latest = serious[-1]
+    serious = _latest_unresolved(
+        [c for c in checkins if c.serious_cause] + [history.last_serious_cause], resolutions
+    )
+    if serious is not None:
         reasons.append(
             Reason(
                 "RF2",
                 "see_doctor",
                 "Please see a doctor soon, within the next few days, about what you "
                 "reported. Until then, keep your exercises at their current level or "
-                "easier, and stop any that make things worse.",
+                "easier, and stop any that make things worse. When you have been seen, "
+                "record it in a check-in.",
                 {
-                    "checkin_id": latest.id,
-                    "recorded_at": _iso(latest.recorded_at),
-                    "flags": sorted(latest.red_flags & SERIOUS_CAUSE_FLAGS),
+                    "checkin_id": serious.id,
+                    "recorded_at": _iso(serious.recorded_at),
+                    "flags": sorted(serious.red_flags & SERIOUS_CAUSE_FLAGS),
                 },
-                source=latest.id,
+                source=serious.id,
             )
         )
 
-    night = [c for c in recent if NIGHT_PAIN_FLAG in c.red_flags]
-    if night and not _resolved_after(night[-1].recorded_at, resolutions):
+    night = _latest_unresolved(
+        [c for c in checkins if c.night_pain] + [history.last_night_pain], resolutions
+    )
+    if night is not None:
         reasons.append(
             Reason(
                 "RF3",
@@ -186,8 +200,8 @@ def _red_flag_reasons(checkins: Sequence[CheckIn], history: History, now: dateti
                 "Constant pain at night that does not ease when you change position "
                 "should be checked. Please book a doctor's appointment soon, and do not "
                 "increase your exercises until then.",
-                {"checkin_id": night[-1].id, "recorded_at": _iso(night[-1].recorded_at)},
-                source=night[-1].id,
+                {"checkin_id": night.id, "recorded_at": _iso(night.recorded_at)},
+                source=night.id,
             )
         )
     return reasons
@@ -235,28 +249,27 @@ def _flare_reason(
     rise = recent_mean - baseline_mean
     if not _meaningful_rise(rise, baseline_mean, t):
         return None
-    # How long it has lasted: consecutive raised days up to the latest day with data.
-    lasted = 0
-    days_with_data = sorted((d for d in recent_days if d in daily), reverse=True)
-    previous: date | None = None
-    for day in days_with_data:
-        if previous is not None and (previous - day).days != 1:
+    # How long it has lasted, in calendar days: from the first raised day of the latest
+    # run of raised days (days without a check-in do not break a run; an ordinary day
+    # does) to its last raised day.
+    run: list[date] = []
+    for day in sorted(daily, reverse=True):
+        if _meaningful_rise(daily[day] - baseline_mean, baseline_mean, t):
+            run.append(day)
+        elif run:
             break
-        if not _meaningful_rise(daily[day] - baseline_mean, baseline_mean, t):
-            break
-        lasted += 1
-        previous = day
+    lasted = (run[0] - run[-1]).days + 1 if run and run[0] == max(daily) else 0
+    began = run[-1] if run else today
     evidence = {
         "recent_mean": _round(recent_mean),
         "baseline_mean": _round(baseline_mean),
         "rise": _round(rise),
         "days_raised": lasted,
+        "flare_began": began.isoformat(),
         "recent_days": len(recent),
         "baseline_days": len(baseline),
     }
     exercises = tuple(sorted(d.exercise_slug for d in doses))
-    # One flare, one easing of the exercises: keyed by the day the raised pain began.
-    began = (previous or today).isoformat()
     if lasted >= t.flare_days_for_doctor:
         return Reason(
             "F1",
@@ -267,7 +280,8 @@ def _flare_reason(
             "exercises in the meantime.",
             evidence,
             exercises,
-            source=began,
+            # One flare, one easing of the exercises: keyed by the day it began.
+            source=began.isoformat(),
         )
     return Reason(
         "F1",
@@ -277,7 +291,7 @@ def _flare_reason(
         "are eased back a step for now.",
         evidence,
         exercises,
-        source=began,
+        source=began.isoformat(),
     )
 
 
@@ -294,7 +308,7 @@ def _review_reason(daily: Mapping[date, float], t: Thresholds, today: date) -> R
     if latest < t.review_min_mean:
         return None
     drop = first - latest
-    if _meaningful_rise(drop, first, t):  # a meaningful fall is an improvement
+    if drop >= IMPROVEMENT_POINTS or (first > 0 and drop >= first * IMPROVEMENT_FRACTION):
         return None
     return Reason(
         "F2",
@@ -310,21 +324,49 @@ def _review_reason(daily: Mapping[date, float], t: Thresholds, today: date) -> R
 
 
 def _during_reasons(
-    checkins: Sequence[CheckIn], logs: Sequence[SessionLog], t: Thresholds
+    checkins: Sequence[CheckIn],
+    logs: Sequence[SessionLog],
+    doses: Sequence[Dose],
+    t: Thresholds,
 ) -> list[Reason]:
-    """P1 and the during-pain half of P3, on each exercise's latest observation."""
-    latest: dict[str, tuple[datetime, int, str]] = {}
+    """P1 and the during-pain half of P3, on each exercise's latest occasion.
+
+    An occasion is a session (its log and the check-ins tagged with it) or a lone
+    `during` check-in; within one, the highest pain counts. A `during` check-in that
+    names no exercise counts for every exercise of its session, or for the whole
+    routine when it names no session either.
+    """
+    by_session = {log.session_id: log for log in logs}
+    routine = [d.exercise_slug for d in doses]
+    occasions: dict[str, tuple[datetime, dict[str, int]]] = {}
+
+    def add(key: str, at: datetime, slugs: Iterable[str], pain: int) -> None:
+        when, pains = occasions.get(key, (at, {}))
+        for slug in slugs:
+            pains[slug] = max(pains.get(slug, 0), pain)
+        occasions[key] = (max(when, at), pains)
+
     for log in logs:
         for entry in log.entries:
             if entry.pain_during is not None and not entry.skipped:
-                seen = latest.get(entry.exercise_slug)
-                if seen is None or log.ended_at >= seen[0]:
-                    latest[entry.exercise_slug] = (log.ended_at, entry.pain_during, log.session_id)
+                add(log.session_id, log.ended_at, [entry.exercise_slug], entry.pain_during)
     for c in checkins:
-        if c.phase == "during" and c.exercise_slug:
-            seen = latest.get(c.exercise_slug)
-            if seen is None or c.recorded_at >= seen[0]:
-                latest[c.exercise_slug] = (c.recorded_at, c.pain, c.id)
+        if c.phase != "during":
+            continue
+        if c.exercise_slug:
+            slugs: Sequence[str] = [c.exercise_slug]
+        elif c.session_id in by_session:
+            slugs = _done_exercises(by_session[c.session_id])
+        else:
+            slugs = routine
+        add(c.session_id or c.id, c.recorded_at, slugs, c.pain)
+
+    latest: dict[str, tuple[datetime, int, str]] = {}
+    for key, (at, pains) in occasions.items():
+        for slug, pain in pains.items():
+            seen = latest.get(slug)
+            if seen is None or (at, pain, key) > seen:
+                latest[slug] = (at, pain, key)
     reasons: list[Reason] = []
     for slug in sorted(latest):
         at, pain, source = latest[slug]
@@ -436,6 +478,18 @@ def _went_well(
         return False
     if e.rpe is None or e.rpe > t.progress_rpe_max:
         return False
+    # Pain reported during or right after this session must also have been in the safe
+    # zone: the session was not comfortable otherwise.
+    if log.pain_after is not None and log.pain_after > t.during_pain_safe_max:
+        return False
+    for c in checkins:
+        if (
+            c.session_id == log.session_id
+            and c.phase in ("during", "after")
+            and c.exercise_slug in (None, slug)
+            and c.pain > t.during_pain_safe_max
+        ):
+            return False
     before, morning = _morning_after(log, checkins)
     return not (morning is not None and before is not None and morning.pain > before.pain)
 
@@ -649,7 +703,7 @@ def evaluate(
     today = now.date()
     daily = _daily_means(checkins)
 
-    reasons: list[Reason] = _red_flag_reasons(checkins, history, now)
+    reasons: list[Reason] = _red_flag_reasons(checkins, history)
     for maybe in (
         _rest_pain_reason(checkins, thresholds, now),
         _flare_reason(daily, doses, thresholds, today),
@@ -658,7 +712,7 @@ def evaluate(
     ):
         if maybe is not None:
             reasons.append(maybe)
-    reasons += _during_reasons(checkins, logs, thresholds)
+    reasons += _during_reasons(checkins, logs, doses, thresholds)
 
     # P4 only when no other rule is above `maintain` (CLINICAL.md).
     if not reasons:

@@ -57,10 +57,24 @@ class CheckIn:
     exercise_slug: str | None = None
     red_flags: frozenset[str] = frozenset()  # the flags answered "yes"
     red_flags_resolved: bool = False
+    # When the server stored it (recorded_at is the person's time); None: same moment.
+    received_at: datetime | None = None
 
     @property
     def cauda_equina(self) -> bool:
         return bool(self.red_flags & CAUDA_EQUINA_FLAGS)
+
+    @property
+    def serious_cause(self) -> bool:
+        return bool(self.red_flags & SERIOUS_CAUSE_FLAGS)
+
+    @property
+    def night_pain(self) -> bool:
+        return NIGHT_PAIN_FLAG in self.red_flags
+
+    @property
+    def arrived(self) -> datetime:
+        return self.received_at or self.recorded_at
 
     @property
     def resolves(self) -> bool:
@@ -104,16 +118,18 @@ class SessionLog:
 class History:
     """What one evaluation reads: a bounded recent window, plus the red-flag state.
 
-    `checkins` and `logs` may arrive in any order; evaluation sorts them.
-    `last_cauda_equina` and `last_resolution` are the latest such check-ins ever,
-    so an unresolved emergency from months ago is never forgotten by the window.
+    `checkins` and `logs` may arrive in any order; evaluation sorts them. The
+    `last_*` check-ins are the latest of their kind ever, so an unresolved red flag
+    from months ago is never forgotten by the window.
     """
 
     checkins: tuple[CheckIn, ...] = ()
     logs: tuple[SessionLog, ...] = ()
     doses: tuple[Dose, ...] = ()
     last_cauda_equina: CheckIn | None = None
-    last_resolution_at: datetime | None = None
+    last_serious_cause: CheckIn | None = None
+    last_night_pain: CheckIn | None = None
+    last_resolution: CheckIn | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,13 @@ class CheckInRow(SQLModel, table=True):
             "red_flags_resolved",
             "recorded_at",
         ),
+        Index(
+            "ix_checkins_user_id_serious_cause_recorded_at",
+            "user_id",
+            "serious_cause",
+            "recorded_at",
+        ),
+        Index("ix_checkins_user_id_night_pain_recorded_at", "user_id", "night_pain", "recorded_at"),
     )
 
     # Client-generated when offline, so retries never duplicate.
@@ -54,6 +61,8 @@ class CheckInRow(SQLModel, table=True):
     # The answers given, flag -> true/false; a flag not asked is absent.
     red_flags: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     cauda_equina: bool = False
+    serious_cause: bool = False
+    night_pain: bool = False
     red_flags_resolved: bool = False
     note: str | None = Field(default=None, max_length=1000)
     # Hash of the submitted body, so a retry can be told from a conflicting reuse of an id.

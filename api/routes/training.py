@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from api.db import SessionDep
@@ -93,15 +93,28 @@ def get_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
     "/v1/sessions/{session_id}/log",
     summary="Log (or correct) what was done; returns the new advice and next doses",
     description=(
-        "Idempotent: the same log sent again changes nothing. A different log replaces the "
-        "stored one and re-evaluates (a correction)."
+        "Idempotent: the same log sent again changes nothing. To correct a stored log, "
+        "send the new one with `If-Match` set to the ETag of the stored version "
+        '(`"log-<version>"`): without it 428, with an old one 412, so a delayed retry '
+        "of an earlier version can never undo a correction."
     ),
-    responses=problem_responses(404, 409, 422),
+    responses=problem_responses(404, 409, 412, 422, 428),
 )
 def put_log(
-    session_id: uuid.UUID, body: LogIn, user: CurrentUser, session: SessionDep, clock: Clock
+    session_id: uuid.UUID,
+    body: LogIn,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    clock: Clock,
+    if_match: Annotated[
+        str | None, Header(description="ETag of the stored log, to correct it")
+    ] = None,
 ) -> LogResult:
-    log, advice, next_doses = training.put_log(session, user, session_id, body, clock())
+    log, advice, next_doses, etag = training.put_log(
+        session, user, session_id, body, clock(), if_match=if_match
+    )
+    response.headers["ETag"] = etag
     return LogResult(log=log, advice=advice, next_doses=next_doses)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -20,6 +20,8 @@ from pydantic import (
 
 from api.schemas.catalog import Slug
 from api.schemas.pain import CheckInPublic, StoredAdvice
+from api.schemas.training import SessionPublic
+from api.schemas.wearable import UploadPublic
 
 # NIST SP 800-63B: at least 8 characters; a cap keeps hashing cost bounded.
 PASSWORD_MIN = 8
@@ -134,6 +136,33 @@ class SignInPublic(BaseModel):
     revoked_at: datetime | None
 
 
+class RoutineExport(BaseModel):
+    exercise_slug: str
+    sets: int
+    reps: int | None
+    hold_seconds: int | None
+    per_side: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class DoseChangeExport(BaseModel):
+    at: datetime
+    rule_id: str
+    source: str
+    exercise_slug: str
+    to_exercise_slug: str
+    from_dose: dict[str, Any]
+    to_dose: dict[str, Any]
+
+
+class UploadExport(UploadPublic):
+    heart_rate: list[tuple[datetime, int]] = Field(description="(time, bpm) samples")
+    reps: list[dict[str, Any]]
+    energy_kcal: float | None
+
+
 class AccountExport(BaseModel):
     exported_at: datetime
     profile: UserPublic
@@ -143,3 +172,7 @@ class AccountExport(BaseModel):
     checkins: list[CheckInPublic]
     advice: list[StoredAdvice]
     thresholds: dict[str, float] = Field(description="A clinician's overrides, if any")
+    routine: list[RoutineExport]
+    dose_changes: list[DoseChangeExport]
+    sessions: list[SessionPublic] = Field(description="With their logs")
+    wearable_uploads: list[UploadExport]

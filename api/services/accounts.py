@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Table, update
 from sqlalchemy.exc import IntegrityError
@@ -16,20 +17,28 @@ from api.models import (
     AdviceRow,
     CheckInRow,
     Device,
+    DoseChange,
     Equipment,
     LoginFailure,
     RefreshToken,
+    RoutineItem,
+    SessionLogRow,
+    TrainingSession,
     User,
     UserThresholds,
+    WearableUpload,
 )
 from api.pagination import keyset_page
 from api.schemas.accounts import (
     AccountExport,
     DevicePublic,
+    DoseChangeExport,
     ProfilePatch,
     RegisterIn,
+    RoutineExport,
     SignInPublic,
     TokenPair,
+    UploadExport,
     UserPublic,
 )
 from api.schemas.pain import CheckInPublic, StoredAdvice
@@ -293,40 +302,92 @@ def authenticate_device(session: Session, token: str, now: datetime) -> Device |
 # --- privacy -------------------------------------------------------------------------
 
 
+# Where each table holding a person's data appears in their export.
+EXPORT_SECTIONS = {
+    "users": "profile",
+    "devices": "devices",
+    "refresh_tokens": "sign_ins",
+    "login_failures": "failed_logins",
+    "checkins": "checkins",
+    "advice": "advice",
+    "user_thresholds": "thresholds",
+    "routine_items": "routine",
+    "dose_changes": "dose_changes",
+    "sessions": "sessions",
+    "session_logs": "sessions",
+    "wearable_uploads": "wearable_uploads",
+}
+
+
 def export_account(session: Session, user: User, now: datetime) -> AccountExport:
-    devices = session.exec(
-        select(Device).where(Device.user_id == user.id).order_by(col(Device.created_at))
-    ).all()
-    tokens = session.exec(
-        select(RefreshToken)
-        .where(RefreshToken.user_id == user.id)
-        .order_by(col(RefreshToken.created_at))
-    ).all()
+    from api.services.training import session_public
+    from api.services.wearable import session_summaries, unpack_heart_rate
+
+    def mine(model: Any, order: Any) -> list[Any]:
+        return list(
+            session.exec(select(model).where(model.user_id == user.id).order_by(order)).all()
+        )
+
     failures = session.exec(
         select(LoginFailure.failed_at)
         .where(LoginFailure.key == throttle.account_key(user.email))
         .order_by(col(LoginFailure.failed_at))
     ).all()
-    checkins = session.exec(
-        select(CheckInRow)
-        .where(CheckInRow.user_id == user.id)
-        .order_by(col(CheckInRow.recorded_at), col(CheckInRow.id))
-    ).all()
-    advice = session.exec(
-        select(AdviceRow)
-        .where(AdviceRow.user_id == user.id)
-        .order_by(col(AdviceRow.evaluated_at), col(AdviceRow.id))
-    ).all()
     thresholds = session.get(UserThresholds, user.id)
+    sessions = mine(TrainingSession, col(TrainingSession.created_at))
+    logs = {log.session_id: log for log in mine(SessionLogRow, col(SessionLogRow.started_at))}
+    summaries = session_summaries(session, [s.id for s in sessions])
+    uploads = []
+    for u in mine(WearableUpload, col(WearableUpload.started_at)):
+        samples = unpack_heart_rate(u.heart_rate) if u.heart_rate else []
+        uploads.append(
+            UploadExport(
+                id=u.id,
+                matched_session_id=u.session_id,
+                summary=u.summary,
+                device_id=u.device_id,
+                device_session_id=u.device_session_id,
+                started_at=u.started_at,
+                ended_at=u.ended_at,
+                device_model=u.device_model,
+                software_version=u.software_version,
+                received_at=u.received_at,
+                heart_rate=[(u.started_at + timedelta(seconds=o), b) for o, b in samples],
+                reps=u.reps,
+                energy_kcal=u.energy_kcal,
+            )
+        )
     return AccountExport(
         exported_at=now,
         profile=public_user(user),
-        devices=[DevicePublic.model_validate(d, from_attributes=True) for d in devices],
-        sign_ins=[SignInPublic.model_validate(t, from_attributes=True) for t in tokens],
+        devices=[
+            DevicePublic.model_validate(d, from_attributes=True)
+            for d in mine(Device, col(Device.created_at))
+        ],
+        sign_ins=[
+            SignInPublic.model_validate(t, from_attributes=True)
+            for t in mine(RefreshToken, col(RefreshToken.created_at))
+        ],
         failed_logins=list(failures),
-        checkins=[CheckInPublic.model_validate(c, from_attributes=True) for c in checkins],
-        advice=[StoredAdvice.model_validate(a, from_attributes=True) for a in advice],
+        checkins=[
+            CheckInPublic.model_validate(c, from_attributes=True)
+            for c in mine(CheckInRow, col(CheckInRow.recorded_at))
+        ],
+        advice=[
+            StoredAdvice.model_validate(a, from_attributes=True)
+            for a in mine(AdviceRow, col(AdviceRow.evaluated_at))
+        ],
         thresholds=dict(thresholds.values) if thresholds else {},
+        routine=[
+            RoutineExport.model_validate(r, from_attributes=True)
+            for r in mine(RoutineItem, col(RoutineItem.exercise_slug))
+        ],
+        dose_changes=[
+            DoseChangeExport.model_validate(c, from_attributes=True)
+            for c in mine(DoseChange, col(DoseChange.at))
+        ],
+        sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
+        wearable_uploads=uploads,
     )
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select
 
 from api.domain.ladder import CatalogDose, first_dose, step_down, step_up
@@ -96,32 +98,55 @@ def _set_dose(item: RoutineItem, d: Dose, now: datetime) -> None:
     item.updated_at = now
 
 
+def insert_ignoring_duplicates(session: Session, table: Any, rows: list[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING; returns how many rows went in.
+
+    Concurrent requests for one person (two GETs of the advice, a retry racing its
+    original) may try the same insert; the loser learns it from the count instead of
+    failing with an integrity error.
+    """
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        stmt: Any = pg_insert(table).values(rows).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(table).values(rows).on_conflict_do_nothing()
+    result = session.exec(stmt)
+    return int(result.rowcount)
+
+
 def ensure_routine(
     session: Session, user_id: uuid.UUID, catalog: Mapping[str, CatalogInfo], now: datetime
 ) -> dict[str, RoutineItem]:
     """The person's routine; exercises new to them start at the catalog's easiest dose."""
-    items = {
-        r.exercise_slug: r
-        for r in session.exec(select(RoutineItem).where(RoutineItem.user_id == user_id)).all()
-    }
+
+    def load() -> dict[str, RoutineItem]:
+        rows = session.exec(select(RoutineItem).where(RoutineItem.user_id == user_id)).all()
+        return {r.exercise_slug: r for r in rows}
+
+    items = load()
+    missing = []
     for info in catalog.values():
         if info.slug in items or info.category == "warmup" or info.archived:
             continue
         d = first_dose(info.dose)
-        item = RoutineItem(
-            user_id=user_id,
-            exercise_slug=info.slug,
-            sets=d.sets,
-            reps=d.reps,
-            hold_seconds=d.hold_seconds,
-            per_side=d.per_side,
-            # A harder variation starts once its easier one is mastered.
-            active=info.dose.easier is None,
-            created_at=now,
-            updated_at=now,
+        missing.append(
+            {
+                "user_id": user_id,
+                "exercise_slug": info.slug,
+                "sets": d.sets,
+                "reps": d.reps,
+                "hold_seconds": d.hold_seconds,
+                "per_side": d.per_side,
+                # A harder variation starts once its easier one is mastered.
+                "active": info.dose.easier is None,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-        session.add(item)
-        items[info.slug] = item
+    if missing:
+        insert_ignoring_duplicates(session, RoutineItem, missing)
+        items = load()
     return items
 
 
@@ -145,6 +170,7 @@ def _to_domain(row: CheckInRow) -> CheckIn:
         exercise_slug=row.exercise_slug,
         red_flags=frozenset(name for name, yes in row.red_flags.items() if yes),
         red_flags_resolved=row.red_flags_resolved,
+        received_at=row.received_at,
     )
 
 
@@ -184,7 +210,8 @@ def log_to_domain(log: SessionLogRow, planned: Sequence[Mapping[str, Any]]) -> S
 def load_history(
     session: Session, user_id: uuid.UUID, now: datetime, doses: tuple[Dose, ...] = ()
 ) -> History:
-    """The bounded window the rules read, plus the latest emergency and resolution ever."""
+    """The bounded window the rules read, plus the latest red flags and resolution ever
+    (one index seek each, however long the history)."""
     since = now - WINDOW
     recent = session.exec(
         select(CheckInRow).where(
@@ -193,22 +220,18 @@ def load_history(
             col(CheckInRow.recorded_at) <= now,
         )
     ).all()
-    last_emergency = session.exec(
-        select(CheckInRow)
-        .where(CheckInRow.user_id == user_id, col(CheckInRow.cauda_equina).is_(True))
-        .order_by(col(CheckInRow.recorded_at).desc())
-        .limit(1)
-    ).first()
-    last_resolution = session.exec(
-        select(CheckInRow.recorded_at)
-        .where(
-            CheckInRow.user_id == user_id,
-            col(CheckInRow.red_flags_resolved).is_(True),
-            col(CheckInRow.cauda_equina).is_(False),
-        )
-        .order_by(col(CheckInRow.recorded_at).desc())
-        .limit(1)
-    ).first()
+
+    def latest(flag: Any) -> CheckInRow | None:
+        return session.exec(
+            select(CheckInRow)
+            .where(CheckInRow.user_id == user_id, col(flag).is_(True))
+            .order_by(col(CheckInRow.recorded_at).desc())
+            .limit(1)
+        ).first()
+
+    def domain(row: CheckInRow | None) -> CheckIn | None:
+        return _to_domain(row) if row is not None else None
+
     logs = session.exec(
         select(SessionLogRow, TrainingSession.items)
         .join(TrainingSession, col(TrainingSession.id) == col(SessionLogRow.session_id))
@@ -222,8 +245,10 @@ def load_history(
         checkins=tuple(_to_domain(r) for r in recent),
         logs=tuple(log_to_domain(log, items) for log, items in logs),
         doses=doses,
-        last_cauda_equina=_to_domain(last_emergency) if last_emergency else None,
-        last_resolution_at=last_resolution,
+        last_cauda_equina=domain(latest(CheckInRow.cauda_equina)),
+        last_serious_cause=domain(latest(CheckInRow.serious_cause)),
+        last_night_pain=domain(latest(CheckInRow.night_pain)),
+        last_resolution=domain(latest(CheckInRow.red_flags_resolved)),
     )
 
 
@@ -341,36 +366,50 @@ def apply_decisions(
         if slug not in moved:
             target = step_up(current, ladders) if direction > 0 else step_down(current, ladders)
         target = target or current
-        if target != current:
-            if target.exercise_slug == slug:
-                _set_dose(item, target, now)
-            else:
-                item.active = False
-                item.updated_at = now
-                other = routine.get(target.exercise_slug)
-                if other is None:
-                    other = RoutineItem(user_id=user_id, exercise_slug=target.exercise_slug, sets=1)
-                    session.add(other)
-                    routine[target.exercise_slug] = other
-                other.active = True
-                _set_dose(other, target, now)
-            moved.add(slug)
-        source = key.rsplit(":", 1)[-1]
         change = DoseChange(
             user_id=user_id,
             decision_key=key,
             rule_id=rule,
-            source=source,
+            source=key.rsplit(":", 1)[-1],
             exercise_slug=slug,
             to_exercise_slug=target.exercise_slug,
             at=now,
             from_dose=dose_dict(current),
             to_dose=dose_dict(target),
         )
-        session.add(change)
-        changes.append(change)
         done.add(key)
+        # The ledger row goes in first; if a concurrent request got there, it applied the
+        # decision and this one must not apply it again.
+        if not insert_ignoring_duplicates(session, DoseChange, [change.model_dump()]):
+            continue
+        if target != current:
+            _apply(session, user_id, routine, item, target, now)
+            moved.add(slug)
+        changes.append(change)
     return changes
+
+
+def _apply(
+    session: Session,
+    user_id: uuid.UUID,
+    routine: dict[str, RoutineItem],
+    item: RoutineItem,
+    target: Dose,
+    now: datetime,
+) -> None:
+    if target.exercise_slug == item.exercise_slug:
+        _set_dose(item, target, now)
+        return
+    # Past the top or below the floor: move to the harder or easier variation.
+    item.active = False
+    item.updated_at = now
+    other = routine.get(target.exercise_slug)
+    if other is None:
+        other = RoutineItem(user_id=user_id, exercise_slug=target.exercise_slug, sets=1)
+        session.add(other)
+        routine[target.exercise_slug] = other
+    other.active = True
+    _set_dose(other, target, now)
 
 
 def revert_decisions(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.domain.types import CAUDA_EQUINA_FLAGS
+from api.domain.types import CAUDA_EQUINA_FLAGS, NIGHT_PAIN_FLAG, SERIOUS_CAUSE_FLAGS
 from api.errors import Conflict, FieldError, NotFound
 from api.models import AdviceRow, CheckInRow, Exercise, User
 from api.pagination import keyset_page
@@ -57,10 +57,13 @@ def record_checkin(
         if existing is not None:
             return _replay(session, user, existing, digest, now)
     _validate(session, body, now)
+    yes = body.red_flags.yes()
     row = CheckInRow(
         id=body.id or uuid.uuid4(),
         user_id=user.id,
-        recorded_at=body.recorded_at,
+        # A clock a little ahead is accepted, but nothing is stored as later than now:
+        # the advice returned with it must already count it.
+        recorded_at=min(body.recorded_at, now),
         received_at=now,
         phase=body.phase,
         pain=body.pain,
@@ -69,7 +72,9 @@ def record_checkin(
         locations=list(body.locations),
         radiating_below_knee=body.radiating_below_knee,
         red_flags={k: v for k, v in body.red_flags.model_dump().items() if v is not None},
-        cauda_equina=bool(body.red_flags.yes() & CAUDA_EQUINA_FLAGS),
+        cauda_equina=bool(yes & CAUDA_EQUINA_FLAGS),
+        serious_cause=bool(yes & SERIOUS_CAUSE_FLAGS),
+        night_pain=NIGHT_PAIN_FLAG in yes,
         red_flags_resolved=body.red_flags_resolved,
         note=body.note,
         body_hash=digest,

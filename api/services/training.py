@@ -46,7 +46,7 @@ from api.services.advice import (
     load_catalog,
     revert_decisions,
 )
-from api.services.catalog import Snapshot
+from api.services.catalog import Snapshot, check_if_match
 from api.services.wearable import session_summaries
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -333,26 +333,57 @@ def _check_log(body: LogIn, planned: TrainingSession, now: datetime) -> None:
         raise FieldError(errors)
 
 
+def log_etag(log: SessionLogRow) -> str:
+    return f'"log-{log.version}"'
+
+
 def put_log(
-    session: Session, user: User, session_id: uuid.UUID, body: LogIn, now: datetime
-) -> tuple[LogPublic, AdvicePublic, list[RoutineItemPublic]]:
-    """Store (or correct) a session's log, then evaluate and apply the rules once."""
+    session: Session,
+    user: User,
+    session_id: uuid.UUID,
+    body: LogIn,
+    now: datetime,
+    *,
+    if_match: str | None = None,
+) -> tuple[LogPublic, AdvicePublic, list[RoutineItemPublic], str]:
+    """Store (or correct) a session's log, then evaluate and apply the rules once.
+
+    The same body again is a retry and changes nothing. Another body replaces a stored
+    log only with `If-Match` naming the stored version, so a late retry of an old
+    version can never overwrite a correction.
+    """
     planned = _own_session(session, user, session_id)
     _check_log(body, planned, now)
     digest = _log_hash(body)
     existing = session.get(SessionLogRow, session_id)
     if existing is not None and existing.body_hash == digest:
-        # A retry: nothing new to store or apply.
         evaluation = evaluate_and_apply(session, user.id, now)
         session.commit()
-        return log_public(existing), advice_public(evaluation.advice), active_items(evaluation)
-    entries = [e.model_dump(mode="json") for e in body.entries]
+        return (
+            log_public(existing),
+            advice_public(evaluation.advice),
+            active_items(evaluation),
+            log_etag(existing),
+        )
     if existing is not None:
-        # A correction: undo what the old version decided, then decide again.
-        catalog = load_catalog(session)
-        routine = ensure_routine(session, user.id, catalog, now)
-        revert_decisions(session, user.id, str(session_id), routine, now)
-        existing.started_at, existing.ended_at = body.started_at, body.ended_at
+        check_if_match(if_match, log_etag(existing), required=True)
+    entries = [e.model_dump(mode="json") for e in body.entries]
+    # A device clock a little ahead is accepted; nothing is stored as later than now.
+    started, ended = min(body.started_at, now), min(body.ended_at, now)
+    if existing is not None:
+        newer = session.exec(
+            select(SessionLogRow.session_id).where(
+                SessionLogRow.user_id == user.id,
+                col(SessionLogRow.started_at) > existing.started_at,
+            )
+        ).first()
+        if newer is None:
+            # The latest log: undo what its old version decided, then decide again. A
+            # correction of an older log leaves later doses alone (they built on it).
+            catalog = load_catalog(session)
+            routine = ensure_routine(session, user.id, catalog, now)
+            revert_decisions(session, user.id, str(session_id), routine, now)
+        existing.started_at, existing.ended_at = started, ended
         existing.entries, existing.pain_after = entries, body.pain_after
         existing.body_hash = digest
         existing.version += 1
@@ -362,8 +393,8 @@ def put_log(
         log = SessionLogRow(
             session_id=session_id,
             user_id=user.id,
-            started_at=body.started_at,
-            ended_at=body.ended_at,
+            started_at=started,
+            ended_at=ended,
             entries=entries,
             pain_after=body.pain_after,
             body_hash=digest,
@@ -384,12 +415,15 @@ def put_log(
             raise Conflict(
                 "This session's log changed while yours was being saved; retry."
             ) from exc
-        evaluation = evaluate_and_apply(session, user.id, now)
-        session.commit()
-        return log_public(stored), advice_public(evaluation.advice), active_items(evaluation)
+        log = stored
     evaluation = evaluate_and_apply(session, user.id, now)
     session.commit()
-    return log_public(log), advice_public(evaluation.advice), active_items(evaluation)
+    return (
+        log_public(log),
+        advice_public(evaluation.advice),
+        active_items(evaluation),
+        log_etag(log),
+    )
 
 
 # --- progress --------------------------------------------------------------------------

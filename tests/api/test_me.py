@@ -232,3 +232,14 @@ def test_delete_me_erases_everything(
     # The other account is untouched.
     assert _rows_referencing(db, bystander.id)
     assert client.get("/v1/me", headers=bystander.headers).status_code == 200
+
+
+def test_the_export_covers_every_table_with_personal_data(
+    client: TestClient, user: Account
+) -> None:
+    from api.services.accounts import EXPORT_SECTIONS
+
+    owned = {t.name for t in user_owned_tables()} | {"users", "login_failures"}
+    assert owned <= set(EXPORT_SECTIONS), f"not exported: {owned - set(EXPORT_SECTIONS)}"
+    export = client.get("/v1/me/export", headers=user.headers).json()
+    assert set(EXPORT_SECTIONS.values()) <= set(export)

@@ -244,3 +244,36 @@ def test_export_and_erasure_cover_check_ins(
     with db.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM checkins")).scalar_one() == 0
         assert conn.execute(text("SELECT COUNT(*) FROM advice")).scalar_one() == 0
+
+
+def test_a_check_in_dated_slightly_ahead_counts_at_once(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    ahead = (clock.now + timedelta(minutes=2)).isoformat()
+    response = post(
+        client, user, checkin(clock, 9, recorded_at=ahead, red_flags={"fever_or_unwell": True})
+    )
+    assert response.status_code == 201
+    assert response.json()["advice"]["status"] == "see_doctor"
+    # Stored as no later than its arrival.
+    stored = datetime.fromisoformat(response.json()["checkin"]["recorded_at"])
+    assert stored <= datetime.fromisoformat(response.json()["checkin"]["received_at"])
+
+
+def test_an_emergency_synced_after_a_resolution_still_stands(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    # The phone recorded the emergency offline an hour ago; a resolution (about an
+    # earlier matter) reached the server first, recorded half an hour ago.
+    emergency_at = (clock.now - timedelta(hours=1)).isoformat()
+    resolution_at = (clock.now - timedelta(minutes=30)).isoformat()
+    post(client, user, checkin(clock, 1, red_flags_resolved=True, recorded_at=resolution_at))
+    clock.advance(minutes=1)
+    late = post(
+        client, user, checkin(clock, 2, red_flags={"both_legs": True}, recorded_at=emergency_at)
+    )
+    assert late.json()["advice"]["status"] == "urgent_care"
+    assert client.get("/v1/advice", headers=user.headers).json()["status"] == "urgent_care"
+    clock.advance(minutes=1)
+    cleared = post(client, user, checkin(clock, 1, red_flags_resolved=True))
+    assert cleared.json()["advice"]["status"] == "maintain"

@@ -224,8 +224,30 @@ def test_a_corrected_log_replaces_and_re_evaluates(
     target = progressed[0]
     corrected = log_body(session, clock, overrides={target: {"pain_during": 8}})
     corrected["started_at"], corrected["ended_at"] = body["started_at"], body["ended_at"]
-    second = put_log(client, user, session["id"], corrected).json()
+    # A correction needs the stored version's ETag.
+    assert put_log(client, user, session["id"], corrected).status_code == 428
+    stale = client.put(
+        f"/v1/sessions/{session['id']}/log",
+        headers={**user.headers, "If-Match": '"log-7"'},
+        json=corrected,
+    )
+    assert stale.status_code == 412
+    response = client.put(
+        f"/v1/sessions/{session['id']}/log",
+        headers={**user.headers, "If-Match": '"log-1"'},
+        json=corrected,
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["etag"] == '"log-2"'
+    second = response.json()
     assert second["log"]["version"] == first["log"]["version"] + 1 == 2
+    # A delayed retry of the first version cannot undo the correction.
+    late = put_log(client, user, session["id"], body)
+    assert late.status_code == 428
+    assert (
+        client.get(f"/v1/sessions/{session['id']}", headers=user.headers).json()["log"]["version"]
+        == 2
+    )
     assert second["advice"]["exercises"][target] == "regress"
     now = routine(client, user)
     # The progression from the wrong log is undone, then the exercise steps down.
@@ -371,3 +393,33 @@ def test_progress_for_charts(client: TestClient, user: Account, clock: FakeClock
     stepped = [e for e in exercises.values() if e["history"]]
     assert stepped and all(s["history"][0]["rule_id"] == "P4" for s in stepped)
     assert all(s["current"]["level"] == 2 for s in stepped)
+
+
+def test_correcting_an_older_log_keeps_later_doses(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    good_session(client, user, clock)
+    good_session(client, user, clock)
+    stepped = routine(client, user)
+    target = next(slug for slug, item in stepped.items() if item["level"] == 2)
+    older = build(client, user).json()
+    clock.advance(minutes=30)
+    painful = log_body(older, clock, overrides={target: {"pain_during": 7}})
+    assert put_log(client, user, older["id"], painful).status_code == 200
+    lowered = routine(client, user)[target]["level"]
+    assert lowered == 1
+    clock.advance(days=1)
+    newer = build(client, user).json()
+    clock.advance(minutes=30)
+    calm = log_body(newer, clock, overrides={target: {"pain_during": 2}})
+    assert put_log(client, user, newer["id"], calm).status_code == 200
+    # The older log's effort is corrected; its pain (and so its regression) stands.
+    fixed = dict(painful)
+    fixed["entries"] = [{**e, "rpe": 6} for e in painful["entries"]]
+    response = client.put(
+        f"/v1/sessions/{older['id']}/log",
+        headers={**user.headers, "If-Match": '"log-1"'},
+        json=fixed,
+    )
+    assert response.status_code == 200, response.text
+    assert routine(client, user)[target]["level"] == lowered

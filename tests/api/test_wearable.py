@@ -418,3 +418,14 @@ def test_device_tokens_read_nothing_and_people_cannot_upload(
     assert send(client, person.headers, body()).status_code == 401
     for path in ("/v1/me", "/v1/me/uploads", "/v1/sessions", "/v1/advice", "/v1/checkins"):
         assert client.get(path, headers=device).status_code == 401, path
+
+
+def test_uploads_are_in_the_export_with_their_samples(
+    client: TestClient, user: Account, device: dict[str, str]
+) -> None:
+    send(client, device, body(count=30))
+    export = client.get("/v1/me/export", headers=user.headers).json()
+    [upload] = export["wearable_uploads"]
+    assert len(upload["heart_rate"]) == 30
+    assert upload["heart_rate"][0][1] == 60
+    assert "token" not in json.dumps(export["devices"])

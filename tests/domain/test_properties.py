@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -181,6 +182,64 @@ def test_higher_pain_never_gives_more_aggressive_advice(
     assert STATUS_PUSH[worse.status] <= STATUS_PUSH[calm.status]  # type: ignore[attr-defined]
     for exercise, action in worse.exercises.items():  # type: ignore[attr-defined]
         assert ACTION_PUSH[action] <= ACTION_PUSH[calm.exercises[exercise]]  # type: ignore[attr-defined]
+
+
+def _progressing_base() -> History:
+    """Two comfortable sessions at the current doses, pain settled each next morning."""
+    good = []
+    extra = []
+    for n in range(2):
+        start = NOW - timedelta(days=2 * n + 2)
+        sid = f"g{n}"
+        entries = tuple(
+            LogEntry(d.exercise_slug, d, d.sets, (d.reps or 0,) * d.sets, d.hold_seconds, 3, 1)
+            for d in DOSES[2:]
+        )
+        good.append(SessionLog(sid, start, start + timedelta(minutes=30), entries))
+        extra.append(CheckIn(f"b{n}", start - timedelta(hours=1), "before", 1, session_id=sid))
+        extra.append(
+            CheckIn(f"m{n}", start + timedelta(hours=18), "next_morning", 1, session_id=sid)
+        )
+    return History(checkins=tuple(extra), logs=tuple(good), doses=DOSES[2:])
+
+
+@st.composite
+def progressing_histories(draw: st.DrawFn) -> History:
+    """Histories that progress unless pain says otherwise, plus random check-ins."""
+    base = _progressing_base()
+    noise = draw(st.lists(checkins(flags=False), max_size=8))
+    return History(checkins=(*base.checkins, *noise), logs=base.logs, doses=base.doses)
+
+
+def test_the_progressing_base_does_progress() -> None:
+    """Without this, the property below could pass for a service that never progresses."""
+    assert run(_progressing_base()).status == "progress"  # type: ignore[attr-defined]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    progressing_histories(),
+    st.sampled_from(PHASES),
+    st.sampled_from([None, "g0", "g1"]),
+    st.integers(0, 10),
+    st.integers(0, 10),
+)
+def test_higher_pain_never_gives_more_aggressive_advice_where_progress_is_possible(
+    history: History, phase: str, session_id: str | None, a: int, b: int
+) -> None:
+    low, high = sorted((a, b))
+    latest = max(c.recorded_at for c in history.checkins)
+    when = min(NOW, latest + timedelta(minutes=1))
+
+    def with_pain(pain: int) -> Any:
+        newest = CheckIn("newest", when, phase, pain, session_id=session_id)  # type: ignore[arg-type]
+        return run(History(checkins=(*history.checkins, newest), logs=history.logs,
+                           doses=history.doses))  # fmt: skip
+
+    calm, worse = with_pain(low), with_pain(high)
+    assert STATUS_PUSH[worse.status] <= STATUS_PUSH[calm.status]
+    for exercise, action in worse.exercises.items():
+        assert ACTION_PUSH[action] <= ACTION_PUSH[calm.exercises[exercise]]
 
 
 @st.composite

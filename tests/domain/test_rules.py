@@ -136,8 +136,22 @@ def test_rf1_older_than_the_window_is_not_forgotten() -> None:
     ancient = ci(at(400), 2, red_flags=frozenset({"both_legs"}))
     advice = run(ci(at(0), 1), last_cauda_equina=ancient)
     assert advice.status == "urgent_care"
-    resolved = run(ci(at(0), 1), last_cauda_equina=ancient, last_resolution_at=at(300))
+    resolved = run(
+        ci(at(0), 1),
+        last_cauda_equina=ancient,
+        last_resolution=ci(at(300), 0, red_flags_resolved=True),
+    )
     assert resolved.status == "maintain"
+
+
+def test_a_flag_synced_late_is_not_cleared_by_an_earlier_resolution() -> None:
+    # Reported offline at day 3, uploaded after a resolution the server got at day 1.
+    late = ci(at(3), 2, red_flags=frozenset({"saddle_numbness"}), received_at=at(0))
+    resolution = ci(at(1), 1, red_flags_resolved=True, received_at=at(1))
+    assert run(late, resolution).status == "urgent_care"
+    # Resolved after the server had the flag: cleared.
+    later = ci(at(0), 1, red_flags_resolved=True)
+    assert run(late, resolution, later).status == "maintain"
 
 
 # --- RF2 / RF3 -----------------------------------------------------------------------
@@ -152,8 +166,9 @@ def test_rf2_serious_cause_flags_mean_see_a_doctor(flag: str) -> None:
     assert rule_ids(advice) == ["RF2"]
     assert "doctor" in advice.reasons[0].message
     assert "progress" not in advice.exercises.values()
-    # Outside the lookback, or after a clean resolution, it no longer fires.
-    assert run(ci(at(15), 2, red_flags=frozenset({flag}))).status == "maintain"
+    # It does not wear off: only a clean resolution check-in clears it.
+    old = ci(at(60), 2, red_flags=frozenset({flag}))
+    assert run(ci(at(0), 1), last_serious_cause=old).status == "see_doctor"
     resolved = run(ci(at(3), 2, red_flags=frozenset({flag})), ci(at(1), 2, red_flags_resolved=True))
     assert resolved.status == "maintain"
 
@@ -195,10 +210,46 @@ def test_f1_short_flare_regresses() -> None:
     assert "flare" in advice.reasons[0].message and "gently" in advice.reasons[0].message
 
 
-def test_f1_just_below_the_minimal_important_change() -> None:
-    # Rise 0.67 on a baseline of 2: under 1 point, so not a meaningful change.
-    advice = run(*baseline(2), ci(at(4), 2), ci(at(1), 3), ci(at(0), 3))
+@pytest.mark.parametrize(
+    ("recent", "fires"),
+    [
+        ((6, 6, 6, 7, 7), False),  # baseline 5, mean 6.4: +28%, +1.4 points
+        ((6, 6, 7, 7, 7), True),  # mean 6.6: +32%
+    ],
+)
+def test_f1_thirty_percent(recent: tuple[int, ...], fires: bool) -> None:
+    history = [ci(at(d), p) for d, p in zip((6, 5, 4, 1, 0), recent, strict=True)]
+    assert ("F1" in rule_ids(run(*baseline(5), *history))) is fires
+
+
+def test_f1_just_below_two_points_on_a_low_baseline() -> None:
+    # Baseline 2 (30% is 0.6): recent mean 2.5 is +25%, under both criteria.
+    advice = run(*baseline(2), ci(at(4), 2), ci(at(2), 2), ci(at(1), 3), ci(at(0), 3))
     assert "F1" not in rule_ids(advice)
+    # Mean 2.67 is +33%: a meaningful rise.
+    assert "F1" in rule_ids(run(*baseline(2), ci(at(4), 2), ci(at(1), 3), ci(at(0), 3)))
+
+
+def test_f1_duration_counts_calendar_days() -> None:
+    # Raised every other day for five days, no ordinary day in between: lasted 5 days.
+    advice = run(*baseline(2), ci(at(4), 7), ci(at(2), 7), ci(at(0), 7))
+    assert advice.status == "see_doctor"
+    assert advice.reasons[0].evidence["days_raised"] == 5
+    assert advice.reasons[0].source == at(4).date().isoformat()
+
+
+def test_f1_keeps_one_key_for_one_flare() -> None:
+    # The same flare seen on later days keeps the day it began as its key.
+    flare = [ci(at(d), 6) for d in range(9)]
+    sources = set()
+    for shift in range(4):
+        later = evaluate(
+            History(checkins=tuple(baseline(2, range(9, 24)) + flare), doses=ROUTINE),
+            NOW + timedelta(days=shift),
+            catalog=CATALOG,
+        )
+        sources |= {r.source for r in later.reasons if r.rule_id == "F1"}
+    assert sources == {at(8).date().isoformat()}
 
 
 def test_f1_lasting_three_days_means_see_a_doctor() -> None:
@@ -250,6 +301,12 @@ def test_f2_no_improvement_for_four_weeks() -> None:
 )
 def test_f2_table(means: tuple[int, ...], fires: bool) -> None:
     assert ("F2" in rule_ids(run(*weeks(*means)))) is fires
+
+
+def test_f2_is_not_weakened_by_tuning_the_flare_thresholds() -> None:
+    tuned = DEFAULT_THRESHOLDS.with_overrides({"flare_points": 1, "flare_fraction": 0.1})
+    assert "F2" in rule_ids(run(*weeks(6, 6, 6, 5)))
+    assert "F2" in rule_ids(run(*weeks(6, 6, 6, 5), thresholds=tuned))
 
 
 def test_f2_needs_regular_check_ins() -> None:
@@ -473,3 +530,42 @@ def test_red_flags_fire_whatever_the_thresholds() -> None:
             run(ci(at(0), 0, red_flags=frozenset({"both_legs"})), thresholds=t).status
             == "urgent_care"
         )
+
+
+# --- pain reported around a session --------------------------------------------------
+
+
+def test_during_pain_without_an_exercise_counts_for_the_whole_session() -> None:
+    checkins, logs = good_sessions(LAT_DOSE, BRIDGE_DOSE)
+    sid = logs[-1].session_id
+    hurt = ci(logs[-1].ended_at - timedelta(minutes=5), 8, phase="during", session_id=sid)
+    advice = run(*checkins, hurt, logs=logs, doses=(LAT_DOSE, BRIDGE_DOSE))
+    assert advice.status == "regress"
+    assert advice.exercises == {"glute-bridge": "regress", "lat-pulldown": "regress"}
+    # With no session either, it counts for the whole routine.
+    lone = run(ci(at(0), 7, phase="during"), doses=(LAT_DOSE, BRIDGE_DOSE))
+    assert lone.exercises == {"glute-bridge": "regress", "lat-pulldown": "regress"}
+
+
+def test_the_highest_pain_of_a_session_counts_not_the_last_reading() -> None:
+    log = session(at(1), entry(LAT_DOSE, pain=1), sid="s-hi")
+    earlier_in_session = ci(at(1, hours=-0.2), 8, phase="during", exercise_slug="lat-pulldown",
+                            session_id="s-hi")  # fmt: skip
+    advice = run(earlier_in_session, logs=(log,))
+    assert advice.exercises["lat-pulldown"] == "regress"
+
+
+@pytest.mark.parametrize("where", ["pain_after", "after check-in", "during check-in"])
+def test_pain_right_after_a_session_blocks_progress(where: str) -> None:
+    checkins, logs = good_sessions(HUG_DOSE, CURL_DOSE)
+    assert run(*checkins, logs=logs, doses=(HUG_DOSE, CURL_DOSE)).status == "progress"
+    last = logs[-1]
+    extra: tuple[CheckIn, ...] = ()
+    if where == "pain_after":
+        logs = (*logs[:-1], SessionLog(last.session_id, last.started_at, last.ended_at,
+                                       last.entries, pain_after=5))  # fmt: skip
+    else:
+        phase = "after" if where == "after check-in" else "during"
+        extra = (ci(last.ended_at, 4, phase=phase, session_id=last.session_id),)
+    advice = run(*checkins, *extra, logs=logs, doses=(HUG_DOSE, CURL_DOSE))
+    assert "progress" not in advice.exercises.values()
