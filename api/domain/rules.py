@@ -55,6 +55,8 @@ REST_PAIN_LOOKBACK = timedelta(days=7)
 NEXT_MORNING_WINDOW = timedelta(hours=36)
 # P2/P3: without a `before` check-in, the latest rest check-in this long before counts.
 BEFORE_WINDOW = timedelta(hours=24)
+# A `before` check-in made just as the session started still counts as before it.
+BEFORE_GRACE = timedelta(minutes=15)
 # P4 (ACSM 2009): the last 2 sessions of an exercise must both have gone well.
 PROGRESS_SESSIONS = 2
 # V1 (Nielsen 2014): weekly volume is compared with the last 2 weeks.
@@ -95,7 +97,15 @@ def _resolves(resolution: CheckIn, flag: CheckIn) -> bool:
 
 
 def _before_pain(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None:
-    tagged = [c for c in checkins if c.phase == "before" and c.session_id == log.session_id]
+    # Only what was reported before the session began (a few minutes' grace) describes
+    # the pain it started from.
+    tagged = [
+        c
+        for c in checkins
+        if c.phase == "before"
+        and c.session_id == log.session_id
+        and c.recorded_at <= log.started_at + BEFORE_GRACE
+    ]
     if tagged:
         return tagged[-1]
     earlier = [
@@ -108,7 +118,13 @@ def _before_pain(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None
 
 
 def _next_morning(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None:
-    tagged = [c for c in checkins if c.phase == "next_morning" and c.session_id == log.session_id]
+    tagged = [
+        c
+        for c in checkins
+        if c.phase == "next_morning"
+        and c.session_id == log.session_id
+        and c.recorded_at > log.ended_at
+    ]
     if tagged:
         return tagged[0]
     after = [
