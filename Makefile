@@ -60,6 +60,7 @@ test: lint typecheck pytest
 bench: install-dev
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.rules
+	$(BIN)/python -m bench.wearable
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -245,10 +245,12 @@ def login_flood(port: int, seconds: float, connections: int) -> dict[str, dict[s
     return {"reads alone": alone, "reads during flood": flooded, "sign-ins": logins}
 
 
-def prepare_database(workdir: Path) -> dict[str, str]:
+def prepare_database(
+    workdir: Path, *, url: str | None = None, accounts: bool = True
+) -> dict[str, str]:
     env = {
         **os.environ,
-        "BACKSTRONG_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "BACKSTRONG_DATABASE_URL": url or f"sqlite:///{workdir / 'bench.db'}",
         "BACKSTRONG_LOG_LEVEL": "WARNING",
     }
     env.pop("DATABASE_URL", None)
@@ -256,7 +258,8 @@ def prepare_database(workdir: Path) -> dict[str, str]:
         subprocess.run(
             [PY, "-m", "api.cli", *command], cwd=ROOT, env=env, check=True, capture_output=True
         )
-    subprocess.run([PY, "-m", "bench.accounts"], cwd=ROOT, env=env, check=True)
+    if accounts:
+        subprocess.run([PY, "-m", "bench.accounts"], cwd=ROOT, env=env, check=True)
     return env
 
 
