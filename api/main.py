@@ -18,7 +18,7 @@ from api.db import make_engine
 from api.errors import install_error_handlers
 from api.fastpath import CatalogFastPath, ReplayCache
 from api.openapi import install_openapi
-from api.routes import auth, catalog, health, me, meta, pain, training, wearable
+from api.routes import auth, catalog, clinicians, health, me, meta, pain, training, wearable
 from api.security import HashPool, Passwords
 from api.services.catalog import CatalogCache, VersionProbe
 
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(catalog.router)
     app.include_router(pain.router)
     app.include_router(training.router)
+    app.include_router(clinicians.router)
     app.include_router(wearable.router)
     return app
 

@@ -10,11 +10,23 @@ from api.models.catalog import (
     ExerciseRevision,
     Muscle,
 )
+from api.models.clinicians import (
+    Alert,
+    ClinicianAction,
+    ClinicianInvitation,
+    ClinicianLink,
+    ClinicianPlan,
+)
 from api.models.pain import AdviceRow, CheckInRow, UserThresholds
 from api.models.training import DoseChange, RoutineItem, SessionLogRow, TrainingSession
 from api.models.wearable import IdempotencyKey, WearableUpload
 
 __all__ = [
+    "Alert",
+    "ClinicianAction",
+    "ClinicianInvitation",
+    "ClinicianLink",
+    "ClinicianPlan",
     "IdempotencyKey",
     "WearableUpload",
     "DoseChange",

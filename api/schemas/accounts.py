@@ -176,3 +176,9 @@ class AccountExport(BaseModel):
     dose_changes: list[DoseChangeExport]
     sessions: list[SessionPublic] = Field(description="With their logs")
     wearable_uploads: list[UploadExport]
+    clinicians: list[dict[str, Any]] = Field(description="Linked clinicians")
+    clinician_plan: dict[str, Any] | None
+    clinician_actions: list[dict[str, Any]] = Field(
+        description="Every change a clinician made: who, when, what"
+    )
+    alerts: list[dict[str, Any]] = Field(description="Alerts your clinicians received")

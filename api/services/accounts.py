@@ -15,7 +15,10 @@ from api.db import metadata
 from api.errors import Conflict, FieldError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from api.models import (
     AdviceRow,
+    Alert,
     CheckInRow,
+    ClinicianAction,
+    ClinicianPlan,
     Device,
     DoseChange,
     Equipment,
@@ -316,10 +319,15 @@ EXPORT_SECTIONS = {
     "sessions": "sessions",
     "session_logs": "sessions",
     "wearable_uploads": "wearable_uploads",
+    "clinician_links": "clinicians",
+    "clinician_plans": "clinician_plan",
+    "clinician_actions": "clinician_actions",
+    "alerts": "alerts",
 }
 
 
 def export_account(session: Session, user: User, now: datetime) -> AccountExport:
+    from api.services.clinicians import list_links, plan_public
     from api.services.training import session_public
     from api.services.wearable import session_summaries, unpack_heart_rate
 
@@ -388,6 +396,20 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
         ],
         sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
         wearable_uploads=uploads,
+        clinicians=[link.model_dump(mode="json") for link in list_links(session, user)],
+        clinician_plan=(
+            plan_public(plan).model_dump(mode="json")
+            if (plan := session.get(ClinicianPlan, user.id))
+            else None
+        ),
+        clinician_actions=[
+            {"clinician_id": a.clinician_id, "action": a.action, "details": a.details, "at": a.at}
+            for a in mine(ClinicianAction, col(ClinicianAction.at))
+        ],
+        alerts=[
+            {"kind": a.kind, "created_at": a.created_at, "acknowledged_at": a.acknowledged_at}
+            for a in mine(Alert, col(Alert.created_at))
+        ],
     )
 
 

@@ -35,6 +35,12 @@ from api.models import (
     UserThresholds,
 )
 from api.schemas.pain import AdvicePublic, ReasonPublic
+from api.services.clinicians import (
+    Clearance,
+    alert_on_advice,
+    clearance_for,
+    last_clinician_resolution,
+)
 
 # Rules whose decisions move doses, and which way.
 STEP_UP_RULES = {"P4"}
@@ -151,10 +157,13 @@ def ensure_routine(
 
 
 def active_doses(
-    routine: Mapping[str, RoutineItem], catalog: Mapping[str, CatalogInfo]
+    routine: Mapping[str, RoutineItem],
+    catalog: Mapping[str, CatalogInfo],
+    clearance: Clearance | None = None,
 ) -> tuple[Dose, ...]:
+    """The doses in force: active, in the catalog, and within a clinician's caps."""
     return tuple(
-        dose_of(item)
+        clearance.cap(dose_of(item)) if clearance else dose_of(item)
         for slug, item in sorted(routine.items())
         if item.active and slug in catalog and not catalog[slug].archived
     )
@@ -248,8 +257,28 @@ def load_history(
         last_cauda_equina=domain(latest(CheckInRow.cauda_equina)),
         last_serious_cause=domain(latest(CheckInRow.serious_cause)),
         last_night_pain=domain(latest(CheckInRow.night_pain)),
-        last_resolution=domain(latest(CheckInRow.red_flags_resolved)),
+        last_resolution=_latest_resolution(
+            domain(latest(CheckInRow.red_flags_resolved)),
+            last_clinician_resolution(session, user_id),
+        ),
     )
+
+
+def _latest_resolution(own: CheckIn | None, by_clinician: datetime | None) -> CheckIn | None:
+    """A linked clinician's resolution counts like the person's own resolution check-in."""
+    if by_clinician is None:
+        return own
+    theirs = CheckIn(
+        id=f"clinician:{by_clinician.isoformat()}",
+        recorded_at=by_clinician,
+        phase="daily",
+        pain=0,
+        red_flags_resolved=True,
+        received_at=by_clinician,
+    )
+    if own is None or theirs.recorded_at > own.recorded_at:
+        return theirs
+    return own
 
 
 def thresholds_for(session: Session, user_id: uuid.UUID) -> Thresholds:
@@ -304,16 +333,24 @@ def _store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> N
     if latest == digest:
         return
     public = advice_public(advice)
-    session.add(
-        AdviceRow(
-            user_id=user_id,
-            status=advice.status,
-            reasons=[r.model_dump(mode="json") for r in public.reasons],
-            exercises=dict(advice.exercises),
-            ruleset_version=advice.ruleset_version,
-            evaluated_at=advice.evaluated_at,
-            fingerprint=digest,
-        )
+    row = AdviceRow(
+        user_id=user_id,
+        status=advice.status,
+        reasons=[r.model_dump(mode="json") for r in public.reasons],
+        exercises=dict(advice.exercises),
+        ruleset_version=advice.ruleset_version,
+        evaluated_at=advice.evaluated_at,
+        fingerprint=digest,
+    )
+    session.add(row)
+    session.flush()
+    alert_on_advice(
+        session,
+        user_id,
+        row.id,
+        advice.status,
+        [r.rule_id for r in advice.reasons],
+        advice.evaluated_at,
     )
 
 
@@ -341,6 +378,7 @@ def apply_decisions(
     routine: dict[str, RoutineItem],
     catalog: Mapping[str, CatalogInfo],
     now: datetime,
+    clearance: Clearance | None = None,
 ) -> list[DoseChange]:
     decisions = _decisions(advice)
     if not decisions:
@@ -366,6 +404,8 @@ def apply_decisions(
         if slug not in moved:
             target = step_up(current, ladders) if direction > 0 else step_down(current, ladders)
         target = target or current
+        if direction > 0 and clearance is not None and clearance.exceeds(target):
+            target = current  # a clinician's cap: the ladder stops here
         change = DoseChange(
             user_id=user_id,
             decision_key=key,
@@ -455,6 +495,7 @@ class Evaluation:
     routine: dict[str, RoutineItem]
     catalog: dict[str, CatalogInfo]
     changes: list[DoseChange]
+    clearance: Clearance
 
 
 def evaluate_and_apply(session: Session, user_id: uuid.UUID, now: datetime) -> Evaluation:
@@ -464,7 +505,8 @@ def evaluate_and_apply(session: Session, user_id: uuid.UUID, now: datetime) -> E
     """
     catalog = load_catalog(session)
     routine = ensure_routine(session, user_id, catalog, now)
-    doses = active_doses(routine, catalog)
+    clearance = clearance_for(session, user_id)
+    doses = active_doses(routine, catalog, clearance)
     history = load_history(session, user_id, now, doses)
     advice = evaluate(
         history,
@@ -472,6 +514,6 @@ def evaluate_and_apply(session: Session, user_id: uuid.UUID, now: datetime) -> E
         thresholds=thresholds_for(session, user_id),
         catalog={slug: info.dose for slug, info in catalog.items()},
     )
-    changes = apply_decisions(session, user_id, advice, routine, catalog, now)
+    changes = apply_decisions(session, user_id, advice, routine, catalog, now, clearance)
     _store_if_changed(session, user_id, advice)
-    return Evaluation(advice, routine, catalog, changes)
+    return Evaluation(advice, routine, catalog, changes, clearance)

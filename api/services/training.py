@@ -47,6 +47,7 @@ from api.services.advice import (
     revert_decisions,
 )
 from api.services.catalog import Snapshot, check_if_match
+from api.services.clinicians import Clearance
 from api.services.wearable import session_summaries
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -59,25 +60,28 @@ MAX_PAIN_DAYS = 365
 # --- views ---------------------------------------------------------------------------
 
 
-def routine_item_public(item: RoutineItem, catalog: Mapping[str, CatalogInfo]) -> RoutineItemPublic:
+def routine_item_public(
+    item: RoutineItem, catalog: Mapping[str, CatalogInfo], clearance: Clearance | None = None
+) -> RoutineItemPublic:
     info = catalog.get(item.exercise_slug)
+    dose = clearance.cap(dose_of(item)) if clearance else dose_of(item)
     level = 1
     if info is not None:
-        level = level_of(dose_of(item), ladder(info.dose)) + 1
+        level = level_of(dose, ladder(info.dose)) + 1
     return RoutineItemPublic(
         exercise_slug=item.exercise_slug,
         name=info.name if info else item.exercise_slug,
-        sets=item.sets,
-        reps=item.reps,
-        hold_seconds=item.hold_seconds,
-        per_side=item.per_side,
+        sets=dose.sets,
+        reps=dose.reps,
+        hold_seconds=dose.hold_seconds,
+        per_side=dose.per_side,
         level=level,
     )
 
 
 def active_items(evaluation: Evaluation) -> list[RoutineItemPublic]:
     return [
-        routine_item_public(item, evaluation.catalog)
+        routine_item_public(item, evaluation.catalog, evaluation.clearance)
         for slug, item in sorted(evaluation.routine.items())
         if item.active and slug in evaluation.catalog and not evaluation.catalog[slug].archived
     ]
@@ -200,12 +204,21 @@ def build_session(
             "professional has seen you.",
             extra={"advice": advice.model_dump(mode="json")},
         )
-    doses = {slug: dose_of(item) for slug, item in evaluation.routine.items() if item.active}
+    clearance = evaluation.clearance
+    doses = {
+        slug: clearance.cap(dose_of(item))
+        for slug, item in evaluation.routine.items()
+        if item.active
+    }
+    warm_up = {e.slug for e in snap.exercises if e.category == "warmup"}
+    waiting = clearance.waiting(_local_date(now, user.timezone)) - warm_up
     request = Request(
         minutes=body.minutes or user.session_minutes,
         equipment=frozenset(body.equipment if body.equipment is not None else user.equipment),
         focus=frozenset(body.focus),
-        exclude=frozenset(body.exclude),
+        # Exercises a clinician scheduled for later are left out until their start date.
+        exclude=frozenset(body.exclude) | waiting,
+        cleared=clearance.cleared,
     )
     try:
         plan = build(

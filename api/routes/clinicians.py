@@ -1,0 +1,157 @@
+"""Clinicians and their patients. A clinician reaches only patients linked to them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
+
+from api.db import SessionDep
+from api.deps import ClinicianUser, Clock, CurrentUser
+from api.errors import problem_responses
+from api.schemas.clinicians import (
+    AlertPage,
+    AlertPublic,
+    InvitationPublic,
+    LinkCreate,
+    LinkPage,
+    LinkPublic,
+    PatientPage,
+    PatientSummary,
+    PlanIn,
+    PlanPublic,
+    ThresholdsPublic,
+)
+from api.schemas.pain import AdvicePublic
+from api.services import clinicians
+
+router = APIRouter(tags=["clinicians"], responses=problem_responses(401))
+PATIENT_ERRORS = problem_responses(403, 404)
+
+
+@router.post(
+    "/v1/clinician/invitations",
+    status_code=status.HTTP_201_CREATED,
+    summary="A single-use code a patient enters to link to you (clinician)",
+    responses=problem_responses(403),
+)
+def create_invitation(
+    clinician: ClinicianUser, session: SessionDep, clock: Clock
+) -> InvitationPublic:
+    return clinicians.create_invitation(session, clinician, clock())
+
+
+@router.post(
+    "/v1/me/clinicians",
+    status_code=status.HTTP_201_CREATED,
+    summary="Link a clinician with their invitation code",
+    responses={
+        200: {"model": LinkPublic, "description": "Already linked"},
+        **problem_responses(422),
+    },
+)
+def link_clinician(
+    body: LinkCreate, response: Response, user: CurrentUser, session: SessionDep, clock: Clock
+) -> LinkPublic:
+    link, created = clinicians.link(session, user, body.code, clock())
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return link
+
+
+@router.get("/v1/me/clinicians", summary="My linked clinicians")
+def my_clinicians(user: CurrentUser, session: SessionDep) -> LinkPage:
+    return LinkPage(items=clinicians.list_links(session, user))
+
+
+@router.delete(
+    "/v1/me/clinicians/{link_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Unlink a clinician; they lose access at once",
+    responses=problem_responses(404),
+)
+def unlink_clinician(
+    link_id: uuid.UUID, user: CurrentUser, session: SessionDep, clock: Clock
+) -> None:
+    clinicians.remove_link(session, user, link_id, clock())
+
+
+@router.get(
+    "/v1/patients", summary="My linked patients (clinician)", responses=problem_responses(403)
+)
+def list_patients(clinician: ClinicianUser, session: SessionDep) -> PatientPage:
+    return PatientPage(items=clinicians.list_patients(session, clinician))
+
+
+@router.get(
+    "/v1/patients/{patient_id}/summary",
+    summary="A patient's routine, check-ins, sessions and advice (clinician)",
+    responses=PATIENT_ERRORS,
+)
+def patient_summary(
+    patient_id: uuid.UUID, clinician: ClinicianUser, session: SessionDep, clock: Clock
+) -> PatientSummary:
+    return clinicians.patient_summary(session, clinician, patient_id, clock())
+
+
+@router.put(
+    "/v1/patients/{patient_id}/routine",
+    summary="Clear exercises, schedule starts and cap doses for a patient (clinician)",
+    responses={**PATIENT_ERRORS, **problem_responses(422)},
+)
+def put_routine(
+    patient_id: uuid.UUID, body: PlanIn, clinician: ClinicianUser, session: SessionDep, clock: Clock
+) -> PlanPublic:
+    return clinicians.put_plan(session, clinician, patient_id, body, clock())
+
+
+@router.put(
+    "/v1/patients/{patient_id}/thresholds",
+    summary="Tune a patient's rule thresholds within safe bounds (clinician)",
+    description="Each value must stay within its bound (see `bounds`); red-flag rules have "
+    "no thresholds and cannot be switched off. An empty object restores the defaults.",
+    responses={**PATIENT_ERRORS, **problem_responses(422)},
+)
+def put_thresholds(
+    patient_id: uuid.UUID,
+    values: Annotated[
+        dict[str, float],
+        Body(examples=[{"during_pain_max": 4, "during_pain_safe_max": 2}]),
+    ],
+    clinician: ClinicianUser,
+    session: SessionDep,
+    clock: Clock,
+) -> ThresholdsPublic:
+    return clinicians.put_thresholds(session, clinician, patient_id, values, clock())
+
+
+@router.post(
+    "/v1/patients/{patient_id}/red-flags/resolve",
+    summary="Record that you have seen the patient about their red flags (clinician)",
+    responses=PATIENT_ERRORS,
+)
+def resolve_red_flags(
+    patient_id: uuid.UUID, clinician: ClinicianUser, session: SessionDep, clock: Clock
+) -> AdvicePublic:
+    return clinicians.resolve_red_flags(session, clinician, patient_id, clock())
+
+
+@router.get(
+    "/v1/alerts",
+    summary="Patients who need attention, newest first, until acknowledged (clinician)",
+    responses=problem_responses(403),
+)
+def list_alerts(clinician: ClinicianUser, session: SessionDep, clock: Clock) -> AlertPage:
+    return AlertPage(items=clinicians.list_alerts(session, clinician, clock()))
+
+
+@router.post(
+    "/v1/alerts/{alert_id}/ack",
+    summary="Acknowledge an alert (clinician)",
+    responses=PATIENT_ERRORS,
+)
+def ack_alert(
+    alert_id: uuid.UUID, clinician: ClinicianUser, session: SessionDep, clock: Clock
+) -> AlertPublic:
+    return clinicians.ack_alert(session, clinician, alert_id, clock())

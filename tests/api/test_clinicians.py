@@ -1,0 +1,250 @@
+"""Clinicians and patients: links, plans, thresholds, alerts, and who may see what."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from tests.conftest import Account, AccountFactory, FakeClock
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+
+def invite(client: TestClient, clinician: Account) -> str:
+    response = client.post("/v1/clinician/invitations", headers=clinician.headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["code"])
+
+
+def link(client: TestClient, patient: Account, clinician: Account) -> dict[str, Any]:
+    response = client.post(
+        "/v1/me/clinicians", headers=patient.headers, json={"code": invite(client, clinician)}
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def checkin(
+    client: TestClient, patient: Account, clock: FakeClock, pain: int, **fields: Any
+) -> Any:
+    body = {"recorded_at": clock.now.isoformat(), "phase": "daily", "pain": pain, **fields}
+    return client.post("/v1/checkins", headers=patient.headers, json=body)
+
+
+def test_invitation_and_link(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    code = invite(client, pt)
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code)
+    linked = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code.lower()})
+    assert linked.status_code == 201
+    assert linked.json()["clinician"]["id"] == pt.id
+    # Single use.
+    again = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["field"] == "code"
+    mine = client.get("/v1/me/clinicians", headers=patient.headers).json()["items"]
+    assert [m["clinician"]["id"] for m in mine] == [pt.id]
+    patients = client.get("/v1/patients", headers=pt.headers).json()["items"]
+    assert [p["id"] for p in patients] == [patient.id]
+    # Expired codes and self-links are refused.
+    stale = invite(client, pt)
+    other = make_account()
+    clock.advance(days=8)
+    assert (
+        client.post("/v1/me/clinicians", headers=other.headers, json={"code": stale}).status_code
+        == 422
+    )
+    own = client.post("/v1/me/clinicians", headers=pt.headers, json={"code": invite(client, pt)})
+    assert own.status_code == 422
+
+
+def _patient_routes(app: FastAPI) -> list[tuple[str, str]]:
+    out = []
+    for route in iter_route_contexts(app.routes):
+        path = str(route.path)
+        if path.startswith("/v1/patients/{"):
+            for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
+                out.append((method, path))
+    return out
+
+
+PATIENT_BODIES: dict[str, Any] = {
+    "/v1/patients/{patient_id}/routine": {"cleared": None},
+    "/v1/patients/{patient_id}/thresholds": {},
+}
+
+
+def test_a_clinician_reaches_only_linked_patients(
+    app: FastAPI, client: TestClient, make_account: AccountFactory
+) -> None:
+    pt, other_pt = make_account("clinician"), make_account("clinician")
+    linked, stranger = make_account(), make_account()
+    link_row = link(client, linked, pt)
+    link(client, stranger, other_pt)
+    routes = _patient_routes(app)
+    assert len(routes) >= 4
+
+    def call(method: str, path: str, patient_id: str) -> int:
+        url = path.replace("{patient_id}", patient_id)
+        return client.request(
+            method, url, headers=pt.headers, json=PATIENT_BODIES.get(path)
+        ).status_code
+
+    for method, path in routes:
+        assert call(method, path, linked.id) == 200, (method, path)
+        assert call(method, path, stranger.id) == 404, (method, path)
+        assert call(method, path, str(uuid.uuid4())) == 404, (method, path)
+    # The patient removes the link: access ends at once.
+    removed = client.delete(f"/v1/me/clinicians/{link_row['id']}", headers=linked.headers)
+    assert removed.status_code == 204
+    for method, path in routes:
+        assert call(method, path, linked.id) == 404, (method, path)
+    assert client.get("/v1/patients", headers=pt.headers).json()["items"] == []
+    # Nobody else can remove a patient's link.
+    theirs = client.get("/v1/me/clinicians", headers=stranger.headers).json()["items"][0]
+    assert (
+        client.delete(f"/v1/me/clinicians/{theirs['id']}", headers=linked.headers).status_code
+        == 404
+    )
+
+
+def test_cleared_exercises_start_dates_and_caps_shape_sessions(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+    before = client.post(
+        "/v1/sessions", headers=patient.headers, json={"minutes": 60, "equipment": []}
+    ).json()
+    assert {"superman", "partial-curl"} <= {i["exercise_slug"] for i in before["items"]}
+    tomorrow = (clock.now + timedelta(days=1)).date().isoformat()
+    plan = client.put(
+        f"/v1/patients/{patient.id}/routine",
+        headers=pt.headers,
+        json={
+            "cleared": ["glute-bridge", "knee-hug", "superman"],
+            "start_dates": {"superman": tomorrow},
+            "caps": {"glute-bridge": {"reps": 4}},
+        },
+    )
+    assert plan.status_code == 200, plan.text
+    assert plan.json()["updated_by"] == pt.id
+    after = client.post(
+        "/v1/sessions", headers=patient.headers, json={"minutes": 60, "equipment": []}
+    ).json()
+    items = {i["exercise_slug"]: i for i in after["items"]}
+    assert set(items) == {"warm-up", "glute-bridge", "knee-hug"}
+    assert items["glute-bridge"]["reps"] == 4  # capped below the catalog's 5
+    clock.advance(days=1)
+    later = client.post(
+        "/v1/sessions", headers=patient.headers, json={"minutes": 60, "equipment": []}
+    ).json()
+    assert "superman" in {i["exercise_slug"] for i in later["items"]}
+    bad = client.put(
+        f"/v1/patients/{patient.id}/routine", headers=pt.headers, json={"cleared": ["moonwalk"]}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "cleared"
+    export = client.get("/v1/me/export", headers=patient.headers).json()
+    assert [a["action"] for a in export["clinician_actions"]] == ["linked", "set_routine"]
+    assert export["clinician_actions"][1]["clinician_id"] == pt.id
+
+
+def test_thresholds_within_bounds(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+    url = f"/v1/patients/{patient.id}/thresholds"
+    too_loose = client.put(url, headers=pt.headers, json={"during_pain_max": 7})
+    assert too_loose.status_code == 422
+    error = too_loose.json()["errors"][0]
+    assert error["field"] == "during_pain_max"
+    assert "between 2 and 5" in error["message"]
+    off = client.put(url, headers=pt.headers, json={"saddle_numbness": 0})
+    assert off.status_code == 422
+    assert off.json()["errors"][0]["field"] == "saddle_numbness"
+    ok = client.put(url, headers=pt.headers, json={"during_pain_max": 3, "during_pain_safe_max": 2})
+    assert ok.status_code == 200
+    assert ok.json()["values"] == {"during_pain_max": 3.0, "during_pain_safe_max": 2.0}
+    assert ok.json()["bounds"]["during_pain_max"] == [2, 5]
+    # Pain 4 during an exercise is now too much for this patient.
+    response = checkin(client, patient, clock, 4, phase="during", exercise_slug="superman")
+    assert response.json()["advice"]["reasons"][0]["rule_id"] == "P1"
+
+
+def test_a_red_flag_alerts_each_linked_clinician_once(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    first, second, outsider = (make_account("clinician") for _ in range(3))
+    patient = make_account()
+    link(client, patient, first)
+    link(client, patient, second)
+    checkin(client, patient, clock, 3, red_flags={"saddle_numbness": True})
+    clock.advance(hours=1)
+    checkin(client, patient, clock, 2)  # still urgent: no new alert
+    client.get("/v1/advice", headers=patient.headers)
+    for pt in (first, second):
+        alerts = client.get("/v1/alerts", headers=pt.headers).json()["items"]
+        assert [(a["kind"], a["patient_id"]) for a in alerts] == [("urgent_care", patient.id)]
+    assert client.get("/v1/alerts", headers=outsider.headers).json()["items"] == []
+    alert = client.get("/v1/alerts", headers=first.headers).json()["items"][0]
+    assert client.post(f"/v1/alerts/{alert['id']}/ack", headers=outsider.headers).status_code == 404
+    acked = client.post(f"/v1/alerts/{alert['id']}/ack", headers=first.headers)
+    assert acked.status_code == 200 and acked.json()["acknowledged_at"]
+    assert client.get("/v1/alerts", headers=first.headers).json()["items"] == []
+    assert len(client.get("/v1/alerts", headers=second.headers).json()["items"]) == 1
+
+
+def test_a_clinician_can_resolve_urgent_care(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+    checkin(client, patient, clock, 3, red_flags={"both_legs": True})
+    assert client.post("/v1/sessions", headers=patient.headers, json={}).status_code == 409
+    clock.advance(hours=2)
+    resolved = client.post(f"/v1/patients/{patient.id}/red-flags/resolve", headers=pt.headers)
+    assert resolved.status_code == 200
+    assert resolved.json()["status"] == "maintain"
+    assert client.get("/v1/advice", headers=patient.headers).json()["status"] == "maintain"
+
+
+def test_inactive_patients_are_flagged_once(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+    assert client.get("/v1/alerts", headers=pt.headers).json()["items"] == []
+    clock.advance(days=8)
+    alerts = client.get("/v1/alerts", headers=pt.headers).json()["items"]
+    assert [a["kind"] for a in alerts] == ["inactive"]
+    client.post(f"/v1/alerts/{alerts[0]['id']}/ack", headers=pt.headers)
+    clock.advance(days=1)
+    assert client.get("/v1/alerts", headers=pt.headers).json()["items"] == []
+
+
+def test_patient_summary(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+    checkin(client, patient, clock, 9)
+    summary = client.get(f"/v1/patients/{patient.id}/summary", headers=pt.headers).json()
+    assert summary["patient"]["id"] == patient.id
+    assert summary["advice"]["status"] == "see_doctor"
+    assert [c["pain"] for c in summary["checkins"]] == [9]
+    assert summary["routine"]
+    assert summary["advice_history"][0]["status"] == "see_doctor"
+    listed = client.get("/v1/patients", headers=pt.headers).json()["items"][0]
+    assert listed["advice_status"] == "see_doctor"
+    assert listed["last_activity_at"] is not None
