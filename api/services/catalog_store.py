@@ -41,6 +41,14 @@ def checksum(entry: ExerciseIn) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+DOSE_FIELDS = tuple(Dose.model_fields)
+
+
+def row_dose(row: Exercise) -> Dose:
+    """The catalog dose stored on a row (its columns carry the Dose field names)."""
+    return Dose.model_construct(**{name: getattr(row, name) for name in DOSE_FIELDS})
+
+
 def exercise_as_written(
     row: Exercise,
     muscle_links: Iterable[tuple[str, str]],
@@ -62,17 +70,7 @@ def exercise_as_written(
             "aliases": row.aliases,
             "position": row.position,
             "steps": row.steps,
-            "dose": Dose(
-                sets=row.sets,
-                reps_min=row.reps_min,
-                reps_max=row.reps_max,
-                hold_seconds=row.hold_seconds,
-                hold_seconds_max=row.hold_seconds_max,
-                minutes_min=row.minutes_min,
-                minutes_max=row.minutes_max,
-                per_side=row.per_side,
-                frequency=row.frequency,
-            ),
+            "dose": row_dose(row),
             "difficulty": row.difficulty,
             "muscles": muscles,
             "equipment": equipment,
