@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response, status
 from api.db import SessionDep
 from api.deps import ClinicianUser, Clock, CurrentUser
 from api.errors import problem_responses
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.clinicians import (
     AlertPage,
     AlertPublic,
@@ -60,9 +61,12 @@ def link_clinician(
     return link
 
 
-@router.get("/v1/me/clinicians", summary="My linked clinicians")
-def my_clinicians(user: CurrentUser, session: SessionDep) -> LinkPage:
-    return LinkPage(items=clinicians.list_links(session, user))
+@router.get("/v1/me/clinicians", summary="My linked clinicians", responses=problem_responses(422))
+def my_clinicians(
+    user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> LinkPage:
+    items, next_cursor = clinicians.list_links(session, user, limit=limit, cursor=cursor)
+    return LinkPage(items=items, next_cursor=next_cursor)
 
 
 @router.delete(
@@ -78,10 +82,16 @@ def unlink_clinician(
 
 
 @router.get(
-    "/v1/patients", summary="My linked patients (clinician)", responses=problem_responses(403)
+    "/v1/patients", summary="My linked patients (clinician)", responses=problem_responses(403, 422)
 )
-def list_patients(clinician: ClinicianUser, session: SessionDep) -> PatientPage:
-    return PatientPage(items=clinicians.list_patients(session, clinician))
+def list_patients(
+    clinician: ClinicianUser,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PatientPage:
+    items, next_cursor = clinicians.list_patients(session, clinician, limit=limit, cursor=cursor)
+    return PatientPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -142,8 +152,17 @@ def resolve_red_flags(
     summary="Patients who need attention, newest first, until acknowledged (clinician)",
     responses=problem_responses(403),
 )
-def list_alerts(clinician: ClinicianUser, session: SessionDep, clock: Clock) -> AlertPage:
-    return AlertPage(items=clinicians.list_alerts(session, clinician, clock()))
+def list_alerts(
+    clinician: ClinicianUser,
+    session: SessionDep,
+    clock: Clock,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AlertPage:
+    items, next_cursor = clinicians.list_alerts(
+        session, clinician, clock(), limit=limit, cursor=cursor
+    )
+    return AlertPage(items=items, next_cursor=next_cursor)
 
 
 @router.post(

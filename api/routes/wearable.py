@@ -20,8 +20,9 @@ router = APIRouter(tags=["wearable"])
 
 # Compressed or not, a body may be this large as sent...
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
-# ...and this large once inflated: a day of 1 Hz samples is about 4.5 MB of JSON.
-MAX_UPLOAD_INFLATED = 16 * 1024 * 1024
+# ...and this large once inflated: a day of 1 Hz samples is about 4.5 MB of JSON, and
+# parsing is bounded by this (about 40x in memory while it lasts).
+MAX_UPLOAD_INFLATED = 6 * 1024 * 1024
 REPLAY_HEADER = "Idempotent-Replayed"
 
 

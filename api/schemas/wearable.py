@@ -15,6 +15,9 @@ from api.schemas.catalog import Slug
 # Physiological bounds for a heart-rate sample (Health Connect allows 1-300; a reading
 # outside 20-250 during exercise is a sensor error).
 BPM_MIN, BPM_MAX = 20, 250
+# A day at 1 Hz (86,400 samples) fits; the limits stop parsing early on larger bodies.
+MAX_HEART_RATE_SAMPLES = 100_000
+MAX_REP_EVENTS = 10_000
 
 
 class HeartRateSample(BaseModel):
@@ -61,8 +64,10 @@ class UploadIn(BaseModel):
     session_id: uuid.UUID | None = None
     started_at: AwareDatetime
     ended_at: AwareDatetime
-    heart_rate: list[HeartRateSample] = Field(default_factory=list)
-    reps: list[RepEvent] = Field(default_factory=list)
+    heart_rate: list[HeartRateSample] = Field(
+        default_factory=list, max_length=MAX_HEART_RATE_SAMPLES
+    )
+    reps: list[RepEvent] = Field(default_factory=list, max_length=MAX_REP_EVENTS)
     energy_kcal: float | None = Field(default=None, ge=0, le=20_000)
     device_model: str | None = Field(default=None, max_length=120)
     software_version: str | None = Field(default=None, max_length=64)

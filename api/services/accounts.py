@@ -396,7 +396,9 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
         ],
         sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
         wearable_uploads=uploads,
-        clinicians=[link.model_dump(mode="json") for link in list_links(session, user)],
+        clinicians=[
+            link.model_dump(mode="json") for link in list_links(session, user, limit=10_000)[0]
+        ],
         clinician_plan=(
             plan_public(plan).model_dump(mode="json")
             if (plan := session.get(ClinicianPlan, user.id))

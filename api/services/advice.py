@@ -325,13 +325,14 @@ def fingerprint(advice: Advice) -> str:
 def _store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> None:
     digest = fingerprint(advice)
     latest = session.exec(
-        select(AdviceRow.fingerprint)
+        select(AdviceRow.fingerprint, AdviceRow.status)
         .where(AdviceRow.user_id == user_id)
         .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
         .limit(1)
     ).first()
-    if latest == digest:
+    if latest is not None and latest[0] == digest:
         return
+    previous_status = latest[1] if latest is not None else None
     public = advice_public(advice)
     row = AdviceRow(
         user_id=user_id,
@@ -344,14 +345,17 @@ def _store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> N
     )
     session.add(row)
     session.flush()
-    alert_on_advice(
-        session,
-        user_id,
-        row.id,
-        advice.status,
-        [r.rule_id for r in advice.reasons],
-        advice.evaluated_at,
-    )
+    if advice.status != previous_status:
+        # Clinicians hear when the status turns to a doctor or urgent care, not of
+        # every change of reasons within it.
+        alert_on_advice(
+            session,
+            user_id,
+            row.id,
+            advice.status,
+            [r.rule_id for r in advice.reasons],
+            advice.evaluated_at,
+        )
 
 
 def _decisions(advice: Advice) -> list[tuple[str, str, str, int]]:
@@ -398,14 +402,16 @@ def apply_decisions(
         item = routine.get(slug)
         if key in done or item is None or not item.active:
             continue
-        current = dose_of(item)
+        # Steps start from the dose in force, which a clinician's cap may hold below the
+        # stored one: a regression must lower what the person actually does.
+        current = clearance.cap(dose_of(item)) if clearance else dose_of(item)
         target: Dose | None = None
         # One step per exercise per evaluation, whatever the number of reasons.
         if slug not in moved:
             target = step_up(current, ladders) if direction > 0 else step_down(current, ladders)
         target = target or current
-        if direction > 0 and clearance is not None and clearance.exceeds(target):
-            target = current  # a clinician's cap: the ladder stops here
+        if direction > 0 and clearance is not None and not clearance.permits(current, target):
+            target = current  # a clinician's cap or clearance: the ladder stops here
         change = DoseChange(
             user_id=user_id,
             decision_key=key,

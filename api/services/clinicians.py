@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.domain.thresholds import DEFAULT_THRESHOLDS, SPEC, ThresholdError
@@ -33,6 +35,7 @@ from api.models import (
     User,
     UserThresholds,
 )
+from api.pagination import keyset_page
 from api.schemas.clinicians import (
     AlertPublic,
     InvitationPublic,
@@ -105,8 +108,21 @@ def link(session: Session, patient: User, code: str, now: datetime) -> tuple[Lin
     invitation = session.exec(
         select(ClinicianInvitation).where(ClinicianInvitation.code_hash == _digest(code))
     ).first()
+    invalid = FieldError([("code", "unknown, already used or expired invitation code")])
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= now:
-        raise FieldError([("code", "unknown, already used or expired invitation code")])
+        raise invalid
+    # Claim the code atomically: of two patients using it at once, one links.
+    claimed = session.exec(
+        update(ClinicianInvitation)
+        .where(
+            col(ClinicianInvitation.id) == invitation.id,
+            col(ClinicianInvitation.used_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        raise invalid
     clinician = session.get(User, invitation.clinician_id)
     if clinician is None or clinician.role != "clinician":
         raise FieldError([("code", "this invitation is no longer valid")])
@@ -117,25 +133,40 @@ def link(session: Session, patient: User, code: str, now: datetime) -> tuple[Lin
             ClinicianLink.clinician_id == clinician.id, ClinicianLink.user_id == patient.id
         )
     ).first()
-    invitation.used_at = now
-    session.add(invitation)
     if existing is not None:
         session.commit()
         return _link_public(session, existing), False
     new = ClinicianLink(clinician_id=clinician.id, user_id=patient.id, created_at=now)
     session.add(new)
     record(session, patient.id, clinician.id, "linked", {"by": "patient"}, now)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same patient linked the same clinician twice at once: keep the one link.
+        session.rollback()
+        existing = session.exec(
+            select(ClinicianLink).where(
+                ClinicianLink.clinician_id == clinician.id, ClinicianLink.user_id == patient.id
+            )
+        ).first()
+        if existing is None:
+            raise
+        return _link_public(session, existing), False
     return _link_public(session, new), True
 
 
-def list_links(session: Session, patient: User) -> list[LinkPublic]:
-    links = session.exec(
-        select(ClinicianLink)
-        .where(ClinicianLink.user_id == patient.id)
-        .order_by(col(ClinicianLink.created_at))
-    ).all()
-    return [_link_public(session, link) for link in links]
+def list_links(
+    session: Session, patient: User, *, limit: int = 100, cursor: str | None = None
+) -> tuple[list[LinkPublic], str | None]:
+    links, next_cursor = keyset_page(
+        session,
+        select(ClinicianLink).where(ClinicianLink.user_id == patient.id),
+        time_col=ClinicianLink.created_at,
+        id_col=ClinicianLink.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return [_link_public(session, link) for link in links], next_cursor
 
 
 def remove_link(session: Session, patient: User, link_id: uuid.UUID, now: datetime) -> None:
@@ -210,14 +241,23 @@ def _patient_public(session: Session, patient: User, link_row: ClinicianLink) ->
     )
 
 
-def list_patients(session: Session, clinician: User) -> list[PatientPublic]:
-    rows = session.exec(
-        select(ClinicianLink, User)
-        .join(User, col(User.id) == col(ClinicianLink.user_id))
-        .where(ClinicianLink.clinician_id == clinician.id)
-        .order_by(col(ClinicianLink.created_at))
-    ).all()
-    return [_patient_public(session, patient, link_row) for link_row, patient in rows]
+def list_patients(
+    session: Session, clinician: User, *, limit: int, cursor: str | None
+) -> tuple[list[PatientPublic], str | None]:
+    links, next_cursor = keyset_page(
+        session,
+        select(ClinicianLink).where(ClinicianLink.clinician_id == clinician.id),
+        time_col=ClinicianLink.created_at,
+        id_col=ClinicianLink.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    out = []
+    for link_row in links:
+        patient = session.get(User, link_row.user_id)
+        if patient is not None:
+            out.append(_patient_public(session, patient, link_row))
+    return out, next_cursor
 
 
 def plan_public(plan: ClinicianPlan | None) -> PlanPublic:
@@ -397,6 +437,23 @@ class Clearance:
     def exceeds(self, dose: Dose) -> bool:
         return self.cap(dose) != dose
 
+    def permits(self, current: Dose, target: Dose) -> bool:
+        """May the ladder step from `current` up to `target`?"""
+        if target.exercise_slug != current.exercise_slug:
+            # Moving on to the harder variation: not past a cap on this exercise, and
+            # only to an exercise the clinician has cleared.
+            if current.exercise_slug in self.caps:
+                return False
+            if self.cleared is not None and target.exercise_slug not in self.cleared:
+                return False
+        return not self.exceeds(target)
+
+    def shows(self, slug: str, today: date) -> bool:
+        """Whether an exercise belongs in the person's routine today."""
+        if self.cleared is not None and slug not in self.cleared:
+            return False
+        return slug not in self.waiting(today)
+
 
 def clearance_for(session: Session, patient_id: uuid.UUID) -> Clearance:
     plan = session.get(ClinicianPlan, patient_id)
@@ -421,6 +478,15 @@ def alert_on_advice(
 
     if status not in ("see_doctor", "urgent_care"):
         return
+    waiting = set(
+        session.exec(
+            select(Alert.clinician_id).where(
+                Alert.user_id == patient_id,
+                Alert.kind == status,
+                col(Alert.acknowledged_at).is_(None),
+            )
+        ).all()
+    )
     rows = [
         {
             "id": uuid.uuid4(),
@@ -432,6 +498,8 @@ def alert_on_advice(
             "created_at": now,
         }
         for clinician_id in linked_clinicians(session, patient_id)
+        # Once until acknowledged: an open alert of this kind already says it.
+        if clinician_id not in waiting
     ]
     insert_ignoring_duplicates(session, Alert, rows)
 
@@ -461,17 +529,27 @@ def _note_inactivity(session: Session, clinician: User, now: datetime) -> None:
     insert_ignoring_duplicates(session, Alert, rows)
 
 
-def list_alerts(session: Session, clinician: User, now: datetime) -> list[AlertPublic]:
+def list_alerts(
+    session: Session, clinician: User, now: datetime, *, limit: int, cursor: str | None
+) -> tuple[list[AlertPublic], str | None]:
+    """Open alerts about patients still linked, newest first."""
     _note_inactivity(session, clinician, now)
     session.commit()
-    linked = set(linked_clinicians_patients(session, clinician.id))
-    alerts = session.exec(
-        select(Alert)
-        .where(Alert.clinician_id == clinician.id, col(Alert.acknowledged_at).is_(None))
-        .order_by(col(Alert.created_at).desc(), col(Alert.id))
-        .limit(200)
-    ).all()
-    return [_alert_public(a) for a in alerts if a.user_id in linked]
+    linked = select(ClinicianLink.user_id).where(ClinicianLink.clinician_id == clinician.id)
+    alerts, next_cursor = keyset_page(
+        session,
+        select(Alert).where(
+            Alert.clinician_id == clinician.id,
+            col(Alert.acknowledged_at).is_(None),
+            col(Alert.user_id).in_(linked),
+        ),
+        time_col=Alert.created_at,
+        id_col=Alert.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+    return [_alert_public(a) for a in alerts], next_cursor
 
 
 def linked_clinicians_patients(session: Session, clinician_id: uuid.UUID) -> list[uuid.UUID]:
@@ -495,7 +573,11 @@ def _alert_public(alert: Alert) -> AlertPublic:
 
 def ack_alert(session: Session, clinician: User, alert_id: uuid.UUID, now: datetime) -> AlertPublic:
     alert = session.get(Alert, alert_id)
-    if alert is None or alert.clinician_id != clinician.id:
+    if (
+        alert is None
+        or alert.clinician_id != clinician.id
+        or alert.user_id not in set(linked_clinicians_patients(session, clinician.id))
+    ):
         raise NotFound("No such alert.")
     if alert.acknowledged_at is None:
         alert.acknowledged_at = now

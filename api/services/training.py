@@ -79,11 +79,16 @@ def routine_item_public(
     )
 
 
-def active_items(evaluation: Evaluation) -> list[RoutineItemPublic]:
+def active_items(evaluation: Evaluation, today: date | None = None) -> list[RoutineItemPublic]:
+    """The exercises in force: active, in the catalog, cleared and started."""
+    day = today or evaluation.advice.evaluated_at.date()
     return [
         routine_item_public(item, evaluation.catalog, evaluation.clearance)
         for slug, item in sorted(evaluation.routine.items())
-        if item.active and slug in evaluation.catalog and not evaluation.catalog[slug].archived
+        if item.active
+        and slug in evaluation.catalog
+        and not evaluation.catalog[slug].archived
+        and evaluation.clearance.shows(slug, day)
     ]
 
 

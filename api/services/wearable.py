@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.body import PayloadTooLarge
 from api.errors import AppError, Conflict, FieldError
 from api.models import (
     Device,
@@ -27,6 +29,8 @@ from api.models import (
 )
 from api.pagination import keyset_page
 from api.schemas.wearable import (
+    MAX_HEART_RATE_SAMPLES,
+    MAX_REP_EVENTS,
     HeartRateSummary,
     UploadIn,
     UploadPublic,
@@ -38,11 +42,11 @@ from api.schemas.wearable import (
 # Stripe and the IETF Idempotency-Key draft: keys live at least a day.
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
-# A day of 1 Hz heart rate (86,400 samples) must fit.
-MAX_HEART_RATE_SAMPLES = 100_000
-MAX_REP_EVENTS = 10_000
 MAX_RECORDING = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=5)
+# A request that died mid-way (process killed) must not block its key for a day: after
+# this long an in-flight key may be taken over by a retry of the same request.
+IN_FLIGHT_LEASE = timedelta(seconds=60)
 # A sample stands for the time until the next one, up to this (sensors drop out).
 MAX_SAMPLE_GAP_SECONDS = 5
 # Tanaka, Monahan & Seals 2001: age-predicted maximum heart rate = 208 - 0.7 x age.
@@ -211,6 +215,11 @@ def parse(raw: bytes) -> UploadIn:
     try:
         return UploadIn.model_validate_json(raw)
     except ValidationError as exc:
+        if any(err["type"] == "too_long" for err in exc.errors()):
+            raise PayloadTooLarge(
+                f"At most {MAX_HEART_RATE_SAMPLES} heart-rate samples and {MAX_REP_EVENTS} "
+                "rep events per upload; split longer recordings (same device_session_id)."
+            ) from exc
         errors = []
         for err in exc.errors()[:20]:
             field = ".".join(str(p) for p in err["loc"]) or "body"
@@ -279,6 +288,20 @@ def claim_key(
                     "new data."
                 )
             if existing.in_flight or existing.response_body is None:
+                if now - existing.created_at > IN_FLIGHT_LEASE:
+                    taken = session.exec(
+                        update(IdempotencyKey)
+                        .where(
+                            col(IdempotencyKey.device_id) == device_id,
+                            col(IdempotencyKey.key) == key,
+                            col(IdempotencyKey.created_at) == existing.created_at,
+                        )
+                        .values(created_at=now)
+                    )
+                    session.commit()
+                    if taken.rowcount == 1:
+                        session.refresh(existing)
+                        return existing
                 raise Conflict(
                     "A request with this Idempotency-Key is still being processed; retry "
                     "in a moment.",
@@ -350,14 +373,42 @@ def store_upload(
     user = session.get(User, device.user_id)
     assert user is not None
     _check(session, device.user_id, upload, now)
-    row = session.exec(
-        select(WearableUpload).where(
-            WearableUpload.device_id == device.id,
-            WearableUpload.device_session_id == upload.device_session_id,
-        )
-    ).first()
+    for attempt in (1, 2):
+        try:
+            return _merge_and_store(session, device, user, upload, key, now)
+        except IntegrityError:
+            # Another upload of the same recording created its row first: merge into it.
+            session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _merge_and_store(
+    session: Session,
+    device: Device,
+    user: User,
+    upload: UploadIn,
+    key: IdempotencyKey,
+    now: datetime,
+) -> UploadResult:
+    match = (
+        col(WearableUpload.device_id) == device.id,
+        col(WearableUpload.device_session_id) == upload.device_session_id,
+    )
+    # Take the recording's row lock before reading it (a no-op write works on SQLite and
+    # PostgreSQL alike), so concurrent uploads of one recording merge one after another.
+    session.exec(update(WearableUpload).where(*match).values(updated_at=WearableUpload.updated_at))
+    row = session.exec(select(WearableUpload).where(*match)).first()
     started = min(upload.started_at, row.started_at) if row else upload.started_at
     ended = max(upload.ended_at, row.ended_at) if row else upload.ended_at
+    # Whole seconds from a whole-second start: two samples share a key only when they
+    # fall in the same second.
+    started = started.replace(microsecond=0)
+    if ended - started > MAX_RECORDING:
+        raise FieldError(
+            [("ended_at", "merged with earlier uploads the recording passes 24 hours")]
+        )
     # Seconds precision; a second already stored keeps its first value.
     samples: dict[int, int] = {}
     if row is not None:
@@ -366,6 +417,10 @@ def store_upload(
     for sample in upload.heart_rate:
         samples.setdefault(_seconds(sample.t, started), sample.bpm)
     ordered = sorted(samples.items())
+    if len(ordered) > MAX_HEART_RATE_SAMPLES:
+        raise PayloadTooLarge(
+            f"Merged with earlier uploads the recording passes {MAX_HEART_RATE_SAMPLES} samples."
+        )
     events: dict[tuple[int, str], dict[str, Any]] = {}
     for event in [*(row.reps if row else []), *(e.model_dump(mode="json") for e in upload.reps)]:
         at = datetime.fromisoformat(event["t"])

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 
 from tests.conftest import Account, AccountFactory, FakeClock
 
@@ -248,3 +249,58 @@ def test_patient_summary(
     listed = client.get("/v1/patients", headers=pt.headers).json()["items"][0]
     assert listed["advice_status"] == "see_doctor"
     assert listed["last_activity_at"] is not None
+
+
+def test_a_cap_below_the_dose_still_lets_a_regression_lower_it(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock, db: Engine
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+
+    def lat() -> dict[str, Any]:
+        items = client.get("/v1/routine", headers=patient.headers).json()["items"]
+        return next(i for i in items if i["exercise_slug"] == "lat-pulldown")
+
+    assert lat()["reps"] == 5
+    with db.begin() as conn:  # as if the person had progressed to 10 reps
+        conn.execute(
+            text("UPDATE routine_items SET reps = 10 WHERE exercise_slug = 'lat-pulldown'")
+        )
+    client.put(
+        f"/v1/patients/{patient.id}/routine",
+        headers=pt.headers,
+        json={"caps": {"lat-pulldown": {"reps": 8}}},
+    )
+    assert lat()["reps"] == 8  # what the person does is the capped dose
+    checkin(client, patient, clock, 7, phase="during", exercise_slug="lat-pulldown")
+    # The regression steps down from what they actually do: 8 -> 5, not 10 -> 8.
+    assert lat()["reps"] == 5
+
+
+def test_routine_shows_only_cleared_and_started_exercises(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+    tomorrow = (clock.now + timedelta(days=1)).date().isoformat()
+    client.put(
+        f"/v1/patients/{patient.id}/routine",
+        headers=pt.headers,
+        json={"cleared": ["glute-bridge", "knee-hug"], "start_dates": {"knee-hug": tomorrow}},
+    )
+    items = client.get("/v1/routine", headers=patient.headers).json()["items"]
+    assert [i["exercise_slug"] for i in items] == ["glute-bridge"]
+
+
+def test_alerts_are_not_repeated_while_open(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+    checkin(client, patient, clock, 3, red_flags={"fever_or_unwell": True})
+    clock.advance(hours=1)
+    checkin(client, patient, clock, 9)  # still see_doctor, with another reason
+    clock.advance(hours=1)
+    checkin(client, patient, clock, 3, red_flags={"night_pain": True})
+    alerts = client.get("/v1/alerts", headers=pt.headers).json()["items"]
+    assert [a["kind"] for a in alerts] == ["see_doctor"]

@@ -429,3 +429,54 @@ def test_uploads_are_in_the_export_with_their_samples(
     assert len(upload["heart_rate"]) == 30
     assert upload["heart_rate"][0][1] == 60
     assert '"token":' not in json.dumps(export["devices"])
+
+
+def test_concurrent_uploads_of_one_recording_merge_without_loss(
+    app: FastAPI, device: dict[str, str], db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = wearable.summarise
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.2)  # hold the recording while the other upload arrives
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(wearable, "summarise", slow)
+    parts = [samples(15), samples(10, start=START + timedelta(seconds=15))]
+    results: list[Any] = []
+
+    def run(index: int) -> None:
+        with TestClient(app) as c:
+            results.append(send(c, device, body(heart_rate=parts[index]), key=f"part-{index}"))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in results) == [201, 201]
+    assert count_uploads(db) == 1
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT sample_count FROM wearable_uploads")).scalar_one() == 25
+
+
+def test_samples_in_different_seconds_are_both_kept(
+    client: TestClient, device: dict[str, str]
+) -> None:
+    start = START + timedelta(milliseconds=500)
+    payload = body(
+        started_at=start.isoformat(),
+        heart_rate=[
+            {"t": (start + timedelta(milliseconds=400)).isoformat(), "bpm": 80},  # :00.9
+            {"t": (start + timedelta(milliseconds=700)).isoformat(), "bpm": 81},  # :01.2
+            {"t": (start + timedelta(milliseconds=800)).isoformat(), "bpm": 99},  # :01.3, dup
+        ],
+    )
+    summary = send(client, device, payload).json()["summary"]
+    assert summary["heart_rate"]["samples"] == 2
+    assert summary["heart_rate"]["max"] == 81
+
+
+def test_too_many_samples_is_413(client: TestClient, device: dict[str, str]) -> None:
+    short = [{"t": START.isoformat(), "bpm": 60}] * 100_001
+    response = send(client, device, body(heart_rate=short), gzipped=True)
+    assert response.status_code == 413
