@@ -182,3 +182,6 @@ class AccountExport(BaseModel):
         description="Every change a clinician made: who, when, what"
     )
     alerts: list[dict[str, Any]] = Field(description="Alerts your clinicians received")
+    as_clinician: dict[str, list[dict[str, Any]]] = Field(
+        description="For clinicians: invitations made, patients, alerts received, actions taken"
+    )

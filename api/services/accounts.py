@@ -18,6 +18,8 @@ from api.models import (
     Alert,
     CheckInRow,
     ClinicianAction,
+    ClinicianInvitation,
+    ClinicianLink,
     ClinicianPlan,
     Device,
     DoseChange,
@@ -412,7 +414,39 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
             {"kind": a.kind, "created_at": a.created_at, "acknowledged_at": a.acknowledged_at}
             for a in mine(Alert, col(Alert.created_at))
         ],
+        as_clinician=_as_clinician(session, user),
     )
+
+
+def _as_clinician(session: Session, user: User) -> dict[str, list[dict[str, Any]]]:
+    def rows(model: Any, order: Any) -> list[Any]:
+        return list(
+            session.exec(select(model).where(model.clinician_id == user.id).order_by(order)).all()
+        )
+
+    return {
+        "invitations": [
+            {"created_at": i.created_at, "expires_at": i.expires_at, "used_at": i.used_at}
+            for i in rows(ClinicianInvitation, col(ClinicianInvitation.created_at))
+        ],
+        "patients": [
+            {"patient_id": link.user_id, "linked_at": link.created_at}
+            for link in rows(ClinicianLink, col(ClinicianLink.created_at))
+        ],
+        "alerts": [
+            {
+                "patient_id": a.user_id,
+                "kind": a.kind,
+                "created_at": a.created_at,
+                "acknowledged_at": a.acknowledged_at,
+            }
+            for a in rows(Alert, col(Alert.created_at))
+        ],
+        "actions": [
+            {"patient_id": a.user_id, "action": a.action, "details": a.details, "at": a.at}
+            for a in rows(ClinicianAction, col(ClinicianAction.at))
+        ],
+    }
 
 
 def user_owned_tables() -> list[Table]:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -194,18 +195,52 @@ def combine(summaries: Sequence[WearableSummary]) -> WearableSummary | None:
 def session_summaries(
     session: Session, session_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, WearableSummary]:
+    """Per session: uploads from one device add up; several devices recording the same
+    session are not counted twice (reps and energy: the highest device; duration: the
+    span they cover)."""
     if not session_ids:
         return {}
-    rows = session.exec(
-        select(WearableUpload.session_id, WearableUpload.summary).where(
-            col(WearableUpload.session_id).in_(session_ids)
-        )
+    # Five columns: past sqlmodel's typed select overloads, so the SQLAlchemy one.
+    rows = session.execute(
+        sa_select(
+            col(WearableUpload.session_id),
+            col(WearableUpload.device_id),
+            col(WearableUpload.started_at),
+            col(WearableUpload.ended_at),
+            col(WearableUpload.summary),
+        ).where(col(WearableUpload.session_id).in_(session_ids))
     ).all()
-    grouped: dict[uuid.UUID, list[WearableSummary]] = defaultdict(list)
-    for sid, summary in rows:
-        if sid is not None:
-            grouped[sid].append(WearableSummary.model_validate(summary))
-    return {sid: s for sid, items in grouped.items() if (s := combine(items)) is not None}
+    by_session: dict[uuid.UUID, dict[str, list[WearableSummary]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    spans: dict[uuid.UUID, tuple[datetime, datetime]] = {}
+    for sid, device_id, started, ended, summary in rows:
+        if sid is None:
+            continue
+        by_session[sid][str(device_id)].append(WearableSummary.model_validate(summary))
+        lo, hi = spans.get(sid, (started, ended))
+        spans[sid] = (min(lo, started), max(hi, ended))
+    out: dict[uuid.UUID, WearableSummary] = {}
+    for sid, devices in by_session.items():
+        per_device = [c for items in devices.values() if (c := combine(items)) is not None]
+        merged = combine(per_device)
+        if merged is None:
+            continue
+        if len(per_device) > 1:
+            lo, hi = spans[sid]
+            slugs = {slug for d in per_device for slug in d.reps}
+            energies = [d.energy_kcal for d in per_device if d.energy_kcal is not None]
+            merged = merged.model_copy(
+                update={
+                    "duration_seconds": int((hi - lo).total_seconds()),
+                    "reps": {
+                        slug: max(d.reps.get(slug, 0) for d in per_device) for slug in sorted(slugs)
+                    },
+                    "energy_kcal": max(energies) if energies else None,
+                }
+            )
+        out[sid] = merged
+    return out
 
 
 # --- parsing and checking --------------------------------------------------------------

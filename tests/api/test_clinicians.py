@@ -304,3 +304,17 @@ def test_alerts_are_not_repeated_while_open(
     checkin(client, patient, clock, 3, red_flags={"night_pain": True})
     alerts = client.get("/v1/alerts", headers=pt.headers).json()["items"]
     assert [a["kind"] for a in alerts] == ["see_doctor"]
+
+
+def test_a_clinicians_export_holds_their_side(
+    client: TestClient, make_account: AccountFactory
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link(client, patient, pt)
+    client.put(
+        f"/v1/patients/{patient.id}/thresholds", headers=pt.headers, json={"rest_pain_doctor": 7}
+    )
+    mine = client.get("/v1/me/export", headers=pt.headers).json()["as_clinician"]
+    assert len(mine["invitations"]) == 1 and mine["invitations"][0]["used_at"]
+    assert [p["patient_id"] for p in mine["patients"]] == [patient.id]
+    assert [a["action"] for a in mine["actions"]] == ["linked", "set_thresholds"]

@@ -480,3 +480,19 @@ def test_too_many_samples_is_413(client: TestClient, device: dict[str, str]) -> 
     short = [{"t": START.isoformat(), "bpm": 60}] * 100_001
     response = send(client, device, body(heart_rate=short), gzipped=True)
     assert response.status_code == 413
+
+
+def test_two_devices_recording_one_session_are_not_counted_twice(
+    client: TestClient, user: Account, device: dict[str, str], clock: FakeClock, seeded: Any
+) -> None:
+    built = client.post("/v1/sessions", headers=user.headers, json={"minutes": 30}).json()
+    token = client.post("/v1/me/devices", headers=user.headers, json={"name": "Watch"}).json()
+    watch = {"Authorization": f"Bearer {token['token']}"}
+    reps = [{"t": (START + timedelta(seconds=30)).isoformat(), "exercise_slug": "glute-bridge",
+             "count": 5}]  # fmt: skip
+    send(client, device, body(session_id=built["id"], reps=reps))
+    send(client, watch, body(session_id=built["id"], reps=reps, device_session_id="w-1"))
+    summary = client.get(f"/v1/sessions/{built['id']}", headers=user.headers).json()["wearable"]
+    assert summary["reps"] == {"glute-bridge": 5}
+    assert summary["duration_seconds"] == 60
+    assert summary["heart_rate"]["samples"] == 20  # both devices' samples count for heart rate
