@@ -60,6 +60,7 @@ from api.services.catalog_store import (
     CATALOG_VERSION_SQL,
     bump_catalog_version,
     catalog_version,
+    new_exercise,
     record_revision,
     row_dose,
     slug_ids,
@@ -490,16 +491,7 @@ def create_exercise(
     if session.exec(select(Exercise.id).where(Exercise.slug == entry.slug)).first():
         raise Conflict(f"An exercise with slug {entry.slug!r} already exists.")
     _check_references(session, entry)
-    row = Exercise(
-        slug=entry.slug,
-        name=entry.name,
-        category=entry.category,
-        position=entry.position,
-        difficulty=entry.difficulty,
-        created_at=now,
-        updated_at=now,
-    )
-    write_fields(row, entry)
+    row = new_exercise(entry, now)
     session.add(row)
     session.flush()
     write_links(session, row, entry, slug_ids(session, Muscle), slug_ids(session, Equipment))

@@ -116,6 +116,21 @@ def write_fields(row: Exercise, entry: ExerciseIn) -> None:
     row.media = [m.model_dump(mode="json") for m in entry.media]
 
 
+def new_exercise(entry: ExerciseIn, now: datetime) -> Exercise:
+    """A new row for a written exercise (variation links come later: see write_links)."""
+    row = Exercise(
+        slug=entry.slug,
+        name=entry.name,
+        category=entry.category,
+        position=entry.position,
+        difficulty=entry.difficulty,
+        created_at=now,
+        updated_at=now,
+    )
+    write_fields(row, entry)
+    return row
+
+
 def slug_ids(session: Session, model: type[Muscle] | type[Equipment]) -> dict[str, int]:
     return {
         slug: ident for slug, ident in session.exec(select(model.slug, model.id)).all() if ident

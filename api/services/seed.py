@@ -22,6 +22,7 @@ from api.schemas.catalog import EquipmentIn, ExerciseIn, MuscleIn
 from api.services.catalog_store import (
     bump_catalog_version,
     checksum,
+    new_exercise,
     record_revision,
     snapshot_of,
     write_fields,
@@ -219,16 +220,7 @@ def apply_seed(session: Session, catalog: SeedCatalog, *, force: bool = False) -
         digest = checksum(entry)
         row = rows.get(entry.slug)
         if row is None:
-            row = Exercise(
-                slug=entry.slug,
-                name=entry.name,
-                category=entry.category,
-                position=entry.position,
-                difficulty=entry.difficulty,
-                created_at=now,
-                updated_at=now,
-            )
-            write_fields(row, entry)
+            row = new_exercise(entry, now)
             session.add(row)
             report.exercises.created.append(entry.slug)
             to_write.append((row, entry, digest, "create", None))
