@@ -203,6 +203,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
+        # The app writes its own JSON access log (api.access), without query strings.
+        access_log=False,
         proxy_headers=True,
     )
 

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Server-side cap on any single statement (PostgreSQL only); 0 disables it.
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Browser origins allowed to call the API (JSON list); none by default: the mobile
+    # apps and wearables are not browsers.
+    cors_origins: list[str] = Field(default_factory=list)
 
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)

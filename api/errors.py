@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.context import request_id_var
+
 logger = logging.getLogger("api.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -157,6 +159,10 @@ def problem_response(
     }
     if extra:
         body.update(extra)
+    request_id = request_id_var.get()
+    if request_id:
+        # RFC 9457 `instance`: this occurrence, quotable to support and found in the logs.
+        body.setdefault("instance", f"urn:request:{request_id}")
     return JSONResponse(
         body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE
     )

@@ -12,10 +12,12 @@ API process.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.middleware import SECURITY_HEADERS, RequestPlumbing, request_id_for
 from api.services.catalog import CatalogCache, ProbeFailed, Rendered, VersionProbe, none_match
 
 REPLAY_PREFIXES = ("/v1/exercises", "/v1/muscles", "/v1/equipment")
@@ -66,18 +68,26 @@ class CatalogFastPath:
             await self.app(scope, receive, send)
             return
         rendered, cache_control = hit
+        started = time.perf_counter()
         if_none_match = None
+        incoming = ""
         for name, value in scope["headers"]:
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-                break
+            elif name == b"x-request-id":
+                incoming = value.decode("latin-1")
+        # The same id, security headers and access log as every other response.
+        request_id = request_id_for(incoming)
         headers = [
             (b"etag", rendered.etag.encode()),
             (b"cache-control", cache_control.encode()),
+            (b"x-request-id", request_id.encode()),
+            *SECURITY_HEADERS,
         ]
         if none_match(if_none_match, rendered.etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
+            RequestPlumbing.log(scope, 304, started, request_id)
             return
         headers += [
             (b"content-type", b"application/json"),
@@ -85,3 +95,4 @@ class CatalogFastPath:
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": rendered.body})
+        RequestPlumbing.log(scope, 200, started, request_id)

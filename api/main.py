@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -17,6 +18,7 @@ from api.config import Settings, get_settings
 from api.db import make_engine
 from api.errors import install_error_handlers
 from api.fastpath import CatalogFastPath, ReplayCache
+from api.middleware import JsonFormatter, RequestPlumbing
 from api.openapi import install_openapi
 from api.routes import auth, catalog, clinicians, health, me, meta, pain, training, wearable
 from api.security import HashPool, Passwords
@@ -61,6 +63,26 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.catalog_cache = CatalogCache()
     app.state.catalog_probe = VersionProbe(engine)
     app.state.catalog_replay = ReplayCache()
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Content-Encoding",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
+        )
+    # Every response, errors included, gets an id and the security headers.
+    app.add_middleware(RequestPlumbing)
+    # Outermost: cached catalog reads are answered before anything else runs (with the
+    # same id, headers and access log).
     app.add_middleware(
         CatalogFastPath,
         replay=app.state.catalog_replay,
@@ -85,9 +107,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
 
 
 def __getattr__(name: str) -> Any:

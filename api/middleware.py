@@ -1,0 +1,180 @@
+"""Request plumbing for every response: an id, security headers, a body limit, an access log.
+
+Pure ASGI (no per-request objects beyond what is needed), outermost in the stack, so
+even errors raised before routing carry the request id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.context import request_id_var
+from api.errors import problem_response
+
+access_log = logging.getLogger("api.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+# Accept a caller's id (a load balancer's, a phone's) only if it is plainly an id.
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+# One limit for every body; routes that take more (wearable uploads) read and bound
+# their bodies themselves and are listed here with their own ceiling.
+DEFAULT_BODY_LIMIT = 1024 * 1024
+BODY_LIMITS = {"/v1/wearable/uploads": 8 * 1024 * 1024}
+
+
+def request_id_for(incoming: str) -> str:
+    # 128 random bits; os.urandom directly is several times cheaper than uuid4().
+    return incoming if incoming and _VALID_ID.match(incoming) else os.urandom(16).hex()
+
+
+class RequestPlumbing:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        declared: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+            elif name == b"content-length":
+                declared = value
+        request_id = request_id_for(incoming)
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+        limit = BODY_LIMITS.get(scope["path"], DEFAULT_BODY_LIMIT)
+
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(send, request_id, limit)
+            self.log(scope, 413, started, request_id)
+            request_id_var.reset(token)
+            return
+
+        # With a declared length within the limit the server enforces it already.
+        app_receive = receive
+        if declared is None and scope["method"] in ("POST", "PUT", "PATCH"):
+            # No length announced (chunked): read it here, within the limit, so the 413
+            # is ours and not a parsing error further in.
+            chunks: list[bytes] = []
+            received = 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+                received += len(chunks[-1])
+                if received > limit:
+                    await self._too_large(send, request_id, limit)
+                    self.log(scope, 413, started, request_id)
+                    request_id_var.reset(token)
+                    return
+                if not message.get("more_body", False):
+                    break
+            buffered: list[Message] = [
+                {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            ]
+
+            async def replay() -> Message:
+                if buffered:
+                    return buffered.pop()
+                return await receive()
+
+            app_receive = replay
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                headers.extend(SECURITY_HEADERS)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, app_receive, send_with_headers)
+        except Exception:
+            # Answered here, inside the request's context, so the 500 carries its id.
+            status = 500
+            logging.getLogger("api.errors").exception("unhandled error")
+            if not response_started:
+                await self._send_problem(
+                    send, request_id, 500, "internal-error", "An unexpected error occurred."
+                )
+        finally:
+            self.log(scope, status, started, request_id)
+            request_id_var.reset(token)
+
+    async def _too_large(self, send: Send, request_id: str, limit: int) -> None:
+        await self._send_problem(
+            send, request_id, 413, "payload-too-large", f"The body is larger than {limit} bytes."
+        )
+
+    @staticmethod
+    async def _send_problem(
+        send: Send, request_id: str, status: int, slug: str, detail: str
+    ) -> None:
+        response = problem_response(status, slug, detail)
+        headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
+        headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+        headers.extend(SECURITY_HEADERS)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    @staticmethod
+    def log(scope: Scope, status: int, started: float, request_id: str) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        # Method, path and status only: no query strings, headers or bodies, which may
+        # hold tokens or health data.
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: easy for log pipelines, hard to inject into."""
+
+    FIELDS = ("request_id", "method", "path", "status", "duration_ms")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        for name in self.FIELDS[1:]:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)

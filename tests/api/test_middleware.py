@@ -1,0 +1,105 @@
+"""Every response carries a request id and security headers; bodies have one limit."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+
+from api.middleware import JsonFormatter
+
+
+def test_request_id_and_security_headers(client: TestClient) -> None:
+    response = client.get("/healthz")
+    rid = response.headers["x-request-id"]
+    assert len(rid) == 32
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    # A caller's own id is kept when it looks like one, replaced when it does not.
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "lb-1234abcd"}).headers["x-request-id"]
+        == "lb-1234abcd"
+    )
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "<script>"}).headers["x-request-id"]
+        != "<script>"
+    )
+
+
+def test_problems_name_their_request(client: TestClient) -> None:
+    response = client.get("/nope")
+    assert response.json()["instance"] == f"urn:request:{response.headers['x-request-id']}"
+    assert client.get("/v1/exercises/superman").headers["x-request-id"]  # fast path too
+
+
+def test_one_body_limit_for_the_whole_app(client: TestClient) -> None:
+    big = {"email": "a@example.com", "password": "x" * (2 * 1024 * 1024)}
+    response = client.post("/v1/auth/register", json=big)
+    assert response.status_code == 413
+    assert response.json()["type"] == "/problems/payload-too-large"
+    assert response.headers["x-request-id"]
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b"x" * 65536
+
+    streamed = client.post(
+        "/v1/auth/register", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+
+
+def test_a_crash_is_a_500_problem_with_the_request_id(app: FastAPI) -> None:
+    router = APIRouter()
+
+    @router.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("internal detail")
+
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        response = c.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "internal detail" not in response.text
+    assert response.json()["instance"] == f"urn:request:{response.headers['x-request-id']}"
+
+
+def test_access_log_lines_are_json_without_query_strings(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="api.access")
+    client.get("/v1/exercises", params={"q": "secret-search"})
+    records = [r for r in caplog.records if r.name == "api.access"]
+    assert records
+    line = json.loads(JsonFormatter().format(records[-1]))
+    assert line["path"] == "/v1/exercises"
+    assert line["status"] == 200
+    assert line["request_id"]
+    assert "secret-search" not in json.dumps(line)
+
+
+def test_cors_only_for_configured_origins(settings: object, db: object) -> None:
+    from api.main import create_app
+    from tests.conftest import test_settings
+
+    open_app = create_app(
+        test_settings(settings.database_url, cors_origins=["https://app.example"]),  # type: ignore[attr-defined]
+        engine=db,  # type: ignore[arg-type]
+    )
+    with TestClient(open_app) as c:
+        allowed = c.options(
+            "/v1/me",
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        other = c.options(
+            "/v1/me",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert "access-control-allow-origin" not in other.headers
