@@ -196,12 +196,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = _settings()  # fail fast, in one line, before uvicorn starts
-    print(f"serve: http://{args.host}:{args.port} ({args.workers} worker(s), env={settings.env})")
+    workers = args.workers or settings.workers
+    print(f"serve: http://{args.host}:{args.port} ({workers} worker(s), env={settings.env})")
     uvicorn.run(
         "api.main:app",
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=workers,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
         log_level=settings.log_level.lower(),
         # The app writes its own JSON access log (api.access), without query strings.
         access_log=False,
@@ -216,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers", type=int, default=None, help="default: BACKSTRONG_WORKERS, else 1"
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="upgrade the database to the latest migration")

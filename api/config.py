@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # Server-side cap on any single statement (PostgreSQL only); 0 disables it.
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Serving: worker processes per host (about one per core), and how long idle
+    # keep-alive connections and a graceful shutdown may take.
+    workers: int = Field(default=1, ge=1, le=64)
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    graceful_shutdown_seconds: int = Field(default=30, ge=1, le=600)
     # Browser origins allowed to call the API (JSON list); none by default: the mobile
     # apps and wearables are not browsers.
     cors_origins: list[str] = Field(default_factory=list)

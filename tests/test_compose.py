@@ -40,6 +40,8 @@ def test_api_migrates_and_seeds_before_serving() -> None:
     # The secret comes from the environment, never a literal in the file.
     assert env["BACKSTRONG_SECRET_KEY"].startswith("${BACKSTRONG_SECRET_KEY")
     assert env["BACKSTRONG_DATABASE_URL"].startswith("postgresql+psycopg://")
+    # Several workers, their count from the environment.
+    assert env["BACKSTRONG_WORKERS"].startswith("${BACKSTRONG_WORKERS")
 
 
 def test_dockerfile_installs_and_runs_the_cli() -> None:
