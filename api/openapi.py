@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.errors import PROBLEM_MEDIA_TYPE, problem_example
+from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_example
 from api.schemas.common import Problem
 from api.schemas.wearable import UploadIn
 
@@ -20,6 +20,22 @@ def _problem_schemas() -> dict[str, Any]:
     schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     defs = schema.pop("$defs", {})
     return {"Problem": schema, **defs}
+
+
+def _document_common_errors(operation: dict[str, Any]) -> None:
+    """Errors any operation can give, so clients (and schema fuzzers) expect them."""
+    responses = operation.setdefault("responses", {})
+    takes_input = bool(operation.get("parameters")) or "requestBody" in operation
+    wanted = {"500": "internal-error"}
+    if takes_input:
+        wanted["422"] = "validation-error"
+    if "requestBody" in operation:
+        wanted["400"] = "bad-request"  # a body that is not even text
+        wanted["413"] = "payload-too-large"
+    if operation.get("security"):
+        wanted["401"] = "unauthorized"
+    for status, slug in wanted.items():
+        responses.setdefault(status, {"description": PROBLEM_TYPES[slug]})
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -45,6 +61,7 @@ def install_openapi(app: FastAPI) -> None:
         components.pop("ValidationError", None)
         for path_item in doc.get("paths", {}).values():
             for operation in path_item.values():
+                _document_common_errors(operation)
                 for status, response in operation.get("responses", {}).items():
                     if status[0] in "45":
                         response["content"] = {

@@ -134,14 +134,24 @@ class HashPool:
     """
 
     def __init__(self, workers: int) -> None:
-        self._executor = ThreadPoolExecutor(
-            max_workers=workers,
+        self._workers = workers
+        self._executor = self._start()
+        self._lock = threading.Lock()
+
+    def _start(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(
+            max_workers=self._workers,
             thread_name_prefix="password-hash",
             initializer=_lower_this_threads_priority,
         )
 
     async def run(self, func: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func)
+        with self._lock:
+            # An app can be started again after a shutdown (tests, reloaders): restart.
+            if self._executor._shutdown:  # noqa: SLF001
+                self._executor = self._start()
+            executor = self._executor
+        return await asyncio.get_running_loop().run_in_executor(executor, func)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

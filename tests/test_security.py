@@ -48,3 +48,10 @@ def test_opaque_tokens_are_random_and_digested() -> None:
     assert token_digest(token) == token_digest(token)
     assert len(token_digest(token)) == 64
     assert token not in token_digest(token)
+
+
+def test_the_hash_pool_works_again_after_a_shutdown() -> None:
+    pool = HashPool(workers=1)
+    pool.shutdown()
+    assert asyncio.run(pool.run(lambda: 42)) == 42
+    pool.shutdown()

@@ -136,3 +136,16 @@ def test_real_routes_name_the_field_too(client: TestClient) -> None:
     wrong_type = client.post("/v1/auth/register", json={"email": "a@example.com", "password": 5})
     body = _assert_problem(wrong_type, 422, "validation-error")
     assert [e["field"] for e in body["errors"]] == ["password"]
+
+
+def test_every_operation_documents_the_errors_it_can_give(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            where = f"{method.upper()} {path}"
+            assert "500" in codes, where
+            if "requestBody" in operation:
+                assert {"400", "413", "422"} <= codes, where
+            if operation.get("security"):
+                assert "401" in codes, where
