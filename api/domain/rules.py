@@ -156,70 +156,48 @@ def _latest_unresolved(
     return latest
 
 
+_RF1_MESSAGE = (
+    "Stop exercising and get emergency medical care now: call your local emergency number "
+    "or go to an emergency department today. The symptoms you reported must be checked "
+    "urgently by a doctor. Do not restart your exercises until a professional has seen you."
+)
+_RF2_MESSAGE = (
+    "Please see a doctor soon, within the next few days, about what you reported. Until "
+    "then, keep your exercises at their current level or easier, and stop any that make "
+    "things worse. When you have been seen, record it in a check-in."
+)
+_RF3_MESSAGE = (
+    "Constant pain at night that does not ease when you change position should be checked. "
+    "Please book a doctor's appointment soon, and do not increase your exercises until then."
+)
+
+
 def _red_flag_reasons(checkins: Sequence[CheckIn], history: History) -> list[Reason]:
     """RF1-RF3 flags stand until a clean resolution check-in (or a clinician) follows."""
-    reasons: list[Reason] = []
     resolutions = [c for c in checkins if c.resolves]
     if history.last_resolution is not None:
         resolutions.append(history.last_resolution)
-
-    emergency = _latest_unresolved(
-        [c for c in checkins if c.cauda_equina] + [history.last_cauda_equina], resolutions
-    )
-    if emergency is not None:
-        reasons.append(
-            Reason(
-                "RF1",
-                "urgent_care",
-                "Stop exercising and get emergency medical care now: call your local "
-                "emergency number or go to an emergency department today. The symptoms "
-                "you reported must be checked urgently by a doctor. Do not restart your "
-                "exercises until a professional has seen you.",
-                {
-                    "checkin_id": emergency.id,
-                    "recorded_at": _iso(emergency.recorded_at),
-                    "flags": sorted(emergency.red_flags & CAUDA_EQUINA_FLAGS),
-                },
-                source=emergency.id,
-            )
-        )
-
-    serious = _latest_unresolved(
-        [c for c in checkins if c.serious_cause] + [history.last_serious_cause], resolutions
-    )
-    if serious is not None:
-        reasons.append(
-            Reason(
-                "RF2",
-                "see_doctor",
-                "Please see a doctor soon, within the next few days, about what you "
-                "reported. Until then, keep your exercises at their current level or "
-                "easier, and stop any that make things worse. When you have been seen, "
-                "record it in a check-in.",
-                {
-                    "checkin_id": serious.id,
-                    "recorded_at": _iso(serious.recorded_at),
-                    "flags": sorted(serious.red_flags & SERIOUS_CAUSE_FLAGS),
-                },
-                source=serious.id,
-            )
-        )
-
-    night = _latest_unresolved(
-        [c for c in checkins if c.night_pain] + [history.last_night_pain], resolutions
-    )
-    if night is not None:
-        reasons.append(
-            Reason(
-                "RF3",
-                "see_doctor",
-                "Constant pain at night that does not ease when you change position "
-                "should be checked. Please book a doctor's appointment soon, and do not "
-                "increase your exercises until then.",
-                {"checkin_id": night.id, "recorded_at": _iso(night.recorded_at)},
-                source=night.id,
-            )
-        )
+    kinds: list[tuple[str, Status, str, str, CheckIn | None, frozenset[str]]] = [
+        ("RF1", "urgent_care", _RF1_MESSAGE, "cauda_equina", history.last_cauda_equina,
+         CAUDA_EQUINA_FLAGS),
+        ("RF2", "see_doctor", _RF2_MESSAGE, "serious_cause", history.last_serious_cause,
+         SERIOUS_CAUSE_FLAGS),
+        ("RF3", "see_doctor", _RF3_MESSAGE, "night_pain", history.last_night_pain,
+         frozenset()),
+    ]  # fmt: skip
+    reasons: list[Reason] = []
+    for rule_id, status, message, kind, last_ever, shown in kinds:
+        flagged = [c for c in checkins if getattr(c, kind)]
+        latest = _latest_unresolved([*flagged, last_ever], resolutions)
+        if latest is None:
+            continue
+        evidence: dict[str, Any] = {
+            "checkin_id": latest.id,
+            "recorded_at": _iso(latest.recorded_at),
+        }
+        if shown:
+            evidence["flags"] = sorted(latest.red_flags & shown)
+        reasons.append(Reason(rule_id, status, message, evidence, source=latest.id))
     return reasons
 
 

@@ -203,7 +203,7 @@ def replace_exercise(
             if_match=if_match,
             actor_id=admin.id,
             now=clock(),
-        )
+        )  # fmt: skip
     )
 
 
@@ -231,7 +231,7 @@ def patch_exercise(
             if_match=if_match,
             actor_id=admin.id,
             now=clock(),
-        )
+        )  # fmt: skip
     )
 
 
