@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long opening a PostgreSQL connection may take before the request gets a 503:
+    # without it a database host that drops packets holds each request for minutes.
+    db_connect_timeout_seconds: int = Field(default=3, ge=1, le=60)
     # Server-side cap on any single statement (PostgreSQL only); 0 disables it.
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -42,6 +45,9 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (JSON list); none by default: the mobile
     # apps and wearables are not browsers.
     cors_origins: list[str] = Field(default_factory=list)
+    # GET /metrics (Prometheus) and the per-request counting behind it. The endpoint
+    # is unauthenticated: keep it off the public load balancer, or turn it off here.
+    metrics_enabled: bool = True
 
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)

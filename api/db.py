@@ -80,7 +80,8 @@ def make_engine(settings: Settings) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    connect_args: dict[str, Any] = {}
+    # libpq counts whole seconds (and treats 1 as 2).
+    connect_args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout_seconds}
     if settings.db_statement_timeout_ms:
         connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
     return create_engine(
@@ -88,6 +89,8 @@ def make_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
+        # A pooled connection the server dropped (restart, failover, idle kill) is
+        # noticed and replaced at checkout, so the API recovers by itself after an outage.
         pool_pre_ping=True,
         connect_args=connect_args,
     )

@@ -15,6 +15,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.context import request_id_var
@@ -42,6 +44,11 @@ PROBLEM_TYPES: dict[str, str] = {
     "unsupported-media-type": "The body's content type or encoding is not supported.",
     "too-many-requests": "Too many attempts; wait for Retry-After seconds.",
     "not-ready": "The service is up but cannot serve yet (database or migrations).",
+    "database-unavailable": "The database cannot be reached or has no free connection right "
+    "now; retry after Retry-After seconds with the same ids and Idempotency-Key (retries are "
+    "safe).",
+    "database-timeout": "A database statement ran past its time limit (the database is "
+    "overloaded, or the request is unusually costly); retry after Retry-After seconds.",
     "internal-error": "An unexpected error; it has been logged.",
     "http-error": "An HTTP error without a more specific type.",
 }
@@ -218,6 +225,65 @@ async def _http_handler(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, slug, detail, headers=exc.headers)
 
 
+# SQLSTATE 57014 (query_canceled): our own statement_timeout fired. Matched by code, not by
+# driver class, because psycopg reports it as an OperationalError like a lost connection.
+QUERY_CANCELED = "57014"
+# Long enough for a database restart or failover to finish, short enough that a phone or
+# a load balancer tries again within seconds.
+DATABASE_RETRY_AFTER_SECONDS = 5
+STATEMENT_TIMEOUT_RETRY_AFTER_SECONDS = 2
+
+
+def database_problem(exc: Exception) -> tuple[str, str, int] | None:
+    """(slug, detail, Retry-After) when a database error is transient, else None.
+
+    Transient: the database or a pooled connection went away, refused us, was busy, or
+    cancelled a statement for running too long. Anything else (constraint violations,
+    bad SQL) is a bug and stays a 500.
+    """
+    if isinstance(exc, PoolTimeout):
+        return (
+            "database-unavailable",
+            "No database connection became free in time; the service is overloaded.",
+            DATABASE_RETRY_AFTER_SECONDS,
+        )
+    if not isinstance(exc, DBAPIError):
+        return None
+    if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+        return (
+            "database-timeout",
+            "The database took too long to answer this request.",
+            STATEMENT_TIMEOUT_RETRY_AFTER_SECONDS,
+        )
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        return (
+            "database-unavailable",
+            "The database is unavailable right now.",
+            DATABASE_RETRY_AFTER_SECONDS,
+        )
+    return None
+
+
+async def _database_handler(request: Request, exc: Exception) -> JSONResponse:
+    found = database_problem(exc)
+    if found is None:
+        return await _unhandled_handler(request, exc)
+    slug, detail, retry_after = found
+    # One line, no trace: during an outage every request lands here, and the cause is
+    # the same for all of them.
+    cause = getattr(exc, "orig", None) or exc
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    logger.warning(
+        "%s on %s %s: %s: %s",
+        slug,
+        request.method,
+        request.url.path,
+        type(cause).__name__,
+        reason,
+    )
+    return problem_response(503, slug, detail, headers={"Retry-After": str(retry_after)})
+
+
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     # Log the trace for operators; never show it to clients.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -228,6 +294,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    # DBAPIError covers OperationalError and InterfaceError; the handler sends the rest
+    # (integrity and programming errors) on to the 500 path.
+    app.add_exception_handler(DBAPIError, _database_handler)
+    app.add_exception_handler(PoolTimeout, _database_handler)
     app.add_exception_handler(Exception, _unhandled_handler)
 
 
