@@ -15,9 +15,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from api.context import request_id_var
 
@@ -218,11 +220,25 @@ async def _validation_handler(_request: Request, exc: Exception) -> JSONResponse
     )
 
 
-async def _http_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug = _STATUS_SLUGS.get(exc.status_code, "http-error")
     detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
-    return problem_response(exc.status_code, slug, detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem_response(exc.status_code, slug, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Starlette's 405 names only the first route that matched the path; FastAPI gives
+    # each method of a path its own route, so gather them all for an honest Allow.
+    methods: set[str] = set()
+    path = request.scope["path"]
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and compile_path(str(route.path))[0].match(path):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 # SQLSTATE 57014 (query_canceled): our own statement_timeout fired. Matched by code, not by

@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_example
 from api.schemas.common import Problem
 from api.schemas.wearable import UploadIn
+from api.services.wearable import MAX_KEY_LENGTH
 
 EXTRA_SCHEMAS = (UploadIn,)
 
@@ -38,6 +39,21 @@ def _document_common_errors(operation: dict[str, Any]) -> None:
         responses.setdefault(status, {"description": PROBLEM_TYPES[slug]})
 
 
+# Headers a route checks itself, so that leaving one out is a 400 with its own message
+# rather than FastAPI's 422; the document still has to say they are required.
+ROUTE_CHECKED_HEADERS = {
+    "Idempotency-Key": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}
+}
+
+
+def _document_required_headers(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        schema = ROUTE_CHECKED_HEADERS.get(parameter["name"])
+        if parameter["in"] == "header" and schema is not None:
+            parameter["required"] = True
+            parameter["schema"] = dict(schema)
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -62,6 +78,7 @@ def install_openapi(app: FastAPI) -> None:
         for path_item in doc.get("paths", {}).values():
             for operation in path_item.values():
                 _document_common_errors(operation)
+                _document_required_headers(operation)
                 for status, response in operation.get("responses", {}).items():
                     if status[0] in "45":
                         response["content"] = {

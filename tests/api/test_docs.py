@@ -51,3 +51,10 @@ def test_vendored_bundles_load_nothing_from_a_cdn() -> None:
         text = (static / bundle).read_text(encoding="utf-8")
         for host in ("cdn.redoc.ly", "cdn.jsdelivr.net", "unpkg.com", "fonts.googleapis.com"):
             assert host not in text, (bundle, host)
+
+
+def test_route_checked_headers_are_documented_as_required(client: TestClient) -> None:
+    upload = client.get("/openapi.json").json()["paths"]["/v1/wearable/uploads"]["post"]
+    (key,) = [p for p in upload["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["required"] is True
+    assert key["schema"]["minLength"] == 1

@@ -91,6 +91,15 @@ def test_unknown_route_and_method(probe_client: TestClient) -> None:
     assert "GET" in response.headers["allow"]
 
 
+def test_405_allows_every_method_of_the_path(probe_client: TestClient) -> None:
+    # GET and POST /v1/sessions are separate routes; Allow must name both.
+    response = probe_client.delete("/v1/sessions")
+    _assert_problem(response, 405, "method-not-allowed")
+    allowed = {m.strip() for m in response.headers["allow"].split(",")}
+    assert {"GET", "POST"} <= allowed
+    assert "DELETE" not in allowed
+
+
 def test_service_errors_map_to_problems(probe_client: TestClient) -> None:
     body = _assert_problem(probe_client.get("/probe/conflict"), 409, "conflict")
     assert body["existing_id"] == "abc"
