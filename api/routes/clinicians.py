@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Response, status
 
 from api.db import SessionDep
 from api.deps import ClinicianUser, Clock, CurrentUser
@@ -22,6 +21,7 @@ from api.schemas.clinicians import (
     PatientSummary,
     PlanIn,
     PlanPublic,
+    ThresholdsIn,
     ThresholdsPublic,
 )
 from api.schemas.pain import AdvicePublic
@@ -125,15 +125,12 @@ def put_routine(
 )
 def put_thresholds(
     patient_id: uuid.UUID,
-    values: Annotated[
-        dict[str, float],
-        Body(examples=[{"during_pain_max": 4, "during_pain_safe_max": 2}]),
-    ],
+    body: ThresholdsIn,
     clinician: ClinicianUser,
     session: SessionDep,
     clock: Clock,
 ) -> ThresholdsPublic:
-    return clinicians.put_thresholds(session, clinician, patient_id, values, clock())
+    return clinicians.put_thresholds(session, clinician, patient_id, body.overrides(), clock())
 
 
 @router.post(

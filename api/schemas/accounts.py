@@ -11,7 +11,6 @@ from zoneinfo import available_timezones
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     EmailStr,
     Field,
     SecretStr,
@@ -19,6 +18,7 @@ from pydantic import (
 )
 
 from api.schemas.catalog import Slug
+from api.schemas.common import Input
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.training import SessionPublic
 from api.schemas.wearable import UploadPublic
@@ -46,11 +46,6 @@ def _known_zone(value: str) -> str:
 
 
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_zone)]
-
-
-class Input(BaseModel):
-    # Unknown fields are refused, so nobody can set `role` or `user_id` by adding it.
-    model_config = ConfigDict(extra="forbid")
 
 
 class RegisterIn(Input):

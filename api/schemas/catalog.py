@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from api.schemas.common import Input
+
 Slug = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
@@ -29,13 +31,20 @@ MAX_SETS = 10
 MAX_REPS = 100
 MAX_HOLD_SECONDS = 120
 MAX_MINUTES = 60
+# Bounds on an exercise's lists: the seed catalog uses at most 8 steps, 4 safety notes,
+# 3 aliases and 3 muscles per role; these leave room while keeping a body small.
+MAX_STEPS = 30
+MAX_NOTES = 20
+MAX_MEDIA = 20
+MAX_ALIASES = 20
+MAX_MUSCLES = 20
+MAX_EQUIPMENT = 10
+
+Alias = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Dose(Strict):
+class Dose(Input):
     sets: int = Field(default=1, ge=1, le=MAX_SETS)
     reps_min: int | None = Field(default=None, ge=1, le=MAX_REPS)
     reps_max: int | None = Field(default=None, ge=1, le=MAX_REPS)
@@ -63,9 +72,9 @@ class Dose(Strict):
         return self
 
 
-class MuscleRefs(Strict):
-    primary: list[Slug] = Field(default_factory=list)
-    secondary: list[Slug] = Field(default_factory=list)
+class MuscleRefs(Input):
+    primary: list[Slug] = Field(default_factory=list, max_length=MAX_MUSCLES)
+    secondary: list[Slug] = Field(default_factory=list, max_length=MAX_MUSCLES)
 
     @model_validator(mode="after")
     def _no_overlap(self) -> MuscleRefs:
@@ -75,9 +84,9 @@ class MuscleRefs(Strict):
         return self
 
 
-class EquipmentRefs(Strict):
-    required: list[Slug] = Field(default_factory=list)
-    optional: list[Slug] = Field(default_factory=list)
+class EquipmentRefs(Input):
+    required: list[Slug] = Field(default_factory=list, max_length=MAX_EQUIPMENT)
+    optional: list[Slug] = Field(default_factory=list, max_length=MAX_EQUIPMENT)
 
     @model_validator(mode="after")
     def _no_overlap(self) -> EquipmentRefs:
@@ -87,7 +96,7 @@ class EquipmentRefs(Strict):
         return self
 
 
-class MediaItem(Strict):
+class MediaItem(Input):
     url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")]
     kind: Literal["image", "video", "animation"] = "image"
     caption: str | None = Field(default=None, max_length=200)
@@ -126,30 +135,26 @@ EXERCISE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ExerciseIn(Strict):
+class ExerciseIn(Input):
     """An exercise as written: the seed files' entries and admins' edits."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [cast(JsonValue, EXERCISE_EXAMPLE)]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [cast(JsonValue, EXERCISE_EXAMPLE)]})
 
     slug: Slug
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    name: Name
     category: Category
     summary: str = Field(default="", max_length=1000)
-    aliases: list[Annotated[str, StringConstraints(min_length=1, max_length=80)]] = Field(
-        default_factory=list
-    )
+    aliases: list[Alias] = Field(default_factory=list, max_length=MAX_ALIASES)
     position: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    steps: list[Text] = Field(min_length=1, max_length=30)
+    steps: list[Text] = Field(min_length=1, max_length=MAX_STEPS)
     dose: Dose
     difficulty: int = Field(ge=1, le=5)
     muscles: MuscleRefs = Field(default_factory=MuscleRefs)
     equipment: EquipmentRefs = Field(default_factory=EquipmentRefs)
     easier: Slug | None = None
     harder: Slug | None = None
-    safety_notes: list[Text] = Field(default_factory=list, max_length=20)
-    media: list[MediaItem] = Field(default_factory=list, max_length=20)
+    safety_notes: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
+    media: list[MediaItem] = Field(default_factory=list, max_length=MAX_MEDIA)
 
     @field_validator("easier", "harder")
     @classmethod
@@ -159,13 +164,13 @@ class ExerciseIn(Strict):
         return value
 
 
-class MuscleIn(Strict):
+class MuscleIn(Input):
     slug: Slug
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     location: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
-class EquipmentIn(Strict):
+class EquipmentIn(Input):
     slug: Slug
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     description: str = Field(default="", max_length=255)
@@ -175,11 +180,10 @@ class ExerciseReplace(ExerciseIn):
     """A whole exercise for PUT; `slug` must match the path (slugs never change)."""
 
 
-class ExercisePatch(Strict):
+class ExercisePatch(Input):
     """Fields to change. Nested objects (dose, muscles, equipment) are replaced whole."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -199,17 +203,17 @@ class ExercisePatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     category: Category | None = None
     summary: str | None = Field(default=None, max_length=1000)
-    aliases: list[str] | None = None
+    aliases: list[Alias] | None = Field(default=None, max_length=MAX_ALIASES)
     position: str | None = Field(default=None, min_length=1, max_length=120)
-    steps: list[Text] | None = None
+    steps: list[Text] | None = Field(default=None, min_length=1, max_length=MAX_STEPS)
     dose: Dose | None = None
     difficulty: int | None = Field(default=None, ge=1, le=5)
     muscles: MuscleRefs | None = None
     equipment: EquipmentRefs | None = None
     easier: Slug | None = None
     harder: Slug | None = None
-    safety_notes: list[Text] | None = None
-    media: list[MediaItem] | None = None
+    safety_notes: list[Text] | None = Field(default=None, max_length=MAX_NOTES)
+    media: list[MediaItem] | None = Field(default=None, max_length=MAX_MEDIA)
     archived: bool | None = Field(default=None, description="false restores an archived exercise")
 
 

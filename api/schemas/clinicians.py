@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, Strict
 
+from api.domain.thresholds import SPEC
 from api.schemas.catalog import Slug
+from api.schemas.common import Input
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
 from api.schemas.training import RoutineItemPublic, SessionPublic
 
@@ -18,10 +20,8 @@ class InvitationPublic(BaseModel):
     expires_at: datetime
 
 
-class LinkCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"code": "K7QX-M2PA"}]}
-    )
+class LinkCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "K7QX-M2PA"}]})
 
     code: str = Field(min_length=4, max_length=20)
 
@@ -57,17 +57,20 @@ class PatientPage(BaseModel):
     next_cursor: str | None = None
 
 
-class DoseCap(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# A plan names catalog exercises; the catalog has 10 today, and a page of them is plenty.
+MAX_PLAN_EXERCISES = 100
+# Map keys are slugs: anything else is refused, which the schema says explicitly.
+ONLY_SLUG_KEYS: dict[str, JsonValue] = {"additionalProperties": False}
 
+
+class DoseCap(Input):
     sets: int | None = Field(default=None, ge=1, le=10)
     reps: int | None = Field(default=None, ge=1, le=100)
     hold_seconds: int | None = Field(default=None, ge=1, le=120)
 
 
-class PlanIn(BaseModel):
+class PlanIn(Input):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -80,14 +83,67 @@ class PlanIn(BaseModel):
     )
 
     cleared: list[Slug] | None = Field(
-        default=None, description="Only these exercises are built; null clears every one."
+        default=None,
+        max_length=MAX_PLAN_EXERCISES,
+        description="Only these exercises are built; null clears every one.",
     )
     start_dates: dict[Slug, date] = Field(
-        default_factory=dict, description="Not built before this date (patient's time zone)."
+        default_factory=dict,
+        max_length=MAX_PLAN_EXERCISES,
+        description="Not built before this date (patient's time zone).",
+        json_schema_extra=ONLY_SLUG_KEYS,
     )
     caps: dict[Slug, DoseCap] = Field(
-        default_factory=dict, description="The dose ladder never goes above these."
+        default_factory=dict,
+        max_length=MAX_PLAN_EXERCISES,
+        description="The dose ladder never goes above these.",
+        json_schema_extra=ONLY_SLUG_KEYS,
     )
+
+
+def _threshold(name: str) -> Any:
+    default, bound = SPEC[name]
+    return Field(
+        default=None,
+        description=f"Default {default:g}; {bound.low:g} to {bound.high:g} ({bound.source}).",
+        json_schema_extra={"minimum": bound.low, "maximum": bound.high},
+    )
+
+
+# Strict: `true` is not the number 1. Bounds are checked by the rules' own table (they
+# depend on each other, and the message names the source); the schema only states them.
+ThresholdValue = Annotated[float, Strict()] | None
+
+
+class ThresholdsIn(Input):
+    """A clinician's overrides; a threshold left out (or null) keeps its default, and an
+    empty object restores them all."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"during_pain_max": 4, "during_pain_safe_max": 2}]}
+    )
+
+    during_pain_max: ThresholdValue = _threshold("during_pain_max")
+    during_pain_safe_max: ThresholdValue = _threshold("during_pain_safe_max")
+    next_morning_rise_regress: ThresholdValue = _threshold("next_morning_rise_regress")
+    next_morning_pain_max: ThresholdValue = _threshold("next_morning_pain_max")
+    flare_points: ThresholdValue = _threshold("flare_points")
+    flare_fraction: ThresholdValue = _threshold("flare_fraction")
+    flare_days_for_doctor: ThresholdValue = _threshold("flare_days_for_doctor")
+    rest_pain_doctor: ThresholdValue = _threshold("rest_pain_doctor")
+    review_weeks: ThresholdValue = _threshold("review_weeks")
+    review_min_mean: ThresholdValue = _threshold("review_min_mean")
+    progress_rpe_max: ThresholdValue = _threshold("progress_rpe_max")
+    volume_growth_max: ThresholdValue = _threshold("volume_growth_max")
+
+    def overrides(self) -> dict[str, float]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+# A threshold added to the rules but not here could never be tuned; fail at import.
+if set(ThresholdsIn.model_fields) != set(SPEC):
+    differ = sorted(set(SPEC) ^ set(ThresholdsIn.model_fields))
+    raise RuntimeError(f"ThresholdsIn fields differ from the rule thresholds: {differ}")
 
 
 class PlanPublic(PlanIn):

@@ -5,6 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class Input(BaseModel):
+    """Base of every request body: an unknown field is refused (422 naming it), so a
+    misspelt field is never silently dropped and nobody can set `role`, `user_id` or
+    any other field the API does not take by adding it to a body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class FieldProblem(BaseModel):
     field: str = Field(examples=["pain"], description="Dotted path of the offending field.")
     message: str = Field(examples=["Input should be less than or equal to 10"])

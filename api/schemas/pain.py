@@ -9,16 +9,15 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.schemas.catalog import Slug
+from api.schemas.common import Input
 
 Phase = Literal["daily", "before", "during", "after", "next_morning"]
 StatusName = Literal["progress", "maintain", "hold", "regress", "see_doctor", "urgent_care"]
 ActionName = Literal["progress", "maintain", "hold", "regress", "stop"]
 
 
-class RedFlags(BaseModel):
+class RedFlags(Input):
     """Answers to the red-flag questions; leave out what was not asked."""
-
-    model_config = ConfigDict(extra="forbid")
 
     saddle_numbness: bool | None = Field(
         default=None, description="New numbness around the genitals or back passage"
@@ -47,9 +46,8 @@ class RedFlags(BaseModel):
         return frozenset(name for name, value in self.model_dump().items() if value)
 
 
-class CheckInCreate(BaseModel):
+class CheckInCreate(Input):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {

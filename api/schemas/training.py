@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.catalog import Slug
+from api.schemas.common import Input
 from api.schemas.pain import AdvicePublic
 from api.schemas.wearable import WearableSummary
 
@@ -16,9 +17,8 @@ Block = Literal["warmup", "main", "cooldown"]
 SessionStatus = Literal["planned", "completed"]
 
 
-class SessionCreate(BaseModel):
+class SessionCreate(Input):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -57,9 +57,7 @@ class SessionItem(BaseModel):
     minutes: float
 
 
-class LogEntryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LogEntryIn(Input):
     exercise_slug: Slug
     sets_completed: int = Field(ge=0, le=10)
     reps: list[int] = Field(default_factory=list, max_length=10, description="Reps in each set")
@@ -78,9 +76,8 @@ class LogEntryIn(BaseModel):
         return self
 
 
-class LogIn(BaseModel):
+class LogIn(Input):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {

@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.schemas.catalog import Slug
+from api.schemas.common import Input
 
 # Physiological bounds for a heart-rate sample (Health Connect allows 1-300; a reading
 # outside 20-250 during exercise is a sensor error).
@@ -20,24 +21,19 @@ MAX_HEART_RATE_SAMPLES = 100_000
 MAX_REP_EVENTS = 10_000
 
 
-class HeartRateSample(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HeartRateSample(Input):
     t: AwareDatetime = Field(description="When measured (seconds precision is kept)")
     bpm: int = Field(ge=BPM_MIN, le=BPM_MAX)
 
 
-class RepEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RepEvent(Input):
     t: AwareDatetime
     exercise_slug: Slug | None = None
     count: int = Field(ge=1, le=1000)
 
 
-class UploadIn(BaseModel):
+class UploadIn(Input):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
