@@ -192,12 +192,35 @@ def cmd_set_role(args: argparse.Namespace) -> None:
     print(f"set-role: {user.email} {before} -> {args.role}")
 
 
+def _prepare_metrics(workers: int) -> None:
+    from api.metrics import MULTIPROC_ENV, clear_multiprocess_dir, multiprocess_dir
+
+    directory = multiprocess_dir()
+    if directory is None:
+        if workers > 1:
+            print(
+                f"serve: note: {MULTIPROC_ENV} is not set, so /metrics counts only the "
+                "worker that answers each scrape",
+                file=sys.stderr,
+            )
+        return
+    # Emptied even for one worker: a previous run's files would be summed into this
+    # run's counts. This runs once, in the parent, before any worker writes.
+    try:
+        removed = clear_multiprocess_dir(directory)
+    except OSError as exc:
+        raise CommandError(f"{MULTIPROC_ENV}={directory}: {exc.strerror or exc}") from exc
+    print(f"serve: metrics shared by all workers in {directory} ({removed} stale file(s) removed)")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = _settings()  # fail fast, in one line, before uvicorn starts
     workers = args.workers or settings.workers
     print(f"serve: http://{args.host}:{args.port} ({workers} worker(s), env={settings.env})")
+    if settings.metrics_enabled:
+        _prepare_metrics(workers)
     uvicorn.run(
         "api.main:app",
         host=args.host,

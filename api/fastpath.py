@@ -6,7 +6,8 @@ answered here, before routing, dependency injection and validation run: those
 already ran, with the same inputs, for the recorded response. Anything not
 recorded falls through to the routes unchanged. The version is read from the
 database on every request (VersionProbe), so an edit is seen at once by every
-API process.
+API process. Replayed responses are counted in the request metrics under the
+template of the route that recorded them, exactly as if the router had answered.
 """
 
 from __future__ import annotations
@@ -17,38 +18,64 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.metrics import UNMATCHED, RequestMetrics
 from api.middleware import SECURITY_HEADERS, RequestPlumbing, request_id_for
 from api.services.catalog import CatalogCache, ProbeFailed, Rendered, VersionProbe, none_match
 
 REPLAY_PREFIXES = ("/v1/exercises", "/v1/muscles", "/v1/equipment")
 MAX_ENTRIES = 1024
+# The routes that record their responses (``_serve`` in api/routes/catalog.py): the list
+# routes, whose path is their template, and the exercise detail route.
+LIST_TEMPLATES = frozenset({"/v1/exercises", "/v1/muscles", "/v1/equipment"})
+DETAIL_PREFIX = "/v1/exercises/"
+DETAIL_TEMPLATE = "/v1/exercises/{slug}"
+
+
+def replay_template(path: str) -> str:
+    """The route template a recorded path was served by, for the request metrics."""
+    if path in LIST_TEMPLATES:
+        return path
+    slug = path.removeprefix(DETAIL_PREFIX)
+    if slug and slug != path and "/" not in slug:
+        return DETAIL_TEMPLATE
+    return UNMATCHED
 
 
 class ReplayCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[int, str, bytes], tuple[Rendered, str]] = OrderedDict()
+        # (version, path, query) -> (response, Cache-Control, route template)
+        self._entries: OrderedDict[tuple[int, str, bytes], tuple[Rendered, str, str]] = (
+            OrderedDict()
+        )
 
     def record(
         self, version: int, path: str, query: bytes, rendered: Rendered, cache_control: str
     ) -> None:
         with self._lock:
-            self._entries[(version, path, query)] = (rendered, cache_control)
+            self._entries[(version, path, query)] = (rendered, cache_control, replay_template(path))
             while len(self._entries) > MAX_ENTRIES:
                 self._entries.popitem(last=False)
 
-    def get(self, version: int, path: str, query: bytes) -> tuple[Rendered, str] | None:
+    def get(self, version: int, path: str, query: bytes) -> tuple[Rendered, str, str] | None:
         return self._entries.get((version, path, query))
 
 
 class CatalogFastPath:
     def __init__(
-        self, app: ASGIApp, *, replay: ReplayCache, probe: VersionProbe, cache: CatalogCache
+        self,
+        app: ASGIApp,
+        *,
+        replay: ReplayCache,
+        probe: VersionProbe,
+        cache: CatalogCache,
+        metrics: RequestMetrics | None = None,
     ) -> None:
         self.app = app
         self.replay = replay
         self.probe = probe
         self.cache = cache
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -58,6 +85,8 @@ class CatalogFastPath:
         ):
             await self.app(scope, receive, send)
             return
+        # Before the version read, so the logged and measured time includes it.
+        started = time.perf_counter()
         try:
             version = self.probe.read()
         except ProbeFailed:
@@ -67,8 +96,7 @@ class CatalogFastPath:
         if hit is None:
             await self.app(scope, receive, send)
             return
-        rendered, cache_control = hit
-        started = time.perf_counter()
+        rendered, cache_control, template = hit
         if_none_match = None
         incoming = ""
         for name, value in scope["headers"]:
@@ -87,7 +115,7 @@ class CatalogFastPath:
         if none_match(if_none_match, rendered.etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
-            RequestPlumbing.log(scope, 304, started, request_id)
+            self._done(scope, template, 304, started, request_id)
             return
         headers += [
             (b"content-type", b"application/json"),
@@ -95,4 +123,11 @@ class CatalogFastPath:
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": rendered.body})
-        RequestPlumbing.log(scope, 200, started, request_id)
+        self._done(scope, template, 200, started, request_id)
+
+    def _done(
+        self, scope: Scope, template: str, status: int, started: float, request_id: str
+    ) -> None:
+        RequestPlumbing.log(scope, status, started, request_id)
+        if self.metrics is not None:
+            self.metrics.observe_template("GET", template, status, time.perf_counter() - started)

@@ -18,6 +18,8 @@ from api.config import Settings, get_settings
 from api.db import make_engine
 from api.errors import install_error_handlers
 from api.fastpath import CatalogFastPath, ReplayCache
+from api.metrics import RequestMetrics, multiprocess_dir
+from api.metrics import router as metrics_router
 from api.middleware import JsonFormatter, RequestPlumbing
 from api.openapi import install_openapi
 from api.routes import auth, catalog, clinicians, health, me, meta, pain, training, wearable
@@ -63,6 +65,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.catalog_cache = CatalogCache()
     app.state.catalog_probe = VersionProbe(engine)
     app.state.catalog_replay = ReplayCache()
+    app.state.metrics = (
+        RequestMetrics(app.router.routes, multiprocess_dir()) if settings.metrics_enabled else None
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -80,7 +85,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             expose_headers=["ETag", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
         )
     # Every response, errors included, gets an id and the security headers.
-    app.add_middleware(RequestPlumbing)
+    app.add_middleware(RequestPlumbing, metrics=app.state.metrics)
     # Outermost: cached catalog reads are answered before anything else runs (with the
     # same id, headers and access log).
     app.add_middleware(
@@ -88,6 +93,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         replay=app.state.catalog_replay,
         probe=app.state.catalog_probe,
         cache=app.state.catalog_cache,
+        # It answers before routing, so it counts the reads it answers itself.
+        metrics=app.state.metrics,
     )
 
     install_error_handlers(app)
@@ -96,6 +103,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(meta.router)
     app.include_router(meta.problems_router)
     app.include_router(health.router)
+    if app.state.metrics is not None:
+        app.include_router(metrics_router)
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(catalog.router)

@@ -1,4 +1,5 @@
-"""Request plumbing for every response: an id, security headers, a body limit, an access log.
+"""Request plumbing for every response: an id, security headers, a body limit, an access
+log and the request metrics.
 
 Pure ASGI (no per-request objects beyond what is needed), outermost in the stack, so
 even errors raised before routing carry the request id.
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import request_id_var
 from api.errors import problem_response
+from api.metrics import RequestMetrics
 
 access_log = logging.getLogger("api.access")
 
@@ -40,8 +42,9 @@ def request_id_for(incoming: str) -> str:
 
 
 class RequestPlumbing:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +66,7 @@ class RequestPlumbing:
 
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(send, request_id, limit)
-            self.log(scope, 413, started, request_id)
+            self._done(scope, 413, started, request_id)
             request_id_var.reset(token)
             return
 
@@ -82,7 +85,7 @@ class RequestPlumbing:
                 received += len(chunks[-1])
                 if received > limit:
                     await self._too_large(send, request_id, limit)
-                    self.log(scope, 413, started, request_id)
+                    self._done(scope, 413, started, request_id)
                     request_id_var.reset(token)
                     return
                 if not message.get("more_body", False):
@@ -120,8 +123,14 @@ class RequestPlumbing:
                     send, request_id, 500, "internal-error", "An unexpected error occurred."
                 )
         finally:
-            self.log(scope, status, started, request_id)
+            self._done(scope, status, started, request_id)
             request_id_var.reset(token)
+
+    def _done(self, scope: Scope, status: int, started: float, request_id: str) -> None:
+        self.log(scope, status, started, request_id)
+        if self.metrics is not None:
+            # Read after the app ran: the router has put the matched route in the scope.
+            self.metrics.observe(scope, status, time.perf_counter() - started)
 
     async def _too_large(self, send: Send, request_id: str, limit: int) -> None:
         await self._send_problem(

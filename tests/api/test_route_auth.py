@@ -23,6 +23,9 @@ from tests.conftest import Account, AccountFactory
 PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    # Operations data only (route templates, status counts); kept off the public load
+    # balancer, or turned off with BACKSTRONG_METRICS_ENABLED=false (see the README).
+    ("GET", "/metrics"),
     ("GET", "/problems/{slug}"),
     ("POST", "/v1/auth/register"),
     ("POST", "/v1/auth/token"),
