@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from api.config import Settings
-from api.db import SessionDep, utcnow
+from api.db import SessionDep, release_connection, utcnow
 from api.errors import Forbidden, Unauthorized
 from api.models import Device, User
 from api.security import HashPool, InvalidToken, Passwords, decode_access_token
@@ -67,6 +67,7 @@ def current_user(
     except (InvalidToken, ValueError) as exc:
         raise Unauthorized("The access token is invalid or expired.") from exc
     user = session.get(User, user_id)
+    release_connection(session)
     if user is None:
         raise Unauthorized("The access token's account no longer exists.")
     return user
@@ -99,6 +100,7 @@ def device_auth(
     if credentials is None:
         raise Unauthorized("Not authenticated: send the device token as `Authorization: Bearer`.")
     device = authenticate_device(session, credentials.credentials, clock())
+    release_connection(session)
     if device is None:
         raise Unauthorized("Unknown or revoked device token.")
     return device
