@@ -34,7 +34,8 @@ logs, wearable uploads and pain check-ins, and runs a rule service that progress
 regresses exercises and advises seeing a doctor when pain rises.
 
 Advice from this API is not a diagnosis. Every error is `application/problem+json`
-(RFC 9457); match on its `type`.
+(RFC 9457); match on its `type`. Bodies are taken as documented: a value of another JSON
+type is refused rather than converted, and no text may contain U+0000.
 """
 
 

@@ -10,8 +10,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.db import SessionDep
 from api.deps import Clock, HashPoolDep, PasswordsDep, SettingsDep
-from api.errors import problem_responses
+from api.errors import FieldError, problem_responses
 from api.schemas.accounts import RefreshIn, RegisterIn, TokenPair, UserPublic
+from api.schemas.common import NUL_MESSAGE
 from api.services import accounts
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -53,6 +54,11 @@ async def token(
     clock: Clock,
     hashing: HashPoolDep,
 ) -> TokenPair:
+    nul = [
+        (name, NUL_MESSAGE) for name in ("username", "password") if "\x00" in getattr(form, name)
+    ]
+    if nul:
+        raise FieldError(nul)
     address = request.client.host if request.client else "unknown"
     pair = await hashing.run(
         partial(

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from api.db import SessionDep
 from api.deps import Clock, CurrentUser
@@ -20,6 +19,7 @@ from api.schemas.pain import (
     CheckInPublic,
     CheckInResult,
 )
+from api.schemas.types import Instant
 from api.services import pain
 
 router = APIRouter(tags=["pain and advice"], responses=problem_responses(401))
@@ -60,7 +60,7 @@ def create_checkin(
 def list_checkins(
     user: CurrentUser,
     session: SessionDep,
-    since: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> CheckInPage:

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from api.db import SessionDep
 from api.deps import Clock, CurrentUser
@@ -21,6 +20,7 @@ from api.schemas.training import (
     SessionPage,
     SessionPublic,
 )
+from api.schemas.types import Instant
 from api.services import training
 from api.services.catalog import CatalogCache
 
@@ -71,7 +71,7 @@ def create_session(
 def list_sessions(
     user: CurrentUser,
     session: SessionDep,
-    since: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
     status: Literal["planned", "completed"] | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

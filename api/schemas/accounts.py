@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
@@ -11,16 +11,17 @@ from zoneinfo import available_timezones
 from pydantic import (
     AfterValidator,
     BaseModel,
-    EmailStr,
+    ConfigDict,
     Field,
     SecretStr,
-    StringConstraints,
+    field_validator,
 )
 
 from api.schemas.catalog import Slug
-from api.schemas.common import Input
+from api.schemas.common import Input, refuse_null, schema_without_null
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.training import SessionPublic
+from api.schemas.types import Email, trimmed
 from api.schemas.wearable import UploadPublic
 
 # NIST SP 800-63B: at least 8 characters; a cap keeps hashing cost bounded.
@@ -28,10 +29,12 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 SESSION_MINUTES_MIN = 5
 SESSION_MINUTES_MAX = 180
+# Heart-rate zones from age make no sense for younger children.
+MIN_AGE_YEARS = 5
 
 Role = Literal["user", "clinician", "admin"]
 Password = Annotated[SecretStr, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+DisplayName = Annotated[str, trimmed(80)]
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +52,7 @@ TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_zone)]
 
 
 class RegisterIn(Input):
-    email: EmailStr = Field(examples=["sam@example.com"])
+    email: Email = Field(examples=["sam@example.com"])
     password: Password = Field(examples=["correct horse battery staple"])
     display_name: DisplayName | None = Field(default=None, examples=["Sam"])
 
@@ -67,7 +70,13 @@ class UserPublic(BaseModel):
     updated_at: datetime
 
 
+# Always set, so null cannot clear them: leave the field out to keep its value.
+_NOT_NULLABLE = ("equipment", "session_minutes", "timezone")
+
+
 class ProfilePatch(Input):
+    model_config = ConfigDict(json_schema_extra=schema_without_null(*_NOT_NULLABLE))
+
     display_name: DisplayName | None = Field(default=None, examples=["Sam"])
     equipment: list[Slug] | None = Field(
         default=None, max_length=20, examples=[["mat", "resistance-band"]]
@@ -79,10 +88,14 @@ class ProfilePatch(Input):
     birth_year: int | None = Field(
         default=None,
         ge=1900,
-        le=2100,
+        # The service checks "at least 5 years ago" against its clock; the document gives
+        # the same bound as of when the server started.
+        le=date.today().year - MIN_AGE_YEARS,
         examples=[1980],
         description="Only used for age-predicted heart-rate zones; null clears it.",
     )
+
+    _not_null = field_validator(*_NOT_NULLABLE)(refuse_null)
 
 
 class TokenPair(BaseModel):

@@ -17,13 +17,14 @@ from pydantic import (
     model_validator,
 )
 
-from api.schemas.common import Input
+from api.schemas.common import Input, refuse_null, schema_without_null
+from api.schemas.types import trimmed
 
 Slug = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Text = Annotated[str, trimmed(1000)]
 Category = Literal["warmup", "strength", "stretch"]
 
 # Sane bounds for a home back-exercise dose; anything outside is a typo.
@@ -41,7 +42,7 @@ MAX_MUSCLES = 20
 MAX_EQUIPMENT = 10
 
 Alias = Annotated[str, StringConstraints(min_length=1, max_length=80)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Name = Annotated[str, trimmed(120)]
 
 
 class Dose(Input):
@@ -145,7 +146,10 @@ class ExerciseIn(Input):
     category: Category
     summary: str = Field(default="", max_length=1000)
     aliases: list[Alias] = Field(default_factory=list, max_length=MAX_ALIASES)
-    position: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    position: Annotated[
+        str,
+        trimmed(120),
+    ]
     steps: list[Text] = Field(min_length=1, max_length=MAX_STEPS)
     dose: Dose
     difficulty: int = Field(ge=1, le=5)
@@ -166,13 +170,22 @@ class ExerciseIn(Input):
 
 class MuscleIn(Input):
     slug: Slug
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    location: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    name: Annotated[
+        str,
+        trimmed(120),
+    ]
+    location: Annotated[
+        str,
+        trimmed(255),
+    ]
 
 
 class EquipmentIn(Input):
     slug: Slug
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    name: Annotated[
+        str,
+        trimmed(120),
+    ]
     description: str = Field(default="", max_length=255)
 
 
@@ -180,25 +193,45 @@ class ExerciseReplace(ExerciseIn):
     """A whole exercise for PUT; `slug` must match the path (slugs never change)."""
 
 
+# Only the variations can be cleared with null; every other field always has a value.
+_PATCH_NOT_NULLABLE = (
+    "name",
+    "category",
+    "summary",
+    "aliases",
+    "position",
+    "steps",
+    "dose",
+    "difficulty",
+    "muscles",
+    "equipment",
+    "safety_notes",
+    "media",
+    "archived",
+)
+
+
+def _patch_schema(schema: dict[str, Any]) -> None:
+    schema_without_null(*_PATCH_NOT_NULLABLE)(schema)
+    schema["examples"] = [
+        {
+            "steps": [
+                "Lie face down on a mat with your arms stretched out in front of you.",
+                "Lift your hands and feet about 6 inches (15 cm) off the ground.",
+                "Look at the floor to avoid straining your neck.",
+                "Hold for 2 seconds, then slowly lower.",
+                "Repeat 10 to 15 times.",
+            ]
+        },
+        {"archived": False},
+    ]
+
+
 class ExercisePatch(Input):
     """Fields to change. Nested objects (dose, muscles, equipment) are replaced whole."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "steps": [
-                        "Lie face down on a mat with your arms stretched out in front of you.",
-                        "Lift your hands and feet about 6 inches (15 cm) off the ground.",
-                        "Look at the floor to avoid straining your neck.",
-                        "Hold for 2 seconds, then slowly lower.",
-                        "Repeat 10 to 15 times.",
-                    ]
-                },
-                {"archived": False},
-            ]
-        },
-    )
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
+    _not_null = field_validator(*_PATCH_NOT_NULLABLE)(refuse_null)
 
     name: str | None = Field(default=None, min_length=1, max_length=120)
     category: Category | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, Strict
@@ -13,6 +13,7 @@ from api.schemas.catalog import Slug
 from api.schemas.common import Input
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
 from api.schemas.training import RoutineItemPublic, SessionPublic
+from api.schemas.types import Day
 
 
 class InvitationPublic(BaseModel):
@@ -87,7 +88,7 @@ class PlanIn(Input):
         max_length=MAX_PLAN_EXERCISES,
         description="Only these exercises are built; null clears every one.",
     )
-    start_dates: dict[Slug, date] = Field(
+    start_dates: dict[Slug, Day] = Field(
         default_factory=dict,
         max_length=MAX_PLAN_EXERCISES,
         description="Not built before this date (patient's time zone).",

@@ -2,15 +2,71 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NUL_MESSAGE = "must not contain NUL (U+0000) characters"
 
 
 class Input(BaseModel):
     """Base of every request body: an unknown field is refused (422 naming it), so a
     misspelt field is never silently dropped and nobody can set `role`, `user_id` or
-    any other field the API does not take by adding it to a body."""
+    any other field the API does not take by adding it to a body. Strict: a value of
+    the wrong JSON type ("3" for 3, 1 for true) is refused as the document says, not
+    coerced; date-times, ids and dates opt back in to parsing their text forms
+    (`api.schemas.types`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL cannot store U+0000 in text, and no client means to send one.
+        if (isinstance(value, str) and "\x00" in value) or (
+            isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value)
+        ):
+            raise ValueError(NUL_MESSAGE)
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integral_numbers_are_integers(cls, data: Any) -> Any:
+        # JSON has one number type: 3.0 is the integer 3 (JSON Schema says so too), while
+        # strict validation would refuse it for an integer field.
+        if isinstance(data, dict):
+            return {k: _integral(v) for k, v in data.items()}
+        return data
+
+
+def schema_without_null(*names: str) -> Callable[[dict[str, Any]], None]:
+    """`json_schema_extra` for a patch whose fields may be left out but not set to null."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        for name in names:
+            prop = schema["properties"][name]
+            options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
+            if options:
+                prop.update(options[0])
+            prop.pop("default", None)
+
+    return edit
+
+
+def refuse_null(value: Any) -> Any:
+    """A field validator for those fields: the None default only means "not sent"."""
+    if value is None:
+        raise ValueError("may not be null; leave the field out to keep its value")
+    return value
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 class FieldProblem(BaseModel):

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
+from api.schemas.types import Instant, Uuid
 
 Phase = Literal["daily", "before", "during", "after", "next_morning"]
 StatusName = Literal["progress", "maintain", "hold", "regress", "see_doctor", "urgent_care"]
@@ -64,13 +65,13 @@ class CheckInCreate(Input):
         },
     )
 
-    id: uuid.UUID | None = Field(
+    id: Uuid | None = Field(
         default=None, description="Client-generated, so an offline retry is never stored twice."
     )
-    recorded_at: AwareDatetime = Field(description="When the person answered, with its offset.")
+    recorded_at: Instant = Field(description="When the person answered, with its offset.")
     phase: Phase
     pain: int = Field(ge=0, le=10, description="0 = no pain, 10 = worst imaginable")
-    session_id: uuid.UUID | None = None
+    session_id: Uuid | None = None
     exercise_slug: Slug | None = None
     locations: list[Slug] = Field(default_factory=list, max_length=10)
     radiating_below_knee: bool | None = None

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
 from api.schemas.pain import AdvicePublic
+from api.schemas.types import Instant, Uuid
 from api.schemas.wearable import WearableSummary
 
 Block = Literal["warmup", "main", "cooldown"]
 SessionStatus = Literal["planned", "completed"]
+# Far beyond any set of these exercises; past it the number is a typo or a counting fault.
+MAX_REPS_PER_SET = 200
 
 
 class SessionCreate(Input):
@@ -32,7 +35,7 @@ class SessionCreate(Input):
         },
     )
 
-    id: uuid.UUID | None = Field(
+    id: Uuid | None = Field(
         default=None, description="Client-generated; a repeat returns the stored session."
     )
     minutes: int | None = Field(
@@ -60,7 +63,9 @@ class SessionItem(BaseModel):
 class LogEntryIn(Input):
     exercise_slug: Slug
     sets_completed: int = Field(ge=0, le=10)
-    reps: list[int] = Field(default_factory=list, max_length=10, description="Reps in each set")
+    reps: list[Annotated[int, Field(ge=0, le=MAX_REPS_PER_SET)]] = Field(
+        default_factory=list, max_length=10, description="Reps in each set"
+    )
     hold_seconds: int | None = Field(default=None, ge=0, le=600)
     rpe: int | None = Field(default=None, ge=0, le=10, description="Effort, 0-10")
     pain_during: int | None = Field(default=None, ge=0, le=10)
@@ -69,8 +74,6 @@ class LogEntryIn(Input):
 
     @model_validator(mode="after")
     def _consistent(self) -> LogEntryIn:
-        if any(r < 0 or r > 200 for r in self.reps):
-            raise ValueError("reps per set must be between 0 and 200")
         if not self.skipped and len(self.reps) != self.sets_completed:
             raise ValueError("give the reps of each completed set (len(reps) == sets_completed)")
         return self
@@ -105,8 +108,8 @@ class LogIn(Input):
         },
     )
 
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
+    started_at: Instant
+    ended_at: Instant
     entries: list[LogEntryIn] = Field(min_length=1, max_length=30)
     pain_after: int | None = Field(default=None, ge=0, le=10)
 

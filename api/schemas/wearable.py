@@ -8,10 +8,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
+from api.schemas.types import Instant, Uuid
 
 # Physiological bounds for a heart-rate sample (Health Connect allows 1-300; a reading
 # outside 20-250 during exercise is a sensor error).
@@ -22,12 +23,12 @@ MAX_REP_EVENTS = 10_000
 
 
 class HeartRateSample(Input):
-    t: AwareDatetime = Field(description="When measured (seconds precision is kept)")
+    t: Instant = Field(description="When measured (seconds precision is kept)")
     bpm: int = Field(ge=BPM_MIN, le=BPM_MAX)
 
 
 class RepEvent(Input):
-    t: AwareDatetime
+    t: Instant
     exercise_slug: Slug | None = None
     count: int = Field(ge=1, le=1000)
 
@@ -57,9 +58,9 @@ class UploadIn(Input):
     )  # fmt: skip
 
     device_session_id: str = Field(min_length=1, max_length=128)
-    session_id: uuid.UUID | None = None
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
+    session_id: Uuid | None = None
+    started_at: Instant
+    ended_at: Instant
     heart_rate: list[HeartRateSample] = Field(
         default_factory=list, max_length=MAX_HEART_RATE_SAMPLES
     )

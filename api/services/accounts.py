@@ -35,6 +35,7 @@ from api.models import (
 )
 from api.pagination import keyset_page
 from api.schemas.accounts import (
+    MIN_AGE_YEARS,
     AccountExport,
     DevicePublic,
     DoseChangeExport,
@@ -232,11 +233,8 @@ def public_user(user: User) -> UserPublic:
 
 def update_profile(session: Session, user: User, patch: ProfilePatch, now: datetime) -> User:
     changes = patch.model_dump(exclude_unset=True)
-    for field in ("equipment", "session_minutes", "timezone"):
-        if field in changes and changes[field] is None:
-            raise FieldError([(field, "may not be null")])
-    if changes.get("birth_year") is not None and changes["birth_year"] > now.year - 5:
-        raise FieldError([("birth_year", "must be at least 5 years ago")])
+    if changes.get("birth_year") is not None and changes["birth_year"] > now.year - MIN_AGE_YEARS:
+        raise FieldError([("birth_year", f"must be at least {MIN_AGE_YEARS} years ago")])
     if "equipment" in changes:
         wanted = list(dict.fromkeys(changes["equipment"]))
         known = set(session.exec(select(Equipment.slug)).all())

@@ -38,6 +38,7 @@ from api.models import (
 from api.pagination import keyset_page
 from api.schemas.clinicians import (
     AlertPublic,
+    DoseCap,
     InvitationPublic,
     LinkPublic,
     PatientPublic,
@@ -266,7 +267,7 @@ def plan_public(plan: ClinicianPlan | None) -> PlanPublic:
     return PlanPublic(
         cleared=plan.cleared,
         start_dates={k: date.fromisoformat(v) for k, v in plan.start_dates.items()},
-        caps=plan.caps,
+        caps={slug: DoseCap.model_validate(cap) for slug, cap in plan.caps.items()},
         updated_by=plan.updated_by,
         updated_at=plan.updated_at,
     )
