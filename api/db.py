@@ -77,6 +77,7 @@ def make_engine(settings: Settings) -> Engine:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout_seconds,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
@@ -92,6 +93,9 @@ def make_engine(settings: Settings) -> Engine:
         # A pooled connection the server dropped (restart, failover, idle kill) is
         # noticed and replaced at checkout, so the API recovers by itself after an outage.
         pool_pre_ping=True,
+        # Bound values are health data and secrets; errors (and their logs) must not
+        # carry them.
+        hide_parameters=True,
         connect_args=connect_args,
     )
 

@@ -7,8 +7,9 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.middleware import JsonFormatter
 
@@ -103,3 +104,40 @@ def test_cors_only_for_configured_origins(settings: object, db: object) -> None:
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_logs_hold_no_secrets_or_health_data(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = APIRouter()
+
+    @router.get("/broken-query")
+    def broken(request: Request) -> None:
+        with request.app.state.engine.connect() as conn:
+            # Built at run time: a logged traceback quotes source lines, not values.
+            value = "-".join(("knee", "secret"))
+            conn.execute(text("SELECT * FROM no_such_table WHERE note = :n"), {"n": value})
+
+    app.include_router(router)
+    caplog.set_level(logging.DEBUG)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        c.post("/v1/auth/register", json={"email": "log@example.org", "password": "pw-secret-123"})
+        token = c.post(
+            "/v1/auth/token", data={"username": "log@example.org", "password": "pw-secret-123"}
+        ).json()["access_token"]
+        c.post(
+            "/v1/checkins",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "recorded_at": "2026-01-01T08:00:00+00:00",
+                "phase": "daily",
+                "pain": 7,
+                "note": "hip-secret",
+            },
+        )
+        # SQLite calls a missing table an OperationalError, which reads as an outage (503).
+        assert c.get("/broken-query").status_code in (500, 503)
+    logged = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    assert "no_such_table" in logged  # the failure itself is logged, for operators
+    for secret in ("pw-secret-123", token, "hip-secret", "knee-secret"):
+        assert secret not in logged
