@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
@@ -257,6 +257,10 @@ def database_problem(exc: Exception) -> tuple[str, str, int] | None:
     cancelled a statement for running too long. Anything else (constraint violations,
     bad SQL) is a bug and stays a 500.
     """
+    if isinstance(exc, PendingRollbackError) and isinstance(exc.__context__, Exception):
+        # Raised by code that touched the session after a failed flush: the failure that
+        # matters is the one it was handling.
+        return database_problem(exc.__context__)
     if isinstance(exc, PoolTimeout):
         return (
             "database-unavailable",
@@ -314,6 +318,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # (integrity and programming errors) on to the 500 path.
     app.add_exception_handler(DBAPIError, _database_handler)
     app.add_exception_handler(PoolTimeout, _database_handler)
+    app.add_exception_handler(PendingRollbackError, _database_handler)
     app.add_exception_handler(Exception, _unhandled_handler)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.body import read_json_body
@@ -67,18 +69,24 @@ async def upload(
     key = idempotency_key
 
     def work() -> tuple[int, dict[str, object], bool]:
+        # Read now: a failed flush expires every loaded object, and reloading one from a
+        # session awaiting rollback raises (a 500 instead of the error that happened).
+        device_id = device.id
         parsed = wearable.parse(raw)
         now = clock()
         try:
             claimed = wearable.claim_key(
-                session, device.id, key, wearable.request_hash(parsed), now
+                session, device_id, key, wearable.request_hash(parsed), now
             )
         except wearable.Replay as replay:
             return replay.status, replay.body, True
         try:
             result = wearable.store_upload(session, device, parsed, claimed, now)
         except BaseException:
-            wearable.release_key(session, device.id, key)
+            # When the database went away, releasing fails too and the key waits out its
+            # in-flight lease; the client is told about the first failure either way.
+            with contextlib.suppress(SQLAlchemyError):
+                wearable.release_key(session, device_id, key)
             raise
         return 201, result.model_dump(mode="json"), False
 

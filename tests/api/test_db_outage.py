@@ -11,14 +11,14 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlmodel import Session
 
 from api import migrations
@@ -26,8 +26,9 @@ from api.config import Settings
 from api.db import SessionDep, make_engine
 from api.errors import PROBLEM_TYPES, database_problem
 from api.main import create_app
+from api.models import WearableUpload
 from api.security import create_access_token
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, Account
 from tests.conftest import test_settings as settings_for
 
 # Generous for a shared CI machine; a hang would take the pool timeout or longer.
@@ -216,3 +217,50 @@ def test_other_database_errors_stay_500() -> None:
             session.execute(text("INSERT INTO t VALUES (1)"))
     assert database_problem(caught.value) is None
     engine.dispose()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL: the server kills the connection")
+def test_an_upload_whose_connection_dies_mid_write_is_503_and_can_be_retried(
+    client: TestClient, user: Account, database_url: str
+) -> None:
+    # Found by bench/faults.py: a connection lost during the upload's flush came back as
+    # a 500, and the key stayed in flight for its whole lease.
+    token = client.post("/v1/me/devices", headers=user.headers, json={"name": "Band"}).json()
+    headers = {
+        "Authorization": f"Bearer {token['token']}",
+        "Idempotency-Key": "dies-mid-write",
+        "Content-Type": "application/json",
+    }
+    started = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    body = {
+        "device_session_id": "rec-dies",
+        "started_at": started.isoformat(),
+        "ended_at": (started + timedelta(minutes=5)).isoformat(),
+        "heart_rate": [
+            {"t": (started + timedelta(seconds=i)).isoformat(), "bpm": 80} for i in range(60)
+        ],
+        "reps": [],
+    }
+    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+    killed: list[int] = []
+
+    def kill_own_backend(session: Session, *_: object) -> None:
+        if killed or not any(isinstance(o, WearableUpload) for o in session.new):
+            return
+        pid = session.connection().execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killed.append(pid)
+
+    event.listen(Session, "before_flush", kill_own_backend)
+    try:
+        first = client.post("/v1/wearable/uploads", headers=headers, json=body)
+    finally:
+        event.remove(Session, "before_flush", kill_own_backend)
+        admin.dispose()
+    assert killed
+    assert first.status_code == 503, first.text
+    assert first.json()["type"] == "/problems/database-unavailable"
+    retry = client.post("/v1/wearable/uploads", headers=headers, json=body)
+    assert retry.status_code == 201, retry.text
+    assert retry.json()["summary"]["heart_rate"]["samples"] == 60
