@@ -25,6 +25,12 @@ from api.models.accounts import ROLES
 from api.schemas.accounts import PASSWORD_MAX, PASSWORD_MIN
 from api.security import Passwords
 
+# uvicorn's supervisor kills a worker that does not answer its health ping within this
+# long, including one still starting. Its default (5 s) is less than a replacement worker
+# takes to import the app on a busy host: bench/faults.py saw each replacement for a
+# killed worker killed in turn, 5.5 s after it was spawned, until one started in time.
+WORKER_HEALTHCHECK_SECONDS = 30
+
 
 class CommandError(Exception):
     """A failure to report in one line, with exit status 1."""
@@ -232,6 +238,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # The app writes its own JSON access log (api.access), without query strings.
         access_log=False,
         proxy_headers=True,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
