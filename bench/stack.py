@@ -133,14 +133,16 @@ class PrivateCluster:
 # --- the server --------------------------------------------------------------------------
 
 
-def server_env(db_url: str, workers: int, pool_size: int, max_overflow: int) -> dict[str, str]:
+def server_env(
+    db_url: str, workers: int, pool_size: int, max_overflow: int, log_level: str = "WARNING"
+) -> dict[str, str]:
     env = {
         **os.environ,
         "BACKSTRONG_DATABASE_URL": sqlalchemy_url(db_url),
         "BACKSTRONG_ENV": "production",
         "BACKSTRONG_SECRET_KEY": secrets.token_hex(32),
         # One JSON line per request would cost the shared cores more than some routes do.
-        "BACKSTRONG_LOG_LEVEL": "WARNING",
+        "BACKSTRONG_LOG_LEVEL": log_level,
         "BACKSTRONG_WORKERS": str(workers),
         "BACKSTRONG_DB_POOL_SIZE": str(pool_size),
         "BACKSTRONG_DB_MAX_OVERFLOW": str(max_overflow),
@@ -229,6 +231,9 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self._log.close()
+
+    def keep_log(self, path: Path) -> None:
+        path.write_bytes(self.log_path.read_bytes())
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

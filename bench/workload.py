@@ -67,6 +67,8 @@ class Stats:
     replays: Counter[str] = field(default_factory=Counter)
     replay_mismatches: int = 0
     gave_up: Counter[str] = field(default_factory=Counter)
+    # Longest time from first send to final answer, for requests that needed retries.
+    longest_retry: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     unexpected: list[str] = field(default_factory=list)
 
     def record(self, label: str, sent: float, status: int) -> None:
@@ -143,9 +145,12 @@ class Client:
     ) -> Response | None:
         """Send until an answer other than 503 comes back (or give up): the same bytes
         every time, so retries are safe."""
-        give_up = time.monotonic() + self.policy.give_up_after
+        first = time.monotonic()
+        give_up = first + self.policy.give_up_after
         backoff = 0.05
+        attempts = 0
         while True:
+            attempts += 1
             sent = time.monotonic()
             try:
                 response = await self.conn.request(method, path, headers, body)
@@ -158,6 +163,10 @@ class Client:
                 if not retryable:
                     if response.status not in EXPECTED.get(label, {200}):
                         self.stats.note(label, response)
+                    if attempts > 1:
+                        waited = time.monotonic() - first
+                        longest = self.stats.longest_retry
+                        longest[label] = max(longest[label], waited)
                     return response
                 wait = min(
                     float(response.headers.get("retry-after", "1")), self.policy.retry_after_cap
@@ -412,12 +421,17 @@ def endpoint_table(stats: Stats, span: float) -> list[str]:
     return lines
 
 
-def error_summary(stats: Stats, *, allow_503: bool = False) -> tuple[Counter[int], int]:
-    """Unexpected statuses by code, and the 5xx among them."""
+def error_summary(
+    stats: Stats, allowed: dict[str, set[int]] | None = None
+) -> tuple[Counter[int], int]:
+    """Unexpected statuses by code, and the 5xx among them (`allowed`: more expected
+    statuses per endpoint, `*` for all)."""
+    allowed = allowed or {}
     errors: Counter[int] = Counter()
     for label, e in stats.endpoints.items():
+        ok = EXPECTED.get(label, {200}) | allowed.get(label, set()) | allowed.get("*", set())
         for status, n in e.statuses.items():
-            if status not in EXPECTED.get(label, {200}) and not (allow_503 and status == 503):
+            if status not in ok:
                 errors[status] += n
     return errors, sum(n for s, n in errors.items() if s >= 500)
 
