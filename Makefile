@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format typecheck pytest bench migrate seed migration clean install install-dev
+.PHONY: run test lint format typecheck pytest bench load faults migrate seed migration clean install install-dev
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is required" >&2; exit 1; }
@@ -63,6 +63,13 @@ bench: install-dev
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.rules
 	$(BIN)/python -m bench.wearable
+
+# Under fire, on PostgreSQL (see bench/README.md); faults runs its own cluster, as root.
+load: install-dev
+	$(BIN)/python -m bench.load
+
+faults: install-dev
+	$(BIN)/python -m bench.faults
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 HOST = "127.0.0.1"
 SHARED_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Where initdb and pg_ctl live, for the private cluster of bench/faults.py.
+PG_BIN = Path(os.environ.get("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PASSWORD = "bench-load-password-1"
 
 
