@@ -34,8 +34,10 @@ logs, wearable uploads and pain check-ins, and runs a rule service that progress
 regresses exercises and advises seeing a doctor when pain rises.
 
 Advice from this API is not a diagnosis. Every error is `application/problem+json`
-(RFC 9457); match on its `type`. Bodies are taken as documented: a value of another JSON
-type is refused rather than converted, and no text may contain U+0000.
+(RFC 9457); match on its `type`. Bodies are taken as documented: a number sent as text,
+a boolean as 0/1 or a date-time as seconds since 1970 is refused, not converted (a whole
+number such as 3.0 counts as the integer 3; ids and dates are their usual text forms), and
+no text may contain U+0000.
 """
 
 

@@ -233,11 +233,11 @@ class ExercisePatch(Input):
     model_config = ConfigDict(json_schema_extra=_patch_schema)
     _not_null = field_validator(*_PATCH_NOT_NULLABLE)(refuse_null)
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Name | None = None
     category: Category | None = None
     summary: str | None = Field(default=None, max_length=1000)
     aliases: list[Alias] | None = Field(default=None, max_length=MAX_ALIASES)
-    position: str | None = Field(default=None, min_length=1, max_length=120)
+    position: Annotated[str, trimmed(120)] | None = None
     steps: list[Text] | None = Field(default=None, min_length=1, max_length=MAX_STEPS)
     dose: Dose | None = None
     difficulty: int | None = Field(default=None, ge=1, le=5)

@@ -35,8 +35,8 @@ def _iso_text_only(value: object) -> object:
 
 def _email(value: str) -> str:
     try:
-        # We never send mail, so reserved domains (example.test) are as good as any; the
-        # address only has to be well formed.
+        # We never send mail, so deliverability is not checked; RFC 6761's reserved
+        # domains (.test, .local, .arpa ...) are still refused, as no one's address.
         checked = validate_email(value, check_deliverability=False, globally_deliverable=False)
     except EmailNotValidError as exc:
         raise ValueError(f"value is not a valid email address: {exc}") from None
@@ -45,6 +45,14 @@ def _email(value: str) -> str:
 
 # Request models are strict (no "3" for 3, no true for 1); these come as JSON strings, so
 # each parses its own text form.
+def _integral(value: object) -> object:
+    # JSON has one number type: 70.0 is the integer 70, as JSON Schema also says.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_integral)]
 Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_iso_text_only)]
 Uuid = Annotated[uuid.UUID, Strict(False)]
 Day = Annotated[date, Strict(False)]
@@ -54,6 +62,8 @@ Email = Annotated[
     AfterValidator(_email),
 ]
 
+# Text with no U+0000, which PostgreSQL cannot store (ECMA and Python regex alike).
+NO_NUL = r"^[^\x00]*$"
 # For text that is trimmed before use: the schema's minLength alone would let "   " by.
 NOT_BLANK = r"\S"
 

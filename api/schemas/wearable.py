@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
 from api.schemas.catalog import Slug
-from api.schemas.common import Input
-from api.schemas.types import Instant, Uuid
+from api.schemas.types import NO_NUL, Instant, Uuid, WholeNumber
 
 # Physiological bounds for a heart-rate sample (Health Connect allows 1-300; a reading
 # outside 20-250 during exercise is a sensor error).
@@ -22,18 +22,30 @@ MAX_HEART_RATE_SAMPLES = 100_000
 MAX_REP_EVENTS = 10_000
 
 
-class HeartRateSample(Input):
-    t: Instant = Field(description="When measured (seconds precision is kept)")
-    bpm: int = Field(ge=BPM_MIN, le=BPM_MAX)
+class _Lean(BaseModel):
+    """Closed and strict like `Input`, without its per-model Python validators, which
+    would run for each of up to 100,000 samples and switch the parse out of JSON mode.
+    Uploads are only parsed from JSON, where strict date-times are ISO text and nothing
+    else; their few free-text fields state their NUL ban as a pattern."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class RepEvent(Input):
-    t: Instant
+SampleTime = Annotated[AwareDatetime, Strict()]
+
+
+class HeartRateSample(_Lean):
+    t: SampleTime = Field(description="When measured (seconds precision is kept)")
+    bpm: WholeNumber = Field(ge=BPM_MIN, le=BPM_MAX)
+
+
+class RepEvent(_Lean):
+    t: SampleTime
     exercise_slug: Slug | None = None
-    count: int = Field(ge=1, le=1000)
+    count: WholeNumber = Field(ge=1, le=1000)
 
 
-class UploadIn(Input):
+class UploadIn(_Lean):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -57,7 +69,7 @@ class UploadIn(Input):
         },
     )  # fmt: skip
 
-    device_session_id: str = Field(min_length=1, max_length=128)
+    device_session_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
     session_id: Uuid | None = None
     started_at: Instant
     ended_at: Instant
@@ -66,8 +78,8 @@ class UploadIn(Input):
     )
     reps: list[RepEvent] = Field(default_factory=list, max_length=MAX_REP_EVENTS)
     energy_kcal: float | None = Field(default=None, ge=0, le=20_000)
-    device_model: str | None = Field(default=None, max_length=120)
-    software_version: str | None = Field(default=None, max_length=64)
+    device_model: str | None = Field(default=None, max_length=120, pattern=NO_NUL)
+    software_version: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
 
 
 class HeartRateSummary(BaseModel):
