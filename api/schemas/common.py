@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.schemas.types import whole_number
+
 NUL_MESSAGE = "must not contain NUL (U+0000) characters"
 
 
@@ -62,11 +64,9 @@ def refuse_null(value: Any) -> Any:
 
 
 def _integral(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
     if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
+        return [whole_number(v) for v in value]
+    return whole_number(value)
 
 
 class FieldProblem(BaseModel):

@@ -45,14 +45,14 @@ def _email(value: str) -> str:
 
 # Request models are strict (no "3" for 3, no true for 1); these come as JSON strings, so
 # each parses its own text form.
-def _integral(value: object) -> object:
+def whole_number(value: object) -> object:
     # JSON has one number type: 70.0 is the integer 70, as JSON Schema also says.
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_integral)]
+WholeNumber = Annotated[int, BeforeValidator(whole_number)]
 Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_iso_text_only)]
 Uuid = Annotated[uuid.UUID, Strict(False)]
 Day = Annotated[date, Strict(False)]

@@ -537,10 +537,6 @@ def update_exercise(
     else:
         assert patch is not None
         changes = patch.model_dump(exclude_unset=True)
-        nullable = {"easier", "harder"}
-        nulls = [k for k, v in changes.items() if v is None and k not in nullable]
-        if nulls:
-            raise FieldError([(k, "may not be null") for k in nulls])
         archived = changes.pop("archived", archived)
         merged = {**before_entry.model_dump(), **changes}
         try:
