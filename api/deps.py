@@ -1,4 +1,4 @@
-"""Request dependencies: clock, settings, and who is calling.
+"""Request dependencies: clock, settings, the catalog, and who is calling.
 
 Every route declares exactly one of ``CurrentUser``, ``AdminUser``,
 ``ClinicianUser`` or ``DeviceAuth`` (or none, for the few public routes).
@@ -13,13 +13,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
+from api.catalog_cache import CatalogCache
 from api.config import Settings
 from api.db import SessionDep, release_connection, utcnow
 from api.errors import Forbidden, Unauthorized
 from api.models import Device, User
 from api.security import HashPool, InvalidToken, Passwords, decode_access_token
 from api.services.accounts import authenticate_device
+from api.services.catalog_snapshot import Snapshot
 
 
 def get_clock() -> Callable[[], datetime]:
@@ -115,3 +118,24 @@ def hash_pool(request: Request) -> HashPool:
 
 
 HashPoolDep = Annotated[HashPool, Depends(hash_pool)]
+
+
+# Both async: they run on the event loop, never as a hop to a worker thread.
+async def catalog_cache(request: Request) -> CatalogCache:
+    cache: CatalogCache = request.app.state.catalog_cache
+    return cache
+
+
+CatalogCacheDep = Annotated[CatalogCache, Depends(catalog_cache)]
+
+
+async def current_catalog(cache: CatalogCacheDep) -> Snapshot:
+    """The current catalog: the version is probed on the event loop, the kept snapshot
+    reused while it is unchanged, and only a change costs a worker thread (to reload)."""
+    snap = cache.current()
+    if snap is None:
+        snap = await run_in_threadpool(cache.reload)
+    return snap
+
+
+CatalogDep = Annotated[Snapshot, Depends(current_catalog)]

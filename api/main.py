@@ -14,17 +14,17 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from api import __version__
+from api.catalog_cache import CatalogCache
+from api.catalog_replay import CatalogReplay
 from api.config import Settings, get_settings
 from api.db import make_engine
 from api.errors import install_error_handlers
-from api.fastpath import CatalogFastPath, ReplayCache
 from api.metrics import RequestMetrics, multiprocess_dir
 from api.metrics import router as metrics_router
 from api.middleware import JsonFormatter, RequestPlumbing
 from api.openapi import install_openapi
 from api.routes import auth, catalog, clinicians, health, me, meta, pain, training, wearable
 from api.security import HashPool, Passwords
-from api.services.catalog import CatalogCache, VersionProbe
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        app.state.catalog_probe.close()
+        app.state.catalog_cache.close()
         app.state.hash_pool.shutdown()
         engine.dispose()
 
@@ -65,9 +65,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.passwords = Passwords.from_settings(settings)
     app.state.hash_pool = HashPool(settings.hash_concurrency)
-    app.state.catalog_cache = CatalogCache()
-    app.state.catalog_probe = VersionProbe(engine)
-    app.state.catalog_replay = ReplayCache()
+    app.state.catalog_cache = CatalogCache(engine)
     app.state.metrics = (
         RequestMetrics(app.router.routes, multiprocess_dir()) if settings.metrics_enabled else None
     )
@@ -92,9 +90,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Outermost: cached catalog reads are answered before anything else runs (with the
     # same id, headers and access log).
     app.add_middleware(
-        CatalogFastPath,
-        replay=app.state.catalog_replay,
-        probe=app.state.catalog_probe,
+        CatalogReplay,
         cache=app.state.catalog_cache,
         # It answers before routing, so it counts the reads it answers itself.
         metrics=app.state.metrics,

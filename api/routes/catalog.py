@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from api.catalog_cache import CatalogCache, Rendered
+from api.catalog_replay import replay_template
 from api.db import SessionDep
-from api.deps import AdminUser, Clock
+from api.deps import AdminUser, CatalogCacheDep, CatalogDep, Clock
 from api.errors import problem_responses
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.preconditions import none_match, parse_if_match
 from api.schemas.catalog import (
     Category,
     EquipmentPage,
@@ -23,8 +24,8 @@ from api.schemas.catalog import (
     MusclePage,
     RevisionPage,
 )
-from api.services import catalog
-from api.services.catalog import CatalogCache, ProbeFailed, Rendered, Snapshot
+from api.services import catalog, catalog_admin
+from api.services.catalog_snapshot import Snapshot
 
 router = APIRouter(tags=["catalog"])
 
@@ -34,37 +35,10 @@ CATALOG_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
 NOT_CACHEABLE = "no-store"
 
 IfNoneMatch = Annotated[str | None, Header(description="An ETag from an earlier response.")]
-IfMatch = Annotated[
+IfMatchHeader = Annotated[
     str | None,
     Header(description="The exercise's current ETag (required for PUT and PATCH)."),
 ]
-
-
-def _cache(request: Request) -> CatalogCache:
-    cache: CatalogCache = request.app.state.catalog_cache
-    return cache
-
-
-async def _snapshot(request: Request) -> Snapshot:
-    """The current catalog; only a version change costs a trip to a worker thread."""
-    state = request.app.state
-    cache: CatalogCache = state.catalog_cache
-    try:
-        version = state.catalog_probe.read()
-    except ProbeFailed:
-        version = None
-    snap = cache.cached(version) if version is not None else None
-    if snap is not None:
-        return snap
-
-    def load() -> Snapshot:
-        with Session(state.engine) as session:
-            return cache.snapshot(session)
-
-    return await run_in_threadpool(load)
-
-
-CurrentCatalog = Annotated[Snapshot, Depends(_snapshot)]
 
 
 def _send(
@@ -76,7 +50,7 @@ def _send(
     headers: dict[str, str] | None = None,
 ) -> Response:
     out = {"ETag": rendered.etag, "Cache-Control": cache_control, **(headers or {})}
-    if status_code == 200 and catalog.none_match(if_none_match, rendered.etag):
+    if status_code == 200 and none_match(if_none_match, rendered.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=out)
     return Response(
         content=rendered.body, status_code=status_code, media_type="application/json", headers=out
@@ -84,15 +58,21 @@ def _send(
 
 
 def _serve(
-    request: Request, snap: Snapshot, rendered: Rendered, if_none_match: str | None
+    request: Request,
+    cache: CatalogCache,
+    snap: Snapshot,
+    rendered: Rendered,
+    if_none_match: str | None,
 ) -> Response:
     """Answer a public read, and let the fast path replay it for this exact URL."""
-    request.app.state.catalog_replay.record(
+    path = request.scope["path"]
+    cache.record(
         snap.version,
-        request.scope["path"],
+        path,
         request.scope["query_string"],
         rendered,
         CATALOG_CACHE_CONTROL,
+        replay_template(path),
     )
     return _send(rendered, if_none_match)
 
@@ -111,7 +91,8 @@ def _serve(
 )
 async def list_exercises(
     request: Request,
-    snap: CurrentCatalog,
+    cache: CatalogCacheDep,
+    snap: CatalogDep,
     category: Category | None = None,
     muscle: Annotated[str | None, Query(max_length=64)] = None,
     equipment: Annotated[list[str] | None, Query(max_length=20)] = None,
@@ -125,8 +106,8 @@ async def list_exercises(
     filters = catalog.filters_from_query(
         category, muscle, equipment, max_difficulty, q, include_archived
     )
-    rendered = catalog.list_exercises(_cache(request), snap, filters, limit, cursor)
-    return _serve(request, snap, rendered, if_none_match)
+    rendered = catalog.list_exercises(cache, snap, filters, limit, cursor)
+    return _serve(request, cache, snap, rendered, if_none_match)
 
 
 @router.get(
@@ -136,24 +117,28 @@ async def list_exercises(
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
 async def get_exercise(
-    slug: str, request: Request, snap: CurrentCatalog, if_none_match: IfNoneMatch = None
+    slug: str,
+    request: Request,
+    cache: CatalogCacheDep,
+    snap: CatalogDep,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    rendered = catalog.get_exercise(_cache(request), snap, slug)
-    return _serve(request, snap, rendered, if_none_match)
+    rendered = catalog.get_exercise(cache, snap, slug)
+    return _serve(request, cache, snap, rendered, if_none_match)
 
 
 @router.get("/v1/muscles", response_model=MusclePage, summary="Muscles the catalog refers to")
 async def list_muscles(
-    request: Request, snap: CurrentCatalog, if_none_match: IfNoneMatch = None
+    request: Request, cache: CatalogCacheDep, snap: CatalogDep, if_none_match: IfNoneMatch = None
 ) -> Response:
-    return _serve(request, snap, catalog.list_muscles(_cache(request), snap), if_none_match)
+    return _serve(request, cache, snap, catalog.list_muscles(cache, snap), if_none_match)
 
 
 @router.get("/v1/equipment", response_model=EquipmentPage, summary="Equipment slugs and names")
 async def list_equipment(
-    request: Request, snap: CurrentCatalog, if_none_match: IfNoneMatch = None
+    request: Request, cache: CatalogCacheDep, snap: CatalogDep, if_none_match: IfNoneMatch = None
 ) -> Response:
-    return _serve(request, snap, catalog.list_equipment(_cache(request), snap), if_none_match)
+    return _serve(request, cache, snap, catalog.list_equipment(cache, snap), if_none_match)
 
 
 # --- admin ----------------------------------------------------------------------------
@@ -173,9 +158,9 @@ def _written(rendered: Rendered, status_code: int = 200, **headers: str) -> Resp
     responses=problem_responses(401, 403, 409, 422),
 )
 def create_exercise(
-    body: ExerciseIn, request: Request, admin: AdminUser, session: SessionDep, clock: Clock
+    body: ExerciseIn, cache: CatalogCacheDep, admin: AdminUser, session: SessionDep, clock: Clock
 ) -> Response:
-    rendered = catalog.create_exercise(session, _cache(request), body, admin.id, clock())
+    rendered = catalog_admin.create_exercise(session, cache, body, admin.id, clock())
     return _written(rendered, 201, Location=f"/v1/exercises/{body.slug}")
 
 
@@ -188,19 +173,19 @@ def create_exercise(
 def replace_exercise(
     slug: str,
     body: ExerciseReplace,
-    request: Request,
+    cache: CatalogCacheDep,
     admin: AdminUser,
     session: SessionDep,
     clock: Clock,
-    if_match: IfMatch = None,
+    if_match: IfMatchHeader = None,
 ) -> Response:
     return _written(
-        catalog.update_exercise(
+        catalog_admin.update_exercise(
             session,
-            _cache(request),
+            cache,
             slug,
             replacement=body,
-            if_match=if_match,
+            if_match=parse_if_match(if_match),
             actor_id=admin.id,
             now=clock(),
         )  # fmt: skip
@@ -216,19 +201,19 @@ def replace_exercise(
 def patch_exercise(
     slug: str,
     body: ExercisePatch,
-    request: Request,
+    cache: CatalogCacheDep,
     admin: AdminUser,
     session: SessionDep,
     clock: Clock,
-    if_match: IfMatch = None,
+    if_match: IfMatchHeader = None,
 ) -> Response:
     return _written(
-        catalog.update_exercise(
+        catalog_admin.update_exercise(
             session,
-            _cache(request),
+            cache,
             slug,
             patch=body,
-            if_match=if_match,
+            if_match=parse_if_match(if_match),
             actor_id=admin.id,
             now=clock(),
         )  # fmt: skip
@@ -243,14 +228,14 @@ def patch_exercise(
 )
 def archive_exercise(
     slug: str,
-    request: Request,
+    cache: CatalogCacheDep,
     admin: AdminUser,
     session: SessionDep,
     clock: Clock,
-    if_match: IfMatch = None,
+    if_match: IfMatchHeader = None,
 ) -> None:
-    catalog.archive_exercise(
-        session, _cache(request), slug, if_match=if_match, actor_id=admin.id, now=clock()
+    catalog_admin.archive_exercise(
+        session, cache, slug, if_match=parse_if_match(if_match), actor_id=admin.id, now=clock()
     )
 
 
@@ -266,5 +251,5 @@ def list_revisions(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> RevisionPage:
-    items, next_cursor = catalog.list_revisions(session, slug, limit=limit, cursor=cursor)
+    items, next_cursor = catalog_admin.list_revisions(session, slug, limit=limit, cursor=cursor)
     return RevisionPage(items=items, next_cursor=next_cursor)

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
+from api.catalog_replay import DETAIL_TEMPLATE, LIST_TEMPLATES
 from api.cli import main
 from api.config import Settings
-from api.fastpath import DETAIL_TEMPLATE, LIST_TEMPLATES
 from api.main import create_app
 from api.metrics import MULTIPROC_ENV, UNMATCHED
 from api.services.seed import SeedReport
@@ -54,8 +54,8 @@ def timed(samples: Samples, route: str, method: str = "GET") -> float:
 @pytest.fixture
 def fast_path_hits(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Paths the catalog fast path answered itself, before routing."""
-    replay = app.state.catalog_replay
-    original = replay.get
+    cache = app.state.catalog_cache
+    original = cache.replayed
     hits: list[str] = []
 
     def spy(version: int, path: str, query: bytes) -> Any:
@@ -64,7 +64,7 @@ def fast_path_hits(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
             hits.append(path)
         return hit
 
-    monkeypatch.setattr(replay, "get", spy)
+    monkeypatch.setattr(cache, "replayed", spy)
     return hits
 
 

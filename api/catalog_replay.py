@@ -1,29 +1,28 @@
 """Replay cached catalog responses without entering the framework.
 
-The catalog routes record each 200 response they render under (catalog version,
-path, query string). Later GETs for the same URL at the same stored version are
-answered here, before routing, dependency injection and validation run: those
-already ran, with the same inputs, for the recorded response. Anything not
-recorded falls through to the routes unchanged. The version is read from the
-database on every request (VersionProbe), so an edit is seen at once by every
-API process. Replayed responses are counted in the request metrics under the
-template of the route that recorded them, exactly as if the router had answered.
+The catalog routes record each 200 response they render in the catalog cache
+(api/catalog_cache.py) under (catalog version, path, query string). Later GETs for
+the same URL at the same stored version are answered here, before routing,
+dependency injection and validation run: those already ran, with the same inputs,
+for the recorded response. Anything not recorded falls through to the routes
+unchanged. The version is read from the database on every request (VersionProbe),
+so an edit is seen at once by every API process. Replayed responses are counted in
+the request metrics under the template of the route that recorded them, exactly as
+if the router had answered.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.catalog_cache import CatalogCache, ProbeFailed
 from api.metrics import UNMATCHED, RequestMetrics
 from api.middleware import SECURITY_HEADERS, RequestPlumbing, request_id_for
-from api.services.catalog import CatalogCache, ProbeFailed, Rendered, VersionProbe, none_match
+from api.preconditions import none_match
 
 REPLAY_PREFIXES = ("/v1/exercises", "/v1/muscles", "/v1/equipment")
-MAX_ENTRIES = 1024
 # The routes that record their responses (``_serve`` in api/routes/catalog.py): the list
 # routes, whose path is their template, and the exercise detail route.
 LIST_TEMPLATES = frozenset({"/v1/exercises", "/v1/muscles", "/v1/equipment"})
@@ -41,40 +40,15 @@ def replay_template(path: str) -> str:
     return UNMATCHED
 
 
-class ReplayCache:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # (version, path, query) -> (response, Cache-Control, route template)
-        self._entries: OrderedDict[tuple[int, str, bytes], tuple[Rendered, str, str]] = (
-            OrderedDict()
-        )
+class CatalogReplay:
+    """ASGI middleware: answers a GET the catalog cache holds a response for."""
 
-    def record(
-        self, version: int, path: str, query: bytes, rendered: Rendered, cache_control: str
-    ) -> None:
-        with self._lock:
-            self._entries[(version, path, query)] = (rendered, cache_control, replay_template(path))
-            while len(self._entries) > MAX_ENTRIES:
-                self._entries.popitem(last=False)
-
-    def get(self, version: int, path: str, query: bytes) -> tuple[Rendered, str, str] | None:
-        return self._entries.get((version, path, query))
-
-
-class CatalogFastPath:
     def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        replay: ReplayCache,
-        probe: VersionProbe,
-        cache: CatalogCache,
-        metrics: RequestMetrics | None = None,
+        self, app: ASGIApp, *, cache: CatalogCache, metrics: RequestMetrics | None = None
     ) -> None:
         self.app = app
-        self.replay = replay
-        self.probe = probe
         self.cache = cache
+        self.probe = cache.probe
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -92,7 +66,7 @@ class CatalogFastPath:
         except ProbeFailed:
             await self.app(scope, receive, send)
             return
-        hit = self.replay.get(version, scope["path"], scope["query_string"])
+        hit = self.cache.replayed(version, scope["path"], scope["query_string"])
         if hit is None:
             await self.app(scope, receive, send)
             return
