@@ -130,6 +130,8 @@ class History:
     last_serious_cause: CheckIn | None = None
     last_night_pain: CheckIn | None = None
     last_resolution: CheckIn | None = None
+    # The person's IANA time zone: rules count days as they live them.
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from api.db import SessionDep
-from api.deps import ClinicianUser, Clock, CurrentUser
+from api.deps import CatalogDep, ClinicianUser, Clock, CurrentUser
 from api.errors import problem_responses
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.clinicians import (
@@ -25,7 +25,7 @@ from api.schemas.clinicians import (
     ThresholdsPublic,
 )
 from api.schemas.pain import AdvicePublic
-from api.services import clinicians
+from api.services import alerts, clinicians
 
 router = APIRouter(tags=["clinicians"], responses=problem_responses(401))
 PATIENT_ERRORS = problem_responses(403, 404)
@@ -100,9 +100,13 @@ def list_patients(
     responses=PATIENT_ERRORS,
 )
 def patient_summary(
-    patient_id: uuid.UUID, clinician: ClinicianUser, session: SessionDep, clock: Clock
+    patient_id: uuid.UUID,
+    clinician: ClinicianUser,
+    session: SessionDep,
+    clock: Clock,
+    catalog: CatalogDep,
 ) -> PatientSummary:
-    return clinicians.patient_summary(session, clinician, patient_id, clock())
+    return clinicians.patient_summary(session, clinician, patient_id, catalog.rule_catalog, clock())
 
 
 @router.put(
@@ -111,9 +115,14 @@ def patient_summary(
     responses={**PATIENT_ERRORS, **problem_responses(422)},
 )
 def put_routine(
-    patient_id: uuid.UUID, body: PlanIn, clinician: ClinicianUser, session: SessionDep, clock: Clock
+    patient_id: uuid.UUID,
+    body: PlanIn,
+    clinician: ClinicianUser,
+    session: SessionDep,
+    clock: Clock,
+    catalog: CatalogDep,
 ) -> PlanPublic:
-    return clinicians.put_plan(session, clinician, patient_id, body, clock())
+    return clinicians.put_plan(session, clinician, patient_id, body, catalog.rule_catalog, clock())
 
 
 @router.put(
@@ -129,8 +138,11 @@ def put_thresholds(
     clinician: ClinicianUser,
     session: SessionDep,
     clock: Clock,
+    catalog: CatalogDep,
 ) -> ThresholdsPublic:
-    return clinicians.put_thresholds(session, clinician, patient_id, body.overrides(), clock())
+    return clinicians.put_thresholds(
+        session, clinician, patient_id, body.overrides(), catalog.rule_catalog, clock()
+    )
 
 
 @router.post(
@@ -139,9 +151,15 @@ def put_thresholds(
     responses=PATIENT_ERRORS,
 )
 def resolve_red_flags(
-    patient_id: uuid.UUID, clinician: ClinicianUser, session: SessionDep, clock: Clock
+    patient_id: uuid.UUID,
+    clinician: ClinicianUser,
+    session: SessionDep,
+    clock: Clock,
+    catalog: CatalogDep,
 ) -> AdvicePublic:
-    return clinicians.resolve_red_flags(session, clinician, patient_id, clock())
+    return clinicians.resolve_red_flags(
+        session, clinician, patient_id, catalog.rule_catalog, clock()
+    )
 
 
 @router.get(
@@ -156,9 +174,7 @@ def list_alerts(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AlertPage:
-    items, next_cursor = clinicians.list_alerts(
-        session, clinician, clock(), limit=limit, cursor=cursor
-    )
+    items, next_cursor = alerts.list_alerts(session, clinician, clock(), limit=limit, cursor=cursor)
     return AlertPage(items=items, next_cursor=next_cursor)
 
 
@@ -170,4 +186,4 @@ def list_alerts(
 def ack_alert(
     alert_id: uuid.UUID, clinician: ClinicianUser, session: SessionDep, clock: Clock
 ) -> AlertPublic:
-    return clinicians.ack_alert(session, clinician, alert_id, clock())
+    return alerts.ack_alert(session, clinician, alert_id, clock())

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.db import SessionDep
-from api.deps import Clock, CurrentUser
+from api.deps import CatalogDep, Clock, CurrentUser
 from api.errors import problem_responses
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.pain import (
@@ -40,9 +40,16 @@ router = APIRouter(tags=["pain and advice"], responses=problem_responses(401))
     },
 )
 def create_checkin(
-    body: CheckInCreate, response: Response, user: CurrentUser, session: SessionDep, clock: Clock
+    body: CheckInCreate,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    clock: Clock,
+    catalog: CatalogDep,
 ) -> CheckInResult:
-    checkin, advice, created = pain.record_checkin(session, user, body, clock())
+    checkin, advice, created = pain.record_checkin(
+        session, user, body, catalog.rule_catalog, clock()
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     return CheckInResult(checkin=checkin, advice=advice)
@@ -76,8 +83,10 @@ def get_checkin(checkin_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
 
 
 @router.get("/v1/advice", summary="My current advice, evaluated now")
-def get_advice(user: CurrentUser, session: SessionDep, clock: Clock) -> AdvicePublic:
-    return pain.current_advice(session, user, clock())
+def get_advice(
+    user: CurrentUser, session: SessionDep, clock: Clock, catalog: CatalogDep
+) -> AdvicePublic:
+    return pain.current_advice(session, user, catalog.rule_catalog, clock())
 
 
 @router.get(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from api.db import SessionDep
-from api.deps import Clock, CurrentUser
+from api.deps import CatalogDep, Clock, CurrentUser
 from api.errors import problem_responses
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.preconditions import parse_if_match
 from api.schemas.training import (
     LogIn,
     LogResult,
@@ -21,15 +22,16 @@ from api.schemas.training import (
     SessionPublic,
 )
 from api.schemas.types import Instant
-from api.services import training
-from api.services.catalog import CatalogCache
+from api.services import logs, progress, routine_views, sessions
 
 router = APIRouter(tags=["training"], responses=problem_responses(401))
 
 
 @router.get("/v1/routine", summary="My exercises at their current doses, and why")
-def get_routine(user: CurrentUser, session: SessionDep, clock: Clock) -> RoutinePublic:
-    items, advice = training.routine_view(session, user, clock())
+def get_routine(
+    user: CurrentUser, session: SessionDep, clock: Clock, catalog: CatalogDep
+) -> RoutinePublic:
+    items, advice = routine_views.routine_view(session, user, catalog.rule_catalog, clock())
     return RoutinePublic(items=items, advice=advice)
 
 
@@ -50,14 +52,13 @@ def get_routine(user: CurrentUser, session: SessionDep, clock: Clock) -> Routine
 )
 def create_session(
     body: SessionCreate,
-    request: Request,
     response: Response,
     user: CurrentUser,
     session: SessionDep,
     clock: Clock,
+    catalog: CatalogDep,
 ) -> SessionPublic:
-    cache: CatalogCache = request.app.state.catalog_cache
-    built, created = training.build_session(session, user, body, cache.snapshot(session), clock())
+    built, created = sessions.build_session(session, user, body, catalog, clock())
     if not created:
         response.status_code = status.HTTP_200_OK
     return built
@@ -76,7 +77,7 @@ def list_sessions(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> SessionPage:
-    items, next_cursor = training.list_sessions(
+    items, next_cursor = sessions.list_sessions(
         session, user, since=since, status=status, limit=limit, cursor=cursor
     )
     return SessionPage(items=items, next_cursor=next_cursor)
@@ -86,7 +87,7 @@ def list_sessions(
     "/v1/sessions/{session_id}", summary="One of my sessions", responses=problem_responses(404)
 )
 def get_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> SessionPublic:
-    return training.get_session(session, user, session_id)
+    return sessions.get_session(session, user, session_id)
 
 
 @router.put(
@@ -107,12 +108,19 @@ def put_log(
     user: CurrentUser,
     session: SessionDep,
     clock: Clock,
+    catalog: CatalogDep,
     if_match: Annotated[
         str | None, Header(description="ETag of the stored log, to correct it")
     ] = None,
 ) -> LogResult:
-    log, advice, next_doses, etag = training.put_log(
-        session, user, session_id, body, clock(), if_match=if_match
+    log, advice, next_doses, etag = logs.put_log(
+        session,
+        user,
+        session_id,
+        body,
+        catalog.rule_catalog,
+        clock(),
+        if_match=parse_if_match(if_match),
     )
     response.headers["ETag"] = etag
     return LogResult(log=log, advice=advice, next_doses=next_doses)
@@ -123,6 +131,7 @@ def get_progress(
     user: CurrentUser,
     session: SessionDep,
     clock: Clock,
+    catalog: CatalogDep,
     days: Annotated[int, Query(ge=1, le=365, description="Days of pain series")] = 90,
 ) -> ProgressPublic:
-    return training.progress_view(session, user, clock(), days)
+    return progress.progress_view(session, user, catalog.rule_catalog, clock(), days)

@@ -328,7 +328,7 @@ EXPORT_SECTIONS = {
 
 def export_account(session: Session, user: User, now: datetime) -> AccountExport:
     from api.services.clinicians import list_links, plan_public
-    from api.services.training import session_public
+    from api.services.routine_views import session_public
     from api.services.wearable import session_summaries, unpack_heart_rate
 
     def mine(model: Any, order: Any) -> list[Any]:

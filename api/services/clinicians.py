@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,18 +18,15 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.domain.catalog import CatalogInfo
 from api.domain.thresholds import DEFAULT_THRESHOLDS, SPEC, ThresholdError
-from api.domain.types import Dose
 from api.errors import FieldError, NotFound
 from api.models import (
     AdviceRow,
-    Alert,
     CheckInRow,
-    ClinicianAction,
     ClinicianInvitation,
     ClinicianLink,
     ClinicianPlan,
-    Exercise,
     SessionLogRow,
     TrainingSession,
     User,
@@ -37,7 +34,6 @@ from api.models import (
 )
 from api.pagination import keyset_page
 from api.schemas.clinicians import (
-    AlertPublic,
     DoseCap,
     InvitationPublic,
     LinkPublic,
@@ -49,30 +45,22 @@ from api.schemas.clinicians import (
     ThresholdsPublic,
 )
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
+from api.services.advice import advice_public
+from api.services.alerts import last_log
+from api.services.care_team import RESOLVE_ACTION, record
+from api.services.evaluation import evaluate_person
+from api.services.routine_views import active_items, session_public
+from api.services.wearable import session_summaries
 
 INVITATION_LIFETIME = timedelta(days=7)
 # Unambiguous letters and digits (no 0/O, 1/I/L): read aloud or typed from paper.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
-# "Stopped logging for 7 days" (issue 8).
-INACTIVE_AFTER = timedelta(days=7)
-RESOLVE_ACTION = "resolve_red_flags"
 
 
 def _digest(code: str) -> str:
     normal = code.replace("-", "").replace(" ", "").upper()
     return hashlib.sha256(normal.encode()).hexdigest()
-
-
-def record(
-    session: Session, patient_id: uuid.UUID, clinician_id: uuid.UUID | None, action: str,
-    details: dict[str, Any], now: datetime,
-) -> None:  # fmt: skip
-    session.add(
-        ClinicianAction(
-            user_id=patient_id, clinician_id=clinician_id, action=action, details=details, at=now
-        )
-    )
 
 
 # --- invitations and links ---------------------------------------------------------------
@@ -179,14 +167,6 @@ def remove_link(session: Session, patient: User, link_id: uuid.UUID, now: dateti
     session.commit()
 
 
-def linked_clinicians(session: Session, patient_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(
-        session.exec(
-            select(ClinicianLink.clinician_id).where(ClinicianLink.user_id == patient_id)
-        ).all()
-    )
-
-
 # --- patients -----------------------------------------------------------------------------
 
 
@@ -212,17 +192,8 @@ def _last_activity(session: Session, patient_id: uuid.UUID) -> datetime | None:
         .order_by(col(CheckInRow.recorded_at).desc())
         .limit(1)
     ).first()
-    log = _last_log(session, patient_id)
+    log = last_log(session, patient_id)
     return max((t for t in (checkin, log) if t is not None), default=None)
-
-
-def _last_log(session: Session, patient_id: uuid.UUID) -> datetime | None:
-    return session.exec(
-        select(SessionLogRow.started_at)
-        .where(SessionLogRow.user_id == patient_id)
-        .order_by(col(SessionLogRow.started_at).desc())
-        .limit(1)
-    ).first()
 
 
 def _patient_public(session: Session, patient: User, link_row: ClinicianLink) -> PatientPublic:
@@ -274,15 +245,15 @@ def plan_public(plan: ClinicianPlan | None) -> PlanPublic:
 
 
 def patient_summary(
-    session: Session, clinician: User, patient_id: uuid.UUID, now: datetime
+    session: Session,
+    clinician: User,
+    patient_id: uuid.UUID,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
 ) -> PatientSummary:
-    from api.services.advice import advice_public, evaluate_and_apply
-    from api.services.training import active_items, session_public
-    from api.services.wearable import session_summaries
-
+    """What a clinician needs to review a patient. Reading it writes nothing."""
     patient, link_row = patient_of(session, clinician, patient_id)
-    evaluation = evaluate_and_apply(session, patient.id, now)
-    session.commit()
+    evaluation = evaluate_person(session, patient, now, catalog, record=False)
     checkins = session.exec(
         select(CheckInRow)
         .where(CheckInRow.user_id == patient.id)
@@ -314,7 +285,7 @@ def patient_summary(
     return PatientSummary(
         patient=_patient_public(session, patient, link_row),
         advice=advice,
-        routine=active_items(evaluation),
+        routine=active_items(evaluation, evaluation.today(patient.timezone)),
         plan=plan_public(session.get(ClinicianPlan, patient.id)),
         thresholds=dict(thresholds.values) if thresholds else {},
         checkins=[CheckInPublic.model_validate(c, from_attributes=True) for c in checkins],
@@ -324,10 +295,15 @@ def patient_summary(
 
 
 def put_plan(
-    session: Session, clinician: User, patient_id: uuid.UUID, body: PlanIn, now: datetime
+    session: Session,
+    clinician: User,
+    patient_id: uuid.UUID,
+    body: PlanIn,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
 ) -> PlanPublic:
     patient, _ = patient_of(session, clinician, patient_id)
-    known = set(session.exec(select(Exercise.slug)).all())
+    known = set(catalog)
     errors: list[tuple[str, str]] = []
     for field, slugs in (
         ("cleared", body.cleared or []),
@@ -350,6 +326,8 @@ def put_plan(
         session, patient.id, clinician.id, "set_routine",
         body.model_dump(mode="json"), now,
     )  # fmt: skip
+    # A clinician's change is a write: doses and advice follow it at once.
+    evaluate_person(session, patient, now, catalog, record=True)
     session.commit()
     return plan_public(plan)
 
@@ -367,6 +345,7 @@ def put_thresholds(
     clinician: User,
     patient_id: uuid.UUID,
     values: dict[str, Any],
+    catalog: Mapping[str, CatalogInfo],
     now: datetime,
 ) -> ThresholdsPublic:
     patient, _ = patient_of(session, clinician, patient_id)
@@ -380,208 +359,23 @@ def put_thresholds(
     row.updated_at = now
     session.add(row)
     record(session, patient.id, clinician.id, "set_thresholds", dict(row.values), now)
+    # A clinician's change is a write: doses and advice follow it at once.
+    evaluate_person(session, patient, now, catalog, record=True)
     session.commit()
     return thresholds_public(dict(row.values))
 
 
 def resolve_red_flags(
-    session: Session, clinician: User, patient_id: uuid.UUID, now: datetime
+    session: Session,
+    clinician: User,
+    patient_id: uuid.UUID,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
 ) -> AdvicePublic:
     """The clinician has seen the patient: their red flags up to now are resolved."""
-    from api.services.advice import advice_public, evaluate_and_apply
-
     patient, _ = patient_of(session, clinician, patient_id)
     record(session, patient.id, clinician.id, RESOLVE_ACTION, {}, now)
     session.flush()
-    advice = evaluate_and_apply(session, patient.id, now).advice
+    advice = evaluate_person(session, patient, now, catalog, record=True).advice
     session.commit()
     return advice_public(advice)
-
-
-def last_clinician_resolution(session: Session, patient_id: uuid.UUID) -> datetime | None:
-    return session.exec(
-        select(ClinicianAction.at)
-        .where(ClinicianAction.user_id == patient_id, ClinicianAction.action == RESOLVE_ACTION)
-        .order_by(col(ClinicianAction.at).desc())
-        .limit(1)
-    ).first()
-
-
-# --- what the builder must respect --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Clearance:
-    cleared: frozenset[str] | None
-    not_before: dict[str, date]
-    caps: dict[str, dict[str, int]]
-
-    def waiting(self, today: date) -> frozenset[str]:
-        return frozenset(slug for slug, start in self.not_before.items() if start > today)
-
-    def cap(self, dose: Dose) -> Dose:
-        limit = self.caps.get(dose.exercise_slug)
-        if not limit:
-            return dose
-        return Dose(
-            dose.exercise_slug,
-            min(dose.sets, limit.get("sets", dose.sets)),
-            min(dose.reps, limit["reps"])
-            if dose.reps is not None and "reps" in limit
-            else dose.reps,
-            min(dose.hold_seconds, limit["hold_seconds"])
-            if dose.hold_seconds is not None and "hold_seconds" in limit
-            else dose.hold_seconds,
-            dose.per_side,
-        )
-
-    def exceeds(self, dose: Dose) -> bool:
-        return self.cap(dose) != dose
-
-    def permits(self, current: Dose, target: Dose) -> bool:
-        """May the ladder step from `current` up to `target`?"""
-        if target.exercise_slug != current.exercise_slug:
-            # Moving on to the harder variation: not past a cap on this exercise, and
-            # only to an exercise the clinician has cleared.
-            if current.exercise_slug in self.caps:
-                return False
-            if self.cleared is not None and target.exercise_slug not in self.cleared:
-                return False
-        return not self.exceeds(target)
-
-    def shows(self, slug: str, today: date) -> bool:
-        """Whether an exercise belongs in the person's routine today."""
-        if self.cleared is not None and slug not in self.cleared:
-            return False
-        return slug not in self.waiting(today)
-
-
-def clearance_for(session: Session, patient_id: uuid.UUID) -> Clearance:
-    plan = session.get(ClinicianPlan, patient_id)
-    if plan is None:
-        return Clearance(None, {}, {})
-    return Clearance(
-        frozenset(plan.cleared) if plan.cleared is not None else None,
-        {k: date.fromisoformat(v) for k, v in plan.start_dates.items()},
-        plan.caps,
-    )
-
-
-# --- alerts -------------------------------------------------------------------------------
-
-
-def alert_on_advice(
-    session: Session, patient_id: uuid.UUID, advice_id: uuid.UUID, status: str,
-    rule_ids: list[str], now: datetime,
-) -> None:  # fmt: skip
-    """Each linked clinician hears once of each advice that turns to a doctor or urgent care."""
-    from api.services.advice import insert_ignoring_duplicates
-
-    if status not in ("see_doctor", "urgent_care"):
-        return
-    waiting = set(
-        session.exec(
-            select(Alert.clinician_id).where(
-                Alert.user_id == patient_id,
-                Alert.kind == status,
-                col(Alert.acknowledged_at).is_(None),
-            )
-        ).all()
-    )
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "clinician_id": clinician_id,
-            "user_id": patient_id,
-            "kind": status,
-            "source": str(advice_id),
-            "details": {"rules": rule_ids},
-            "created_at": now,
-        }
-        for clinician_id in linked_clinicians(session, patient_id)
-        # Once until acknowledged: an open alert of this kind already says it.
-        if clinician_id not in waiting
-    ]
-    insert_ignoring_duplicates(session, Alert, rows)
-
-
-def _note_inactivity(session: Session, clinician: User, now: datetime) -> None:
-    from api.services.advice import insert_ignoring_duplicates
-
-    links = session.exec(
-        select(ClinicianLink).where(ClinicianLink.clinician_id == clinician.id)
-    ).all()
-    rows = []
-    for link_row in links:
-        last = _last_log(session, link_row.user_id) or link_row.created_at
-        if now - last >= INACTIVE_AFTER:
-            rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "clinician_id": clinician.id,
-                    "user_id": link_row.user_id,
-                    "kind": "inactive",
-                    # One alert per quiet spell: keyed by when the patient last logged.
-                    "source": last.isoformat(),
-                    "details": {"last_log_at": last.isoformat(), "days": (now - last).days},
-                    "created_at": now,
-                }
-            )
-    insert_ignoring_duplicates(session, Alert, rows)
-
-
-def list_alerts(
-    session: Session, clinician: User, now: datetime, *, limit: int, cursor: str | None
-) -> tuple[list[AlertPublic], str | None]:
-    """Open alerts about patients still linked, newest first."""
-    _note_inactivity(session, clinician, now)
-    session.commit()
-    linked = select(ClinicianLink.user_id).where(ClinicianLink.clinician_id == clinician.id)
-    alerts, next_cursor = keyset_page(
-        session,
-        select(Alert).where(
-            Alert.clinician_id == clinician.id,
-            col(Alert.acknowledged_at).is_(None),
-            col(Alert.user_id).in_(linked),
-        ),
-        time_col=Alert.created_at,
-        id_col=Alert.id,
-        limit=limit,
-        cursor=cursor,
-        descending=True,
-    )
-    return [_alert_public(a) for a in alerts], next_cursor
-
-
-def linked_clinicians_patients(session: Session, clinician_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(
-        session.exec(
-            select(ClinicianLink.user_id).where(ClinicianLink.clinician_id == clinician_id)
-        ).all()
-    )
-
-
-def _alert_public(alert: Alert) -> AlertPublic:
-    return AlertPublic(
-        id=alert.id,
-        patient_id=alert.user_id,
-        kind=alert.kind,
-        details=alert.details,
-        created_at=alert.created_at,
-        acknowledged_at=alert.acknowledged_at,
-    )
-
-
-def ack_alert(session: Session, clinician: User, alert_id: uuid.UUID, now: datetime) -> AlertPublic:
-    alert = session.get(Alert, alert_id)
-    if (
-        alert is None
-        or alert.clinician_id != clinician.id
-        or alert.user_id not in set(linked_clinicians_patients(session, clinician.id))
-    ):
-        raise NotFound("No such alert.")
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = now
-        session.add(alert)
-        session.commit()
-    return _alert_public(alert)

@@ -2,61 +2,53 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.domain.catalog import CatalogInfo
 from api.domain.types import CAUDA_EQUINA_FLAGS, NIGHT_PAIN_FLAG, SERIOUS_CAUSE_FLAGS
 from api.errors import Conflict, FieldError, NotFound
-from api.models import AdviceRow, CheckInRow, Exercise, User
+from api.models import AdviceRow, CheckInRow, User
 from api.pagination import keyset_page
 from api.schemas.pain import AdvicePublic, CheckInCreate, CheckInPublic, StoredAdvice
-from api.services.advice import advice_public, evaluate_and_apply
-
-# Phones' clocks drift; a check-in a little in the future is still accepted.
-CLOCK_SKEW = timedelta(minutes=5)
+from api.services.advice import advice_public
+from api.services.clock import future_error
+from api.services.evaluation import evaluate_person
+from api.services.store import body_digest, insert_or_existing
 
 
 def checkin_public(row: CheckInRow) -> CheckInPublic:
     return CheckInPublic.model_validate(row, from_attributes=True)
 
 
-def _body_hash(body: CheckInCreate) -> str:
-    data = body.model_dump(mode="json", exclude={"id"})
-    # The same instant written with another offset is the same check-in.
-    data["recorded_at"] = body.recorded_at.astimezone(UTC).isoformat()
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-def _validate(session: Session, body: CheckInCreate, now: datetime) -> None:
-    errors: list[tuple[str, str]] = []
-    if body.recorded_at > now + CLOCK_SKEW:
-        errors.append(("recorded_at", "is in the future; check the device's clock"))
+def _validate(body: CheckInCreate, catalog: Mapping[str, CatalogInfo], now: datetime) -> None:
+    errors = future_error("recorded_at", body.recorded_at, now)
     yes = body.red_flags.yes()
     if body.red_flags_resolved and yes:
         errors.append(("red_flags_resolved", "a resolution check-in must report no red flags"))
-    if body.exercise_slug is not None:
-        known = session.exec(select(Exercise.id).where(Exercise.slug == body.exercise_slug)).first()
-        if known is None:
-            errors.append(("exercise_slug", f"no exercise {body.exercise_slug!r}"))
+    if body.exercise_slug is not None and body.exercise_slug not in catalog:
+        errors.append(("exercise_slug", f"no exercise {body.exercise_slug!r}"))
     if errors:
         raise FieldError(errors)
 
 
 def record_checkin(
-    session: Session, user: User, body: CheckInCreate, now: datetime
+    session: Session,
+    user: User,
+    body: CheckInCreate,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
 ) -> tuple[CheckInPublic, AdvicePublic, bool]:
     """Store a check-in and evaluate with it. Returns (check-in, advice, newly created)."""
-    digest = _body_hash(body)
+    digest = body_digest(body, exclude={"id"})
     if body.id is not None:
         existing = session.get(CheckInRow, body.id)
         if existing is not None:
-            return _replay(session, user, existing, digest, now)
-    _validate(session, body, now)
+            return _replay(session, user, existing, digest, catalog, now)
+    _validate(body, catalog, now)
     yes = body.red_flags.yes()
     row = CheckInRow(
         id=body.id or uuid.uuid4(),
@@ -79,38 +71,37 @@ def record_checkin(
         note=body.note,
         body_hash=digest,
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        # The same id arrived twice at once: the other request stored it.
-        session.rollback()
-        existing = session.get(CheckInRow, row.id)
-        if existing is None:
-            raise
-        return _replay(session, user, existing, digest, now)
-    advice = evaluate_and_apply(session, user.id, now).advice
+    stored = insert_or_existing(session, row, lambda: session.get(CheckInRow, row.id))
+    if stored is not None:
+        return _replay(session, user, stored, digest, catalog, now)
+    advice = evaluate_person(session, user, now, catalog, record=True).advice
     session.commit()
     return checkin_public(row), advice_public(advice), True
 
 
 def _replay(
-    session: Session, user: User, existing: CheckInRow, digest: str, now: datetime
+    session: Session,
+    user: User,
+    existing: CheckInRow,
+    digest: str,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
 ) -> tuple[CheckInPublic, AdvicePublic, bool]:
     if existing.user_id != user.id or existing.body_hash != digest:
         raise Conflict(
             "This check-in id is already used by a different check-in; "
             "generate a new id for new data."
         )
-    advice = evaluate_and_apply(session, user.id, now).advice
+    advice = evaluate_person(session, user, now, catalog, record=True).advice
     session.commit()
     return checkin_public(existing), advice_public(advice), False
 
 
-def current_advice(session: Session, user: User, now: datetime) -> AdvicePublic:
-    advice = evaluate_and_apply(session, user.id, now).advice
-    session.commit()
-    return advice_public(advice)
+def current_advice(
+    session: Session, user: User, catalog: Mapping[str, CatalogInfo], now: datetime
+) -> AdvicePublic:
+    """The advice now, as the next write would record it; reading it writes nothing."""
+    return advice_public(evaluate_person(session, user, now, catalog, record=False).advice)
 
 
 def advice_history(

@@ -262,6 +262,7 @@ def test_a_cap_below_the_dose_still_lets_a_regression_lower_it(
         return next(i for i in items if i["exercise_slug"] == "lat-pulldown")
 
     assert lat()["reps"] == 5
+    checkin(client, patient, clock, 1)  # a write stores the routine (reads never do)
     with db.begin() as conn:  # as if the person had progressed to 10 reps
         conn.execute(
             text("UPDATE routine_items SET reps = 10 WHERE exercise_slug = 'lat-pulldown'")

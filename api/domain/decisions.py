@@ -1,0 +1,218 @@
+"""The action column: how advice moves a person's doses, within a clinician's limits.
+
+Pure. The rule table says which rules move doses and which way (`moves_dose`); here a
+decision is keyed by (rule, exercise, the evidence that fired it), so the same evidence
+moves a dose once however often it is evaluated, and each exercise moves at most one
+step per evaluation. Services load the routine, call these, and store the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+
+from api.domain.catalog import CatalogInfo
+from api.domain.ladder import CatalogDose, first_dose, step_down, step_up
+from api.domain.rule_table import RULES_BY_ID
+from api.domain.types import Advice, Dose
+
+# A step down is taken for these statuses of a "down" rule; a step up for "progress".
+_STEP_DOWN_STATUSES = frozenset({"regress", "see_doctor"})
+
+
+@dataclass(frozen=True)
+class RoutineEntry:
+    """One exercise of a person's routine: the dose stored, and whether it is in use."""
+
+    dose: Dose
+    active: bool = True
+
+
+Routine = Mapping[str, RoutineEntry]
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """A linked clinician's plan: exercises cleared, start dates, dose caps."""
+
+    cleared: frozenset[str] | None = None
+    not_before: Mapping[str, date] | None = None
+    caps: Mapping[str, Mapping[str, int]] | None = None
+
+    def waiting(self, today: date) -> frozenset[str]:
+        return frozenset(slug for slug, start in (self.not_before or {}).items() if start > today)
+
+    def cap(self, dose: Dose) -> Dose:
+        limit = (self.caps or {}).get(dose.exercise_slug)
+        if not limit:
+            return dose
+        return Dose(
+            dose.exercise_slug,
+            min(dose.sets, limit.get("sets", dose.sets)),
+            min(dose.reps, limit["reps"])
+            if dose.reps is not None and "reps" in limit
+            else dose.reps,
+            min(dose.hold_seconds, limit["hold_seconds"])
+            if dose.hold_seconds is not None and "hold_seconds" in limit
+            else dose.hold_seconds,
+            dose.per_side,
+        )
+
+    def exceeds(self, dose: Dose) -> bool:
+        return self.cap(dose) != dose
+
+    def permits(self, current: Dose, target: Dose) -> bool:
+        """May the ladder step from `current` up to `target`?"""
+        if target.exercise_slug != current.exercise_slug:
+            # Moving on to the harder variation: not past a cap on this exercise, and
+            # only to an exercise the clinician has cleared.
+            if current.exercise_slug in (self.caps or {}):
+                return False
+            if self.cleared is not None and target.exercise_slug not in self.cleared:
+                return False
+        return not self.exceeds(target)
+
+    def shows(self, slug: str, today: date) -> bool:
+        """Whether an exercise belongs in the person's routine today."""
+        if self.cleared is not None and slug not in self.cleared:
+            return False
+        return slug not in self.waiting(today)
+
+
+NO_CLEARANCE = Clearance()
+
+
+def starting_routine(
+    catalog: Mapping[str, CatalogInfo], routine: Routine
+) -> dict[str, RoutineEntry]:
+    """Entries for exercises new to the person: the catalog's easiest dose. Warm-ups are
+    not dosed, archived exercises not started, and a harder variation waits until its
+    easier one is mastered."""
+    return {
+        info.slug: RoutineEntry(first_dose(info.dose), active=info.dose.easier is None)
+        for info in catalog.values()
+        if info.slug not in routine and info.category != "warmup" and not info.archived
+    }
+
+
+def doses_in_force(
+    routine: Routine, catalog: Mapping[str, CatalogInfo], clearance: Clearance
+) -> tuple[Dose, ...]:
+    """The doses the rules judge: active, in the catalog, and within a clinician's caps."""
+    return tuple(
+        clearance.cap(entry.dose)
+        for slug, entry in sorted(routine.items())
+        if entry.active and slug in catalog and not catalog[slug].archived
+    )
+
+
+@dataclass(frozen=True)
+class DoseStep:
+    """One decision of the ledger: the rule, the exercise, the dose before and after."""
+
+    key: str
+    rule_id: str
+    source: str
+    exercise_slug: str
+    from_dose: Dose
+    to_dose: Dose
+
+    @property
+    def moves(self) -> bool:
+        return self.to_dose != self.from_dose
+
+
+def _decisions(advice: Advice) -> list[tuple[str, str, str, str, int]]:
+    """(key, rule, source, exercise, direction) for every dose-moving reason."""
+    out = []
+    for reason in advice.reasons:
+        move = RULES_BY_ID[reason.rule_id].moves_dose
+        if move == "up" and reason.status == "progress":
+            direction = 1
+        elif move == "down" and reason.status in _STEP_DOWN_STATUSES:
+            direction = -1
+        else:
+            continue
+        for slug in reason.exercises:
+            key = f"{reason.rule_id}:{slug}:{reason.source}"
+            out.append((key, reason.rule_id, reason.source, slug, direction))
+    return out
+
+
+def decision_keys(advice: Advice) -> list[str]:
+    """The ledger keys of this advice's dose decisions (to look up which were applied)."""
+    return [key for key, *_ in _decisions(advice)]
+
+
+def _moved(routine: Routine, step: DoseStep) -> dict[str, RoutineEntry]:
+    out = dict(routine)
+    if step.to_dose.exercise_slug == step.exercise_slug:
+        out[step.exercise_slug] = replace(out[step.exercise_slug], dose=step.to_dose)
+        return out
+    # Past the top or below the floor: on to the harder or easier variation.
+    out[step.exercise_slug] = replace(out[step.exercise_slug], active=False)
+    out[step.to_dose.exercise_slug] = RoutineEntry(step.to_dose, active=True)
+    return out
+
+
+def plan_steps(
+    advice: Advice,
+    routine: Routine,
+    ladders: Mapping[str, CatalogDose],
+    clearance: Clearance,
+    applied: Collection[str],
+) -> tuple[list[DoseStep], dict[str, RoutineEntry]]:
+    """The new decisions of this advice (keys not in `applied`) and the routine after them.
+
+    Every new decision is recorded, even one that cannot move (a floor, a cap), so it is
+    not tried again; one step per exercise per evaluation, whatever the number of reasons.
+    """
+    state = dict(routine)
+    done = set(applied)
+    moved: set[str] = set()
+    steps: list[DoseStep] = []
+    for key, rule_id, source, slug, direction in _decisions(advice):
+        entry = state.get(slug)
+        if key in done or entry is None or not entry.active:
+            continue
+        # Steps start from the dose in force, which a clinician's cap may hold below the
+        # stored one: a regression must lower what the person actually does.
+        current = clearance.cap(entry.dose)
+        target: Dose | None = None
+        if slug not in moved:
+            target = step_up(current, ladders) if direction > 0 else step_down(current, ladders)
+        target = target or current
+        if direction > 0 and not clearance.permits(current, target):
+            target = current  # a clinician's cap or clearance: the ladder stops here
+        step = DoseStep(key, rule_id, source, slug, current, target)
+        done.add(key)
+        steps.append(step)
+        if step.moves:
+            state = _moved(state, step)
+            moved.add(slug)
+    return steps, state
+
+
+def apply_steps(routine: Routine, steps: Iterable[DoseStep]) -> dict[str, RoutineEntry]:
+    state = dict(routine)
+    for step in steps:
+        if step.moves:
+            state = _moved(state, step)
+    return state
+
+
+def revert_steps(routine: Routine, newest_first: Iterable[DoseStep]) -> dict[str, RoutineEntry]:
+    """Undo steps (a corrected log's), newest first. A step is undone only while the dose
+    is still what it set; later changes built on top of it stand."""
+    state = dict(routine)
+    for step in newest_first:
+        to_slug = step.to_dose.exercise_slug
+        target, original = state.get(to_slug), state.get(step.exercise_slug)
+        if target is None or original is None or target.dose != step.to_dose:
+            continue
+        if to_slug != step.exercise_slug:
+            state[to_slug] = replace(target, active=False)
+            original = replace(original, active=True)
+        state[step.exercise_slug] = replace(original, dose=step.from_dose)
+    return state

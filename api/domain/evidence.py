@@ -1,0 +1,209 @@
+"""What the rules read, put in order: one evaluation's context and the lookups they share.
+
+Pure. A "day" is the person's local calendar day (their `timezone`), the same day the
+progress chart groups by, so a rule and the chart never disagree about a check-in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from statistics import fmean
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from api.domain.ladder import CatalogDose
+from api.domain.thresholds import Thresholds
+from api.domain.types import REST_PHASES, CheckIn, Dose, History, SessionLog
+
+# P2/P3: a next-morning check-in counts for a session ending at most this long before.
+NEXT_MORNING_WINDOW = timedelta(hours=36)
+# P2/P3: without a `before` check-in, the latest rest check-in this long before counts.
+BEFORE_WINDOW = timedelta(hours=24)
+# A `before` check-in made just as the session started still counts as before it.
+BEFORE_GRACE = timedelta(minutes=15)
+
+
+def zone(name: str) -> tzinfo:
+    """The person's time zone; an unknown name (never stored, but be safe) counts as UTC."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_day(moment: datetime, tz: tzinfo) -> date:
+    """The person's calendar day for a moment: the one "day" of rules and charts."""
+    return moment.astimezone(tz).date()
+
+
+def daily_rest_means(checkins: Iterable[CheckIn], tz: tzinfo) -> dict[date, float]:
+    """Rest-phase pain per local day (a day with many check-ins counts once)."""
+    per_day: dict[date, list[int]] = defaultdict(list)
+    for c in checkins:
+        if c.phase in REST_PHASES:
+            per_day[local_day(c.recorded_at, tz)].append(c.pain)
+    return {day: fmean(values) for day, values in per_day.items()}
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def rounded(value: float) -> float:
+    return round(value, 2)
+
+
+def meaningful_rise(rise: float, baseline: float, t: Thresholds) -> bool:
+    """Minimal important change (Ostelo 2008): 2 points or 30% over the baseline."""
+    if rise <= 0:
+        return False
+    return rise >= t.flare_points or (baseline > 0 and rise >= baseline * t.flare_fraction)
+
+
+def before_pain(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None:
+    # Only what was reported before the session began (a few minutes' grace) describes
+    # the pain it started from.
+    tagged = [
+        c
+        for c in checkins
+        if c.phase == "before"
+        and c.session_id == log.session_id
+        and c.recorded_at <= log.started_at + BEFORE_GRACE
+    ]
+    if tagged:
+        return tagged[-1]
+    earlier = [
+        c
+        for c in checkins
+        if c.phase in REST_PHASES
+        and log.started_at - BEFORE_WINDOW <= c.recorded_at <= log.started_at
+    ]
+    return earlier[-1] if earlier else None
+
+
+def next_morning(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None:
+    tagged = [
+        c
+        for c in checkins
+        if c.phase == "next_morning"
+        and c.session_id == log.session_id
+        and c.recorded_at > log.ended_at
+    ]
+    if tagged:
+        return tagged[0]
+    after = [
+        c
+        for c in checkins
+        if c.phase == "next_morning"
+        and c.session_id is None
+        and log.ended_at < c.recorded_at <= log.ended_at + NEXT_MORNING_WINDOW
+    ]
+    return after[0] if after else None
+
+
+def morning_after(
+    log: SessionLog, checkins: Sequence[CheckIn]
+) -> tuple[CheckIn | None, CheckIn | None]:
+    """(pain before the session, pain the next morning) for one session."""
+    return before_pain(log, checkins), next_morning(log, checkins)
+
+
+def done_exercises(log: SessionLog) -> tuple[str, ...]:
+    return tuple(sorted({e.exercise_slug for e in log.entries if not e.skipped}))
+
+
+# --- a total order, so arrival order cannot change a result ------------------------------
+
+
+def _checkin_key(c: CheckIn) -> tuple[Any, ...]:
+    return (
+        c.recorded_at,
+        c.id,
+        c.phase,
+        c.pain,
+        tuple(sorted(c.red_flags)),
+        c.red_flags_resolved,
+        c.session_id or "",
+        c.exercise_slug or "",
+    )
+
+
+def _none_last(value: int | None) -> int:
+    return -1 if value is None else value
+
+
+def _log_key(log: SessionLog) -> tuple[Any, ...]:
+    entries = tuple(
+        sorted(
+            (
+                e.exercise_slug,
+                e.sets_completed,
+                e.reps,
+                _none_last(e.hold_seconds),
+                _none_last(e.rpe),
+                _none_last(e.pain_during),
+                e.skipped,
+                (
+                    e.prescribed.sets,
+                    _none_last(e.prescribed.reps),
+                    _none_last(e.prescribed.hold_seconds),
+                ),
+            )
+            for e in log.entries
+        )
+    )
+    return (log.started_at, log.session_id, log.ended_at, _none_last(log.pain_after), entries)
+
+
+def canonical_checkins(items: Iterable[CheckIn]) -> list[CheckIn]:
+    """Sorted with a total order, one per id (its greatest version)."""
+    latest = {c.id: c for c in sorted(items, key=_checkin_key)}
+    return sorted(latest.values(), key=_checkin_key)
+
+
+def canonical_logs(items: Iterable[SessionLog]) -> list[SessionLog]:
+    latest = {log.session_id: log for log in sorted(items, key=_log_key)}
+    return sorted(latest.values(), key=_log_key)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything one evaluation reads, in canonical order, for every rule alike."""
+
+    history: History
+    now: datetime
+    today: date  # the person's local day
+    tz: tzinfo
+    thresholds: Thresholds
+    catalog: Mapping[str, CatalogDose]
+    checkins: Sequence[CheckIn]
+    logs: Sequence[SessionLog]
+    doses: Sequence[Dose]
+    daily: Mapping[date, float]  # rest pain per local day
+
+
+def context(
+    history: History,
+    now: datetime,
+    window: timedelta,
+    thresholds: Thresholds,
+    catalog: Mapping[str, CatalogDose],
+) -> Context:
+    since = now - window
+    tz = zone(history.timezone)
+    checkins = canonical_checkins(c for c in history.checkins if since <= c.recorded_at <= now)
+    return Context(
+        history=history,
+        now=now,
+        today=local_day(now, tz),
+        tz=tz,
+        thresholds=thresholds,
+        catalog=catalog,
+        checkins=checkins,
+        logs=canonical_logs(log for log in history.logs if since <= log.started_at <= now),
+        doses=sorted(history.doses, key=lambda d: d.exercise_slug),
+        daily=daily_rest_means(checkins, tz),
+    )

@@ -1,0 +1,95 @@
+"""What linked clinicians feed into a person's evaluation, and hear back from it.
+
+Clearances and caps (their plan), red-flag resolutions, the record of their actions,
+and alerts. Evaluation reads and writes these here; the clinician routes' own service
+(services/clinicians.py) builds on this module, never the other way round.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from api.domain.decisions import NO_CLEARANCE, Clearance
+from api.models import Alert, ClinicianAction, ClinicianLink, ClinicianPlan
+from api.services.store import insert_ignoring_duplicates
+
+RESOLVE_ACTION = "resolve_red_flags"
+# Statuses a linked clinician is alerted to.
+ALERT_STATUSES = frozenset({"see_doctor", "urgent_care"})
+
+
+def record(
+    session: Session, patient_id: uuid.UUID, clinician_id: uuid.UUID | None, action: str,
+    details: dict[str, Any], now: datetime,
+) -> None:  # fmt: skip
+    """Every change a clinician makes is kept for the patient to see in their export."""
+    session.add(
+        ClinicianAction(
+            user_id=patient_id, clinician_id=clinician_id, action=action, details=details, at=now
+        )
+    )
+
+
+def linked_clinicians(session: Session, patient_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        session.exec(
+            select(ClinicianLink.clinician_id).where(ClinicianLink.user_id == patient_id)
+        ).all()
+    )
+
+
+def clearance_for(session: Session, patient_id: uuid.UUID) -> Clearance:
+    plan = session.get(ClinicianPlan, patient_id)
+    if plan is None:
+        return NO_CLEARANCE
+    return Clearance(
+        frozenset(plan.cleared) if plan.cleared is not None else None,
+        {k: date.fromisoformat(v) for k, v in plan.start_dates.items()},
+        plan.caps,
+    )
+
+
+def last_clinician_resolution(session: Session, patient_id: uuid.UUID) -> datetime | None:
+    return session.exec(
+        select(ClinicianAction.at)
+        .where(ClinicianAction.user_id == patient_id, ClinicianAction.action == RESOLVE_ACTION)
+        .order_by(col(ClinicianAction.at).desc())
+        .limit(1)
+    ).first()
+
+
+def alert_on_advice(
+    session: Session, patient_id: uuid.UUID, advice_id: uuid.UUID, status: str,
+    rule_ids: list[str], now: datetime,
+) -> None:  # fmt: skip
+    """Each linked clinician hears once of each advice that turns to a doctor or urgent care."""
+    if status not in ALERT_STATUSES:
+        return
+    waiting = set(
+        session.exec(
+            select(Alert.clinician_id).where(
+                Alert.user_id == patient_id,
+                Alert.kind == status,
+                col(Alert.acknowledged_at).is_(None),
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "clinician_id": clinician_id,
+            "user_id": patient_id,
+            "kind": status,
+            "source": str(advice_id),
+            "details": {"rules": rule_ids},
+            "created_at": now,
+        }
+        for clinician_id in linked_clinicians(session, patient_id)
+        # Once until acknowledged: an open alert of this kind already says it.
+        if clinician_id not in waiting
+    ]
+    insert_ignoring_duplicates(session, Alert, rows)

@@ -1,0 +1,86 @@
+"""The one way into the rule service: load, let the domain decide, store (on writes only).
+
+Every flow that changes what the rules see (a check-in, a workout log, a session built,
+a clinician's resolution) calls `evaluate_person(..., record=True)` inside its own
+transaction: new dose decisions go into the ledger and the routine, and the advice is
+kept when it changed. Reads call it with `record=False`: the same decisions are worked
+out in memory and shown (the routine as the next write would store it), and nothing is
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from api.domain.catalog import CatalogInfo
+from api.domain.decisions import (
+    Clearance,
+    DoseStep,
+    RoutineEntry,
+    apply_steps,
+    decision_keys,
+    doses_in_force,
+    plan_steps,
+    starting_routine,
+)
+from api.domain.evidence import local_day, zone
+from api.domain.rules import evaluate
+from api.domain.types import Advice
+from api.models import User
+from api.services import routine as stored
+from api.services.advice import store_if_changed
+from api.services.care_team import clearance_for
+from api.services.history import load_history, thresholds_for
+
+
+@dataclass
+class Evaluation:
+    advice: Advice
+    # The routine after this evaluation's decisions (stored, or as a write would store it).
+    routine: dict[str, RoutineEntry]
+    catalog: Mapping[str, CatalogInfo]
+    clearance: Clearance
+    steps: list[DoseStep] = field(default_factory=list)
+
+    def today(self, timezone: str) -> date:
+        return local_day(self.advice.evaluated_at, zone(timezone))
+
+
+def evaluate_person(
+    session: Session,
+    user: User,
+    now: datetime,
+    catalog: Mapping[str, CatalogInfo],
+    *,
+    record: bool,
+) -> Evaluation:
+    """Evaluate the rules for `user` at `now`. With `record`, store what it decided in the
+    caller's transaction (the caller commits); without, write nothing."""
+    rows = stored.load_rows(session, user.id)
+    current = stored.entries(rows)
+    starting = starting_routine(catalog, current)
+    routine = {**current, **starting}
+    clearance = clearance_for(session, user.id)
+    doses = doses_in_force(routine, catalog, clearance)
+    history = load_history(session, user.id, now, doses, user.timezone)
+    advice = evaluate(
+        history,
+        now,
+        thresholds=thresholds_for(session, user.id),
+        catalog={slug: info.dose for slug, info in catalog.items()},
+    )
+    applied = stored.applied_keys(session, user.id, decision_keys(advice))
+    ladders = {slug: info.dose for slug, info in catalog.items()}
+    steps, after = plan_steps(advice, routine, ladders, clearance, applied)
+    if record:
+        if starting:
+            rows = stored.insert_starting(session, user.id, starting, now)
+        steps = stored.record_steps(session, user.id, steps, now)
+        after = apply_steps(routine, steps)
+        stored.save(session, user.id, rows, after, now)
+        store_if_changed(session, user.id, advice)
+    return Evaluation(advice, after, catalog, clearance, steps)

@@ -1,0 +1,141 @@
+"""Loading what the rules read: a bounded window of a person's history, as domain data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from api.domain.rules import WINDOW
+from api.domain.thresholds import DEFAULT_THRESHOLDS, ThresholdError, Thresholds
+from api.domain.types import CheckIn, Dose, History, LogEntry, SessionLog
+from api.models import CheckInRow, SessionLogRow, TrainingSession, UserThresholds
+from api.services.care_team import last_clinician_resolution
+
+
+def checkin_to_domain(row: CheckInRow) -> CheckIn:
+    return CheckIn(
+        id=str(row.id),
+        recorded_at=row.recorded_at,
+        phase=row.phase,  # type: ignore[arg-type]
+        pain=row.pain,
+        session_id=str(row.session_id) if row.session_id else None,
+        exercise_slug=row.exercise_slug,
+        red_flags=frozenset(name for name, yes in row.red_flags.items() if yes),
+        red_flags_resolved=row.red_flags_resolved,
+        received_at=row.received_at,
+    )
+
+
+def log_to_domain(log: SessionLogRow, planned: Sequence[Mapping[str, Any]]) -> SessionLog:
+    prescribed = {
+        i["exercise_slug"]: Dose(
+            i["exercise_slug"], i["sets"], i["reps"], i["hold_seconds"], i["per_side"]
+        )
+        for i in planned
+    }
+    entries = []
+    for e in log.entries:
+        dose = prescribed.get(e["exercise_slug"])
+        if dose is None:
+            continue
+        entries.append(
+            LogEntry(
+                exercise_slug=e["exercise_slug"],
+                prescribed=dose,
+                sets_completed=e["sets_completed"],
+                reps=tuple(e["reps"]),
+                hold_seconds=e.get("hold_seconds"),
+                rpe=e.get("rpe"),
+                pain_during=e.get("pain_during"),
+                skipped=e.get("skipped", False),
+            )
+        )
+    return SessionLog(
+        session_id=str(log.session_id),
+        started_at=log.started_at,
+        ended_at=log.ended_at,
+        entries=tuple(entries),
+        pain_after=log.pain_after,
+    )
+
+
+def _latest_resolution(own: CheckIn | None, by_clinician: datetime | None) -> CheckIn | None:
+    """A linked clinician's resolution counts like the person's own resolution check-in."""
+    if by_clinician is None:
+        return own
+    theirs = CheckIn(
+        id=f"clinician:{by_clinician.isoformat()}",
+        recorded_at=by_clinician,
+        phase="daily",
+        pain=0,
+        red_flags_resolved=True,
+        received_at=by_clinician,
+    )
+    if own is None or theirs.recorded_at > own.recorded_at:
+        return theirs
+    return own
+
+
+def load_history(
+    session: Session,
+    user_id: uuid.UUID,
+    now: datetime,
+    doses: tuple[Dose, ...] = (),
+    timezone: str = "UTC",
+) -> History:
+    """The bounded window the rules read, plus the latest red flags and resolution ever
+    (one index seek each, however long the history)."""
+    since = now - WINDOW
+    recent = session.exec(
+        select(CheckInRow).where(
+            CheckInRow.user_id == user_id,
+            col(CheckInRow.recorded_at) >= since,
+            col(CheckInRow.recorded_at) <= now,
+        )
+    ).all()
+
+    def latest(flag: Any) -> CheckIn | None:
+        row = session.exec(
+            select(CheckInRow)
+            .where(CheckInRow.user_id == user_id, col(flag).is_(True))
+            .order_by(col(CheckInRow.recorded_at).desc())
+            .limit(1)
+        ).first()
+        return checkin_to_domain(row) if row is not None else None
+
+    logs = session.exec(
+        select(SessionLogRow, TrainingSession.items)
+        .join(TrainingSession, col(TrainingSession.id) == col(SessionLogRow.session_id))
+        .where(
+            SessionLogRow.user_id == user_id,
+            col(SessionLogRow.started_at) >= since,
+            col(SessionLogRow.started_at) <= now,
+        )
+    ).all()
+    return History(
+        checkins=tuple(checkin_to_domain(r) for r in recent),
+        logs=tuple(log_to_domain(log, items) for log, items in logs),
+        doses=doses,
+        last_cauda_equina=latest(CheckInRow.cauda_equina),
+        last_serious_cause=latest(CheckInRow.serious_cause),
+        last_night_pain=latest(CheckInRow.night_pain),
+        last_resolution=_latest_resolution(
+            latest(CheckInRow.red_flags_resolved), last_clinician_resolution(session, user_id)
+        ),
+        timezone=timezone,
+    )
+
+
+def thresholds_for(session: Session, user_id: uuid.UUID) -> Thresholds:
+    row = session.get(UserThresholds, user_id)
+    if row is None or not row.values:
+        return DEFAULT_THRESHOLDS
+    try:
+        return DEFAULT_THRESHOLDS.with_overrides(row.values)
+    except ThresholdError:
+        # Stored values were valid when set; if bounds tightened since, the defaults win.
+        return DEFAULT_THRESHOLDS

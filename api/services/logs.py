@@ -1,0 +1,149 @@
+"""Workout logs: store (or correct) what was done, then let the rules decide once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.domain.catalog import CatalogInfo
+from api.errors import Conflict, FieldError, NotFound
+from api.models import SessionLogRow, TrainingSession, User
+from api.schemas.pain import AdvicePublic
+from api.schemas.training import LogIn, LogPublic, RoutineItemPublic
+from api.services.advice import advice_public
+from api.services.clock import future_error
+from api.services.evaluation import evaluate_person
+from api.services.if_match import IfMatch, check_if_match
+from api.services.routine import revert_source
+from api.services.routine_views import active_items, log_public
+from api.services.store import body_digest
+
+MAX_SESSION_LENGTH = timedelta(hours=6)
+
+
+def _check_log(body: LogIn, planned: TrainingSession, now: datetime) -> None:
+    errors: list[tuple[str, str]] = []
+    if body.ended_at < body.started_at:
+        errors.append(("ended_at", "is before started_at"))
+    elif body.ended_at - body.started_at > MAX_SESSION_LENGTH:
+        errors.append(("ended_at", "a session cannot last more than 6 hours"))
+    errors += future_error("started_at", body.started_at, now)
+    planned_slugs = {i["exercise_slug"] for i in planned.items}
+    seen: set[str] = set()
+    for index, entry in enumerate(body.entries):
+        if entry.exercise_slug not in planned_slugs:
+            errors.append(
+                (
+                    f"entries.{index}.exercise_slug",
+                    f"{entry.exercise_slug!r} is not in this session",
+                )
+            )
+        if entry.exercise_slug in seen:
+            errors.append((f"entries.{index}.exercise_slug", "listed twice"))
+        seen.add(entry.exercise_slug)
+    if errors:
+        raise FieldError(errors)
+
+
+def log_etag(log: SessionLogRow) -> str:
+    return f'"log-{log.version}"'
+
+
+def put_log(
+    session: Session,
+    user: User,
+    session_id: uuid.UUID,
+    body: LogIn,
+    catalog: dict[str, CatalogInfo],
+    now: datetime,
+    *,
+    if_match: IfMatch | None = None,
+) -> tuple[LogPublic, AdvicePublic, list[RoutineItemPublic], str]:
+    """Store (or correct) a session's log, then evaluate and apply the rules once.
+
+    The same body again is a retry and changes nothing. Another body replaces a stored
+    log only with `If-Match` naming the stored version, so a late retry of an old
+    version can never overwrite a correction.
+    """
+    planned = session.get(TrainingSession, session_id)
+    if planned is None or planned.user_id != user.id:
+        raise NotFound("No such session.")
+    _check_log(body, planned, now)
+    digest = body_digest(body)
+    existing = session.get(SessionLogRow, session_id)
+    if existing is not None and existing.body_hash == digest:
+        log = existing
+    else:
+        if existing is not None:
+            check_if_match(if_match, log_etag(existing), required=True)
+        log = _store(session, user, planned, existing, body, digest, now)
+    evaluation = evaluate_person(session, user, now, catalog, record=True)
+    session.commit()
+    return (
+        log_public(log),
+        advice_public(evaluation.advice),
+        active_items(evaluation, evaluation.today(user.timezone)),
+        log_etag(log),
+    )
+
+
+def _store(
+    session: Session,
+    user: User,
+    planned: TrainingSession,
+    existing: SessionLogRow | None,
+    body: LogIn,
+    digest: str,
+    now: datetime,
+) -> SessionLogRow:
+    entries = [e.model_dump(mode="json") for e in body.entries]
+    # A device clock a little ahead is accepted; nothing is stored as later than now.
+    started, ended = min(body.started_at, now), min(body.ended_at, now)
+    if existing is not None:
+        newer = session.exec(
+            select(SessionLogRow.session_id).where(
+                SessionLogRow.user_id == user.id,
+                col(SessionLogRow.started_at) > existing.started_at,
+            )
+        ).first()
+        if newer is None:
+            # The latest log: undo what its old version decided, then decide again. A
+            # correction of an older log leaves later doses alone (they built on it).
+            revert_source(session, user.id, str(planned.id), now)
+        existing.started_at, existing.ended_at = started, ended
+        existing.entries, existing.pain_after = entries, body.pain_after
+        existing.body_hash = digest
+        existing.version += 1
+        existing.updated_at = now
+        log = existing
+    else:
+        log = SessionLogRow(
+            session_id=planned.id,
+            user_id=user.id,
+            started_at=started,
+            ended_at=ended,
+            entries=entries,
+            pain_after=body.pain_after,
+            body_hash=digest,
+            received_at=now,
+            updated_at=now,
+        )
+        session.add(log)
+    planned.status = "completed"
+    planned.updated_at = now
+    session.add(planned)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The same log arrived twice at once; the other request stored and applied it.
+        session.rollback()
+        stored = session.get(SessionLogRow, planned.id)
+        if stored is None or stored.body_hash != digest:
+            raise Conflict(
+                "This session's log changed while yours was being saved; retry."
+            ) from exc
+        return stored
+    return log

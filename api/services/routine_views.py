@@ -1,0 +1,87 @@
+"""The routine and sessions as clients see them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from api.domain.catalog import CatalogInfo
+from api.domain.decisions import NO_CLEARANCE, Clearance, RoutineEntry
+from api.domain.ladder import ladder, level_of
+from api.models import SessionLogRow, TrainingSession, User
+from api.schemas.pain import AdvicePublic
+from api.schemas.training import LogPublic, RoutineItemPublic, SessionItem, SessionPublic
+from api.schemas.wearable import WearableSummary
+from api.services.advice import advice_public
+from api.services.evaluation import Evaluation, evaluate_person
+
+
+def routine_item_public(
+    slug: str,
+    entry: RoutineEntry,
+    catalog: Mapping[str, CatalogInfo],
+    clearance: Clearance = NO_CLEARANCE,
+) -> RoutineItemPublic:
+    info = catalog.get(slug)
+    dose = clearance.cap(entry.dose)
+    level = level_of(dose, ladder(info.dose)) + 1 if info is not None else 1
+    return RoutineItemPublic(
+        exercise_slug=slug,
+        name=info.name if info else slug,
+        sets=dose.sets,
+        reps=dose.reps,
+        hold_seconds=dose.hold_seconds,
+        per_side=dose.per_side,
+        level=level,
+    )
+
+
+def active_items(evaluation: Evaluation, today: date) -> list[RoutineItemPublic]:
+    """The exercises in force: active, in the catalog, cleared and started."""
+    catalog = evaluation.catalog
+    return [
+        routine_item_public(slug, entry, catalog, evaluation.clearance)
+        for slug, entry in sorted(evaluation.routine.items())
+        if entry.active
+        and slug in catalog
+        and not catalog[slug].archived
+        and evaluation.clearance.shows(slug, today)
+    ]
+
+
+def log_public(row: SessionLogRow) -> LogPublic:
+    return LogPublic.model_validate(row, from_attributes=True)
+
+
+def session_public(
+    row: TrainingSession, log: SessionLogRow | None, summary: WearableSummary | None = None
+) -> SessionPublic:
+    return SessionPublic(
+        id=row.id,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        minutes=row.minutes,
+        estimated_minutes=row.estimated_minutes,
+        equipment=row.equipment,
+        focus=row.focus,
+        exclude=row.exclude,
+        advice=AdvicePublic.model_validate(row.advice),
+        items=[SessionItem.model_validate(i) for i in row.items],
+        dropped=row.dropped,
+        notes=row.notes,
+        log=log_public(log) if log else None,
+        wearable=summary,
+    )
+
+
+def routine_view(
+    session: Session, user: User, catalog: Mapping[str, CatalogInfo], now: datetime
+) -> tuple[list[RoutineItemPublic], AdvicePublic]:
+    """The routine as the next session will prescribe it; reading it writes nothing."""
+    evaluation = evaluate_person(session, user, now, catalog, record=False)
+    return active_items(evaluation, evaluation.today(user.timezone)), advice_public(
+        evaluation.advice
+    )
