@@ -23,7 +23,18 @@ from api.metrics import RequestMetrics, multiprocess_dir
 from api.metrics import router as metrics_router
 from api.middleware import JsonFormatter, RequestPlumbing
 from api.openapi import install_openapi
-from api.routes import auth, catalog, clinicians, health, me, meta, pain, training, wearable
+from api.routes import (
+    auth,
+    catalog,
+    clinicians,
+    health,
+    me,
+    meta,
+    pain,
+    rules,
+    training,
+    wearable,
+)
 from api.security import HashPool, Passwords
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -108,6 +119,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(me.router)
     app.include_router(catalog.router)
     app.include_router(pain.router)
+    app.include_router(rules.router)
     app.include_router(training.router)
     app.include_router(clinicians.router)
     app.include_router(wearable.router)

@@ -36,6 +36,8 @@ PUBLIC = {
     ("GET", "/v1/exercises/{slug}"),
     ("GET", "/v1/muscles"),
     ("GET", "/v1/equipment"),
+    # The rule table is the same for everyone: why advice says what it says.
+    ("GET", "/v1/rules"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
