@@ -1,0 +1,144 @@
+"""The action column: decisions move doses once, one step per exercise, within caps."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api.domain.catalog import CatalogInfo
+from api.domain.decisions import (
+    Clearance,
+    RoutineEntry,
+    apply_steps,
+    decision_keys,
+    doses_in_force,
+    plan_steps,
+    revert_steps,
+    starting_routine,
+)
+from api.domain.ladder import CatalogDose, first_dose
+from api.domain.types import Advice, Dose, Reason
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+LAT = CatalogDose("lat-pulldown", 1, 5, 10, 3, 5, harder="wide-dumbbell-row")
+ROW = CatalogDose("wide-dumbbell-row", 1, 10, 15, 3, 5, easier="lat-pulldown")
+BRIDGE = CatalogDose("glute-bridge", 1, 5, 10, 2, 3)
+LADDERS = {c.slug: c for c in (LAT, ROW, BRIDGE)}
+
+
+def advice(*reasons: Reason) -> Advice:
+    return Advice("regress", tuple(reasons), {}, "v1", NOW)
+
+
+def routine(**doses: Dose) -> dict[str, RoutineEntry]:
+    return {d.exercise_slug: RoutineEntry(d) for d in doses.values()}
+
+
+def test_a_regress_steps_the_named_exercise_down_once() -> None:
+    start = routine(lat=Dose("lat-pulldown", 1, 8, 3))
+    p1 = Reason("P1", "regress", "", {}, ("lat-pulldown",), source="s1")
+    steps, after = plan_steps(advice(p1), start, LADDERS, Clearance(), set())
+    assert [(s.key, s.to_dose.reps) for s in steps] == [("P1:lat-pulldown:s1", 5)]
+    assert after["lat-pulldown"].dose.reps == 5
+    # The same evidence again: already applied, nothing moves.
+    steps, again = plan_steps(advice(p1), after, LADDERS, Clearance(), decision_keys(advice(p1)))
+    assert steps == [] and again == after
+
+
+def test_one_step_per_exercise_however_many_reasons() -> None:
+    start = routine(lat=Dose("lat-pulldown", 1, 10, 3))
+    p1 = Reason("P1", "regress", "", {}, ("lat-pulldown",), source="s1")
+    p2 = Reason("P2", "regress", "", {}, ("lat-pulldown",), source="s1")
+    steps, after = plan_steps(advice(p1, p2), start, LADDERS, Clearance(), set())
+    assert [s.moves for s in steps] == [True, False]  # both recorded, one moved
+    assert after["lat-pulldown"].dose.reps == 8
+
+
+def test_holds_and_maintains_move_nothing() -> None:
+    start = routine(lat=Dose("lat-pulldown", 1, 8, 3))
+    p3 = Reason("P3", "hold", "", {}, ("lat-pulldown",), source="s1")
+    rf3 = Reason("RF3", "see_doctor", "", {}, (), source="c1")
+    assert plan_steps(advice(p3, rf3), start, LADDERS, Clearance(), set()) == ([], start)
+
+
+def test_a_cap_stops_the_ladder_and_a_regression_starts_below_it() -> None:
+    start = routine(lat=Dose("lat-pulldown", 1, 10, 3))
+    capped = Clearance(caps={"lat-pulldown": {"reps": 8}})
+    p4 = Reason("P4", "progress", "", {}, ("lat-pulldown",), source="s2")
+    steps, after = plan_steps(advice(p4), start, LADDERS, capped, set())
+    assert [s.moves for s in steps] == [False] and after == start
+    p1 = Reason("P1", "regress", "", {}, ("lat-pulldown",), source="s3")
+    steps, after = plan_steps(advice(p1), start, LADDERS, capped, set())
+    assert steps[0].from_dose.reps == 8 and after["lat-pulldown"].dose.reps == 5
+
+
+def test_the_top_of_a_ladder_moves_to_the_harder_variation_only_if_cleared() -> None:
+    top = Dose("lat-pulldown", 3, 10, 5)
+    p4 = Reason("P4", "progress", "", {}, ("lat-pulldown",), source="s4")
+    _, after = plan_steps(advice(p4), routine(lat=top), LADDERS, Clearance(), set())
+    assert after["lat-pulldown"].active is False
+    assert after["wide-dumbbell-row"] == RoutineEntry(first_dose(ROW), active=True)
+    not_cleared = Clearance(cleared=frozenset({"lat-pulldown"}))
+    _, held = plan_steps(advice(p4), routine(lat=top), LADDERS, not_cleared, set())
+    assert held == routine(lat=top)
+
+
+def test_undoing_restores_what_the_steps_changed() -> None:
+    start = routine(lat=Dose("lat-pulldown", 3, 10, 5), bridge=Dose("glute-bridge", 1, 8, 2))
+    p4 = Reason("P4", "progress", "", {}, ("glute-bridge", "lat-pulldown"), source="s5")
+    steps, after = plan_steps(advice(p4), start, LADDERS, Clearance(), set())
+    assert after != start
+    restored = revert_steps(after, reversed(steps))
+    assert {k: v for k, v in restored.items() if v.active} == start
+
+
+def test_new_people_start_at_the_easiest_dose_without_warm_ups() -> None:
+    catalog = {
+        "lat-pulldown": CatalogInfo("lat-pulldown", "Lat", "strength", False, LAT),
+        "wide-dumbbell-row": CatalogInfo("wide-dumbbell-row", "Row", "strength", False, ROW),
+        "warm-up": CatalogInfo("warm-up", "Warm", "warmup", False, CatalogDose("warm-up")),
+        "old": CatalogInfo("old", "Old", "strength", True, CatalogDose("old", 1, 5, 5)),
+    }
+    start = starting_routine(catalog, {})
+    assert set(start) == {"lat-pulldown", "wide-dumbbell-row"}
+    assert start["wide-dumbbell-row"].active is False  # waits for its easier variation
+    assert doses_in_force(start, catalog, Clearance()) == (first_dose(LAT),)
+    assert (
+        Clearance(not_before={"lat-pulldown": date(2026, 7, 1)}).shows(
+            "lat-pulldown", date(2026, 6, 30)
+        )
+        is False
+    )
+
+
+reasons = st.lists(
+    st.builds(
+        lambda rule, status, slugs, source: Reason(rule, status, "", {}, slugs, source=source),
+        st.sampled_from(["P1", "P2", "F1", "P4", "P3", "V1"]),
+        st.sampled_from(["progress", "hold", "regress", "see_doctor"]),
+        st.lists(st.sampled_from(sorted(LADDERS)), max_size=3, unique=True).map(tuple),
+        st.sampled_from(["s1", "s2", "2026-06-10"]),
+    ),
+    max_size=6,
+)
+doses = st.builds(
+    lambda reps, sets: Dose("lat-pulldown", sets, reps, 3),
+    st.sampled_from([5, 8, 10]),
+    st.integers(1, 3),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(reasons, doses)
+def test_each_exercise_moves_at_most_one_step_and_only_once(found: list[Reason], lat: Dose) -> None:
+    start = routine(lat=lat, bridge=Dose("glute-bridge", 1, 5, 2))
+    steps, after = plan_steps(advice(*found), start, LADDERS, Clearance(), set())
+    moved = [s.exercise_slug for s in steps if s.moves]
+    assert len(moved) == len(set(moved))
+    assert len({s.key for s in steps}) == len(steps)
+    assert apply_steps(start, steps) == after
+    # Evaluated again with the ledger as it now is: nothing more moves.
+    again, same = plan_steps(advice(*found), after, LADDERS, Clearance(), {s.key for s in steps})
+    assert [s for s in again if s.moves] == [] and same == after
