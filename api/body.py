@@ -10,15 +10,7 @@ import zlib
 
 from starlette.requests import Request
 
-from api.errors import AppError, BadRequest
-
-
-class PayloadTooLarge(AppError):
-    status, slug = 413, "payload-too-large"
-
-
-class UnsupportedMediaType(AppError):
-    status, slug = 415, "unsupported-media-type"
+from api.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 
 async def read_json_body(request: Request, *, max_bytes: int, max_decompressed: int) -> bytes:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -98,16 +96,6 @@ def make_engine(settings: Settings) -> Engine:
         hide_parameters=True,
         connect_args=connect_args,
     )
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    # Services commit explicitly; nothing is committed after the yield, because
-    # that would run after the response has been sent.
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def release_connection(session: Session) -> None:

@@ -1,4 +1,5 @@
-"""Request dependencies: clock, settings, the catalog, and who is calling.
+"""Request dependencies: the database session, clock, settings, the catalog, and who is
+calling.
 
 Every route declares exactly one of ``CurrentUser``, ``AdminUser``,
 ``ClinicianUser`` or ``DeviceAuth`` (or none, for the few public routes).
@@ -7,22 +8,33 @@ Every route declares exactly one of ``CurrentUser``, ``AdminUser``,
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.catalog_cache import CatalogCache
 from api.config import Settings
-from api.db import SessionDep, release_connection, utcnow
+from api.db import release_connection, utcnow
 from api.errors import Forbidden, Unauthorized
 from api.models import Device, User
 from api.security import HashPool, InvalidToken, Passwords, decode_access_token
 from api.services.accounts import authenticate_device
 from api.services.catalog_snapshot import Snapshot
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    # Services commit explicitly; nothing is committed after the yield, because
+    # that would run after the response has been sent.
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_clock() -> Callable[[], datetime]:

@@ -18,11 +18,11 @@ from api.catalog_cache import CatalogCache
 from api.catalog_replay import CatalogReplay
 from api.config import Settings, get_settings
 from api.db import make_engine
-from api.errors import install_error_handlers
 from api.metrics import RequestMetrics, multiprocess_dir
 from api.metrics import router as metrics_router
 from api.middleware import JsonFormatter, RequestPlumbing
-from api.openapi import install_openapi
+from api.openapi import install_openapi, operation_id
+from api.problems import install_error_handlers
 from api.routes import (
     auth,
     catalog,
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Short camelCase operation ids (`listExercises`), for client generators.
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.engine = engine

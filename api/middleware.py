@@ -16,8 +16,8 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import request_id_var
-from api.errors import problem_response
 from api.metrics import RequestMetrics
+from api.problems import problem_response
 
 access_log = logging.getLogger("api.access")
 

@@ -1,4 +1,5 @@
-"""OpenAPI document tweaks: every error response is documented as problem+json."""
+"""OpenAPI document tweaks: short operation ids, and every error response documented as
+problem+json."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
-from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_example
+from api.errors import PROBLEM_TYPES
+from api.problems import PROBLEM_MEDIA_TYPE, problem_example
 from api.schemas.common import Problem
 from api.schemas.wearable import UploadIn
 from api.services.wearable import MAX_KEY_LENGTH
@@ -15,6 +18,17 @@ from api.services.wearable import MAX_KEY_LENGTH
 EXTRA_SCHEMAS = (UploadIn,)
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route function's name in camelCase (`put_session_log` -> `putSessionLog`).
+
+    What client generators name their methods after; FastAPI's default adds the path and
+    method (`put_session_log_v1_sessions__session_id__log_put`). Route functions are
+    named for this: verb first, unique across the app (tests/api/test_operation_ids.py).
+    """
+    first, *rest = route.name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 def _problem_schemas() -> dict[str, Any]:

@@ -7,9 +7,8 @@ import binascii
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Query
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
@@ -20,11 +19,6 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100).")]
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` from the previous page.")
-]
 
 
 def encode_cursor(at: datetime, ident: uuid.UUID | int) -> str:

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.db import SessionDep
-from api.deps import Clock, HashPoolDep, PasswordsDep, SettingsDep
-from api.errors import FieldError, problem_responses
+from api.deps import Clock, HashPoolDep, PasswordsDep, SessionDep, SettingsDep
+from api.errors import FieldError
+from api.problems import problem_responses
 from api.schemas.accounts import RefreshIn, RegisterIn, TokenPair, UserPublic
 from api.schemas.common import NUL_MESSAGE
 from api.services import accounts
@@ -44,7 +44,7 @@ async def register(
     summary="Sign in (OAuth2 password flow: username is the email)",
     responses=problem_responses(401, 422, 429),
 )
-async def token(
+async def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
     response: Response,
@@ -81,7 +81,7 @@ async def token(
     summary="Swap a refresh token for a new pair; the old one stops working",
     responses=problem_responses(401, 422),
 )
-def refresh(
+def refresh_tokens(
     body: RefreshIn, response: Response, session: SessionDep, settings: SettingsDep, clock: Clock
 ) -> TokenPair:
     pair = accounts.refresh(session, settings, body.refresh_token, clock())

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api.catalog_cache import CatalogCache, Rendered
 from api.catalog_replay import replay_template
-from api.db import SessionDep
-from api.deps import AdminUser, CatalogCacheDep, CatalogDep, Clock
-from api.errors import problem_responses
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.deps import AdminUser, CatalogCacheDep, CatalogDep, Clock, SessionDep
+from api.pagination import DEFAULT_LIMIT
 from api.preconditions import none_match, parse_if_match
+from api.problems import problem_responses
+from api.routes.params import Cursor, Limit
 from api.schemas.catalog import (
     Category,
     EquipmentPage,

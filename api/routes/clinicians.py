@@ -6,10 +6,10 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from api.db import SessionDep
-from api.deps import CatalogDep, ClinicianUser, Clock, CurrentUser
-from api.errors import problem_responses
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.deps import CatalogDep, ClinicianUser, Clock, CurrentUser, SessionDep
+from api.pagination import DEFAULT_LIMIT
+from api.problems import problem_responses
+from api.routes.params import Cursor, Limit
 from api.schemas.clinicians import (
     AlertPage,
     AlertPublic,
@@ -62,7 +62,7 @@ def link_clinician(
 
 
 @router.get("/v1/me/clinicians", summary="My linked clinicians", responses=problem_responses(422))
-def my_clinicians(
+def list_my_clinicians(
     user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> LinkPage:
     items, next_cursor = clinicians.list_links(session, user, limit=limit, cursor=cursor)
@@ -99,7 +99,7 @@ def list_patients(
     summary="A patient's routine, check-ins, sessions and advice (clinician)",
     responses=PATIENT_ERRORS,
 )
-def patient_summary(
+def get_patient_summary(
     patient_id: uuid.UUID,
     clinician: ClinicianUser,
     session: SessionDep,
@@ -114,7 +114,7 @@ def patient_summary(
     summary="Clear exercises, schedule starts and cap doses for a patient (clinician)",
     responses={**PATIENT_ERRORS, **problem_responses(422)},
 )
-def put_routine(
+def put_patient_routine(
     patient_id: uuid.UUID,
     body: PlanIn,
     clinician: ClinicianUser,
@@ -132,7 +132,7 @@ def put_routine(
     "no thresholds and cannot be switched off. An empty object restores the defaults.",
     responses={**PATIENT_ERRORS, **problem_responses(422)},
 )
-def put_thresholds(
+def put_patient_thresholds(
     patient_id: uuid.UUID,
     body: ThresholdsIn,
     clinician: ClinicianUser,

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.errors import NotReady, problem_responses
+from api.errors import NotReady
 from api.migrations import head_revisions, stored_revisions
+from api.problems import problem_responses
 from api.schemas.common import Health, Readiness
 
 router = APIRouter(tags=["operations"])

@@ -7,11 +7,11 @@ from functools import partial
 
 from fastapi import APIRouter, Response, status
 
-from api.db import SessionDep
-from api.deps import Clock, CurrentUser, HashPoolDep, PasswordsDep
-from api.errors import problem_responses
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.deps import Clock, CurrentUser, HashPoolDep, PasswordsDep, SessionDep
+from api.pagination import DEFAULT_LIMIT
+from api.problems import problem_responses
 from api.routes.auth import NO_STORE
+from api.routes.params import Cursor, Limit
 from api.schemas.accounts import (
     AccountExport,
     DeleteAccountIn,

@@ -10,7 +10,8 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse
 
-from api.errors import PROBLEM_TYPES, NotFound, problem_responses, problem_type
+from api.errors import PROBLEM_TYPES, NotFound, problem_type
+from api.problems import problem_responses
 from api.schemas.common import ProblemType
 
 router = APIRouter(include_in_schema=False)

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.db import SessionDep
-from api.deps import CatalogDep, Clock, CurrentUser
-from api.errors import problem_responses
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
+from api.pagination import DEFAULT_LIMIT
+from api.problems import problem_responses
+from api.routes.params import Cursor, Limit
 from api.schemas.pain import (
     AdvicePage,
     AdvicePublic,
@@ -94,7 +94,7 @@ def get_advice(
     summary="Every change of my advice, newest first",
     responses=problem_responses(422),
 )
-def advice_history(
+def list_advice_history(
     user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> AdvicePage:
     items, next_cursor = pain.advice_history(session, user, limit=limit, cursor=cursor)

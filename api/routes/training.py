@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.db import SessionDep
-from api.deps import CatalogDep, Clock, CurrentUser
-from api.errors import problem_responses
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
+from api.pagination import DEFAULT_LIMIT
 from api.preconditions import parse_if_match
+from api.problems import problem_responses
+from api.routes.params import Cursor, Limit
 from api.schemas.training import (
     LogIn,
     LogResult,
@@ -101,7 +101,7 @@ def get_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
     ),
     responses=problem_responses(404, 409, 412, 422, 428),
 )
-def put_log(
+def put_session_log(
     session_id: uuid.UUID,
     body: LogIn,
     response: Response,

@@ -11,10 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.body import read_json_body
-from api.db import SessionDep
-from api.deps import Clock, CurrentUser, DeviceAuth
-from api.errors import BadRequest, problem_responses
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.deps import Clock, CurrentUser, DeviceAuth, SessionDep
+from api.errors import BadRequest
+from api.pagination import DEFAULT_LIMIT
+from api.problems import problem_responses
+from api.routes.params import Cursor, Limit
 from api.schemas.wearable import UploadIn, UploadPage, UploadResult
 from api.services import wearable
 
@@ -48,7 +49,7 @@ REPLAY_HEADER = "Idempotent-Replayed"
     },
     responses=problem_responses(400, 401, 409, 413, 415, 422),
 )
-async def upload(
+async def create_upload(
     request: Request,
     device: DeviceAuth,
     session: SessionDep,

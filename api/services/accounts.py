@@ -125,7 +125,7 @@ def _limits(settings: Settings, email: str, address: str) -> list[throttle.Limit
 def _too_many(seconds: int) -> TooManyRequests:
     return TooManyRequests(
         f"Too many failed sign-in attempts. Try again in {seconds} seconds.",
-        headers={"Retry-After": str(seconds)},
+        retry_after=seconds,
         extra={"retry_after": seconds},
     )
 

@@ -23,7 +23,7 @@ END = "<!-- end of the generated rule table -->"
 def ruleset_public() -> RulesetPublic:
     return RulesetPublic(
         version=RULESET_VERSION,
-        severity=sorted(SEVERITY, key=lambda s: -SEVERITY[s]),  # type: ignore[arg-type]
+        severity=sorted(SEVERITY, key=lambda s: -SEVERITY[s]),
         rules=[
             RulePublic(
                 rule_id=rule.rule_id,

@@ -17,8 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.body import PayloadTooLarge
-from api.errors import AppError, Conflict, FieldError
+from api.errors import AppError, Conflict, FieldError, PayloadTooLarge
 from api.models import (
     Device,
     Exercise,
@@ -340,7 +339,7 @@ def claim_key(
                 raise Conflict(
                     "A request with this Idempotency-Key is still being processed; retry "
                     "in a moment.",
-                    headers={"Retry-After": "1"},
+                    retry_after=1,
                 )
             raise Replay(existing.response_status or 201, existing.response_body)
         row = IdempotencyKey(

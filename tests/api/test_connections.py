@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.db import SessionDep
-from api.deps import CurrentUser, DeviceAuth
+from api.deps import CurrentUser, DeviceAuth, SessionDep
 from tests.conftest import Account
 
 

@@ -23,10 +23,12 @@ from sqlmodel import Session
 
 from api import migrations
 from api.config import Settings
-from api.db import SessionDep, make_engine
-from api.errors import PROBLEM_TYPES, database_problem
+from api.db import make_engine
+from api.deps import SessionDep
+from api.errors import PROBLEM_TYPES
 from api.main import create_app
 from api.models import WearableUpload
+from api.problems import database_problem
 from api.security import create_access_token
 from tests.conftest import TEST_DATABASE_URL, Account
 from tests.conftest import test_settings as settings_for

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from pydantic import BaseModel, Field
 
-from api.errors import PROBLEM_TYPES, Conflict, FieldError
+from api.errors import PROBLEM_TYPES, Conflict, FieldError, TooManyRequests, Unauthorized
 
 
 class Probe(BaseModel):
@@ -31,6 +31,14 @@ def _probe_router() -> APIRouter:
     @router.get("/probe/conflict")
     def conflict() -> None:
         raise Conflict("already there", extra={"existing_id": "abc"})
+
+    @router.get("/probe/busy")
+    def busy() -> None:
+        raise TooManyRequests("slow down", retry_after=7)
+
+    @router.get("/probe/unauthorized")
+    def unauthorized() -> None:
+        raise Unauthorized()
 
     @router.get("/probe/field")
     def field_error() -> None:
@@ -105,6 +113,22 @@ def test_service_errors_map_to_problems(probe_client: TestClient) -> None:
     assert body["existing_id"] == "abc"
     body = _assert_problem(probe_client.get("/probe/field"), 422, "validation-error")
     assert body["errors"] == [{"field": "dose.reps_min", "message": "must not exceed reps_max"}]
+
+
+def test_error_meaning_becomes_http_headers(probe_client: TestClient) -> None:
+    # Services say what the error means (retry after 7 s, authenticate with a bearer
+    # token); the HTTP layer alone turns that into headers.
+    busy = probe_client.get("/probe/busy")
+    _assert_problem(busy, 429, "too-many-requests")
+    assert busy.headers["retry-after"] == "7"
+    assert "www-authenticate" not in busy.headers
+    denied = probe_client.get("/probe/unauthorized")
+    _assert_problem(denied, 401, "unauthorized")
+    assert denied.headers["www-authenticate"] == "Bearer"
+    assert "retry-after" not in denied.headers
+    conflict = probe_client.get("/probe/conflict")
+    assert "retry-after" not in conflict.headers
+    assert "www-authenticate" not in conflict.headers
 
 
 def test_unexpected_errors_hide_internals(probe_client: TestClient) -> None:

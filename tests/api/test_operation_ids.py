@@ -1,0 +1,61 @@
+"""Operation ids are what client generators name their methods after: short camelCase,
+unique, without FastAPI's path-and-method suffix (`list_exercises_v1_exercises_get`)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from api.openapi import operation_id
+
+CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def _operations(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
+    doc = app.openapi()
+    return [
+        (method.upper(), path, operation)
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def test_every_operation_id_is_short_unique_camel_case(app: FastAPI) -> None:
+    operations = _operations(app)
+    assert len(operations) > 40
+    ids = [operation["operationId"] for _, _, operation in operations]
+    for (method, path, _), op_id in zip(operations, ids, strict=True):
+        assert CAMEL_CASE.match(op_id), f"{method} {path}: {op_id!r} is not camelCase"
+        assert "_v1_" not in op_id, f"{method} {path}: {op_id!r}"
+    duplicates = sorted(op_id for op_id, n in Counter(ids).items() if n > 1)
+    assert not duplicates, f"operation ids used more than once: {duplicates}"
+
+
+def test_operation_ids_name_what_the_operation_does(app: FastAPI) -> None:
+    ids = {(method, path): op["operationId"] for method, path, op in _operations(app)}
+    assert ids[("GET", "/v1/exercises")] == "listExercises"
+    assert ids[("POST", "/v1/checkins")] == "createCheckin"
+    assert ids[("PUT", "/v1/sessions/{session_id}/log")] == "putSessionLog"
+    assert ids[("GET", "/v1/advice")] == "getAdvice"
+    assert ids[("POST", "/v1/auth/token")] == "signIn"
+
+
+def test_operations_keep_their_tags(app: FastAPI) -> None:
+    for method, path, operation in _operations(app):
+        assert operation.get("tags"), f"{method} {path} has no tag"
+
+
+def test_operation_id_is_the_route_name_in_camel_case() -> None:
+    def put_session_log() -> None: ...
+
+    def healthz() -> None: ...
+
+    assert operation_id(APIRoute("/x", put_session_log)) == "putSessionLog"
+    assert operation_id(APIRoute("/x", healthz)) == "healthz"
+    assert operation_id(APIRoute("/x", healthz, name="get_v2_thing")) == "getV2Thing"
