@@ -197,7 +197,10 @@ def load(
 
 def _parse_wrk(out: str) -> dict[str, float]:
     def ms(text: str) -> float:
-        value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+        found = re.match(r"([\d.]+)(\w+)", text)
+        if found is None:
+            raise SystemExit(f"bench: cannot read wrk's output:\n{out}")
+        value, unit = found.groups()
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]

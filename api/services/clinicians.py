@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
@@ -50,6 +49,7 @@ from api.services.alerts import last_log
 from api.services.care_team import RESOLVE_ACTION, record
 from api.services.evaluation import evaluate_person
 from api.services.routine_views import active_items, session_public
+from api.services.store import insert_or_existing
 from api.services.wearable import session_summaries
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -117,30 +117,25 @@ def link(session: Session, patient: User, code: str, now: datetime) -> tuple[Lin
         raise FieldError([("code", "this invitation is no longer valid")])
     if clinician.id == patient.id:
         raise FieldError([("code", "you cannot link yourself")])
-    existing = session.exec(
-        select(ClinicianLink).where(
-            ClinicianLink.clinician_id == clinician.id, ClinicianLink.user_id == patient.id
-        )
-    ).first()
-    if existing is not None:
-        session.commit()
-        return _link_public(session, existing), False
-    new = ClinicianLink(clinician_id=clinician.id, user_id=patient.id, created_at=now)
-    session.add(new)
-    record(session, patient.id, clinician.id, "linked", {"by": "patient"}, now)
-    try:
-        session.commit()
-    except IntegrityError:
-        # The same patient linked the same clinician twice at once: keep the one link.
-        session.rollback()
-        existing = session.exec(
+
+    def existing_link() -> ClinicianLink | None:
+        return session.exec(
             select(ClinicianLink).where(
                 ClinicianLink.clinician_id == clinician.id, ClinicianLink.user_id == patient.id
             )
         ).first()
-        if existing is None:
-            raise
+
+    existing = existing_link()
+    if existing is not None:
+        session.commit()
         return _link_public(session, existing), False
+    new = ClinicianLink(clinician_id=clinician.id, user_id=patient.id, created_at=now)
+    # The same patient linking the same clinician twice at once keeps the one link.
+    existing = insert_or_existing(session, new, existing_link)
+    if existing is not None:
+        return _link_public(session, existing), False
+    record(session, patient.id, clinician.id, "linked", {"by": "patient"}, now)
+    session.commit()
     return _link_public(session, new), True
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
@@ -19,7 +18,7 @@ from api.services.evaluation import evaluate_person
 from api.services.if_match import IfMatch, check_if_match
 from api.services.routine import revert_source
 from api.services.routine_views import active_items, log_public
-from api.services.store import body_digest
+from api.services.store import body_digest, insert_or_existing
 
 MAX_SESSION_LENGTH = timedelta(hours=6)
 
@@ -118,32 +117,31 @@ def _store(
         existing.body_hash = digest
         existing.version += 1
         existing.updated_at = now
-        log = existing
-    else:
-        log = SessionLogRow(
-            session_id=planned.id,
-            user_id=user.id,
-            started_at=started,
-            ended_at=ended,
-            entries=entries,
-            pain_after=body.pain_after,
-            body_hash=digest,
-            received_at=now,
-            updated_at=now,
-        )
-        session.add(log)
+        _complete(session, planned, now)
+        session.flush()
+        return existing
+    log = SessionLogRow(
+        session_id=planned.id,
+        user_id=user.id,
+        started_at=started,
+        ended_at=ended,
+        entries=entries,
+        pain_after=body.pain_after,
+        body_hash=digest,
+        received_at=now,
+        updated_at=now,
+    )
+    _complete(session, planned, now)
+    # The same log arrived twice at once; the other request stored and applied it.
+    stored = insert_or_existing(session, log, lambda: session.get(SessionLogRow, planned.id))
+    if stored is None:
+        return log
+    if stored.body_hash != digest:
+        raise Conflict("This session's log changed while yours was being saved; retry.")
+    return stored
+
+
+def _complete(session: Session, planned: TrainingSession, now: datetime) -> None:
     planned.status = "completed"
     planned.updated_at = now
     session.add(planned)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        # The same log arrived twice at once; the other request stored and applied it.
-        session.rollback()
-        stored = session.get(SessionLogRow, planned.id)
-        if stored is None or stored.body_hash != digest:
-            raise Conflict(
-                "This session's log changed while yours was being saved; retry."
-            ) from exc
-        return stored
-    return log
