@@ -12,37 +12,10 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from api.domain.catalog import CatalogInfo
 from api.domain.decisions import DoseStep, RoutineEntry, revert_steps
-from api.domain.ladder import CatalogDose
 from api.domain.types import Dose
-from api.models import DoseChange, Exercise, RoutineItem
+from api.models import DoseChange, RoutineItem
 from api.services.store import insert_ignoring_duplicates
-
-
-def catalog_entries(session: Session) -> dict[str, CatalogInfo]:
-    """Every catalog exercise, archived ones included, as the rules see it."""
-    return {r.slug: entry_of(r) for r in session.exec(select(Exercise)).all()}
-
-
-def entry_of(r: Exercise) -> CatalogInfo:
-    return CatalogInfo(
-        r.slug,
-        r.name,
-        r.category,
-        r.archived,
-        CatalogDose(
-            r.slug,
-            r.sets,
-            r.reps_min,
-            r.reps_max,
-            r.hold_seconds,
-            r.hold_seconds_max,
-            r.per_side,
-            r.easier_slug,
-            r.harder_slug,
-        ),
-    )
 
 
 def dose_of(item: RoutineItem) -> Dose:
