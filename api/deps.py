@@ -23,8 +23,8 @@ from api.db import release_connection, utcnow
 from api.errors import Forbidden, Unauthorized
 from api.models import Device, User
 from api.security import HashPool, InvalidToken, Passwords, decode_access_token
-from api.services.accounts import authenticate_device
 from api.services.catalog_snapshot import Snapshot
+from api.services.devices import authenticate_device
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, func, make_url, text
 from sqlmodel import Session, col, select
 
 from api.models import WearableUpload
-from api.services.wearable import unpack_heart_rate
+from api.services.wearable_summaries import unpack_heart_rate
 from bench.__main__ import LOAD_CORES, _request, prepare_database, serve
 
 SAMPLES = 3600

@@ -22,7 +22,7 @@ from api.schemas.accounts import (
     ProfilePatch,
     UserPublic,
 )
-from api.services import accounts
+from api.services import account_data, accounts, devices
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=problem_responses(401))
 
@@ -41,7 +41,7 @@ def patch_me(
 
 @router.get("/export", summary="Everything stored about me")
 def export_me(user: CurrentUser, session: SessionDep, clock: Clock) -> AccountExport:
-    return accounts.export_account(session, user, clock())
+    return account_data.export_account(session, user, clock())
 
 
 @router.delete(
@@ -58,7 +58,9 @@ async def delete_me(
     hashing: HashPoolDep,
 ) -> None:
     await hashing.run(
-        partial(accounts.delete_account, session, passwords, user, body.password.get_secret_value())
+        partial(
+            account_data.delete_account, session, passwords, user, body.password.get_secret_value()
+        )
     )
 
 
@@ -71,7 +73,7 @@ async def delete_me(
 def create_device(
     body: DeviceCreate, response: Response, user: CurrentUser, session: SessionDep, clock: Clock
 ) -> DeviceCreated:
-    device, token = accounts.create_device(session, user, body.name, clock())
+    device, token = devices.create_device(session, user, body.name, clock())
     response.headers.update(NO_STORE)
     return DeviceCreated(
         **DevicePublic.model_validate(device, from_attributes=True).model_dump(), token=token
@@ -82,9 +84,9 @@ def create_device(
 def list_devices(
     user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> DevicePage:
-    devices, next_cursor = accounts.list_devices(session, user, limit=limit, cursor=cursor)
+    items, next_cursor = devices.list_devices(session, user, limit=limit, cursor=cursor)
     return DevicePage(
-        items=[DevicePublic.model_validate(d, from_attributes=True) for d in devices],
+        items=[DevicePublic.model_validate(d, from_attributes=True) for d in items],
         next_cursor=next_cursor,
     )
 
@@ -96,4 +98,4 @@ def list_devices(
     responses=problem_responses(404),
 )
 def delete_device(device_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
-    accounts.delete_device(session, user, device_id)
+    devices.delete_device(session, user, device_id)

@@ -1,56 +1,22 @@
-"""Accounts: registration, sign-in, token rotation, profile, devices, export, erasure."""
+"""Accounts: registration, sign-in, token rotation, sign-out, the profile.
+
+A person's devices: api/services/devices.py; their data's export and erasure:
+api/services/account_data.py."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.db import metadata
-from api.errors import Conflict, FieldError, Forbidden, NotFound, TooManyRequests, Unauthorized
-from api.models import (
-    AdviceRow,
-    Alert,
-    CheckInRow,
-    ClinicianAction,
-    ClinicianInvitation,
-    ClinicianLink,
-    ClinicianPlan,
-    Device,
-    DoseChange,
-    Equipment,
-    LoginFailure,
-    RefreshToken,
-    RoutineItem,
-    SessionLogRow,
-    TrainingSession,
-    User,
-    UserThresholds,
-    WearableUpload,
-)
-from api.pagination import keyset_page
-from api.schemas.accounts import (
-    MIN_AGE_YEARS,
-    AccountExport,
-    DevicePublic,
-    DoseChangeExport,
-    ProfilePatch,
-    RegisterIn,
-    RoutineExport,
-    SignInPublic,
-    TokenPair,
-    UploadExport,
-    UserPublic,
-)
-from api.schemas.pain import CheckInPublic, StoredAdvice
+from api.errors import Conflict, FieldError, TooManyRequests, Unauthorized
+from api.models import Equipment, RefreshToken, User
+from api.schemas.accounts import MIN_AGE_YEARS, ProfilePatch, RegisterIn, TokenPair, UserPublic
 from api.security import (
-    DEVICE_TOKEN_PREFIX,
-    DISPLAY_PREFIX_LENGTH,
     REFRESH_TOKEN_PREFIX,
     Passwords,
     create_access_token,
@@ -60,8 +26,6 @@ from api.security import (
 from api.services import throttle
 
 BAD_CREDENTIALS = "Wrong email or password."
-# Writing last_used_at on every upload would turn reads into writes; this is enough.
-DEVICE_SEEN_GRANULARITY = timedelta(minutes=5)
 
 
 def normalise_email(email: str) -> str:
@@ -249,219 +213,3 @@ def update_profile(session: Session, user: User, patch: ProfilePatch, now: datet
         session.add(user)
         session.commit()
     return user
-
-
-# --- devices -------------------------------------------------------------------------
-
-
-def create_device(session: Session, user: User, name: str, now: datetime) -> tuple[Device, str]:
-    token = new_opaque_token(DEVICE_TOKEN_PREFIX)
-    device = Device(
-        user_id=user.id,
-        name=name,
-        token_hash=token_digest(token),
-        token_prefix=token[:DISPLAY_PREFIX_LENGTH],
-        created_at=now,
-    )
-    session.add(device)
-    session.commit()
-    return device, token
-
-
-def list_devices(
-    session: Session, user: User, *, limit: int, cursor: str | None
-) -> tuple[list[Device], str | None]:
-    return keyset_page(
-        session,
-        select(Device).where(Device.user_id == user.id),
-        time_col=Device.created_at,
-        id_col=Device.id,
-        limit=limit,
-        cursor=cursor,
-    )
-
-
-def delete_device(session: Session, user: User, device_id: uuid.UUID) -> None:
-    device = session.get(Device, device_id)
-    if device is None or device.user_id != user.id:
-        raise NotFound("No such device.")
-    session.delete(device)
-    session.commit()
-
-
-def authenticate_device(session: Session, token: str, now: datetime) -> Device | None:
-    if not token.startswith(DEVICE_TOKEN_PREFIX):
-        return None
-    device = session.exec(select(Device).where(Device.token_hash == token_digest(token))).first()
-    if device is None:
-        return None
-    if device.last_used_at is None or now - device.last_used_at > DEVICE_SEEN_GRANULARITY:
-        device.last_used_at = now
-        session.add(device)
-        session.commit()
-    return device
-
-
-# --- privacy -------------------------------------------------------------------------
-
-
-# Where each table holding a person's data appears in their export.
-EXPORT_SECTIONS = {
-    "users": "profile",
-    "devices": "devices",
-    "refresh_tokens": "sign_ins",
-    "login_failures": "failed_logins",
-    "checkins": "checkins",
-    "advice": "advice",
-    "user_thresholds": "thresholds",
-    "routine_items": "routine",
-    "dose_changes": "dose_changes",
-    "sessions": "sessions",
-    "session_logs": "sessions",
-    "wearable_uploads": "wearable_uploads",
-    "clinician_links": "clinicians",
-    "clinician_plans": "clinician_plan",
-    "clinician_actions": "clinician_actions",
-    "alerts": "alerts",
-}
-
-
-def export_account(session: Session, user: User, now: datetime) -> AccountExport:
-    from api.services.clinicians import list_links, plan_public
-    from api.services.routine_views import session_public
-    from api.services.wearable import session_summaries, unpack_heart_rate
-
-    def mine(model: Any, order: Any) -> list[Any]:
-        return list(
-            session.exec(select(model).where(model.user_id == user.id).order_by(order)).all()
-        )
-
-    failures = session.exec(
-        select(LoginFailure.failed_at)
-        .where(LoginFailure.key == throttle.account_key(user.email))
-        .order_by(col(LoginFailure.failed_at))
-    ).all()
-    thresholds = session.get(UserThresholds, user.id)
-    sessions = mine(TrainingSession, col(TrainingSession.created_at))
-    logs = {log.session_id: log for log in mine(SessionLogRow, col(SessionLogRow.started_at))}
-    summaries = session_summaries(session, [s.id for s in sessions])
-    uploads = []
-    for u in mine(WearableUpload, col(WearableUpload.started_at)):
-        samples = unpack_heart_rate(u.heart_rate) if u.heart_rate else []
-        uploads.append(
-            UploadExport(
-                id=u.id,
-                matched_session_id=u.session_id,
-                summary=u.summary,
-                device_id=u.device_id,
-                device_session_id=u.device_session_id,
-                started_at=u.started_at,
-                ended_at=u.ended_at,
-                device_model=u.device_model,
-                software_version=u.software_version,
-                received_at=u.received_at,
-                heart_rate=[(u.started_at + timedelta(seconds=o), b) for o, b in samples],
-                reps=u.reps,
-                energy_kcal=u.energy_kcal,
-            )
-        )
-    return AccountExport(
-        exported_at=now,
-        profile=public_user(user),
-        devices=[
-            DevicePublic.model_validate(d, from_attributes=True)
-            for d in mine(Device, col(Device.created_at))
-        ],
-        sign_ins=[
-            SignInPublic.model_validate(t, from_attributes=True)
-            for t in mine(RefreshToken, col(RefreshToken.created_at))
-        ],
-        failed_logins=list(failures),
-        checkins=[
-            CheckInPublic.model_validate(c, from_attributes=True)
-            for c in mine(CheckInRow, col(CheckInRow.recorded_at))
-        ],
-        advice=[
-            StoredAdvice.model_validate(a, from_attributes=True)
-            for a in mine(AdviceRow, col(AdviceRow.evaluated_at))
-        ],
-        thresholds=dict(thresholds.values) if thresholds else {},
-        routine=[
-            RoutineExport.model_validate(r, from_attributes=True)
-            for r in mine(RoutineItem, col(RoutineItem.exercise_slug))
-        ],
-        dose_changes=[
-            DoseChangeExport.model_validate(c, from_attributes=True)
-            for c in mine(DoseChange, col(DoseChange.at))
-        ],
-        sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
-        wearable_uploads=uploads,
-        clinicians=[
-            link.model_dump(mode="json") for link in list_links(session, user, limit=10_000)[0]
-        ],
-        clinician_plan=(
-            plan_public(plan).model_dump(mode="json")
-            if (plan := session.get(ClinicianPlan, user.id))
-            else None
-        ),
-        clinician_actions=[
-            {"clinician_id": a.clinician_id, "action": a.action, "details": a.details, "at": a.at}
-            for a in mine(ClinicianAction, col(ClinicianAction.at))
-        ],
-        alerts=[
-            {"kind": a.kind, "created_at": a.created_at, "acknowledged_at": a.acknowledged_at}
-            for a in mine(Alert, col(Alert.created_at))
-        ],
-        as_clinician=_as_clinician(session, user),
-    )
-
-
-def _as_clinician(session: Session, user: User) -> dict[str, list[dict[str, Any]]]:
-    def rows(model: Any, order: Any) -> list[Any]:
-        return list(
-            session.exec(select(model).where(model.clinician_id == user.id).order_by(order)).all()
-        )
-
-    return {
-        "invitations": [
-            {"created_at": i.created_at, "expires_at": i.expires_at, "used_at": i.used_at}
-            for i in rows(ClinicianInvitation, col(ClinicianInvitation.created_at))
-        ],
-        "patients": [
-            {"patient_id": link.user_id, "linked_at": link.created_at}
-            for link in rows(ClinicianLink, col(ClinicianLink.created_at))
-        ],
-        "alerts": [
-            {
-                "patient_id": a.user_id,
-                "kind": a.kind,
-                "created_at": a.created_at,
-                "acknowledged_at": a.acknowledged_at,
-            }
-            for a in rows(Alert, col(Alert.created_at))
-        ],
-        "actions": [
-            {"patient_id": a.user_id, "action": a.action, "details": a.details, "at": a.at}
-            for a in rows(ClinicianAction, col(ClinicianAction.at))
-        ],
-    }
-
-
-def user_owned_tables() -> list[Table]:
-    """Every table with a user_id column, children first, found from the metadata.
-
-    Found rather than listed, so a table added later is erased too.
-    """
-    return [t for t in reversed(metadata.sorted_tables) if "user_id" in t.c]
-
-
-def delete_account(session: Session, passwords: Passwords, user: User, password: str) -> None:
-    if not passwords.verify(password, user.password_hash):
-        raise Forbidden("The password does not match; the account was not deleted.")
-    for table in user_owned_tables():
-        session.exec(delete(table).where(table.c.user_id == user.id))
-    session.exec(
-        delete(LoginFailure).where(col(LoginFailure.key) == throttle.account_key(user.email))
-    )
-    session.delete(user)
-    session.commit()

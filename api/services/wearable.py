@@ -1,18 +1,14 @@
-"""Wearable uploads: idempotent by key, tolerant of duplicates, merged by recording."""
+"""Wearable uploads: idempotent by key, tolerant of duplicates, merged by recording.
+
+Packing samples and summarising them: api/services/wearable_summaries.py."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-import zlib
-from array import array
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -31,26 +27,22 @@ from api.pagination import keyset_page
 from api.schemas.wearable import (
     MAX_HEART_RATE_SAMPLES,
     MAX_REP_EVENTS,
-    HeartRateSummary,
     UploadIn,
     UploadPublic,
     UploadResult,
     WearableSummary,
-    ZoneSeconds,
 )
+from api.services.clock import future_error
+from api.services.store import bulk_body_digest, insert_or_existing
+from api.services.wearable_summaries import pack_heart_rate, summarise, unpack_heart_rate
 
 # Stripe and the IETF Idempotency-Key draft: keys live at least a day.
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 MAX_RECORDING = timedelta(hours=24)
-CLOCK_SKEW = timedelta(minutes=5)
 # A request that died mid-way (process killed) must not block its key for a day: after
 # this long an in-flight key may be taken over by a retry of the same request.
 IN_FLIGHT_LEASE = timedelta(seconds=60)
-# A sample stands for the time until the next one, up to this (sensors drop out).
-MAX_SAMPLE_GAP_SECONDS = 5
-# Tanaka, Monahan & Seals 2001: age-predicted maximum heart rate = 208 - 0.7 x age.
-ZONE_BOUNDS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 class IdempotencyKeyReused(AppError):
@@ -64,182 +56,6 @@ class Replay(Exception):
         super().__init__(status)
         self.status = status
         self.body = body
-
-
-# --- compact samples ---------------------------------------------------------------------
-
-
-def pack_heart_rate(samples: Sequence[tuple[int, int]]) -> bytes:
-    """(offset seconds from the start, bpm), sorted by offset -> zlib-compressed arrays of
-    offset deltas and bpms: steady 1 Hz data packs to about a byte per sample."""
-    deltas = array("I")
-    previous = 0
-    for offset, _ in samples:
-        deltas.append(offset - previous)
-        previous = offset
-    bpms = array("B", (bpm for _, bpm in samples))
-    header = array("I", [len(samples)])
-    return zlib.compress(header.tobytes() + deltas.tobytes() + bpms.tobytes(), 6)
-
-
-def unpack_heart_rate(blob: bytes) -> list[tuple[int, int]]:
-    raw = zlib.decompress(blob)
-    count = array("I", raw[:4])[0]
-    deltas = array("I", raw[4 : 4 + 4 * count])
-    bpms = array("B", raw[4 + 4 * count : 4 + 5 * count])
-    out: list[tuple[int, int]] = []
-    offset = 0
-    for delta, bpm in zip(deltas, bpms, strict=True):
-        offset += delta
-        out.append((offset, bpm))
-    return out
-
-
-# --- summaries ---------------------------------------------------------------------------
-
-
-def _zones(birth_year: int | None, now: datetime) -> list[tuple[int, int, int]] | None:
-    if birth_year is None:
-        return None
-    age = max(0, now.year - birth_year)
-    hr_max = 208 - 0.7 * age
-    return [
-        (zone + 1, round(hr_max * ZONE_BOUNDS[zone]), round(hr_max * ZONE_BOUNDS[zone + 1]))
-        for zone in range(5)
-    ]
-
-
-def summarise(
-    started_at: datetime,
-    ended_at: datetime,
-    samples: Sequence[tuple[int, int]],
-    reps: Iterable[dict[str, Any]],
-    energy_kcal: float | None,
-    birth_year: int | None,
-    now: datetime,
-) -> WearableSummary:
-    heart: HeartRateSummary | None = None
-    zones_out: list[ZoneSeconds] | None = None
-    zones = _zones(birth_year, now)
-    if samples:
-        bpms = [b for _, b in samples]
-        heart = HeartRateSummary(
-            min=min(bpms), avg=round(sum(bpms) / len(bpms), 1), max=max(bpms), samples=len(bpms)
-        )
-        if zones is not None:
-            seconds = dict.fromkeys(range(1, 6), 0)
-            for index, (offset, bpm) in enumerate(samples):
-                following = samples[index + 1][0] if index + 1 < len(samples) else offset + 1
-                span = min(following - offset, MAX_SAMPLE_GAP_SECONDS)
-                for zone, low, high in zones:
-                    if low <= bpm < high or (zone == 5 and bpm >= high):
-                        seconds[zone] += span
-                        break
-            zones_out = [
-                ZoneSeconds(zone=z, low_bpm=low, high_bpm=high, seconds=seconds[z])
-                for z, low, high in zones
-            ]
-    totals: dict[str, int] = defaultdict(int)
-    for event in reps:
-        totals[event.get("exercise_slug") or "unknown"] += int(event["count"])
-    return WearableSummary(
-        duration_seconds=int((ended_at - started_at).total_seconds()),
-        heart_rate=heart,
-        zones=zones_out,
-        reps=dict(sorted(totals.items())),
-        energy_kcal=energy_kcal,
-    )
-
-
-def combine(summaries: Sequence[WearableSummary]) -> WearableSummary | None:
-    """One session's summary from its uploads' summaries (no samples re-read)."""
-    if not summaries:
-        return None
-    hearts = [s.heart_rate for s in summaries if s.heart_rate]
-    heart = None
-    if hearts:
-        count = sum(h.samples for h in hearts)
-        heart = HeartRateSummary(
-            min=min(h.min for h in hearts),
-            max=max(h.max for h in hearts),
-            avg=round(sum(h.avg * h.samples for h in hearts) / count, 1),
-            samples=count,
-        )
-    zoned = [s.zones for s in summaries if s.zones]
-    zones = None
-    if zoned:
-        zones = [
-            ZoneSeconds(
-                zone=z.zone,
-                low_bpm=z.low_bpm,
-                high_bpm=z.high_bpm,
-                seconds=sum(zs[i].seconds for zs in zoned),
-            )
-            for i, z in enumerate(zoned[0])
-        ]
-    reps: dict[str, int] = defaultdict(int)
-    for s in summaries:
-        for slug, count in s.reps.items():
-            reps[slug] += count
-    energy = [s.energy_kcal for s in summaries if s.energy_kcal is not None]
-    return WearableSummary(
-        duration_seconds=sum(s.duration_seconds for s in summaries),
-        heart_rate=heart,
-        zones=zones,
-        reps=dict(sorted(reps.items())),
-        energy_kcal=round(sum(energy), 1) if energy else None,
-    )
-
-
-def session_summaries(
-    session: Session, session_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, WearableSummary]:
-    """Per session: uploads from one device add up; several devices recording the same
-    session are not counted twice (reps and energy: the highest device; duration: the
-    span they cover)."""
-    if not session_ids:
-        return {}
-    # Five columns: past sqlmodel's typed select overloads, so the SQLAlchemy one.
-    rows = session.execute(
-        sa_select(
-            col(WearableUpload.session_id),
-            col(WearableUpload.device_id),
-            col(WearableUpload.started_at),
-            col(WearableUpload.ended_at),
-            col(WearableUpload.summary),
-        ).where(col(WearableUpload.session_id).in_(session_ids))
-    ).all()
-    by_session: dict[uuid.UUID, dict[str, list[WearableSummary]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    spans: dict[uuid.UUID, tuple[datetime, datetime]] = {}
-    for sid, device_id, started, ended, summary in rows:
-        if sid is None:
-            continue
-        by_session[sid][str(device_id)].append(WearableSummary.model_validate(summary))
-        lo, hi = spans.get(sid, (started, ended))
-        spans[sid] = (min(lo, started), max(hi, ended))
-    out: dict[uuid.UUID, WearableSummary] = {}
-    for sid, devices in by_session.items():
-        per_device = [c for items in devices.values() if (c := combine(items)) is not None]
-        merged = combine(per_device)
-        if merged is None:
-            continue
-        if len(per_device) > 1:
-            lo, hi = spans[sid]
-            slugs = {slug for d in per_device for slug in d.reps}
-            energies = [d.energy_kcal for d in per_device if d.energy_kcal is not None]
-            merged = merged.model_copy(
-                update={
-                    "duration_seconds": int((hi - lo).total_seconds()),
-                    "reps": {
-                        slug: max(d.reps.get(slug, 0) for d in per_device) for slug in sorted(slugs)
-                    },
-                    "energy_kcal": max(energies) if energies else None,
-                }
-            )
-        out[sid] = merged
-    return out
 
 
 # --- parsing and checking --------------------------------------------------------------
@@ -262,7 +78,9 @@ def parse(raw: bytes) -> UploadIn:
 
 
 def request_hash(upload: UploadIn) -> str:
-    return hashlib.sha256(upload.model_dump_json().encode()).hexdigest()
+    """What an Idempotency-Key is bound to: the upload as parsed, every time in UTC, so a
+    retry written with another offset is the same request."""
+    return bulk_body_digest(upload)
 
 
 def _check(session: Session, user_id: uuid.UUID, upload: UploadIn, now: datetime) -> None:
@@ -271,8 +89,7 @@ def _check(session: Session, user_id: uuid.UUID, upload: UploadIn, now: datetime
         errors.append(("ended_at", "must be after started_at"))
     elif upload.ended_at - upload.started_at > MAX_RECORDING:
         errors.append(("ended_at", "a recording cannot last more than 24 hours"))
-    if upload.started_at > now + CLOCK_SKEW:
-        errors.append(("started_at", "is in the future; check the device's clock"))
+    errors += future_error("started_at", upload.started_at, now)
     if len(upload.heart_rate) > MAX_HEART_RATE_SAMPLES:
         errors.append(("heart_rate", f"at most {MAX_HEART_RATE_SAMPLES} samples per upload"))
     if len(upload.reps) > MAX_REP_EVENTS:
@@ -350,13 +167,17 @@ def claim_key(
             created_at=now,
             expires_at=now + IDEMPOTENCY_TTL,
         )
-        session.add(row)
         try:
+            twin = insert_or_existing(
+                session, row, lambda: session.get(IdempotencyKey, (device_id, key))
+            )
+        except IntegrityError:
+            continue  # the twin that took the key let go of it meanwhile: try again
+        if twin is None:
             # Committed at once, so a concurrent twin sees it and gets 409 or a replay.
             session.commit()
             return row
-        except IntegrityError:
-            session.rollback()
+        # A concurrent twin took the key first: the next round judges its row.
     raise Conflict("A request with this Idempotency-Key is still being processed; retry.")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from api.models import Device
-from api.services.accounts import user_owned_tables
+from api.services.account_data import user_owned_tables
 from api.services.seed import SeedReport
 from tests.conftest import Account, AccountFactory, sign_in
 
@@ -237,7 +237,7 @@ def test_delete_me_erases_everything(
 def test_the_export_covers_every_table_with_personal_data(
     client: TestClient, user: Account
 ) -> None:
-    from api.services.accounts import EXPORT_SECTIONS
+    from api.services.account_data import EXPORT_SECTIONS
 
     owned = {t.name for t in user_owned_tables()} | {"users", "login_failures"}
     assert owned <= set(EXPORT_SECTIONS), f"not exported: {owned - set(EXPORT_SECTIONS)}"

@@ -9,7 +9,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from api.services import wearable
+from api.services import wearable, wearable_summaries
 from tests.conftest import Account, AccountFactory, FakeClock
 
 START = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
@@ -102,6 +102,47 @@ def test_same_key_same_body_replays(client: TestClient, device: dict[str, str], 
 def test_same_key_other_body_is_422(client: TestClient, device: dict[str, str], db: Engine) -> None:
     assert send(client, device, body()).status_code == 201
     other = send(client, device, body(energy_kcal=12.5))
+    assert other.status_code == 422
+    assert other.json()["type"] == "/problems/idempotency-key-reused"
+    assert count_uploads(db) == 1
+
+
+def in_offset(payload: dict[str, Any], zone: timezone) -> dict[str, Any]:
+    """The same upload with every time written in another UTC offset."""
+
+    def moved(moment: str) -> str:
+        return datetime.fromisoformat(moment).astimezone(zone).isoformat()
+
+    return {
+        **payload,
+        "started_at": moved(payload["started_at"]),
+        "ended_at": moved(payload["ended_at"]),
+        "heart_rate": [{**s, "t": moved(s["t"])} for s in payload["heart_rate"]],
+        "reps": [{**r, "t": moved(r["t"])} for r in payload["reps"]],
+    }
+
+
+def test_same_key_same_upload_in_another_offset_replays(
+    client: TestClient, device: dict[str, str], db: Engine
+) -> None:
+    payload = body(reps=[{"t": (START + timedelta(seconds=5)).isoformat(), "count": 3}])
+    first = send(client, device, payload)
+    assert first.status_code == 201, first.text
+    for zone in (timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))):
+        shifted = in_offset(payload, zone)
+        written = [shifted["started_at"], shifted["ended_at"]]
+        written += [s["t"] for s in shifted["heart_rate"]] + [r["t"] for r in shifted["reps"]]
+        assert all(not t.endswith("+00:00") for t in written), written
+        again = send(client, device, shifted)
+        assert again.status_code == 201, again.text
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json()
+    # A time one second later, in another offset, is still another body.
+    later = in_offset(payload, timezone(timedelta(hours=-5)))
+    later["ended_at"] = (
+        datetime.fromisoformat(later["ended_at"]) + timedelta(seconds=1)
+    ).isoformat()
+    other = send(client, device, later)
     assert other.status_code == 422
     assert other.json()["type"] == "/problems/idempotency-key-reused"
     assert count_uploads(db) == 1
@@ -208,7 +249,7 @@ def test_an_hour_at_1hz_is_stored_once_with_a_correct_summary(
     with db.connect() as conn:
         stored = conn.execute(text("SELECT heart_rate FROM wearable_uploads")).scalar_one()
     assert len(stored) < 3600 * 2  # compact: under 2 bytes a sample
-    assert wearable.unpack_heart_rate(stored) == [(i, v) for i, v in enumerate(values)]
+    assert wearable_summaries.unpack_heart_rate(stored) == [(i, v) for i, v in enumerate(values)]
 
 
 def test_duplicates_unordered_and_merged_recordings(
@@ -434,7 +475,7 @@ def test_uploads_are_in_the_export_with_their_samples(
 def test_concurrent_uploads_of_one_recording_merge_without_loss(
     app: FastAPI, device: dict[str, str], db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = wearable.summarise
+    real = wearable_summaries.summarise
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.2)  # hold the recording while the other upload arrives

@@ -1,0 +1,205 @@
+"""A person's data as a whole: the export of everything stored about them, and erasure
+of it all with the account."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table
+from sqlmodel import Session, col, delete, select
+
+from api.db import metadata
+from api.errors import Forbidden
+from api.models import (
+    AdviceRow,
+    Alert,
+    CheckInRow,
+    ClinicianAction,
+    ClinicianInvitation,
+    ClinicianLink,
+    ClinicianPlan,
+    Device,
+    DoseChange,
+    LoginFailure,
+    RefreshToken,
+    RoutineItem,
+    SessionLogRow,
+    TrainingSession,
+    User,
+    UserThresholds,
+    WearableUpload,
+)
+from api.schemas.accounts import (
+    AccountExport,
+    DevicePublic,
+    DoseChangeExport,
+    RoutineExport,
+    SignInPublic,
+    UploadExport,
+)
+from api.schemas.pain import CheckInPublic, StoredAdvice
+from api.security import Passwords
+from api.services import throttle
+from api.services.accounts import public_user
+
+# Where each table holding a person's data appears in their export.
+EXPORT_SECTIONS = {
+    "users": "profile",
+    "devices": "devices",
+    "refresh_tokens": "sign_ins",
+    "login_failures": "failed_logins",
+    "checkins": "checkins",
+    "advice": "advice",
+    "user_thresholds": "thresholds",
+    "routine_items": "routine",
+    "dose_changes": "dose_changes",
+    "sessions": "sessions",
+    "session_logs": "sessions",
+    "wearable_uploads": "wearable_uploads",
+    "clinician_links": "clinicians",
+    "clinician_plans": "clinician_plan",
+    "clinician_actions": "clinician_actions",
+    "alerts": "alerts",
+}
+
+
+def export_account(session: Session, user: User, now: datetime) -> AccountExport:
+    from api.services.clinicians import list_links, plan_public
+    from api.services.routine_views import session_public
+    from api.services.wearable_summaries import session_summaries, unpack_heart_rate
+
+    def mine(model: Any, order: Any) -> list[Any]:
+        return list(
+            session.exec(select(model).where(model.user_id == user.id).order_by(order)).all()
+        )
+
+    failures = session.exec(
+        select(LoginFailure.failed_at)
+        .where(LoginFailure.key == throttle.account_key(user.email))
+        .order_by(col(LoginFailure.failed_at))
+    ).all()
+    thresholds = session.get(UserThresholds, user.id)
+    sessions = mine(TrainingSession, col(TrainingSession.created_at))
+    logs = {log.session_id: log for log in mine(SessionLogRow, col(SessionLogRow.started_at))}
+    summaries = session_summaries(session, [s.id for s in sessions])
+    uploads = []
+    for u in mine(WearableUpload, col(WearableUpload.started_at)):
+        samples = unpack_heart_rate(u.heart_rate) if u.heart_rate else []
+        uploads.append(
+            UploadExport(
+                id=u.id,
+                matched_session_id=u.session_id,
+                summary=u.summary,
+                device_id=u.device_id,
+                device_session_id=u.device_session_id,
+                started_at=u.started_at,
+                ended_at=u.ended_at,
+                device_model=u.device_model,
+                software_version=u.software_version,
+                received_at=u.received_at,
+                heart_rate=[(u.started_at + timedelta(seconds=o), b) for o, b in samples],
+                reps=u.reps,
+                energy_kcal=u.energy_kcal,
+            )
+        )
+    return AccountExport(
+        exported_at=now,
+        profile=public_user(user),
+        devices=[
+            DevicePublic.model_validate(d, from_attributes=True)
+            for d in mine(Device, col(Device.created_at))
+        ],
+        sign_ins=[
+            SignInPublic.model_validate(t, from_attributes=True)
+            for t in mine(RefreshToken, col(RefreshToken.created_at))
+        ],
+        failed_logins=list(failures),
+        checkins=[
+            CheckInPublic.model_validate(c, from_attributes=True)
+            for c in mine(CheckInRow, col(CheckInRow.recorded_at))
+        ],
+        advice=[
+            StoredAdvice.model_validate(a, from_attributes=True)
+            for a in mine(AdviceRow, col(AdviceRow.evaluated_at))
+        ],
+        thresholds=dict(thresholds.values) if thresholds else {},
+        routine=[
+            RoutineExport.model_validate(r, from_attributes=True)
+            for r in mine(RoutineItem, col(RoutineItem.exercise_slug))
+        ],
+        dose_changes=[
+            DoseChangeExport.model_validate(c, from_attributes=True)
+            for c in mine(DoseChange, col(DoseChange.at))
+        ],
+        sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
+        wearable_uploads=uploads,
+        clinicians=[
+            link.model_dump(mode="json") for link in list_links(session, user, limit=10_000)[0]
+        ],
+        clinician_plan=(
+            plan_public(plan).model_dump(mode="json")
+            if (plan := session.get(ClinicianPlan, user.id))
+            else None
+        ),
+        clinician_actions=[
+            {"clinician_id": a.clinician_id, "action": a.action, "details": a.details, "at": a.at}
+            for a in mine(ClinicianAction, col(ClinicianAction.at))
+        ],
+        alerts=[
+            {"kind": a.kind, "created_at": a.created_at, "acknowledged_at": a.acknowledged_at}
+            for a in mine(Alert, col(Alert.created_at))
+        ],
+        as_clinician=_as_clinician(session, user),
+    )
+
+
+def _as_clinician(session: Session, user: User) -> dict[str, list[dict[str, Any]]]:
+    def rows(model: Any, order: Any) -> list[Any]:
+        return list(
+            session.exec(select(model).where(model.clinician_id == user.id).order_by(order)).all()
+        )
+
+    return {
+        "invitations": [
+            {"created_at": i.created_at, "expires_at": i.expires_at, "used_at": i.used_at}
+            for i in rows(ClinicianInvitation, col(ClinicianInvitation.created_at))
+        ],
+        "patients": [
+            {"patient_id": link.user_id, "linked_at": link.created_at}
+            for link in rows(ClinicianLink, col(ClinicianLink.created_at))
+        ],
+        "alerts": [
+            {
+                "patient_id": a.user_id,
+                "kind": a.kind,
+                "created_at": a.created_at,
+                "acknowledged_at": a.acknowledged_at,
+            }
+            for a in rows(Alert, col(Alert.created_at))
+        ],
+        "actions": [
+            {"patient_id": a.user_id, "action": a.action, "details": a.details, "at": a.at}
+            for a in rows(ClinicianAction, col(ClinicianAction.at))
+        ],
+    }
+
+
+def user_owned_tables() -> list[Table]:
+    """Every table with a user_id column, children first, found from the metadata.
+
+    Found rather than listed, so a table added later is erased too.
+    """
+    return [t for t in reversed(metadata.sorted_tables) if "user_id" in t.c]
+
+
+def delete_account(session: Session, passwords: Passwords, user: User, password: str) -> None:
+    if not passwords.verify(password, user.password_hash):
+        raise Forbidden("The password does not match; the account was not deleted.")
+    for table in user_owned_tables():
+        session.exec(delete(table).where(table.c.user_id == user.id))
+    session.exec(
+        delete(LoginFailure).where(col(LoginFailure.key) == throttle.account_key(user.email))
+    )
+    session.delete(user)
+    session.commit()
