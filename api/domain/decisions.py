@@ -8,6 +8,8 @@ step per evaluation. Services load the routine, call these, and store the result
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -19,6 +21,10 @@ from api.domain.types import Advice, Dose
 
 # A step down is taken for these statuses of a "down" rule; a step up for "progress".
 _STEP_DOWN_STATUSES = frozenset({"regress", "see_doctor"})
+# RF1 (CLINICAL.md): while the advice is urgent care, no session is built at all.
+SESSION_REFUSING_STATUSES = frozenset({"urgent_care"})
+# Linked clinicians are alerted when a person's advice turns to one of these.
+ALERTING_STATUSES = frozenset({"see_doctor", "urgent_care"})
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,30 @@ def starting_routine(
     }
 
 
+def fingerprint(advice: Advice) -> str:
+    """Same status, same rules for the same exercises, same actions: the same advice."""
+    key = {
+        "status": advice.status,
+        "reasons": sorted([r.rule_id, r.status, list(r.exercises)] for r in advice.reasons),
+        "exercises": advice.exercises,
+        "ruleset": advice.ruleset_version,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def refuses_sessions(advice: Advice) -> bool:
+    return advice.status in SESSION_REFUSING_STATUSES
+
+
+def alerts_clinicians(status: str) -> bool:
+    return status in ALERTING_STATUSES
+
+
+def prescribable(routine: Routine, clearance: Clearance) -> dict[str, Dose]:
+    """What the builder may prescribe: every active exercise at its dose within caps."""
+    return {slug: clearance.cap(e.dose) for slug, e in routine.items() if e.active}
+
+
 def doses_in_force(
     routine: Routine, catalog: Mapping[str, CatalogInfo], clearance: Clearance
 ) -> tuple[Dose, ...]:
@@ -121,6 +151,10 @@ class DoseStep:
     @property
     def moves(self) -> bool:
         return self.to_dose != self.from_dose
+
+    @property
+    def to_slug(self) -> str:
+        return self.to_dose.exercise_slug
 
 
 def _decisions(advice: Advice) -> list[tuple[str, str, str, str, int]]:

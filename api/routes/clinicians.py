@@ -171,10 +171,13 @@ def list_alerts(
     clinician: ClinicianUser,
     session: SessionDep,
     clock: Clock,
+    catalog: CatalogDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AlertPage:
-    items, next_cursor = alerts.list_alerts(session, clinician, clock(), limit=limit, cursor=cursor)
+    items, next_cursor = alerts.list_alerts(
+        session, clinician, catalog.rule_catalog, clock(), limit=limit, cursor=cursor
+    )
     return AlertPage(items=items, next_cursor=next_cursor)
 
 
@@ -184,6 +187,10 @@ def list_alerts(
     responses=PATIENT_ERRORS,
 )
 def ack_alert(
-    alert_id: uuid.UUID, clinician: ClinicianUser, session: SessionDep, clock: Clock
+    alert_id: uuid.UUID,
+    clinician: ClinicianUser,
+    session: SessionDep,
+    clock: Clock,
+    catalog: CatalogDep,
 ) -> AlertPublic:
-    return alerts.ack_alert(session, clinician, alert_id, clock())
+    return alerts.ack_alert(session, clinician, alert_id, catalog.rule_catalog, clock())

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 
 from sqlmodel import Session, col, select
 
+from api.domain.decisions import fingerprint
 from api.domain.types import Advice
 from api.models import AdviceRow
 from api.schemas.pain import AdvicePublic, ReasonPublic
@@ -31,17 +30,6 @@ def advice_public(advice: Advice) -> AdvicePublic:
         ruleset_version=advice.ruleset_version,
         evaluated_at=advice.evaluated_at,
     )
-
-
-def fingerprint(advice: Advice) -> str:
-    """Same status, same rules for the same exercises, same actions: the same advice."""
-    key = {
-        "status": advice.status,
-        "reasons": sorted([r.rule_id, r.status, list(r.exercises)] for r in advice.reasons),
-        "exercises": advice.exercises,
-        "ruleset": advice.ruleset_version,
-    }
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
 def store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> None:
@@ -70,11 +58,4 @@ def store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> No
     if advice.status != previous_status:
         # Clinicians hear when the status turns to a doctor or urgent care, not of
         # every change of reasons within it.
-        alert_on_advice(
-            session,
-            user_id,
-            row.id,
-            advice.status,
-            [r.rule_id for r in advice.reasons],
-            advice.evaluated_at,
-        )
+        alert_on_advice(session, user_id, row.id, advice)

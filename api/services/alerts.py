@@ -1,23 +1,31 @@
-"""Clinicians' alerts: stored ones (advice turning to a doctor or urgent care), and
-inactivity, which is worked out when read.
+"""Clinicians' alerts: stored ones (advice that turned to a doctor or urgent care on a
+write), and those worked out when read.
 
-A patient who stops logging writes nothing, so "inactive for 7 days" cannot be stored
-by any write of theirs; reading the alerts must not write either. An inactivity alert
-is therefore derived on each read, with an id fixed by what it is about (clinician,
-patient, the quiet spell), and stored only when the clinician acknowledges it.
+Some alerts follow from time alone: a patient who stops logging writes nothing, and a
+status can turn to see_doctor as days pass with no new data (a flare that has now
+lasted 3 days). Reading the alerts must not write, so these are derived on each read,
+with an id fixed by what they are about (clinician, patient, the quiet spell or the
+advice), and stored only when the clinician acknowledges them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from api.domain.catalog import CatalogInfo
+from api.domain.decisions import alerts_clinicians
 from api.errors import FieldError, NotFound
-from api.models import Alert, ClinicianLink, SessionLogRow, User
+from api.models import AdviceRow, Alert, CheckInRow, ClinicianLink, SessionLogRow, User
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas.clinicians import AlertPublic
+from api.services.care_team import derived_source
+from api.services.evaluation import evaluate_person
+from api.services.store import insert_ignoring_duplicates
 
 # "Stopped logging for 7 days" (issue 8).
 INACTIVE_AFTER = timedelta(days=7)
@@ -60,19 +68,98 @@ def _inactivity(session: Session, clinician_id: uuid.UUID, now: datetime) -> lis
     return out
 
 
-def _open_alerts(session: Session, clinician: User, now: datetime) -> list[Alert]:
+def _stored_status(session: Session, patient_id: uuid.UUID) -> str | None:
+    return session.exec(
+        select(AdviceRow.status)
+        .where(AdviceRow.user_id == patient_id)
+        .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
+        .limit(1)
+    ).first()
+
+
+def _advice_alerts(
+    session: Session, clinician_id: uuid.UUID, catalog: Mapping[str, CatalogInfo], now: datetime
+) -> list[Alert]:
+    """An alert per linked patient whose advice, evaluated now, calls for a doctor or
+    urgent care; the advice's fingerprint keys it, so an acknowledged one stays quiet
+    until the advice changes."""
+    out = []
+    for patient in session.exec(
+        select(User).join(ClinicianLink, col(ClinicianLink.user_id) == col(User.id))
+        .where(ClinicianLink.clinician_id == clinician_id)
+    ).all():  # fmt: skip
+        advice = evaluate_person(session, patient, now, catalog, record=False).advice
+        # A status reached on a write was stored and alerted then (or needed no alert);
+        # only a status that time alone turned is left to derive here.
+        if not alerts_clinicians(advice.status) or advice.status == _stored_status(
+            session, patient.id
+        ):
+            continue
+        source = derived_source(advice)
+        ident = uuid.uuid5(_ALERT_IDS, f"{clinician_id}:{patient.id}:{advice.status}:{source}")
+        # Dated by the latest data it rests on, so paging is stable between reads.
+        latest = session.exec(
+            select(func.max(CheckInRow.recorded_at)).where(CheckInRow.user_id == patient.id)
+        ).one()
+        out.append(
+            Alert(
+                id=ident,
+                clinician_id=clinician_id,
+                user_id=patient.id,
+                kind=advice.status,
+                source=source,
+                details={"rules": [r.rule_id for r in advice.reasons]},
+                created_at=latest or now,
+            )
+        )
+    return out
+
+
+def _derived(
+    session: Session, clinician_id: uuid.UUID, catalog: Mapping[str, CatalogInfo], now: datetime
+) -> list[Alert]:
+    """Alerts due now that no write stored, less those already stored or acknowledged.
+
+    Once until acknowledged: an open stored alert of the same kind about the same
+    patient already says it.
+    """
+    candidates = _inactivity(session, clinician_id, now) + _advice_alerts(
+        session, clinician_id, catalog, now
+    )
+    if not candidates:
+        return []
+    stored = session.exec(
+        select(Alert).where(
+            Alert.clinician_id == clinician_id,
+            col(Alert.user_id).in_({a.user_id for a in candidates}),
+            or_(
+                col(Alert.acknowledged_at).is_(None),
+                col(Alert.source).in_({a.source for a in candidates}),
+            ),
+        )
+    ).all()
+    said = {(a.user_id, a.kind, a.source) for a in stored}
+    waiting = {(a.user_id, a.kind) for a in stored if a.acknowledged_at is None}
+    return [
+        a
+        for a in candidates
+        if (a.user_id, a.kind, a.source) not in said and (a.user_id, a.kind) not in waiting
+    ]
+
+
+def _open_alerts(
+    session: Session, clinician: User, catalog: Mapping[str, CatalogInfo], now: datetime
+) -> list[Alert]:
     """Open alerts about patients still linked, newest first."""
     linked = select(ClinicianLink.user_id).where(ClinicianLink.clinician_id == clinician.id)
     stored = session.exec(
-        select(Alert).where(Alert.clinician_id == clinician.id, col(Alert.user_id).in_(linked))
+        select(Alert).where(
+            Alert.clinician_id == clinician.id,
+            col(Alert.user_id).in_(linked),
+            col(Alert.acknowledged_at).is_(None),
+        )
     ).all()
-    seen = {(a.user_id, a.kind, a.source) for a in stored}
-    derived = [
-        a
-        for a in _inactivity(session, clinician.id, now)
-        if (a.user_id, a.kind, a.source) not in seen
-    ]
-    alerts = [a for a in stored if a.acknowledged_at is None] + derived
+    alerts = list(stored) + _derived(session, clinician.id, catalog, now)
     return sorted(alerts, key=lambda a: (a.created_at, a.id), reverse=True)
 
 
@@ -88,10 +175,16 @@ def _alert_public(alert: Alert) -> AlertPublic:
 
 
 def list_alerts(
-    session: Session, clinician: User, now: datetime, *, limit: int, cursor: str | None
+    session: Session,
+    clinician: User,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
+    *,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[AlertPublic], str | None]:
     """Open alerts about patients still linked, newest first. Reading writes nothing."""
-    alerts = _open_alerts(session, clinician, now)
+    alerts = _open_alerts(session, clinician, catalog, now)
     if cursor is not None:
         at, raw_id = decode_cursor(cursor)
         try:
@@ -106,16 +199,23 @@ def list_alerts(
     return [_alert_public(a) for a in page], next_cursor
 
 
-def ack_alert(session: Session, clinician: User, alert_id: uuid.UUID, now: datetime) -> AlertPublic:
+def ack_alert(
+    session: Session,
+    clinician: User,
+    alert_id: uuid.UUID,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
+) -> AlertPublic:
     alert = session.get(Alert, alert_id)
     if alert is None:
-        # An inactivity alert is stored when it is acknowledged.
-        derived = {a.id: a for a in _inactivity(session, clinician.id, now)}
-        alert = derived.get(alert_id)
-        if alert is not None:
-            alert.acknowledged_at = now
-            session.add(alert)
+        # A derived alert is stored when it is acknowledged (once, however many acks race).
+        derived = {a.id: a for a in _derived(session, clinician.id, catalog, now)}
+        found = derived.get(alert_id)
+        if found is not None:
+            row = found.model_dump()
+            insert_ignoring_duplicates(session, Alert, [{**row, "acknowledged_at": now}])
             session.commit()
+            alert = session.get(Alert, alert_id)
     linked = set(
         session.exec(
             select(ClinicianLink.user_id).where(ClinicianLink.clinician_id == clinician.id)

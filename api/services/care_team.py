@@ -11,15 +11,15 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from api.domain.decisions import NO_CLEARANCE, Clearance
+from api.domain.decisions import NO_CLEARANCE, Clearance, alerts_clinicians, fingerprint
+from api.domain.types import Advice
 from api.models import Alert, ClinicianAction, ClinicianLink, ClinicianPlan
 from api.services.store import insert_ignoring_duplicates
 
 RESOLVE_ACTION = "resolve_red_flags"
-# Statuses a linked clinician is alerted to.
-ALERT_STATUSES = frozenset({"see_doctor", "urgent_care"})
 
 
 def record(
@@ -62,19 +62,28 @@ def last_clinician_resolution(session: Session, patient_id: uuid.UUID) -> dateti
     ).first()
 
 
-def alert_on_advice(
-    session: Session, patient_id: uuid.UUID, advice_id: uuid.UUID, status: str,
-    rule_ids: list[str], now: datetime,
-) -> None:  # fmt: skip
+def derived_source(advice: Advice) -> str:
+    """The `source` of an alert derived on read for this advice (api/services/alerts.py)."""
+    return "advice:" + fingerprint(advice)[:57]
+
+
+def alert_on_advice(session: Session, patient_id: uuid.UUID, advice_id: uuid.UUID,
+                    advice: Advice) -> None:  # fmt: skip
     """Each linked clinician hears once of each advice that turns to a doctor or urgent care."""
-    if status not in ALERT_STATUSES:
+    status = advice.status
+    if not alerts_clinicians(status):
         return
     waiting = set(
         session.exec(
             select(Alert.clinician_id).where(
                 Alert.user_id == patient_id,
                 Alert.kind == status,
-                col(Alert.acknowledged_at).is_(None),
+                # An open alert of this kind already says it, and so does one derived
+                # on read for this same advice (even if acknowledged).
+                or_(
+                    col(Alert.acknowledged_at).is_(None),
+                    col(Alert.source) == derived_source(advice),
+                ),
             )
         ).all()
     )
@@ -85,8 +94,8 @@ def alert_on_advice(
             "user_id": patient_id,
             "kind": status,
             "source": str(advice_id),
-            "details": {"rules": rule_ids},
-            "created_at": now,
+            "details": {"rules": [r.rule_id for r in advice.reasons]},
+            "created_at": advice.evaluated_at,
         }
         for clinician_id in linked_clinicians(session, patient_id)
         # Once until acknowledged: an open alert of this kind already says it.

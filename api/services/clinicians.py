@@ -50,7 +50,7 @@ from api.services.care_team import RESOLVE_ACTION, record
 from api.services.evaluation import evaluate_person
 from api.services.routine_views import active_items, session_public
 from api.services.store import insert_or_existing
-from api.services.wearable import session_summaries
+from api.services.wearable_summaries import session_summaries
 
 INVITATION_LIFETIME = timedelta(days=7)
 # Unambiguous letters and digits (no 0/O, 1/I/L): read aloud or typed from paper.

@@ -61,26 +61,25 @@ def evaluate_person(
     """Evaluate the rules for `user` at `now`. With `record`, store what it decided in the
     caller's transaction (the caller commits); without, write nothing."""
     rows = stored.load_rows(session, user.id)
-    current = stored.entries(rows)
-    starting = starting_routine(catalog, current)
-    routine = {**current, **starting}
+    starting = starting_routine(catalog, stored.entries(rows))
+    if record and starting:
+        # Stored first, then read back: a concurrent request may have stored (and moved)
+        # them already, and decisions must start from what is stored.
+        rows = stored.insert_starting(session, user.id, starting, now)
+        starting = {}
+    routine = {**stored.entries(rows), **starting}
     clearance = clearance_for(session, user.id)
     doses = doses_in_force(routine, catalog, clearance)
     history = load_history(session, user.id, now, doses, user.timezone)
-    advice = evaluate(
-        history,
-        now,
-        thresholds=thresholds_for(session, user.id),
-        catalog={slug: info.dose for slug, info in catalog.items()},
-    )
-    applied = stored.applied_keys(session, user.id, decision_keys(advice))
     ladders = {slug: info.dose for slug, info in catalog.items()}
+    advice = evaluate(history, now, thresholds=thresholds_for(session, user.id), catalog=ladders)
+    applied = stored.applied_keys(session, user.id, decision_keys(advice))
     steps, after = plan_steps(advice, routine, ladders, clearance, applied)
     if record:
-        if starting:
-            rows = stored.insert_starting(session, user.id, starting, now)
         steps = stored.record_steps(session, user.id, steps, now)
         after = apply_steps(routine, steps)
-        stored.save(session, user.id, rows, after, now)
+        # Only what this evaluation's own steps moved is written.
+        touched = {slug for s in steps if s.moves for slug in (s.exercise_slug, s.to_slug)}
+        stored.save(session, user.id, rows, {k: after[k] for k in touched}, now)
         store_if_changed(session, user.id, advice)
     return Evaluation(advice, after, catalog, clearance, steps)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from api.domain.builder import BuildError, CatalogExercise, Plan, Request, build
+from api.domain.decisions import prescribable, refuses_sessions
 from api.domain.evidence import local_day, zone
 from api.errors import Conflict, ExerciseBlocked, FieldError, NotFound
 from api.models import SessionLogRow, TrainingSession, User
@@ -19,7 +20,7 @@ from api.services.catalog_snapshot import Snapshot
 from api.services.evaluation import evaluate_person
 from api.services.routine_views import session_public
 from api.services.store import insert_or_existing
-from api.services.wearable import session_summaries
+from api.services.wearable_summaries import session_summaries
 
 
 def _builder_catalog(snap: Snapshot) -> list[CatalogExercise]:
@@ -95,7 +96,7 @@ def build_session(
     _check_request(body, snap)
     evaluation = evaluate_person(session, user, now, snap.rule_catalog, record=True)
     advice = advice_public(evaluation.advice)
-    if evaluation.advice.status == "urgent_care":
+    if refuses_sessions(evaluation.advice):
         session.commit()
         raise ExerciseBlocked(
             "Stop exercising and get emergency care now: no session can be built until a "
@@ -103,11 +104,7 @@ def build_session(
             extra={"advice": advice.model_dump(mode="json")},
         )
     clearance = evaluation.clearance
-    doses = {
-        slug: clearance.cap(entry.dose)
-        for slug, entry in evaluation.routine.items()
-        if entry.active
-    }
+    doses = prescribable(evaluation.routine, clearance)
     warm_up = {e.slug for e in snap.exercises if e.category == "warmup"}
     waiting = clearance.waiting(evaluation.today(user.timezone)) - warm_up
     request = Request(

@@ -319,3 +319,34 @@ def test_a_clinicians_export_holds_their_side(
     assert len(mine["invitations"]) == 1 and mine["invitations"][0]["used_at"]
     assert [p["patient_id"] for p in mine["patients"]] == [patient.id]
     assert [a["action"] for a in mine["actions"]] == ["linked", "set_thresholds"]
+
+
+def test_a_status_that_turns_with_time_alone_reaches_the_clinician(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock, db: Engine
+) -> None:
+    # No write after the last check-in: one day later the flare has lasted 3 days and
+    # the advice turns to see_doctor. Reads store nothing, so the alert is derived.
+    pt, patient, other = make_account("clinician"), make_account(), make_account("clinician")
+    link(client, patient, pt)
+    days = {**dict.fromkeys(range(8, 16), 5), 6: 4, 2: 7, 1: 7, 0: 7}
+    for days_ago, pain in days.items():
+        at = (clock.now - timedelta(days=days_ago)).isoformat()
+        assert checkin(client, patient, clock, pain, recorded_at=at).status_code == 201
+    assert client.get("/v1/advice", headers=patient.headers).json()["status"] == "maintain"
+    assert client.get("/v1/alerts", headers=pt.headers).json()["items"] == []
+
+    clock.advance(days=1)
+    assert client.get("/v1/advice", headers=patient.headers).json()["status"] == "see_doctor"
+    first = client.get("/v1/alerts", headers=pt.headers).json()["items"]
+    assert [(a["kind"], a["patient_id"]) for a in first] == [("see_doctor", patient.id)]
+    assert first[0]["details"]["rules"] == ["F1"]
+    with db.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM alerts")).scalar_one()
+    assert stored == 0  # derived on read, not stored
+    assert client.get("/v1/alerts", headers=pt.headers).json()["items"] == first
+    ack = client.post(f"/v1/alerts/{first[0]['id']}/ack", headers=pt.headers)
+    assert ack.status_code == 200 and ack.json()["acknowledged_at"] is not None
+    assert client.post(f"/v1/alerts/{first[0]['id']}/ack", headers=pt.headers).status_code == 200
+    # Acknowledged: quiet while the advice stays the same.
+    assert client.get("/v1/alerts", headers=pt.headers).json()["items"] == []
+    assert client.post(f"/v1/alerts/{first[0]['id']}/ack", headers=other.headers).status_code == 404
