@@ -138,7 +138,7 @@ def p2_next_morning_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> l
 
 def p3_acceptable_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
     t = ctx.thresholds
-    reasons = _during_reasons(rule, ctx, t.during_pain_safe_max, t.during_pain_max)
+    reasons = []
     latest = _latest_morning(ctx)
     if latest is not None:
         log, before, morning = latest
@@ -147,7 +147,7 @@ def p3_acceptable_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> lis
             reasons.append(
                 rule.reason("hold", "morning", evidence, done_exercises(log), source=log.session_id)
             )
-    return reasons
+    return reasons + _during_reasons(rule, ctx, t.during_pain_safe_max, t.during_pain_max)
 
 
 # --- progression (P4) and its cap (V1) ---------------------------------------------------

@@ -11,13 +11,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
-from api.domain.decisions import starting_routine
 from api.domain.evidence import local_day, zone
 from api.domain.types import REST_PHASES
 from api.models import CheckInRow, DoseChange, SessionLogRow, User
 from api.schemas.training import Adherence, DoseStep, ExerciseProgress, PainDay, ProgressPublic
-from api.services import routine as stored
 from api.services.clock import latest_accepted
+from api.services.evaluation import evaluate_person
 from api.services.routine_views import routine_item_public
 
 ADHERENCE_WEEKS = 4
@@ -102,9 +101,8 @@ def _pain_series(session: Session, user: User, now: datetime, days: int) -> list
 def progress_view(
     session: Session, user: User, catalog: Mapping[str, CatalogInfo], now: datetime, days: int
 ) -> ProgressPublic:
-    """Read-only: exercises new to the person are shown at their starting dose, unstored."""
-    current = stored.entries(stored.load_rows(session, user.id))
-    routine = {**current, **starting_routine(catalog, current)}
+    """Read-only: doses as the next write will store them (as GET /v1/routine shows)."""
+    routine = evaluate_person(session, user, now, catalog, record=False).routine
     history = _dose_history(session, user)
     exercises = [
         ExerciseProgress(
