@@ -134,9 +134,10 @@ class World:
         return body
 
 
-@pytest.fixture
-def world(client: TestClient, clock: FakeClock, make_account: AccountFactory) -> World:
-    w = World(
+def new_world(client: TestClient, clock: FakeClock, make_account: AccountFactory) -> World:
+    """The cast of an authorization test: an owner, their clinician, a stranger, an admin
+    and a clinician of someone else."""
+    return World(
         client=client,
         clock=clock,
         owner=make_account(),
@@ -146,6 +147,11 @@ def world(client: TestClient, clock: FakeClock, make_account: AccountFactory) ->
         other_clinician=make_account("clinician"),
         make_account=make_account,
     )
+
+
+@pytest.fixture
+def world(client: TestClient, clock: FakeClock, make_account: AccountFactory) -> World:
+    w = new_world(client, clock, make_account)
     w.link(w.owner, w.clinician)
     # The other clinician has a patient of their own: a real practice, not an empty one.
     w.link(w.stranger, w.other_clinician)

@@ -33,7 +33,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, Table, and_, delete, insert, inspect, select, update
 
 from api.db import metadata
-from tests.api.test_ownership import World
+from tests.api.test_ownership import World, new_world
 from tests.api.test_route_auth import operations
 from tests.conftest import Account, AccountFactory, FakeClock
 
@@ -95,16 +95,7 @@ def _edit_exercise(w: World, slug: str, **changes: Any) -> None:
 
 
 def build(client: TestClient, clock: FakeClock, make_account: AccountFactory) -> Data:
-    w = World(
-        client=client,
-        clock=clock,
-        owner=make_account(),
-        clinician=make_account("clinician"),
-        stranger=make_account(),
-        admin=make_account("admin"),
-        other_clinician=make_account("clinician"),
-        make_account=make_account,
-    )
+    w = new_world(client, clock, make_account)
     person, clinician, patient2 = w.owner, w.clinician, w.stranger
     # Every account now: access tokens are checked against the real time, and one issued
     # after the test clock has moved on would not be valid yet.
