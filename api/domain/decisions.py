@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from api.domain.catalog import CatalogInfo
 from api.domain.ladder import CatalogDose, first_dose, step_down, step_up
@@ -174,9 +174,25 @@ def _decisions(advice: Advice) -> list[tuple[str, str, str, str, int]]:
     return out
 
 
+def _same_decision(key: str) -> list[str]:
+    """Keys that name the same decision as `key`: itself and, for a rule keyed by the day
+    its trigger began (F1: the flare's first day), the days either side. That day is the
+    person's local day, so it moves by one when their time zone changes, and the start of
+    a run can shift by a day as the baseline window moves; it is still one flare, eased
+    once. Two different flares begin at least two days apart (an ordinary day ends one)."""
+    rule_id, slug, source = key.split(":", 2)
+    if not RULES_BY_ID[rule_id].keyed_by_day:
+        return [key]
+    try:
+        day = date.fromisoformat(source)
+    except ValueError:
+        return [key]
+    return [key] + [f"{rule_id}:{slug}:{day + timedelta(days=d)}" for d in (-1, 1)]
+
+
 def decision_keys(advice: Advice) -> list[str]:
-    """The ledger keys of this advice's dose decisions (to look up which were applied)."""
-    return [key for key, *_ in _decisions(advice)]
+    """The ledger keys to look up for this advice's dose decisions (were they applied?)."""
+    return [same for key, *_ in _decisions(advice) for same in _same_decision(key)]
 
 
 def _moved(routine: Routine, step: DoseStep) -> dict[str, RoutineEntry]:
@@ -208,7 +224,7 @@ def plan_steps(
     steps: list[DoseStep] = []
     for key, rule_id, source, slug, direction in _decisions(advice):
         entry = state.get(slug)
-        if key in done or entry is None or not entry.active:
+        if entry is None or not entry.active or any(k in done for k in _same_decision(key)):
             continue
         # Steps start from the dose in force, which a clinician's cap may hold below the
         # stored one: a regression must lower what the person actually does.

@@ -42,6 +42,8 @@ class Rule:
     # A rule that caps another's decisions: its reasons withdraw that rule's reasons
     # for the same exercises (V1 caps P4).
     caps: str | None = None
+    # Its reasons' `source` is the day the trigger began (see decisions._same_decision).
+    keyed_by_day: bool = False
     # How the trigger is read where CLINICAL.md leaves room (docs/rules.md shows it).
     applied: str = ""
 

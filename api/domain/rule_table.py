@@ -139,10 +139,13 @@ F1 = Rule(
         "in the meantime.",
     },
     moves_dose="down",
+    keyed_by_day=True,
     applied="Daily means of rest check-ins (one value per local day). The last 7 days "
     "against the 14 before (at least 3 and 4 days with data): a rise of 2 points or 30%. "
     '"Lasted 3+ days" is counted in calendar days over the latest run of raised days '
-    "(days without a check-in do not break a run, an ordinary day does).",
+    "(days without a check-in do not break a run, an ordinary day does). One flare eases "
+    "the routine once: its ledger key is the flare's first day, and a first day one day "
+    "either side (a time-zone change, a shifting baseline) counts as the same flare.",
 )
 
 F2 = Rule(

@@ -142,3 +142,23 @@ def test_each_exercise_moves_at_most_one_step_and_only_once(found: list[Reason],
     # Evaluated again with the ledger as it now is: nothing more moves.
     again, same = plan_steps(advice(*found), after, LADDERS, Clearance(), {s.key for s in steps})
     assert [s for s in again if s.moves] == [] and same == after
+
+
+def test_one_flare_is_eased_once_even_when_its_first_day_moves_by_one() -> None:
+    # A time-zone change (or a shifting baseline) moves the flare's first local day by
+    # one: it is still the flare whose easing the ledger holds.
+    start = routine(lat=Dose("lat-pulldown", 1, 10, 3))
+    f1 = Reason("F1", "regress", "", {}, ("lat-pulldown",), source="2026-06-10")
+    moved = Reason("F1", "regress", "", {}, ("lat-pulldown",), source="2026-06-11")
+    later = Reason("F1", "regress", "", {}, ("lat-pulldown",), source="2026-06-12")
+    applied = {"F1:lat-pulldown:2026-06-10"}
+    assert "F1:lat-pulldown:2026-06-10" in decision_keys(advice(moved))
+    assert plan_steps(advice(moved), start, LADDERS, Clearance(), applied) == ([], start)
+    # A flare beginning two days later is another flare (an ordinary day ended the first).
+    steps, _ = plan_steps(advice(later), start, LADDERS, Clearance(), applied)
+    assert [s.moves for s in steps] == [True]
+    # Rules keyed by a session or check-in have no neighbours.
+    p1 = Reason("P1", "regress", "", {}, ("lat-pulldown",), source="2026-06-10")
+    assert decision_keys(advice(p1)) == ["P1:lat-pulldown:2026-06-10"]
+    steps, _ = plan_steps(advice(f1), start, LADDERS, Clearance(), applied)
+    assert steps == []
