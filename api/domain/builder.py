@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from api.domain.types import Dose, Status
+from api.domain.types import Dose, SessionScope
 
 # A controlled repetition: about 1.5 s up and 1.5 s down, plus any hold at the top.
 TEMPO_SECONDS = 3
@@ -129,19 +129,21 @@ def _tiebreak(seed: int, slug: str) -> str:
 def build(
     catalog: Sequence[CatalogExercise],
     doses: Mapping[str, Dose],
-    status: Status,
+    scope: SessionScope,
     request: Request,
     *,
     seed: int,
 ) -> Plan:
     """Build a session. `doses` already reflect the advice (the rule service applies
-    progressions and regressions to the routine); `status` decides what may be built."""
-    if status == "urgent_care":
-        raise BuildError("advice", "No session while the advice is to get urgent care.")
+    progressions and regressions to the routine); `scope` (decisions.session_scope) says
+    what the advice lets a session hold."""
+    if scope == "none":
+        raise BuildError("advice", "No session until a professional has seen you.")
     warm = _warmup(catalog)
     if warm.exercise_slug in request.exclude:
         raise BuildError("exclude", "The warm-up cannot be left out.")
-    gentle_only = status == "see_doctor"
+    gentle_only = scope == "gentle"
+    stretches_only = scope == "warmup_and_stretches"
 
     candidates: list[tuple[CatalogExercise, Dose]] = []
     notes: list[str] = []
@@ -154,6 +156,8 @@ def build(
             continue
         if gentle_only and (c.category != "stretch" or c.difficulty > GENTLE_MAX_DIFFICULTY):
             continue
+        if stretches_only and c.category != "stretch":
+            continue
         if (
             request.focus
             and c.category == "strength"
@@ -161,11 +165,13 @@ def build(
         ):
             continue
         dose = doses.get(c.slug)
-        if dose is None:
-            continue
+        if dose is None or dose.sets <= 0:
+            continue  # not in the routine, or left out for now
         candidates.append((c, dose))
     if gentle_only:
         notes.append("Only gentle stretches until you have seen a doctor.")
+    if stretches_only:
+        notes.append("Only the warm-up and stretches until you have seen a doctor.")
     if not candidates:
         field_name = "focus" if request.focus else "equipment"
         raise BuildError(

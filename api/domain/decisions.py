@@ -15,14 +15,16 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from api.domain.catalog import CatalogInfo
-from api.domain.ladder import CatalogDose, first_dose, step_down, step_up
+from api.domain.ladder import CatalogDose, first_dose, left_out, step_down, step_up
 from api.domain.rule_table import RULES_BY_ID
-from api.domain.types import Advice, Dose
+from api.domain.types import Advice, Dose, SessionScope
 
 # A step down is taken for these statuses of a "down" rule; a step up for "progress".
 _STEP_DOWN_STATUSES = frozenset({"regress", "see_doctor"})
-# RF1 (CLINICAL.md): while the advice is urgent care, no session is built at all.
-SESSION_REFUSING_STATUSES = frozenset({"urgent_care"})
+# RF1 (urgent care) and RF2 (possible infection or fracture): no session at all until
+# an assessment; RF2b (possible cancer): the warm-up and stretches only.
+SESSION_REFUSING_RULES = frozenset({"RF1", "RF2"})
+WARMUP_AND_STRETCHES_RULES = frozenset({"RF2b"})
 # Linked clinicians are alerted when a person's advice turns to one of these.
 ALERTING_STATUSES = frozenset({"see_doctor", "urgent_care"})
 
@@ -113,8 +115,29 @@ def fingerprint(advice: Advice) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
+def session_scope(advice: Advice) -> SessionScope:
+    """What a session may hold under this advice: nothing (RF1, RF2), the warm-up and
+    stretches (RF2b), gentle stretches (any other doctor's view pending), or everything."""
+    rules = {r.rule_id for r in advice.reasons}
+    if advice.status == "urgent_care" or rules & SESSION_REFUSING_RULES:
+        return "none"
+    if rules & WARMUP_AND_STRETCHES_RULES:
+        return "warmup_and_stretches"
+    if advice.status == "see_doctor":
+        return "gentle"
+    return "full"
+
+
 def refuses_sessions(advice: Advice) -> bool:
-    return advice.status in SESSION_REFUSING_STATUSES
+    return session_scope(advice) == "none"
+
+
+def refusal(advice: Advice) -> str:
+    """Why no session can be built, in the words of the rule that refuses it."""
+    for reason in advice.reasons:
+        if reason.rule_id in SESSION_REFUSING_RULES or reason.status == "urgent_care":
+            return reason.message
+    return "No session can be built until a professional has seen you."
 
 
 def alerts_clinicians(status: str) -> bool:
@@ -122,8 +145,13 @@ def alerts_clinicians(status: str) -> bool:
 
 
 def prescribable(routine: Routine, clearance: Clearance) -> dict[str, Dose]:
-    """What the builder may prescribe: every active exercise at its dose within caps."""
-    return {slug: clearance.cap(e.dose) for slug, e in routine.items() if e.active}
+    """What the builder may prescribe: every active exercise at its dose within caps,
+    except those left out for now (0 sets)."""
+    return {
+        slug: clearance.cap(e.dose)
+        for slug, e in routine.items()
+        if e.active and not left_out(e.dose)
+    }
 
 
 def doses_in_force(

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from statistics import fmean
+from statistics import fmean, median
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,8 +20,8 @@ from api.domain.types import REST_PHASES, CheckIn, Dose, History, SessionLog
 
 # P2/P3: a next-morning check-in counts for a session ending at most this long before.
 NEXT_MORNING_WINDOW = timedelta(hours=36)
-# P2/P3: without a `before` check-in, the latest rest check-in this long before counts.
-BEFORE_WINDOW = timedelta(hours=24)
+# P2/P3 (v2): without a `before` check-in, the median rest pain of this long before counts.
+BEFORE_WINDOW = timedelta(days=7)
 # A `before` check-in made just as the session started still counts as before it.
 BEFORE_GRACE = timedelta(minutes=15)
 
@@ -48,6 +48,22 @@ def daily_rest_means(checkins: Iterable[CheckIn], tz: tzinfo) -> dict[date, floa
     return {day: fmean(values) for day, values in per_day.items()}
 
 
+def display_name(slug: str, catalog: Mapping[str, CatalogDose]) -> str:
+    """What people call an exercise: its catalog name; never its slug."""
+    entry = catalog.get(slug)
+    if entry is not None and entry.name:
+        return entry.name
+    return slug.replace("-", " ").replace("_", " ").capitalize()
+
+
+def names(slugs: Iterable[str], catalog: Mapping[str, CatalogDose]) -> str:
+    """ "Glute Bridge, Knee Hug and Superman"."""
+    shown = [display_name(s, catalog) for s in sorted(slugs)]
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
 def iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -57,13 +73,24 @@ def rounded(value: float) -> float:
 
 
 def meaningful_rise(rise: float, baseline: float, t: Thresholds) -> bool:
-    """Minimal important change (Ostelo 2008): 2 points or 30% over the baseline."""
-    if rise <= 0:
-        return False
-    return rise >= t.flare_points or (baseline > 0 and rise >= baseline * t.flare_fraction)
+    """Minimal important change (Ostelo 2008) applied to worsening: up by 2 points, or by
+    30% and at least 1 point. 30% of a baseline of 0 is no amount: there, 2 points."""
+    if rise >= t.flare_points:
+        return True
+    return rise >= 1 and baseline > 0 and rise >= baseline * t.flare_fraction
 
 
-def before_pain(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None:
+@dataclass(frozen=True)
+class Before:
+    """The pain a session started from: a `before` check-in, or the median rest pain of
+    the 7 days before it (ruleset v2, P2)."""
+
+    pain: float
+    checkin: CheckIn | None  # None: the median of `days` rest-pain check-ins
+    readings: int = 1
+
+
+def before_pain(log: SessionLog, checkins: Sequence[CheckIn]) -> Before | None:
     # Only what was reported before the session began (a few minutes' grace) describes
     # the pain it started from.
     tagged = [
@@ -74,14 +101,14 @@ def before_pain(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None:
         and c.recorded_at <= log.started_at + BEFORE_GRACE
     ]
     if tagged:
-        return tagged[-1]
+        return Before(tagged[-1].pain, tagged[-1])
     earlier = [
-        c
+        c.pain
         for c in checkins
         if c.phase in REST_PHASES
         and log.started_at - BEFORE_WINDOW <= c.recorded_at <= log.started_at
     ]
-    return earlier[-1] if earlier else None
+    return Before(median(earlier), None, len(earlier)) if earlier else None
 
 
 def next_morning(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None:
@@ -106,7 +133,7 @@ def next_morning(log: SessionLog, checkins: Sequence[CheckIn]) -> CheckIn | None
 
 def morning_after(
     log: SessionLog, checkins: Sequence[CheckIn]
-) -> tuple[CheckIn | None, CheckIn | None]:
+) -> tuple[Before | None, CheckIn | None]:
     """(pain before the session, pain the next morning) for one session."""
     return before_pain(log, checkins), next_morning(log, checkins)
 
@@ -128,6 +155,12 @@ def _checkin_key(c: CheckIn) -> tuple[Any, ...]:
         c.red_flags_resolved,
         c.session_id or "",
         c.exercise_slug or "",
+        tuple(sorted(c.denied)),
+        c.assessed_by or "",
+        c.assessed_at or c.recorded_at,
+        _none_last(None if c.radiating_below_knee is None else int(c.radiating_below_knee)),
+        _none_last(None if c.leg_numbness is None else int(c.leg_numbness)),
+        tuple(sorted(c.locations)),
     )
 
 
@@ -183,6 +216,27 @@ class Context:
     logs: Sequence[SessionLog]
     doses: Sequence[Dose]
     daily: Mapping[date, float]  # rest pain per local day
+    rest: Sequence[CheckIn]  # rest-pain check-ins, oldest first
+
+    def name(self, slug: str) -> str:
+        return display_name(slug, self.catalog)
+
+    def names(self, slugs: Iterable[str]) -> str:
+        return names(slugs, self.catalog)
+
+    def latest_rest(self) -> CheckIn | None:
+        """The latest rest-pain check-in ever (the window's, or the one loaded beyond it)."""
+        found = [c for c in (*self.rest[-1:], self.history.last_rest) if c is not None]
+        return max(found, key=lambda c: (c.recorded_at, c.id)) if found else None
+
+
+def anchor(history: History, now: datetime) -> datetime:
+    """The latest moment with data, at or before `now`: the evidence window ends there,
+    so a stretch of silence never slides a warning's evidence out of view (ruleset v2,
+    "silence is not improvement")."""
+    moments = [c.recorded_at for c in history.checkins if c.recorded_at <= now]
+    moments += [log.started_at for log in history.logs if log.started_at <= now]
+    return max(moments, default=now)
 
 
 def context(
@@ -192,7 +246,7 @@ def context(
     thresholds: Thresholds,
     catalog: Mapping[str, CatalogDose],
 ) -> Context:
-    since = now - window
+    since = anchor(history, now) - window
     tz = zone(history.timezone)
     checkins = canonical_checkins(c for c in history.checkins if since <= c.recorded_at <= now)
     return Context(
@@ -206,4 +260,5 @@ def context(
         logs=canonical_logs(log for log in history.logs if since <= log.started_at <= now),
         doses=sorted(history.doses, key=lambda d: d.exercise_slug),
         daily=daily_rest_means(checkins, tz),
+        rest=[c for c in checkins if c.phase in REST_PHASES],
     )

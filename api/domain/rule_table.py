@@ -9,15 +9,24 @@ templates and its sources. The engine (rules.py) walks the rows in this order;
 from __future__ import annotations
 
 from api.domain.red_flag_rules import (
-    REST_PAIN_LOOKBACK,
+    LEG_SYMPTOMS_LOOKBACK,
     rf1_cauda_equina,
-    rf2_serious_cause,
+    rf2_infection_or_fracture,
+    rf2b_cancer_concern,
     rf3_night_or_rest_pain,
+    rf4_leg_symptoms,
 )
 from api.domain.rule import Rule
 from api.domain.session_rules import (
+    AFTER_WINDOW,
+    FRESH_EVIDENCE,
+    GATE_LOOKBACK,
+    GATE_RISE_POINTS,
+    GATE_TREND_DAYS,
+    GATE_TREND_POINTS,
     PROGRESS_SESSIONS,
     VOLUME_WEEKS,
+    p0_progression_gate,
     p1_session_pain,
     p2_next_morning_pain,
     p3_acceptable_pain,
@@ -25,18 +34,21 @@ from api.domain.session_rules import (
     v1_volume_cap,
 )
 from api.domain.trend_rules import (
+    FIRST_READINGS,
     FLARE_BASELINE_DAYS,
+    FLARE_JUMP_POINTS,
     FLARE_MIN_BASELINE_DAYS,
-    FLARE_MIN_RECENT_DAYS,
     FLARE_RECENT_DAYS,
     IMPROVEMENT_FRACTION,
     IMPROVEMENT_POINTS,
     REVIEW_MIN_DAYS_PER_WEEK,
+    SETTLED_DAYS,
+    SETTLED_POINTS,
     f1_flare,
     f2_no_improvement,
 )
 
-RULESET_VERSION = "v1"
+RULESET_VERSION = "v2"
 
 _CAUDA_EQUINA = "NICE CKS: sciatica / low back pain, red flags for cauda equina syndrome"
 _GIRFT = "GIRFT: national suspected cauda equina syndrome pathway (emergency referral)"
@@ -54,13 +66,29 @@ _COSTA = "Costa et al. 2019, J Pain: consensus definition of a low back pain fla
 _NICE_NG59 = "NICE NG59 (2016, updated 2020): low back pain and sciatica in over 16s"
 _ACSM = "ACSM position stand 2009: progression models in resistance training"
 _NIELSEN = "Nielsen et al. 2014, JOSPT 44:739: weekly volume jumps over 30% and injury"
+_SCIATICA = "NICE CKS: sciatica (lumbar radiculopathy): refer if symptoms progress or spread"
+
+# Said wherever an assessment clears a rule, so the person knows how to record one.
+_RECORD_ASSESSMENT = (
+    "When you have been assessed, record it in a check-in: who assessed you (emergency "
+    "department, doctor or physiotherapist) and when."
+)
+# RF4 says what would turn leg symptoms into an emergency (RF1's items).
+_EMERGENCY_SIGNS = (
+    "Get emergency care at once if you notice numbness around your genitals or back "
+    "passage, trouble passing urine or controlling your bladder or bowel, symptoms in "
+    "both legs, or leg weakness that is getting worse."
+)
 
 RF1 = Rule(
     rule_id="RF1",
     title="Cauda equina red flags",
     trigger="any cauda-equina item answered yes (saddle numbness, bladder or bowel change, "
     "both legs, progressive weakness, new sexual dysfunction)",
-    action="urgent_care: stop exercising, get emergency care now; sessions refused",
+    action="urgent_care: stop exercising, get emergency care now; sessions refused. Cleared "
+    "only by a linked clinician's resolution, or by an assessment (who: emergency "
+    "department, doctor, physiotherapist; when: at or after the flag) recorded in a "
+    "check-in with no flag",
     statuses=("urgent_care",),
     evaluate=rf1_cauda_equina,
     sources=(_CAUDA_EQUINA, _GIRFT, _BMJ),
@@ -68,57 +96,115 @@ RF1 = Rule(
         "flag": "Stop exercising and get emergency medical care now: call your local "
         "emergency number or go to an emergency department today. The symptoms you "
         "reported must be checked urgently by a doctor. Do not restart your exercises "
-        "until a professional has seen you."
+        "until a professional has seen you. " + _RECORD_ASSESSMENT
     },
-    applied="Stands **until** a later check-in with `red_flags_resolved: true` and no red "
-    "flag, or a linked clinician's `POST /v1/patients/{id}/red-flags/resolve`. A "
-    "resolution only counts if it came after the flag both by the person's clock and by "
-    "arrival, so an emergency recorded offline and synced late is not cleared by an "
-    "earlier resolution.",
+    applied="Stands until a check-in with `red_flags_resolved: {assessed_by, assessed_at}` "
+    "and no red flag, assessed at or after the latest cauda-equina flag, or a linked "
+    "clinician's `POST /v1/patients/{id}/red-flags/resolve` after it. `red_flags_resolved: "
+    "true` alone is kept as the person's statement and clears nothing. The record must "
+    "also come after the flag by the person's clock and by arrival, so a flag synced late "
+    "from offline is not cleared by an earlier record. Each red-flag group (RF1, RF2, "
+    "RF2b) is judged against its own latest flag.",
 )
 
 RF2 = Rule(
     rule_id="RF2",
-    title="Other serious causes",
-    trigger="fever or feeling unwell, unexplained weight loss, cancer history, significant trauma",
-    action="see_doctor soon; no progression",
+    title="Possible infection or fracture",
+    trigger="fever or feeling unwell, significant trauma",
+    action="see_doctor today; sessions refused until an assessment is recorded as for RF1",
     statuses=("see_doctor",),
-    evaluate=rf2_serious_cause,
+    evaluate=rf2_infection_or_fracture,
     sources=(_SERIOUS, _FINUCANE),
     messages={
-        "flag": "Please see a doctor soon, within the next few days, about what you "
-        "reported. Until then, keep your exercises at their current level or easier, and "
-        "stop any that make things worse. When you have been seen, record it in a check-in."
+        "flag": "Please see a doctor today about what you reported: with back pain, a fever, "
+        "feeling unwell or a recent fall or accident needs checking first. Do not do your "
+        "exercises until you have been seen. " + _RECORD_ASSESSMENT
     },
-    applied="Stands until resolved, like RF1: the table gives it no expiry.",
+    applied="Cleared like RF1 (an assessment at or after the latest such flag, or a "
+    "clinician). `POST /v1/sessions` answers 409 `exercise-blocked` with the advice.",
+)
+
+RF2B = Rule(
+    rule_id="RF2b",
+    title="Possible serious cause: weight loss or cancer history",
+    trigger="unexplained weight loss, or cancer history with new or changed pain",
+    action="see_doctor within days; no progression; sessions limited to the warm-up and "
+    "stretches until an assessment is recorded",
+    statuses=("see_doctor",),
+    evaluate=rf2b_cancer_concern,
+    sources=(_SERIOUS, _FINUCANE),
+    messages={
+        "flag": "Please see a doctor within the next few days about what you reported. "
+        "Until then your sessions are the warm-up and gentle stretches only, and your "
+        "exercises will not be increased. " + _RECORD_ASSESSMENT
+    },
+    applied='Cleared like RF1. The `cancer_history` answer is asked as "a history of '
+    'cancer, and this back pain is new", so a yes is the trigger. Sessions built while it '
+    "stands hold the warm-up and the stretches (category `stretch`) only.",
 )
 
 RF3 = Rule(
     rule_id="RF3",
     title="Night pain or severe pain at rest",
-    trigger="constant night pain not eased by changing position, or rest pain 8-10",
-    action="see_doctor; no progression",
+    trigger="constant night pain, or rest pain 8-10",
+    action="see_doctor; no progression; stands until a later rest-pain check-in below the "
+    "threshold and no night pain",
     statuses=("see_doctor",),
     evaluate=rf3_night_or_rest_pain,
     sources=(_SERIOUS,),
     thresholds=("rest_pain_doctor",),
-    constants={"rest_pain_lookback_days": REST_PAIN_LOOKBACK.days},
     messages={
         "flag": "Constant pain at night that does not ease when you change position should "
-        "be checked. Please book a doctor's appointment soon, and do not increase your "
-        "exercises until then.",
-        "rest_pain": "Your pain at rest is very high ({pain} out of 10). Please see a doctor "
-        "soon, and do not increase your exercises until you have.",
+        "be checked. Please book a doctor's appointment in the next few days; your "
+        "exercises will not be increased until then. Check in again after a night "
+        "without that pain.",
+        "rest_pain": "Your pain at rest is very high ({pain} out of 10). Please book a "
+        "doctor's appointment in the next few days; your exercises will not be increased "
+        "until your pain at rest is below {threshold} again. Keep checking in.",
     },
-    applied="Night pain stands until resolved, like RF1. Pain at rest: the latest rest "
-    "check-in (`daily`, `before`, `next_morning`) of the last 7 days at 8-10.",
+    applied="Rest pain: the latest rest-pain check-in ever (`daily` or `next_morning`) at "
+    "8-10 stands, however long ago, until a later one is below 8. Night pain: the latest "
+    "night-pain flag stands until a later rest-pain check-in below the threshold answers "
+    "`night_pain: false` (not answering it says nothing), or an assessment or a clinician "
+    "follows it.",
+)
+
+RF4 = Rule(
+    rule_id="RF4",
+    title="Pain below the knee or leg numbness, new or spreading",
+    trigger="pain below the knee or leg numbness reported, new compared with the 14 days "
+    "before, or spreading",
+    action="hold all progression; tell your doctor or physiotherapist, and what turns it "
+    "into an emergency",
+    statuses=("hold",),
+    evaluate=rf4_leg_symptoms,
+    sources=(_SCIATICA, _CAUDA_EQUINA),
+    constants={"lookback_days": LEG_SYMPTOMS_LOOKBACK.days},
+    messages={
+        "new": "You reported pain below the knee or numbness in your leg, which is new. "
+        "Your exercises stay at their current level: tell your doctor or physiotherapist "
+        "about it at your next contact. " + _EMERGENCY_SIGNS,
+        "spreading": "The pain or numbness in your leg has spread to new places. Your "
+        "exercises stay at their current level: tell your doctor or physiotherapist about "
+        "it soon. " + _EMERGENCY_SIGNS,
+    },
+    applied="Leg symptoms are `radiating_below_knee: true`, `leg_numbness: true` and any "
+    "`locations` slug naming a part of the leg (leg, thigh, knee, calf, shin, ankle, foot, "
+    "toe). A check-in with a leg symptom not reported in the 14 days before it starts the "
+    'hold ("spreading" when it adds to symptoms already there); the hold stands until a '
+    "later check-in answers `radiating_below_knee: false` with no leg symptom.",
 )
 
 F1 = Rule(
     rule_id="F1",
     title="Flare-up: rest pain clearly above the person's usual level",
-    trigger="rest pain over the last 7 days up by 2 points or 30% over the 14 days before",
-    action="regress the routine; see_doctor when it has lasted 3+ days",
+    trigger="rest pain over the last 7 days up by >= 2 points, or by >= 30% and >= 1 "
+    "point, over the person's baseline (mean of the 14 days before; with fewer than 2 "
+    "baseline days, the first readings ever recorded); or rest pain up >= 3 points "
+    "within 7 days",
+    action="see_doctor when it has lasted 3+ days, otherwise regress; explains a flare and "
+    "keeps gentle movement; stands until a later 3-day mean is back within 1 point of "
+    "baseline",
     statuses=("regress", "see_doctor"),
     evaluate=f1_flare,
     sources=(_OSTELO, _COSTA),
@@ -126,33 +212,45 @@ F1 = Rule(
     constants={
         "recent_days": FLARE_RECENT_DAYS,
         "baseline_days": FLARE_BASELINE_DAYS,
-        "min_recent_days": FLARE_MIN_RECENT_DAYS,
         "min_baseline_days": FLARE_MIN_BASELINE_DAYS,
+        "first_readings": FIRST_READINGS,
+        "jump_points": FLARE_JUMP_POINTS,
+        "settled_days": SETTLED_DAYS,
+        "settled_points": SETTLED_POINTS,
     },
     messages={
-        "new": "Your pain this week is clearly higher than your usual level. This may be a "
-        "flare-up: they are common and usually settle. Keep moving gently; your exercises "
-        "are eased back a step for now.",
-        "lasting": "Your pain has been clearly higher than your usual level for {days} days. "
-        "This may be a flare-up; they are common and usually settle, but please check in "
-        "with your doctor or physical therapist. Keep moving gently with easier exercises "
-        "in the meantime.",
+        "new": "Your pain at rest has risen clearly above your usual level (about "
+        "{baseline:g} out of 10) since {began}. This may be a flare-up: they are common and "
+        "usually settle. Keep moving gently; your exercises are eased back a step for now. "
+        "Check in each day: if the pain has not settled within 3 days, contact your doctor "
+        "or physiotherapist.",
+        "lasting": "Your pain at rest has been clearly above your usual level (about "
+        "{baseline:g} out of 10) since {began}, and no check-in since shows it settling. "
+        "This may be a flare-up; they are common and usually settle, but please contact "
+        "your doctor or physiotherapist now. Keep moving gently with easier exercises in "
+        "the meantime, and keep checking in.",
     },
     moves_dose="down",
     keyed_by_day=True,
-    applied="Daily means of rest check-ins (one value per local day). The last 7 days "
-    "against the 14 before (at least 3 and 4 days with data): a rise of 2 points or 30%. "
-    '"Lasted 3+ days" is counted in calendar days over the latest run of raised days '
-    "(days without a check-in do not break a run, an ordinary day does). One flare eases "
-    "the routine once: its ledger key is the flare's first day, and a first day one day "
-    "either side (a time-zone change, a shifting baseline) counts as the same flare.",
+    applied="Daily means of rest-pain check-ins (one value per local day), walked day by "
+    "day. A flare begins on a day whose last-7-days mean is up by 2 points, or by 30% and "
+    "1 point, over that day's baseline (the mean of the 14 days before those 7, with at "
+    "least 2 days of data; else the mean of the person's first 3 rest-pain check-ins "
+    "ever), or whose value is 3 points above a day in the 6 before it. 30% of a baseline "
+    "of 0 is no amount: there it takes 2 points. The flare stands until the mean of 3 "
+    "later days with data is within 1 point of the baseline it began from; days without "
+    "a check-in never end it. It has lasted from its first day to today while its latest "
+    "reading is still more than 1 point above baseline (silence does not shorten it), "
+    "else to its last such day. One flare eases the routine once: its ledger key is its "
+    "first day, and a first day one day either side (a time-zone change) counts as the "
+    "same flare.",
 )
 
 F2 = Rule(
     rule_id="F2",
     title="No improvement over weeks",
-    trigger="no improvement (2 points or 30%) over 4 weeks of regular check-ins, latest "
-    "weekly mean >= 4",
+    trigger="no improvement (2 points or 30%) over 4+ weeks with at least one rest-pain "
+    "check-in in each week, and the latest weekly mean >= 4",
     action="see_doctor (review)",
     statuses=("see_doctor",),
     evaluate=f2_no_improvement,
@@ -165,52 +263,63 @@ F2 = Rule(
     },
     messages={
         "review": "Your pain has not improved over the last {weeks} weeks. Please arrange a "
-        "review with your doctor or physical therapist to check that this plan is right "
-        "for you."
+        "review with your doctor or physiotherapist to check that this plan is right for "
+        "you; keep doing your exercises at their current level until then."
     },
-    applied="4 weeks with at least 3 check-in days each, latest week's mean >= 4, and no "
-    "fall of 2 points / 30% from the first week. Those improvement numbers are fixed, so "
-    "tuning F1's thresholds can never make F2 quieter.",
+    applied="The weeks end on the latest day with a rest-pain check-in, so a week of "
+    "silence does not end a review that was due. 4 weeks each with at least one rest-pain "
+    "check-in, the latest week's mean >= 4, and no fall of 2 points / 30% from the first "
+    "week. Those improvement numbers are fixed, so tuning F1's thresholds can never make "
+    "F2 quieter.",
 )
 
 P1 = Rule(
     rule_id="P1",
-    title="Too much pain during exercise",
-    trigger="pain during an exercise above 5",
-    action="regress that exercise",
+    title="Too much pain during or right after exercise",
+    trigger="session pain > 5 during an exercise, or within 2 h after the session",
+    action="regress that exercise (or, for after-session pain, the session's exercises)",
     statuses=("regress",),
     evaluate=p1_session_pain,
     sources=(_THOMEE, _SILBERNAGEL),
     thresholds=("during_pain_max",),
+    constants={"after_window_hours": AFTER_WINDOW.total_seconds() / 3600},
     messages={
-        "during": "Pain during {exercise} went above {limit:g} out of 10, which is too much. "
-        "It is made easier for next time."
+        "during": "Pain during {names} reached {pain} out of 10, above the limit of "
+        "{limit}. {outcome} If an exercise hurts that much again, stop it and rest.",
+        "after": "Pain right after your session reached {pain} out of 10, above the limit of "
+        "{limit}. {outcome} Rest today and check in tomorrow morning.",
     },
     moves_dose="down",
-    applied="Per exercise, the latest *occasion* (a session: its log and the check-ins "
-    "tagged with it; or a lone check-in) and the **highest** pain in it. A `during` "
-    "check-in that names no exercise counts for its session's exercises, or for the whole "
-    "routine.",
+    applied="Per exercise, its latest *occasion* (a session: its log, the check-ins tagged "
+    "with it, and untagged `after` check-ins within 2 h of its end; or a lone check-in) "
+    "and the **highest** pain in it, during or after. A check-in that names no exercise "
+    "counts for its session's exercises, or for the whole routine. An exercise left out "
+    "of sessions ignores the pain that came before: it has been acted on.",
 )
 
 P2 = Rule(
     rule_id="P2",
     title="Pain raised the next morning",
-    trigger="next-morning pain above the pre-session pain by >= 2, or above 5",
+    trigger="next-morning pain above the pre-session pain by >= 2, or above 5; with no "
+    "`before` check-in, above the median rest pain of the 7 days before the session",
     action="regress the session's exercises",
     statuses=("regress",),
     evaluate=p2_next_morning_pain,
     sources=(_SILBERNAGEL, _THOMEE),
     thresholds=("next_morning_rise_regress", "next_morning_pain_max"),
     messages={
-        "morning": "Your pain the morning after your last session was clearly higher than "
-        "before it. That session's exercises are eased back a step."
+        "rise": "The morning after your last session your pain was {pain} out of 10, "
+        "{rise} points above the {before} out of 10 you started from. {outcome} Keep "
+        "moving gently and check in again tomorrow.",
+        "high": "The morning after your last session your pain was {pain} out of 10, above "
+        "{limit}. {outcome} Keep moving gently and check in again tomorrow.",
     },
     moves_dose="down",
     applied="The latest session with a next-morning reading: a `next_morning` check-in "
     "tagged with the session (after it ended), else the first untagged one within 36 h. "
     "Compared with a `before` check-in tagged with it (made before it began, 15 min "
-    "grace), else the latest rest check-in in the 24 h before.",
+    "grace), else the median rest pain of the 7 days before it; with neither, only the "
+    "limit of 5 applies.",
 )
 
 P3 = Rule(
@@ -223,20 +332,24 @@ P3 = Rule(
     sources=(_THOMEE, _SILBERNAGEL),
     thresholds=("during_pain_safe_max", "during_pain_max", "next_morning_rise_regress"),
     messages={
-        "during": "Pain during {exercise} was in the acceptable zone ({pain} out of 10). "
-        "Repeat the same dose next time rather than increasing it.",
+        "during": "Pain during {names} was {pain} out of 10: acceptable, but not yet "
+        "comfortable. Repeat the same dose next time rather than increasing it.",
+        "after": "Pain right after your session was {pain} out of 10: acceptable, but not "
+        "yet comfortable. Repeat the same doses of {names} next time rather than "
+        "increasing them.",
         "morning": "Your pain was a little higher the morning after your last session. "
-        "Repeat the same doses next time rather than increasing them.",
+        "Repeat the same doses of {names} next time rather than increasing them.",
     },
-    applied="During: as P1, for the highest pain of the latest occasion in the acceptable "
-    "zone. Next morning: as P2, a rise of 1 that P2 does not already regress.",
+    applied="Session pain: as P1, for the highest pain of the latest occasion in the "
+    "acceptable zone (4-5), during or after. Next morning: as P2, a rise of 1 or more "
+    "that P2 does not already regress.",
 )
 
 P4 = Rule(
     rule_id="P4",
     title="Progress: the dose was done comfortably",
     trigger="the last 2 sessions of an exercise: all prescribed reps done, pain during and "
-    "after <= 3, RPE <= 6, no next-morning rise, no other rule above maintain",
+    "after <= 3, RPE <= 6, no next-morning rise, P0 holds, no other rule above maintain",
     action="progress that exercise one step",
     statuses=("progress",),
     evaluate=p4_progress,
@@ -245,15 +358,54 @@ P4 = Rule(
     constants={"sessions": PROGRESS_SESSIONS},
     messages={
         "step_up": "You did {exercise} comfortably in your last {sessions} sessions and your "
-        "pain settled by the next morning: time for a small step up."
+        "pain settled by the next morning: time for a small step up next session.",
+        "back": "Your last {sessions} sessions went without too much pain, so {exercise} "
+        "comes back into your sessions at its lowest dose.",
     },
     moves_dose="up",
     applied="The last 2 sessions of the exercise at the **current** dose: every prescribed "
     "set, rep and hold done, pain during <= 3, RPE <= 6, no pain above 3 during or right "
-    "after the session (log `pain_after`, `after`/`during` check-ins), no next-morning "
-    "rise, and a next-morning reading after the latest one. Also: rest pain not rising "
-    "(the last 7 days' mean not above the weeks before). Only when no other rule is above "
-    "`maintain`, and not at the top of a ladder with nothing harder.",
+    "after the session (log `pain_after`, `during`/`after` check-ins), no next-morning "
+    "rise, and a next-morning reading after the latest one at or below the pain the "
+    "session started from. Only when no other rule is above `maintain`, and not at the "
+    "top of a ladder with nothing harder. A left-out exercise comes back (one step up, to "
+    "the bottom rung) after 2 sessions logged since it was left out with no pain above 3 "
+    "during or after and a settled next morning.",
+)
+
+P0 = Rule(
+    rule_id="P0",
+    title="Gate for progression: fresh evidence that pain is settled",
+    trigger="a rest-pain or `before` check-in in the last 72 h; latest rest pain not >= 2 "
+    "above the lowest of the last 7 days; the last 3 days' rest-pain mean not above the 3 "
+    "days before by >= 1",
+    action="no progress unless all hold (report hold with the reason)",
+    statuses=("hold",),
+    evaluate=p0_progression_gate,
+    sources=(_SILBERNAGEL, _OSTELO),
+    constants={
+        "fresh_hours": FRESH_EVIDENCE.total_seconds() / 3600,
+        "lookback_days": GATE_LOOKBACK.days,
+        "rise_points": GATE_RISE_POINTS,
+        "trend_days": GATE_TREND_DAYS,
+        "trend_points": GATE_TREND_POINTS,
+    },
+    messages={
+        "stale": "{names} could step up, but there is no check-in of your pain at rest "
+        "from the last 3 days. Check in now; until then the doses stay as they are.",
+        "rising": "{names} could step up, but your latest pain at rest "
+        "({latest_rest_pain} out of 10) is {rise} points above your lowest this week. The "
+        "doses stay as they are until it settles.",
+        "trend": "{names} could step up, but your pain at rest over the last 3 days is "
+        "higher than the 3 days before. The doses stay as they are until it settles.",
+    },
+    caps="P4",
+    applied="Evaluated after P4, on what P4 proposes: each of its step ups is withdrawn "
+    "and held while any condition fails (also for a left-out exercise coming back). "
+    '"Latest rest pain" and "lowest" are single check-ins (`daily`, `next_morning`) '
+    "of the last 7 days, not daily means, so one high reading is enough. The 3-day means "
+    "are of local days with data; without data on either side that condition cannot "
+    "fail, the other two still apply. The same 72 h freshness is the advice's `stale`.",
 )
 
 V1 = Rule(
@@ -277,5 +429,5 @@ V1 = Rule(
     "weeks; progressions are accepted in exercise order until the cap, the rest `hold`.",
 )
 
-RULES: tuple[Rule, ...] = (RF1, RF2, RF3, F1, F2, P1, P2, P3, P4, V1)
+RULES: tuple[Rule, ...] = (RF1, RF2, RF2B, RF3, RF4, F1, F2, P1, P2, P3, P4, P0, V1)
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}

@@ -9,11 +9,12 @@ window of history (WINDOW), so its cost does not grow with years of data.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from api.domain.evidence import context
+from api.domain.evidence import Context, context, local_day, next_morning
 from api.domain.ladder import CatalogDose
 from api.domain.rule_table import RULES, RULES_BY_ID, RULESET_VERSION
+from api.domain.session_rules import gate_failures
 from api.domain.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from api.domain.types import (
     ACTION_SEVERITY,
@@ -28,9 +29,13 @@ from api.domain.types import (
 
 __all__ = ["RULESET_VERSION", "WINDOW", "evaluate"]
 
-# How much history one evaluation needs: F2's 4 review weeks plus a week of slack;
-# F1's 7 + 14 days fit inside. The service loads no more than this.
-WINDOW = timedelta(days=35)
+# How much history one evaluation needs, back from the latest data (evidence.anchor):
+# F1's 7 + 14 days and a flare of up to 3 weeks; F2's 4 review weeks and 2 of slack.
+# The service loads no more than this.
+WINDOW = timedelta(days=42)
+# A rest-pain check-in is due a day after the last one, and the morning after a session.
+CHECKIN_EVERY = timedelta(days=1)
+MORNING = time(8)
 
 # What a reason's status asks of the exercises it names.
 _ACTION_OF_STATUS: dict[str, Action] = {
@@ -69,6 +74,22 @@ def _actions(reasons: Sequence[Reason], doses: Sequence[Dose], status: Status) -
     return actions
 
 
+def next_checkin_due(ctx: Context) -> datetime:
+    """A day after the latest rest-pain check-in, or 08:00 local the morning after a
+    session logged since it without a next-morning reading; now when nothing is known."""
+    latest = ctx.latest_rest()
+    due = ctx.now if latest is None else latest.recorded_at + CHECKIN_EVERY
+    if ctx.logs:
+        log = ctx.logs[-1]
+        if (latest is None or log.ended_at > latest.recorded_at) and next_morning(
+            log, ctx.checkins
+        ) is None:
+            day = local_day(log.ended_at, ctx.tz)
+            morning = datetime.combine(day + timedelta(days=1), MORNING, tzinfo=ctx.tz)
+            due = min(due, morning.astimezone(ctx.now.tzinfo))
+    return due
+
+
 def evaluate(
     history: History,
     now: datetime,
@@ -97,4 +118,6 @@ def evaluate(
         exercises=_actions(reasons, ctx.doses, status),
         ruleset_version=RULESET_VERSION,
         evaluated_at=now,
+        next_checkin_due_at=next_checkin_due(ctx),
+        stale=any(key == "stale" for key, _ in gate_failures(ctx)),
     )

@@ -1,4 +1,5 @@
-"""Evaluators of P1-P4 and V1: pain during, after and the morning after exercise.
+"""Evaluators of P0-P4 and V1: pain during, right after and the morning after exercise,
+and when a step up is allowed.
 
 Their rows, messages and sources are in `api/domain/rule_table.py`.
 """
@@ -6,97 +7,167 @@ Their rows, messages and sources are in `api/domain/rule_table.py`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
 
-from api.domain.evidence import Context, done_exercises, iso, morning_after, rounded
-from api.domain.ladder import step_up, volume
+from api.domain.evidence import Before, Context, done_exercises, iso, morning_after, rounded
+from api.domain.ladder import left_out, step_up, volume
 from api.domain.rule import Rule
-from api.domain.trend_rules import FLARE_RECENT_DAYS
-from api.domain.types import CheckIn, Dose, Reason, SessionLog
+from api.domain.types import REST_PHASES, CheckIn, Dose, Reason, SessionLog
 
-# P4 (ACSM 2009): the last 2 sessions of an exercise must both have gone well.
+# P4 (ACSM 2009): the last 2 sessions of an exercise must both have gone well; a
+# left-out exercise comes back after 2 sessions without P1-P3.
 PROGRESS_SESSIONS = 2
 # V1 (Nielsen 2014): weekly volume is compared with the last 2 weeks.
 VOLUME_WEEKS = 2
+# P1/P3: pain reported within this long after a session is that session's pain.
+AFTER_WINDOW = timedelta(hours=2)
+# P0: progress needs fresh evidence that pain is settled (ruleset v2, "fail safe").
+FRESH_EVIDENCE = timedelta(hours=72)
+GATE_LOOKBACK = timedelta(days=7)
+GATE_RISE_POINTS = 2  # latest rest pain this far above the lowest of the last 7 days
+GATE_TREND_DAYS = 3  # the last 3 days' mean against the 3 days before...
+GATE_TREND_POINTS = 1  # ...up by this much
 
 
-# --- pain during exercise (P1, and P3's during half) -------------------------------------
+# --- pain during and right after exercise (P1, and P3's session half) -------------------
 
 
-def _latest_during(ctx: Context) -> dict[str, tuple[datetime, int, str]]:
-    """Per exercise, its latest occasion's highest pain during: (when, pain, occasion).
+@dataclass(frozen=True)
+class Occasion:
+    """One exercise's latest session pain: a session (its log and the check-ins tagged
+    with it or made within 2 h after it) or a lone check-in."""
 
-    An occasion is a session (its log and the check-ins tagged with it) or a lone
-    `during` check-in. A `during` check-in that names no exercise counts for every
-    exercise of its session, or for the whole routine when it names no session either.
+    at: datetime
+    pain: int
+    key: str  # the session id, or the lone check-in's id
+    kind: str  # "during" or "after"
+
+
+def _session_of(c: CheckIn, ctx: Context, logs: dict[str, SessionLog]) -> SessionLog | None:
+    if c.session_id is not None:
+        return logs.get(c.session_id)
+    if c.phase != "after":
+        return None
+    # An untagged `after` check-in belongs to the session that ended in the 2 h before it.
+    ended = [
+        log for log in ctx.logs if log.ended_at <= c.recorded_at <= log.ended_at + AFTER_WINDOW
+    ]
+    return ended[-1] if ended else None
+
+
+def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
+    """Per exercise, its latest occasion with the highest pain reported in it.
+
+    A check-in that names no exercise counts for every exercise of its session, or for
+    the whole routine when it belongs to no logged session. An exercise left out of
+    sessions forgets what came before: that pain has been acted on.
     """
-    by_session = {log.session_id: log for log in ctx.logs}
+    logs = {log.session_id: log for log in ctx.logs}
     routine = [d.exercise_slug for d in ctx.doses]
-    occasions: dict[str, tuple[datetime, dict[str, int]]] = {}
+    occasions: dict[str, tuple[datetime, dict[str, tuple[int, str]]]] = {}
 
-    def add(key: str, at: datetime, slugs: Iterable[str], pain: int) -> None:
+    def add(key: str, at: datetime, slugs: Iterable[str], pain: int, kind: str) -> None:
         when, pains = occasions.get(key, (at, {}))
         for slug in slugs:
-            pains[slug] = max(pains.get(slug, 0), pain)
+            seen = pains.get(slug)
+            if seen is None or (pain, kind) > seen:
+                pains[slug] = (pain, kind)
         occasions[key] = (max(when, at), pains)
 
     for log in ctx.logs:
         for entry in log.entries:
             if entry.pain_during is not None and not entry.skipped:
-                add(log.session_id, log.ended_at, [entry.exercise_slug], entry.pain_during)
+                add(log.session_id, log.ended_at, [entry.exercise_slug], entry.pain_during,
+                    "during")  # fmt: skip
+        if log.pain_after is not None:
+            add(log.session_id, log.ended_at, done_exercises(log), log.pain_after, "after")
     for c in ctx.checkins:
-        if c.phase != "during":
+        if c.phase not in ("during", "after"):
             continue
+        owner = _session_of(c, ctx, logs)
+        slugs: Sequence[str]
         if c.exercise_slug:
-            slugs: Sequence[str] = [c.exercise_slug]
-        elif c.session_id in by_session:
-            slugs = done_exercises(by_session[c.session_id])
+            slugs = [c.exercise_slug]
+        elif owner is not None:
+            slugs = done_exercises(owner)
         else:
             slugs = routine
-        add(c.session_id or c.id, c.recorded_at, slugs, c.pain)
+        key = owner.session_id if owner is not None else (c.session_id or c.id)
+        add(key, c.recorded_at, slugs, c.pain, c.phase)
 
-    latest: dict[str, tuple[datetime, int, str]] = {}
+    out_since = ctx.history.left_out_since
+    latest: dict[str, Occasion] = {}
     for key, (at, pains) in occasions.items():
-        for slug, pain in pains.items():
+        for slug, (pain, kind) in pains.items():
+            if slug in out_since and at <= out_since[slug]:
+                continue
             seen = latest.get(slug)
-            if seen is None or (at, pain, key) > seen:
-                latest[slug] = (at, pain, key)
+            if seen is None or (at, pain, key) > (seen.at, seen.pain, seen.key):
+                latest[slug] = Occasion(at, pain, key, kind)
     return latest
 
 
-def _during_reasons(rule: Rule, ctx: Context, low: float, high: float | None) -> list[Reason]:
-    """A reason per exercise whose latest pain during lies above `low` (and up to `high`)."""
+def eased(ctx: Context, slugs: Iterable[str]) -> str:
+    """What a regress does to these exercises, said truthfully: each one in the routine
+    goes down a step (at the bottom, it is left out); one already left out stays out."""
+    doses = {d.exercise_slug: d for d in ctx.doses}
+    named = sorted(set(slugs) & set(doses))
+    moving = [s for s in named if not left_out(doses[s])]
+    out = [s for s in named if left_out(doses[s])]
+    said = []
+    if moving:
+        verb = "is" if len(moving) == 1 else "are"
+        said.append(f"{ctx.names(moving)} {verb} eased back a step for your next session.")
+    if out:
+        verb = "stays" if len(out) == 1 else "stay"
+        said.append(f"{ctx.names(out)} {verb} out of your sessions for now.")
+    return " ".join(said)
+
+
+def _session_pain_reasons(rule: Rule, ctx: Context, low: float, high: float | None) -> list[Reason]:
+    """A reason per occasion for the exercises whose latest pain lies above `low` (and
+    up to `high`)."""
+    grouped: dict[tuple[str, str, int, datetime], list[str]] = {}
+    for slug, o in sorted(latest_session_pain(ctx).items()):
+        if o.pain > low and (high is None or o.pain <= high):
+            grouped.setdefault((o.key, o.kind, o.pain, o.at), []).append(slug)
+    in_routine = {d.exercise_slug for d in ctx.doses}
     reasons = []
-    for slug, (at, pain, source) in sorted(_latest_during(ctx).items()):
-        if pain > low and (high is None or pain <= high):
-            evidence = {"exercise": slug, "pain_during": pain, "at": iso(at), "source": source}
-            reasons.append(
-                rule.reason(
-                    rule.statuses[0],
-                    "during",
-                    evidence,
-                    (slug,),
-                    source=source,
-                    exercise=slug,
-                    pain=pain,
-                    limit=low,
-                )  # fmt: skip
-            )
+    for (key, kind, pain, at), slugs in sorted(grouped.items()):
+        named = tuple(s for s in slugs if s in in_routine)
+        evidence = {
+            "exercises": slugs,
+            f"pain_{kind}": pain,
+            "at": iso(at),
+            "source": key,
+        }
+        reasons.append(
+            rule.reason(
+                rule.statuses[0],
+                kind,
+                evidence,
+                named,
+                source=key,
+                names=ctx.names(slugs),
+                pain=pain,
+                limit=f"{low:g}",
+                outcome=eased(ctx, named),
+            )  # fmt: skip
+        )
     return reasons
 
 
 def p1_session_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
-    return _during_reasons(rule, ctx, ctx.thresholds.during_pain_max, None)
+    return _session_pain_reasons(rule, ctx, ctx.thresholds.during_pain_max, None)
 
 
 # --- the morning after (P2, and P3's next-morning half) ----------------------------------
 
 
-def _latest_morning(
-    ctx: Context,
-) -> tuple[SessionLog, CheckIn | None, CheckIn] | None:
+def _latest_morning(ctx: Context) -> tuple[SessionLog, Before | None, CheckIn] | None:
     """The latest session with a next-morning reading: (log, before, next morning)."""
     for log in reversed(ctx.logs):
         before, morning = morning_after(log, ctx.checkins)
@@ -106,23 +177,19 @@ def _latest_morning(
 
 
 def _morning_evidence(
-    log: SessionLog, before: CheckIn | None, morning: CheckIn
-) -> tuple[dict[str, Any], int | None]:
+    log: SessionLog, before: Before | None, morning: CheckIn
+) -> tuple[dict[str, Any], float | None]:
     rise = morning.pain - before.pain if before is not None else None
     evidence: dict[str, Any] = {
         "session_id": log.session_id,
         "next_morning_pain": morning.pain,
-        "before_pain": before.pain if before is not None else None,
-        "rise": rise,
+        "before_pain": rounded(before.pain) if before is not None else None,
+        "before_from": None
+        if before is None
+        else ("before_checkin" if before.checkin is not None else "median_rest_7_days"),
+        "rise": rounded(rise) if rise is not None else None,
     }
     return evidence, rise
-
-
-def _morning_too_high(ctx: Context, morning: CheckIn, rise: int | None) -> bool:
-    t = ctx.thresholds
-    return morning.pain > t.next_morning_pain_max or (
-        rise is not None and rise >= t.next_morning_rise_regress
-    )
 
 
 def p2_next_morning_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
@@ -131,38 +198,79 @@ def p2_next_morning_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> l
         return []
     log, before, morning = latest
     evidence, rise = _morning_evidence(log, before, morning)
-    if not _morning_too_high(ctx, morning, rise):
-        return []
-    return [rule.reason("regress", "morning", evidence, done_exercises(log), source=log.session_id)]
+    t = ctx.thresholds
+    named = tuple(s for s in done_exercises(log) if s in {d.exercise_slug for d in ctx.doses})
+    values = {
+        "pain": morning.pain,
+        "outcome": eased(ctx, named),
+        "limit": f"{t.next_morning_pain_max:g}",
+    }
+    if rise is not None and rise >= t.next_morning_rise_regress:
+        before_pain = rounded(before.pain) if before is not None else 0
+        return [
+            rule.reason(
+                "regress",
+                "rise",
+                evidence,
+                named,
+                source=log.session_id,
+                rise=f"{rise:g}",
+                before=f"{before_pain:g}",
+                **values,
+            )  # fmt: skip
+        ]
+    if morning.pain > t.next_morning_pain_max:
+        return [rule.reason("regress", "high", evidence, named, source=log.session_id, **values)]
+    return []
 
 
 def p3_acceptable_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
     t = ctx.thresholds
     reasons = []
     latest = _latest_morning(ctx)
-    if latest is not None:
+    if latest is not None and not any(r.rule_id == "P2" for r in found):
         log, before, morning = latest
         evidence, rise = _morning_evidence(log, before, morning)
-        if not _morning_too_high(ctx, morning, rise) and rise is not None and rise >= 1:
-            reasons.append(
-                rule.reason("hold", "morning", evidence, done_exercises(log), source=log.session_id)
+        if rise is not None and rise >= 1:
+            named = tuple(
+                s for s in done_exercises(log) if s in {d.exercise_slug for d in ctx.doses}
             )
-    return reasons + _during_reasons(rule, ctx, t.during_pain_safe_max, t.during_pain_max)
+            reasons.append(
+                rule.reason(
+                    "hold",
+                    "morning",
+                    evidence,
+                    named,
+                    source=log.session_id,
+                    names=ctx.names(named) or "your exercises",
+                )  # fmt: skip
+            )
+    return reasons + _session_pain_reasons(rule, ctx, t.during_pain_safe_max, t.during_pain_max)
 
 
-# --- progression (P4) and its cap (V1) ---------------------------------------------------
+# --- progression (P4), its gate (P0) and its cap (V1) ------------------------------------
 
 
-def _pain_rising(ctx: Context) -> bool:
-    """Rest pain of the last week above the weeks before it (or rising within it)."""
-    recent_start = ctx.today - timedelta(days=FLARE_RECENT_DAYS - 1)
-    recent = [v for d, v in sorted(ctx.daily.items()) if d >= recent_start]
-    older = [v for d, v in sorted(ctx.daily.items()) if d < recent_start]
-    if not recent:
+def _session_pain_settled(log: SessionLog, slug: str | None, ctx: Context) -> bool:
+    """No pain above the safe zone reported during or right after this session (for one
+    exercise, or for any when `slug` is None), and no rise the next morning."""
+    safe = ctx.thresholds.during_pain_safe_max
+    if log.pain_after is not None and log.pain_after > safe:
         return False
-    if older:
-        return fmean(recent) > fmean(older)
-    return recent[-1] > recent[0]
+    for e in log.entries:
+        if (slug is None or e.exercise_slug == slug) and (e.pain_during or 0) > safe:
+            return False
+    logs = {x.session_id: x for x in ctx.logs}
+    for c in ctx.checkins:
+        if c.phase not in ("during", "after") or c.pain <= safe:
+            continue
+        if c.exercise_slug not in (None, slug) and slug is not None:
+            continue
+        owner = _session_of(c, ctx, logs)
+        if owner is not None and owner.session_id == log.session_id:
+            return False
+    before, morning = morning_after(log, ctx.checkins)
+    return not (morning is not None and before is not None and morning.pain > before.pain)
 
 
 def _went_well(log: SessionLog, slug: str, dose: Dose, ctx: Context) -> bool:
@@ -184,68 +292,140 @@ def _went_well(log: SessionLog, slug: str, dose: Dose, ctx: Context) -> bool:
         return False
     if e.rpe is None or e.rpe > t.progress_rpe_max:
         return False
-    # Pain reported during or right after this session must also have been in the safe
-    # zone: the session was not comfortable otherwise.
-    if log.pain_after is not None and log.pain_after > t.during_pain_safe_max:
-        return False
-    for c in ctx.checkins:
-        if (
-            c.session_id == log.session_id
-            and c.phase in ("during", "after")
-            and c.exercise_slug in (None, slug)
-            and c.pain > t.during_pain_safe_max
-        ):
-            return False
+    return _session_pain_settled(log, slug, ctx)
+
+
+def _settled_next_morning(log: SessionLog, ctx: Context) -> CheckIn | None:
+    """The next-morning reading after `log`, if it shows the pain settled."""
     before, morning = morning_after(log, ctx.checkins)
-    return not (morning is not None and before is not None and morning.pain > before.pain)
+    if morning is None:
+        return None
+    settled_at = before.pain if before is not None else ctx.thresholds.during_pain_safe_max
+    return morning if morning.pain <= settled_at else None
+
+
+def _step_up_reason(
+    rule: Rule, ctx: Context, slug: str, sessions: Sequence[SessionLog], back: bool
+) -> Reason | None:
+    morning = _settled_next_morning(sessions[-1], ctx)
+    if morning is None:
+        return None  # pain must be known to have settled (Silbernagel 2007)
+    evidence = {
+        "exercise": slug,
+        "sessions": [log.session_id for log in sessions],
+        "next_morning_pain": morning.pain,
+    }
+    return rule.reason(
+        "progress", "back" if back else "step_up", evidence, (slug,),
+        source=sessions[-1].session_id, exercise=ctx.name(slug), sessions=len(sessions),
+    )  # fmt: skip
 
 
 def p4_progress(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
-    """Exercises whose last two sessions at the current dose went comfortably.
+    """Exercises whose last two sessions at the current dose went comfortably, and
+    left-out exercises after two sessions without pain trouble: one step up each.
 
     Only when no rule before it in the table found anything (CLINICAL.md: "no other rule
-    above maintain"), and never while rest pain is rising.
+    above maintain"); P0 and V1 then gate and cap what it proposes.
     """
-    if found or _pain_rising(ctx):
+    if found:
         return []
     out: list[Reason] = []
     for dose in ctx.doses:
         slug = dose.exercise_slug
-        sessions = [
-            log
-            for log in ctx.logs
-            if any(e.exercise_slug == slug and not e.skipped for e in log.entries)
-        ][-PROGRESS_SESSIONS:]
-        if len(sessions) < PROGRESS_SESSIONS:
-            continue
-        if not all(_went_well(log, slug, dose, ctx) for log in sessions):
-            continue
-        # Pain must be known to have settled after the latest session (Silbernagel 2007).
-        before, morning = morning_after(sessions[-1], ctx.checkins)
-        if morning is None:
-            continue
-        settled_at = before.pain if before is not None else ctx.thresholds.during_pain_safe_max
-        if morning.pain > settled_at:
-            continue
         if step_up(dose, ctx.catalog) is None:
             continue  # top of the ladder, nothing harder: stay
-        evidence = {
-            "exercise": slug,
-            "sessions": [log.session_id for log in sessions],
-            "next_morning_pain": morning.pain,
-        }
-        out.append(
-            rule.reason(
-                "progress",
-                "step_up",
-                evidence,
-                (slug,),
-                source=sessions[-1].session_id,
-                exercise=slug,
-                sessions=PROGRESS_SESSIONS,
+        if left_out(dose):
+            since = ctx.history.left_out_since.get(slug)
+            if since is None:
+                continue
+            later = [log for log in ctx.logs if log.started_at > since][-PROGRESS_SESSIONS:]
+            back = len(later) == PROGRESS_SESSIONS and all(
+                _session_pain_settled(log, None, ctx) for log in later
+            )
+            reason = _step_up_reason(rule, ctx, slug, later, back=True) if back else None
+        else:
+            sessions = [
+                log
+                for log in ctx.logs
+                if any(e.exercise_slug == slug and not e.skipped for e in log.entries)
+            ][-PROGRESS_SESSIONS:]
+            well = len(sessions) == PROGRESS_SESSIONS and all(
+                _went_well(log, slug, dose, ctx) for log in sessions
+            )
+            reason = _step_up_reason(rule, ctx, slug, sessions, back=False) if well else None
+        if reason is not None:
+            out.append(reason)
+    return out
+
+
+def gate_failures(ctx: Context) -> list[tuple[str, dict[str, Any]]]:
+    """P0's three conditions that fail now, as (message key, evidence)."""
+    failures: list[tuple[str, dict[str, Any]]] = []
+    fresh = [
+        c
+        for c in ctx.checkins
+        if (c.phase in REST_PHASES or c.phase == "before")
+        and c.recorded_at >= ctx.now - FRESH_EVIDENCE
+    ]
+    if not fresh:
+        latest = ctx.latest_rest()
+        failures.append(
+            ("stale", {"latest_rest_checkin": iso(latest.recorded_at) if latest else None})
+        )
+    week = [c for c in ctx.rest if c.recorded_at >= ctx.now - GATE_LOOKBACK]
+    if week:
+        latest_rest, lowest = week[-1], min(c.pain for c in week)
+        if latest_rest.pain - lowest >= GATE_RISE_POINTS:
+            failures.append(
+                (
+                    "rising",
+                    {
+                        "latest_rest_pain": latest_rest.pain,
+                        "lowest_7_days": lowest,
+                        "rise": latest_rest.pain - lowest,
+                    },
+                )
+            )
+    last = [ctx.today - timedelta(days=i) for i in range(GATE_TREND_DAYS)]
+    before = [ctx.today - timedelta(days=GATE_TREND_DAYS + i) for i in range(GATE_TREND_DAYS)]
+    recent = [ctx.daily[d] for d in last if d in ctx.daily]
+    earlier = [ctx.daily[d] for d in before if d in ctx.daily]
+    if recent and earlier and fmean(recent) - fmean(earlier) >= GATE_TREND_POINTS:
+        failures.append(
+            (
+                "trend",
+                {
+                    "mean_last_3_days": rounded(fmean(recent)),
+                    "mean_3_days_before": rounded(fmean(earlier)),
+                },
             )  # fmt: skip
         )
-    return out
+    return failures
+
+
+def p0_progression_gate(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
+    """Withholds every step up P4 proposed unless the evidence is fresh and pain settled."""
+    proposed = sorted({s for r in found if r.rule_id == rule.caps for s in r.exercises})
+    if not proposed:
+        return []
+    failures = gate_failures(ctx)
+    if not failures:
+        return []
+    evidence: dict[str, Any] = {"failed": [key for key, _ in failures]}
+    for _, more in failures:
+        evidence.update(more)
+    message = failures[0][0]
+    return [
+        rule.reason(
+            "hold",
+            message,
+            evidence,
+            tuple(proposed),
+            names=ctx.names(proposed),
+            **{k: v for k, v in evidence.items() if k != "failed"},
+        )  # fmt: skip
+    ]
 
 
 def _weekly_volume_done(ctx: Context) -> tuple[float, float]:
@@ -292,5 +472,5 @@ def v1_volume_cap(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Rea
                 "weekly_volume_planned": rounded(planned + extra),
                 "cap": rounded(cap),
             }
-            held.append(rule.reason("hold", "capped", evidence, (slug,), exercise=slug))
+            held.append(rule.reason("hold", "capped", evidence, (slug,), exercise=ctx.name(slug)))
     return held

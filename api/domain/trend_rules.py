@@ -1,13 +1,18 @@
 """Evaluators of F1 and F2: rest pain over days and weeks, by the person's local day.
 
-Their rows, messages and sources are in `api/domain/rule_table.py`.
+Their rows, messages and sources are in `api/domain/rule_table.py`. Both read the
+daily means of rest-pain check-ins (`daily`, `next_morning`) and stand on the latest
+data: days without a check-in never end a flare or a review (ruleset v2, "silence is
+not improvement").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import fmean
+from typing import Any
 
 from api.domain.evidence import Context, meaningful_rise, rounded
 from api.domain.rule import Rule
@@ -16,73 +21,135 @@ from api.domain.types import Reason
 # F1 (Ostelo 2008 applied to worsening): the last 7 days against the 14 before.
 FLARE_RECENT_DAYS = 7
 FLARE_BASELINE_DAYS = 14
-# Too few days make a mean meaningless; below these F1 stays silent.
-FLARE_MIN_RECENT_DAYS = 3
-FLARE_MIN_BASELINE_DAYS = 4
+# With fewer baseline days than this, the baseline is the first readings ever recorded.
+FLARE_MIN_BASELINE_DAYS = 2
+FIRST_READINGS = 3
+# "or rest pain up >= 3 points within 7 days": a rise no mean can hide.
+FLARE_JUMP_POINTS = 3
+# A flare stands until a later 3-day mean is back within 1 point of its baseline.
+SETTLED_DAYS = 3
+SETTLED_POINTS = 1
 # F2 judges "improvement" by the minimal important change itself (Ostelo 2008), fixed:
 # tuning the flare thresholds must never make F2 fire less.
 IMPROVEMENT_POINTS = 2.0
 IMPROVEMENT_FRACTION = 0.30
-# F2: "regular check-ins" means at least this many days with a check-in each week.
-REVIEW_MIN_DAYS_PER_WEEK = 3
+# F2: "at least one rest-pain check-in in each week".
+REVIEW_MIN_DAYS_PER_WEEK = 1
 
 
-def _flare_run(ctx: Context, baseline_mean: float) -> tuple[int, date]:
-    """(days the latest flare has lasted, the day it began), in calendar days: from the
-    first raised day of the latest run of raised days (days without a check-in do not
-    break a run; an ordinary day does) to its last raised day."""
-    daily, t = ctx.daily, ctx.thresholds
-    run: list[date] = []
-    for day in sorted(daily, reverse=True):
-        if meaningful_rise(daily[day] - baseline_mean, baseline_mean, t):
-            run.append(day)
-        elif run:
-            break
-    lasted = (run[0] - run[-1]).days + 1 if run and run[0] == max(daily) else 0
-    return lasted, (run[-1] if run else ctx.today)
+@dataclass(frozen=True)
+class Flare:
+    began: date
+    baseline: float
+    baseline_from: str  # "14_days" or "first_readings"
+    recent_mean: float
+    jump: float
+    last_raised: date  # the latest day whose pain was not back near the baseline
+
+
+def _baseline(ctx: Context, day: date) -> tuple[float, str] | None:
+    daily = ctx.daily
+    days = [day - timedelta(days=FLARE_RECENT_DAYS + i) for i in range(FLARE_BASELINE_DAYS)]
+    values = [daily[d] for d in days if d in daily]
+    if len(values) >= FLARE_MIN_BASELINE_DAYS:
+        return fmean(values), "14_days"
+    first = ctx.history.first_rest or tuple(ctx.rest[:FIRST_READINGS])
+    if not first:
+        return None
+    return fmean(c.pain for c in first[:FIRST_READINGS]), "first_readings"
+
+
+def _raised(ctx: Context, day: date, baseline: float) -> tuple[bool, float, float]:
+    """(a flare by day `day`?, the 7-day mean, the rise within the 7 days)."""
+    daily = ctx.daily
+    window = [day - timedelta(days=i) for i in range(FLARE_RECENT_DAYS)]
+    recent = [daily[d] for d in window if d in daily]
+    recent_mean = fmean(recent)
+    earlier = [daily[d] for d in window[1:] if d in daily]
+    jump = daily[day] - min(earlier) if earlier else 0.0
+    flare = meaningful_rise(recent_mean - baseline, baseline, ctx.thresholds)
+    return flare or jump >= FLARE_JUMP_POINTS, recent_mean, jump
+
+
+def standing_flare(ctx: Context) -> Flare | None:
+    """The flare that stands at the latest data, if any: walked day by day, a flare
+    begins on the first raised day and ends when the mean of 3 later days with data is
+    back within 1 point of the baseline it began from."""
+    daily: Mapping[date, float] = ctx.daily
+    days = sorted(daily)
+    flare: Flare | None = None
+    for index, day in enumerate(days):
+        if flare is None:
+            base = _baseline(ctx, day)
+            if base is None:
+                continue
+            raised, recent_mean, jump = _raised(ctx, day, base[0])
+            if raised:
+                flare = Flare(day, base[0], base[1], recent_mean, jump, day)
+            continue
+        if daily[day] > flare.baseline + SETTLED_POINTS:
+            flare = Flare(
+                flare.began, flare.baseline, flare.baseline_from, flare.recent_mean,
+                flare.jump, day,
+            )  # fmt: skip
+        later = [d for d in days[: index + 1] if d > flare.began][-SETTLED_DAYS:]
+        if len(later) == SETTLED_DAYS and (
+            fmean(daily[d] for d in later) <= flare.baseline + SETTLED_POINTS
+        ):
+            flare = None
+    return flare
 
 
 def f1_flare(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
-    daily, t, today = ctx.daily, ctx.thresholds, ctx.today
-    recent_days = [today - timedelta(days=i) for i in range(FLARE_RECENT_DAYS)]
-    baseline_days = [
-        today - timedelta(days=FLARE_RECENT_DAYS + i) for i in range(FLARE_BASELINE_DAYS)
-    ]
-    recent = [daily[d] for d in recent_days if d in daily]
-    baseline = [daily[d] for d in baseline_days if d in daily]
-    if len(recent) < FLARE_MIN_RECENT_DAYS or len(baseline) < FLARE_MIN_BASELINE_DAYS:
+    flare = standing_flare(ctx)
+    if flare is None:
         return []
-    recent_mean, baseline_mean = fmean(recent), fmean(baseline)
-    rise = recent_mean - baseline_mean
-    if not meaningful_rise(rise, baseline_mean, t):
-        return []
-    lasted, began = _flare_run(ctx, baseline_mean)
-    evidence = {
-        "recent_mean": rounded(recent_mean),
-        "baseline_mean": rounded(baseline_mean),
-        "rise": rounded(rise),
-        "days_raised": lasted,
-        "flare_began": began.isoformat(),
-        "recent_days": len(recent),
-        "baseline_days": len(baseline),
+    latest = max(ctx.daily)
+    # While the latest reading is still raised, the flare is taken to go on until a
+    # check-in shows otherwise: silence does not end it.
+    until = ctx.today if latest == flare.last_raised else flare.last_raised
+    lasted = max((until - flare.began).days + 1, 1)
+    evidence: dict[str, Any] = {
+        "baseline_mean": rounded(flare.baseline),
+        "baseline_from": flare.baseline_from,
+        "recent_mean": rounded(flare.recent_mean),
+        "rise": rounded(flare.recent_mean - flare.baseline),
+        "rise_within_7_days": rounded(flare.jump),
+        "flare_began": flare.began.isoformat(),
+        "days_lasted": lasted,
+        "latest_rest_pain": rounded(ctx.daily[latest]),
+        "latest_rest_day": latest.isoformat(),
     }
     exercises = tuple(sorted(d.exercise_slug for d in ctx.doses))
+    values = {"began": flare.began.isoformat(), "days": lasted, "baseline": rounded(flare.baseline)}
     # One flare, one easing of the exercises: keyed by the day it began.
-    if lasted >= t.flare_days_for_doctor:
+    if lasted >= ctx.thresholds.flare_days_for_doctor:
         return [
             rule.reason(
-                "see_doctor", "lasting", evidence, exercises, source=began.isoformat(), days=lasted
-            )
+                "see_doctor",
+                "lasting",
+                evidence,
+                exercises,
+                source=flare.began.isoformat(),
+                **values,
+            )  # fmt: skip
         ]
-    return [rule.reason("regress", "new", evidence, exercises, source=began.isoformat())]
+    return [
+        rule.reason("regress", "new", evidence, exercises, source=flare.began.isoformat(), **values)
+    ]
 
 
 def f2_no_improvement(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
-    daily, t, today = ctx.daily, ctx.thresholds, ctx.today
+    daily, t = ctx.daily, ctx.thresholds
+    if not daily:
+        return []
+    # The weeks end at the latest rest-pain day: a week without check-ins does not end
+    # a review that was due.
+    last = max(daily)
     weeks = int(t.review_weeks)
     means: list[float] = []
     for week in range(weeks):
-        days = [today - timedelta(days=7 * week + i) for i in range(7)]
+        days = [last - timedelta(days=7 * week + i) for i in range(7)]
         values = [daily[d] for d in days if d in daily]
         if len(values) < REVIEW_MIN_DAYS_PER_WEEK:
             return []
@@ -93,6 +160,10 @@ def f2_no_improvement(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list
     drop = first - latest
     if drop >= IMPROVEMENT_POINTS or (first > 0 and drop >= first * IMPROVEMENT_FRACTION):
         return []
-    evidence = {"weekly_means": [rounded(m) for m in reversed(means)], "weeks": weeks}
-    source = (today - timedelta(days=7 * weeks - 1)).isoformat()
+    evidence = {
+        "weekly_means": [rounded(m) for m in reversed(means)],
+        "weeks": weeks,
+        "latest_rest_day": last.isoformat(),
+    }
+    source = (last - timedelta(days=7 * weeks - 1)).isoformat()
     return [rule.reason("see_doctor", "review", evidence, source=source, weeks=weeks)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -9,6 +10,8 @@ from typing import Any, Literal
 Status = Literal["progress", "maintain", "hold", "regress", "see_doctor", "urgent_care"]
 Phase = Literal["daily", "before", "during", "after", "next_morning"]
 Action = Literal["progress", "maintain", "hold", "regress", "stop"]
+# What a session may hold under the advice (decisions.session_scope).
+SessionScope = Literal["none", "warmup_and_stretches", "gentle", "full"]
 
 # CLINICAL.md: urgent_care > see_doctor > regress > hold > maintain > progress.
 SEVERITY: dict[str, int] = {
@@ -37,14 +40,25 @@ CAUDA_EQUINA_FLAGS = frozenset(
         "sexual_dysfunction",
     }
 )
-# Other serious causes (NICE CKS): see a doctor soon.
-SERIOUS_CAUSE_FLAGS = frozenset(
-    {"fever_or_unwell", "unexplained_weight_loss", "cancer_history", "significant_trauma"}
-)
+# RF2: possible infection or fracture (NICE CKS): see a doctor today, no exercise.
+INFECTION_OR_FRACTURE_FLAGS = frozenset({"fever_or_unwell", "significant_trauma"})
+# RF2b: possible cancer (NICE CKS): see a doctor within days; gentle movement only.
+CANCER_FLAGS = frozenset({"unexplained_weight_loss", "cancer_history"})
+# Other serious causes (NICE CKS), RF2 and RF2b together.
+SERIOUS_CAUSE_FLAGS = INFECTION_OR_FRACTURE_FLAGS | CANCER_FLAGS
 NIGHT_PAIN_FLAG = "night_pain"
 ALL_RED_FLAGS = CAUDA_EQUINA_FLAGS | SERIOUS_CAUSE_FLAGS | {NIGHT_PAIN_FLAG}
-# Phases measured away from exercise: the person's usual ("at rest") pain.
-REST_PHASES = frozenset({"daily", "before", "next_morning"})
+# Ruleset v2: "rest pain" is pain away from exercise, the daily and next-morning
+# check-ins; a `before` check-in is the pain a session starts from.
+REST_PHASES = frozenset({"daily", "next_morning"})
+# Who may have assessed a person after a red flag (DESIGN.md), and the two kinds the
+# service records itself: a linked clinician's resolution, and a v1 resolution kept
+# valid by the v2 migration.
+ASSESSORS = ("emergency_department", "doctor", "physiotherapist")
+CLINICIAN_ASSESSOR = "clinician"
+V1_ASSESSOR = "unspecified"
+# RF4: `locations` that lie in the leg (a slug containing any of these words).
+LEG_WORDS = ("leg", "thigh", "knee", "calf", "shin", "ankle", "foot", "feet", "toe")
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,14 @@ class CheckIn:
     red_flags_resolved: bool = False
     # When the server stored it (recorded_at is the person's time); None: same moment.
     received_at: datetime | None = None
+    # The flags answered "no" (a flag not asked is in neither set).
+    denied: frozenset[str] = frozenset()
+    # Ruleset v2: who assessed the person after a red flag, and when.
+    assessed_by: str | None = None
+    assessed_at: datetime | None = None
+    radiating_below_knee: bool | None = None
+    leg_numbness: bool | None = None
+    locations: frozenset[str] = frozenset()
 
     @property
     def cauda_equina(self) -> bool:
@@ -67,6 +89,14 @@ class CheckIn:
     @property
     def serious_cause(self) -> bool:
         return bool(self.red_flags & SERIOUS_CAUSE_FLAGS)
+
+    @property
+    def infection_or_fracture(self) -> bool:
+        return bool(self.red_flags & INFECTION_OR_FRACTURE_FLAGS)
+
+    @property
+    def cancer_concern(self) -> bool:
+        return bool(self.red_flags & CANCER_FLAGS)
 
     @property
     def night_pain(self) -> bool:
@@ -80,6 +110,27 @@ class CheckIn:
     def resolves(self) -> bool:
         """Records that a professional has seen the person (only valid without flags)."""
         return self.red_flags_resolved and not self.red_flags
+
+    @property
+    def assessment(self) -> bool:
+        """A resolution that says who assessed the person and when (ruleset v2): the
+        only kind that clears RF1, RF2 and RF2b."""
+        return self.resolves and self.assessed_at is not None and self.assessed_by is not None
+
+    @property
+    def leg_symptoms(self) -> frozenset[str]:
+        """RF4's leg symptoms reported here: below the knee, numbness, leg locations."""
+        found = {loc for loc in self.locations if any(w in loc for w in LEG_WORDS)}
+        if self.radiating_below_knee:
+            found.add("below_knee")
+        if self.leg_numbness:
+            found.add("leg_numbness")
+        return frozenset(found)
+
+    @property
+    def legs_clear(self) -> bool:
+        """Answered "no" to pain below the knee, with no leg numbness or leg location."""
+        return self.radiating_below_knee is False and not self.leg_symptoms
 
 
 @dataclass(frozen=True)
@@ -127,9 +178,17 @@ class History:
     logs: tuple[SessionLog, ...] = ()
     doses: tuple[Dose, ...] = ()
     last_cauda_equina: CheckIn | None = None
-    last_serious_cause: CheckIn | None = None
+    last_infection_or_fracture: CheckIn | None = None
+    last_cancer_concern: CheckIn | None = None
     last_night_pain: CheckIn | None = None
-    last_resolution: CheckIn | None = None
+    # The resolution with the latest assessment ever (a linked clinician's included).
+    last_assessment: CheckIn | None = None
+    # The latest rest-pain check-in ever: RF3 stands until a later one is below 8.
+    last_rest: CheckIn | None = None
+    # The person's first rest-pain check-ins ever: F1's baseline for a new user.
+    first_rest: tuple[CheckIn, ...] = ()
+    # Exercises left out of sessions (0 sets), and since when.
+    left_out_since: Mapping[str, datetime] = field(default_factory=dict)
     # The person's IANA time zone: rules count days as they live them.
     timezone: str = "UTC"
 
@@ -154,3 +213,6 @@ class Advice:
     exercises: dict[str, Action]
     ruleset_version: str
     evaluated_at: datetime
+    # When the next check-in is due, and whether the evidence is too old to progress on.
+    next_checkin_due_at: datetime | None = None
+    stale: bool = False

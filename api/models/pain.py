@@ -43,6 +43,20 @@ class CheckInRow(SQLModel, table=True):
             "recorded_at",
         ),
         Index("ix_checkins_user_id_night_pain_recorded_at", "user_id", "night_pain", "recorded_at"),
+        Index(
+            "ix_checkins_user_id_infection_or_fracture_recorded_at",
+            "user_id",
+            "infection_or_fracture",
+            "recorded_at",
+        ),
+        Index(
+            "ix_checkins_user_id_cancer_concern_recorded_at",
+            "user_id",
+            "cancer_concern",
+            "recorded_at",
+        ),
+        # Ruleset v2: the assessment with the latest date ever, one index seek.
+        Index("ix_checkins_user_id_assessed_at", "user_id", "assessed_at"),
     )
 
     # Client-generated when offline, so retries never duplicate.
@@ -58,15 +72,32 @@ class CheckInRow(SQLModel, table=True):
     exercise_slug: str | None = Field(default=None, max_length=64)
     locations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     radiating_below_knee: bool | None = None
+    leg_numbness: bool | None = None
     # The answers given, flag -> true/false; a flag not asked is absent.
     red_flags: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     cauda_equina: bool = False
     serious_cause: bool = False
     night_pain: bool = False
+    # Ruleset v2 splits the serious causes: RF2 (infection, fracture), RF2b (cancer).
+    infection_or_fracture: bool = False
+    cancer_concern: bool = False
     red_flags_resolved: bool = False
+    # Who assessed the person after a red flag, and when (ruleset v2); "unspecified" for
+    # a v1 resolution, kept valid by the v2 migration.
+    assessed_by: str | None = Field(default=None, max_length=32)
+    assessed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     note: str | None = Field(default=None, max_length=1000)
     # Hash of the submitted body, so a retry can be told from a conflicting reuse of an id.
     body_hash: str = Field(max_length=64)
+
+    @property
+    def assessment(self) -> dict[str, Any] | None:
+        """The assessment recorded with a resolution, as clients see it."""
+        if self.assessed_by is None or self.assessed_at is None:
+            return None
+        return {"assessed_by": self.assessed_by, "assessed_at": self.assessed_at}
 
 
 class AdviceRow(SQLModel, table=True):
@@ -80,6 +111,11 @@ class AdviceRow(SQLModel, table=True):
     exercises: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     ruleset_version: str = Field(max_length=16)
     evaluated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Ruleset v2; None on advice stored before it.
+    next_checkin_due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    stale: bool | None = None
     # What makes two evaluations "the same advice": status, rules and actions.
     fingerprint: str = Field(max_length=64)
 

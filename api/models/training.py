@@ -37,6 +37,7 @@ class RoutineItem(SQLModel, table=True):
     per_side: bool = False
     # A harder variation waits (inactive) until the easier one is mastered.
     active: bool = True
+    # 0 sets: left out of sessions (below the ladder's bottom rung) until brought back.
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
 

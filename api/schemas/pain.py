@@ -47,6 +47,26 @@ class RedFlags(Input):
         return frozenset(name for name, value in self.model_dump().items() if value)
 
 
+Assessor = Literal["emergency_department", "doctor", "physiotherapist"]
+
+
+class Assessment(Input):
+    """Who assessed the person after a red flag, and when (ruleset v2)."""
+
+    assessed_by: Assessor = Field(description="Who assessed you")
+    assessed_at: Instant = Field(
+        description="When: at or after the red flag it clears, and not after this check-in"
+    )
+
+
+class AssessmentPublic(BaseModel):
+    assessed_by: str = Field(
+        description="emergency_department, doctor or physiotherapist; `unspecified` for a "
+        "resolution recorded before ruleset v2 (kept valid by its migration)"
+    )
+    assessed_at: datetime
+
+
 class CheckInCreate(Input):
     model_config = ConfigDict(
         json_schema_extra={
@@ -74,12 +94,19 @@ class CheckInCreate(Input):
     session_id: Uuid | None = None
     exercise_slug: Slug | None = None
     locations: list[Slug] = Field(default_factory=list, max_length=10)
-    radiating_below_knee: bool | None = None
+    radiating_below_knee: bool | None = Field(
+        default=None, description="Pain spreading below the knee (RF4 reads it)"
+    )
+    leg_numbness: bool | None = Field(
+        default=None, description="Numbness or pins and needles in a leg (RF4 reads it)"
+    )
     red_flags: RedFlags = Field(default_factory=RedFlags)
-    red_flags_resolved: bool = Field(
+    red_flags_resolved: bool | Assessment = Field(
         default=False,
         description="The person has been seen by a professional about an earlier red flag "
-        "(only with no red flag in this check-in).",
+        "(only with no red flag in this check-in). Ruleset v2: give the assessment, "
+        "`{assessed_by, assessed_at}`; only an assessment at or after a red flag clears "
+        "it. `true` alone is kept as a statement and clears nothing.",
     )
     note: str | None = Field(default=None, max_length=1000)
 
@@ -94,8 +121,10 @@ class CheckInPublic(BaseModel):
     exercise_slug: str | None
     locations: list[str]
     radiating_below_knee: bool | None
+    leg_numbness: bool | None
     red_flags: dict[str, bool]
     red_flags_resolved: bool
+    assessment: AssessmentPublic | None
     note: str | None
 
 
@@ -113,6 +142,16 @@ class AdvicePublic(BaseModel):
     exercises: dict[str, ActionName]
     ruleset_version: str
     evaluated_at: datetime
+    next_checkin_due_at: datetime | None = Field(
+        default=None,
+        description="When the next pain check-in is due (a day after the last rest-pain "
+        "check-in, or the morning after a session); null on advice stored before v2",
+    )
+    stale: bool | None = Field(
+        default=None,
+        description="No rest-pain or `before` check-in in the last 72 h: progression is "
+        "held until one arrives; null on advice stored before v2",
+    )
 
 
 class StoredAdvice(AdvicePublic):

@@ -157,7 +157,15 @@ class RoutineItemPublic(BaseModel):
     reps: int | None
     hold_seconds: int | None
     per_side: bool
-    level: int = Field(description="1 = the catalog's easiest dose; +1 per step up")
+    level: int = Field(
+        description="1 = the catalog's easiest dose; +1 per step up; 0 and below are the "
+        "steps under it that a regress can take (ruleset v2)"
+    )
+    left_out: bool = Field(
+        default=False,
+        description="Left out of sessions for now (a regress below the lowest step); the "
+        "dose shown is the one it comes back at, after 2 sessions without pain trouble",
+    )
 
 
 class RoutinePublic(BaseModel):

@@ -29,6 +29,8 @@ def advice_public(advice: Advice) -> AdvicePublic:
         exercises=dict(advice.exercises),
         ruleset_version=advice.ruleset_version,
         evaluated_at=advice.evaluated_at,
+        next_checkin_due_at=advice.next_checkin_due_at,
+        stale=advice.stale,
     )
 
 
@@ -51,6 +53,8 @@ def store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> No
         exercises=dict(advice.exercises),
         ruleset_version=advice.ruleset_version,
         evaluated_at=advice.evaluated_at,
+        next_checkin_due_at=advice.next_checkin_due_at,
+        stale=advice.stale,
         fingerprint=digest,
     )
     session.add(row)

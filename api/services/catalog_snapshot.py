@@ -64,6 +64,7 @@ def rule_info(row: Exercise) -> CatalogInfo:
             per_side=row.per_side,
             easier=row.easier_slug,
             harder=row.harder_slug,
+            name=row.name,
         ),
     )
 

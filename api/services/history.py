@@ -7,11 +7,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from api.domain.rules import WINDOW
 from api.domain.thresholds import DEFAULT_THRESHOLDS, ThresholdError, Thresholds
-from api.domain.types import CheckIn, Dose, History, LogEntry, SessionLog
+from api.domain.trend_rules import FIRST_READINGS
+from api.domain.types import (
+    CLINICIAN_ASSESSOR,
+    REST_PHASES,
+    CheckIn,
+    Dose,
+    History,
+    LogEntry,
+    SessionLog,
+)
 from api.models import CheckInRow, SessionLogRow, TrainingSession, UserThresholds
 from api.services.care_team import last_clinician_resolution
 
@@ -27,6 +36,12 @@ def checkin_to_domain(row: CheckInRow) -> CheckIn:
         red_flags=frozenset(name for name, yes in row.red_flags.items() if yes),
         red_flags_resolved=row.red_flags_resolved,
         received_at=row.received_at,
+        denied=frozenset(name for name, yes in row.red_flags.items() if yes is False),
+        assessed_by=row.assessed_by,
+        assessed_at=row.assessed_at,
+        radiating_below_knee=row.radiating_below_knee,
+        leg_numbness=row.leg_numbness,
+        locations=frozenset(row.locations),
     )
 
 
@@ -63,8 +78,8 @@ def log_to_domain(log: SessionLogRow, planned: Sequence[Mapping[str, Any]]) -> S
     )
 
 
-def _latest_resolution(own: CheckIn | None, by_clinician: datetime | None) -> CheckIn | None:
-    """A linked clinician's resolution counts like the person's own resolution check-in."""
+def _latest_assessment(own: CheckIn | None, by_clinician: datetime | None) -> CheckIn | None:
+    """A linked clinician's resolution counts as an assessment at the moment they made it."""
     if by_clinician is None:
         return own
     theirs = CheckIn(
@@ -74,10 +89,27 @@ def _latest_resolution(own: CheckIn | None, by_clinician: datetime | None) -> Ch
         pain=0,
         red_flags_resolved=True,
         received_at=by_clinician,
+        assessed_by=CLINICIAN_ASSESSOR,
+        assessed_at=by_clinician,
     )
-    if own is None or theirs.recorded_at > own.recorded_at:
+    if own is None or own.assessed_at is None or theirs.recorded_at > own.assessed_at:
         return theirs
     return own
+
+
+def _anchor(session: Session, user_id: uuid.UUID, now: datetime) -> datetime:
+    """The latest check-in or session at or before `now` (evidence.anchor, loaded)."""
+    latest_checkin = session.exec(
+        select(func.max(CheckInRow.recorded_at)).where(
+            CheckInRow.user_id == user_id, col(CheckInRow.recorded_at) <= now
+        )
+    ).one()
+    latest_log = session.exec(
+        select(func.max(SessionLogRow.started_at)).where(
+            SessionLogRow.user_id == user_id, col(SessionLogRow.started_at) <= now
+        )
+    ).one()
+    return max((m for m in (latest_checkin, latest_log) if m is not None), default=now)
 
 
 def load_history(
@@ -86,10 +118,13 @@ def load_history(
     now: datetime,
     doses: tuple[Dose, ...] = (),
     timezone: str = "UTC",
+    left_out_since: Mapping[str, datetime] | None = None,
 ) -> History:
-    """The bounded window the rules read, plus the latest red flags and resolution ever
-    (one index seek each, however long the history)."""
-    since = now - WINDOW
+    """The bounded window the rules read (WINDOW back from the latest data, so silence
+    never slides evidence out of view), plus the latest red flags, assessment and rest
+    pain ever and the first rest pain ever (one index seek each, however long the
+    history)."""
+    since = _anchor(session, user_id, now) - WINDOW
     recent = session.exec(
         select(CheckInRow).where(
             CheckInRow.user_id == user_id,
@@ -107,6 +142,25 @@ def load_history(
         ).first()
         return checkin_to_domain(row) if row is not None else None
 
+    assessment = session.exec(
+        select(CheckInRow)
+        .where(CheckInRow.user_id == user_id, col(CheckInRow.assessed_at).is_not(None))
+        .order_by(col(CheckInRow.assessed_at).desc())
+        .limit(1)
+    ).first()
+    rest = col(CheckInRow.phase).in_(sorted(REST_PHASES))
+    last_rest = session.exec(
+        select(CheckInRow)
+        .where(CheckInRow.user_id == user_id, rest, col(CheckInRow.recorded_at) <= now)
+        .order_by(col(CheckInRow.recorded_at).desc())
+        .limit(1)
+    ).first()
+    first_rest = session.exec(
+        select(CheckInRow)
+        .where(CheckInRow.user_id == user_id, rest, col(CheckInRow.recorded_at) <= now)
+        .order_by(col(CheckInRow.recorded_at), col(CheckInRow.id))
+        .limit(FIRST_READINGS)
+    ).all()
     logs = session.exec(
         select(SessionLogRow, TrainingSession.items)
         .join(TrainingSession, col(TrainingSession.id) == col(SessionLogRow.session_id))
@@ -121,11 +175,16 @@ def load_history(
         logs=tuple(log_to_domain(log, items) for log, items in logs),
         doses=doses,
         last_cauda_equina=latest(CheckInRow.cauda_equina),
-        last_serious_cause=latest(CheckInRow.serious_cause),
+        last_infection_or_fracture=latest(CheckInRow.infection_or_fracture),
+        last_cancer_concern=latest(CheckInRow.cancer_concern),
         last_night_pain=latest(CheckInRow.night_pain),
-        last_resolution=_latest_resolution(
-            latest(CheckInRow.red_flags_resolved), last_clinician_resolution(session, user_id)
+        last_assessment=_latest_assessment(
+            checkin_to_domain(assessment) if assessment is not None else None,
+            last_clinician_resolution(session, user_id),
         ),
+        last_rest=checkin_to_domain(last_rest) if last_rest is not None else None,
+        first_rest=tuple(checkin_to_domain(r) for r in first_rest),
+        left_out_since=dict(left_out_since or {}),
         timezone=timezone,
     )
 

@@ -9,13 +9,25 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
-from api.domain.types import CAUDA_EQUINA_FLAGS, NIGHT_PAIN_FLAG, SERIOUS_CAUSE_FLAGS
+from api.domain.types import (
+    CANCER_FLAGS,
+    CAUDA_EQUINA_FLAGS,
+    INFECTION_OR_FRACTURE_FLAGS,
+    NIGHT_PAIN_FLAG,
+    SERIOUS_CAUSE_FLAGS,
+)
 from api.errors import Conflict, FieldError, NotFound
 from api.models import AdviceRow, CheckInRow, User
 from api.pagination import keyset_page
-from api.schemas.pain import AdvicePublic, CheckInCreate, CheckInPublic, StoredAdvice
+from api.schemas.pain import (
+    AdvicePublic,
+    Assessment,
+    CheckInCreate,
+    CheckInPublic,
+    StoredAdvice,
+)
 from api.services.advice import advice_public
-from api.services.clock import future_error
+from api.services.clock import CLOCK_SKEW, future_error
 from api.services.evaluation import evaluate_person
 from api.services.store import body_digest, insert_or_existing
 
@@ -29,6 +41,16 @@ def _validate(body: CheckInCreate, catalog: Mapping[str, CatalogInfo], now: date
     yes = body.red_flags.yes()
     if body.red_flags_resolved and yes:
         errors.append(("red_flags_resolved", "a resolution check-in must report no red flags"))
+    resolved = body.red_flags_resolved
+    if isinstance(resolved, Assessment):
+        errors += future_error("red_flags_resolved.assessed_at", resolved.assessed_at, now)
+        if resolved.assessed_at > body.recorded_at + CLOCK_SKEW:
+            errors.append(
+                (
+                    "red_flags_resolved.assessed_at",
+                    "an assessment must have happened by the time of this check-in (recorded_at)",
+                )
+            )
     if body.exercise_slug is not None and body.exercise_slug not in catalog:
         errors.append(("exercise_slug", f"no exercise {body.exercise_slug!r}"))
     if errors:
@@ -43,13 +65,20 @@ def record_checkin(
     now: datetime,
 ) -> tuple[CheckInPublic, AdvicePublic, bool]:
     """Store a check-in and evaluate with it. Returns (check-in, advice, newly created)."""
-    digest = body_digest(body, exclude={"id"})
+    # Fields added later count only when given, so a retry of a check-in stored before
+    # them still matches its digest.
+    digest = body_digest(
+        body, exclude={"id"} | ({"leg_numbness"} if body.leg_numbness is None else set())
+    )
     if body.id is not None:
         existing = session.get(CheckInRow, body.id)
         if existing is not None:
             return _replay(session, user, existing, digest, catalog, now)
     _validate(body, catalog, now)
     yes = body.red_flags.yes()
+    assessment = (
+        body.red_flags_resolved if isinstance(body.red_flags_resolved, Assessment) else None
+    )
     row = CheckInRow(
         id=body.id or uuid.uuid4(),
         user_id=user.id,
@@ -63,11 +92,16 @@ def record_checkin(
         exercise_slug=body.exercise_slug,
         locations=list(body.locations),
         radiating_below_knee=body.radiating_below_knee,
+        leg_numbness=body.leg_numbness,
         red_flags={k: v for k, v in body.red_flags.model_dump().items() if v is not None},
         cauda_equina=bool(yes & CAUDA_EQUINA_FLAGS),
         serious_cause=bool(yes & SERIOUS_CAUSE_FLAGS),
+        infection_or_fracture=bool(yes & INFECTION_OR_FRACTURE_FLAGS),
+        cancer_concern=bool(yes & CANCER_FLAGS),
         night_pain=NIGHT_PAIN_FLAG in yes,
-        red_flags_resolved=body.red_flags_resolved,
+        red_flags_resolved=bool(body.red_flags_resolved),
+        assessed_by=assessment.assessed_by if assessment else None,
+        assessed_at=min(assessment.assessed_at, now) if assessment else None,
         note=body.note,
         body_hash=digest,
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlmodel import Session
 
 from api.domain.catalog import CatalogInfo
 from api.domain.decisions import NO_CLEARANCE, Clearance, RoutineEntry
-from api.domain.ladder import ladder, level_of
+from api.domain.ladder import floor_index, ladder, left_out, level_of
 from api.models import SessionLogRow, TrainingSession, User
 from api.schemas.pain import AdvicePublic
 from api.schemas.training import LogPublic, RoutineItemPublic, SessionItem, SessionPublic
@@ -26,7 +27,13 @@ def routine_item_public(
 ) -> RoutineItemPublic:
     info = catalog.get(slug)
     dose = clearance.cap(entry.dose)
-    level = level_of(dose, ladder(info.dose)) + 1 if info is not None else 1
+    out = left_out(dose)
+    if out:
+        # Shown with the dose it comes back at (the bottom rung).
+        dose = replace(dose, sets=1)
+    level = 1
+    if info is not None:
+        level = level_of(dose, ladder(info.dose)) - floor_index(info.dose) + 1 - int(out)
     return RoutineItemPublic(
         exercise_slug=slug,
         name=info.name if info else slug,
@@ -35,6 +42,7 @@ def routine_item_public(
         hold_seconds=dose.hold_seconds,
         per_side=dose.per_side,
         level=level,
+        left_out=out,
     )
 
 

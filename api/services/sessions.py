@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from api.domain.builder import BuildError, CatalogExercise, Plan, Request, build
-from api.domain.decisions import prescribable, refuses_sessions
+from api.domain.decisions import prescribable, refusal, refuses_sessions, session_scope
 from api.domain.evidence import local_day, zone
 from api.errors import Conflict, ExerciseBlocked, FieldError, NotFound
 from api.models import SessionLogRow, TrainingSession, User
@@ -99,8 +99,7 @@ def build_session(
     if refuses_sessions(evaluation.advice):
         session.commit()
         raise ExerciseBlocked(
-            "Stop exercising and get emergency care now: no session can be built until a "
-            "professional has seen you.",
+            refusal(evaluation.advice),
             extra={"advice": advice.model_dump(mode="json")},
         )
     clearance = evaluation.clearance
@@ -117,7 +116,11 @@ def build_session(
     )
     try:
         plan = build(
-            _builder_catalog(snap), doses, evaluation.advice.status, request, seed=_seed(user, now)
+            _builder_catalog(snap),
+            doses,
+            session_scope(evaluation.advice),
+            request,
+            seed=_seed(user, now),
         )
     except BuildError as exc:
         err = FieldError([(exc.field, exc.message)], detail=exc.message)

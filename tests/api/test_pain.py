@@ -52,13 +52,35 @@ def test_saddle_numbness_is_urgent_at_once_and_stays_until_resolved(
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "red_flags_resolved"
 
+    # Ruleset v2: "I'm fine" alone is kept as a statement and clears nothing, nor does an
+    # assessment dated before the flag.
     clock.advance(hours=5)
-    resolved = post(client, user, checkin(clock, 1, red_flags_resolved=True))
+    statement = post(client, user, checkin(clock, 1, red_flags_resolved=True))
+    assert statement.status_code == 201
+    assert statement.json()["checkin"]["red_flags_resolved"] is True
+    assert statement.json()["checkin"]["assessment"] is None
+    assert statement.json()["advice"]["status"] == "urgent_care"
+    flag_time = flagged.json()["checkin"]["recorded_at"]
+    earlier = (datetime.fromisoformat(flag_time) - timedelta(hours=1)).isoformat()
+    too_early = {"assessed_by": "doctor", "assessed_at": earlier}
+    assert (
+        post(client, user, checkin(clock, 1, red_flags_resolved=too_early)).json()["advice"][
+            "status"
+        ]
+        == "urgent_care"
+    )
+
+    clock.advance(hours=5)
+    seen = {"assessed_by": "emergency_department", "assessed_at": flag_time}
+    resolved = post(client, user, checkin(clock, 1, red_flags_resolved=seen))
+    assert resolved.status_code == 201, resolved.text
+    assert resolved.json()["checkin"]["assessment"]["assessed_by"] == "emergency_department"
     assert resolved.json()["advice"]["status"] == "maintain"
     assert client.get("/v1/advice", headers=user.headers).json()["status"] == "maintain"
 
     history = client.get("/v1/advice/history", headers=user.headers).json()["items"]
     assert [h["status"] for h in history] == ["maintain", "urgent_care"]
+    assert [h["ruleset_version"] for h in history] == ["v2", "v2"]
 
 
 def test_urgent_care_is_kept_however_much_later(
@@ -268,7 +290,10 @@ def test_an_emergency_synced_after_a_resolution_still_stands(
     # earlier matter) reached the server first, recorded half an hour ago.
     emergency_at = (clock.now - timedelta(hours=1)).isoformat()
     resolution_at = (clock.now - timedelta(minutes=30)).isoformat()
-    post(client, user, checkin(clock, 1, red_flags_resolved=True, recorded_at=resolution_at))
+    assessment = {"assessed_by": "doctor", "assessed_at": resolution_at}
+    post(
+        client, user, checkin(clock, 1, red_flags_resolved=assessment, recorded_at=resolution_at)
+    )
     clock.advance(minutes=1)
     late = post(
         client, user, checkin(clock, 2, red_flags={"both_legs": True}, recorded_at=emergency_at)
@@ -276,5 +301,6 @@ def test_an_emergency_synced_after_a_resolution_still_stands(
     assert late.json()["advice"]["status"] == "urgent_care"
     assert client.get("/v1/advice", headers=user.headers).json()["status"] == "urgent_care"
     clock.advance(minutes=1)
-    cleared = post(client, user, checkin(clock, 1, red_flags_resolved=True))
+    seen = {"assessed_by": "doctor", "assessed_at": (clock.now - timedelta(minutes=1)).isoformat()}
+    cleared = post(client, user, checkin(clock, 1, red_flags_resolved=seen))
     assert cleared.json()["advice"]["status"] == "maintain"

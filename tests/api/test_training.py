@@ -114,6 +114,7 @@ def test_a_new_routine_starts_at_the_easiest_doses(client: TestClient, user: Acc
         "hold_seconds": 3,
         "per_side": False,
         "level": 1,
+        "left_out": False,
     }
     assert items["knee-hug"]["hold_seconds"] == 10
     assert body["advice"]["status"] == "maintain"
@@ -250,8 +251,9 @@ def test_a_corrected_log_replaces_and_re_evaluates(
     )
     assert second["advice"]["exercises"][target] == "regress"
     now = routine(client, user)
-    # The progression from the wrong log is undone, then the exercise steps down.
-    assert now[target]["level"] == max(1, start[target]["level"] - 1)
+    # The progression from the wrong log is undone, then the exercise steps down: below
+    # the catalog's easiest dose if need be (ruleset v2: a regress always takes effect).
+    assert now[target]["level"] == start[target]["level"] - 1
     # Every step the wrong log caused is undone; with pain above 5 nothing else steps up.
     assert {s: now[s]["level"] for s in start if s != target} == {
         s: start[s]["level"] for s in start if s != target
@@ -261,7 +263,7 @@ def test_a_corrected_log_replaces_and_re_evaluates(
 def test_see_doctor_sessions_are_gentle_stretches_with_the_advice(
     client: TestClient, user: Account, clock: FakeClock
 ) -> None:
-    checkin(client, user, clock, 3, "daily", red_flags={"fever_or_unwell": True})
+    checkin(client, user, clock, 3, "daily", red_flags={"night_pain": True})
     session = build(client, user)
     assert session.status_code == 201
     body = session.json()
@@ -271,6 +273,21 @@ def test_see_doctor_sessions_are_gentle_stretches_with_the_advice(
         "lower-back-rotational-stretch",
     }
     assert any("doctor" in n for n in body["notes"])
+
+
+def test_weight_loss_limits_sessions_to_the_warm_up_and_stretches(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    checkin(client, user, clock, 3, "daily", red_flags={"unexplained_weight_loss": True})
+    body = build(client, user).json()
+    assert body["advice"]["status"] == "see_doctor"
+    assert [r["rule_id"] for r in body["advice"]["reasons"]] == ["RF2b"]
+    assert [(i["exercise_slug"], i["block"]) for i in body["items"]] == [
+        ("warm-up", "warmup"),
+        ("knee-hug", "cooldown"),
+        ("lower-back-rotational-stretch", "cooldown"),
+    ]
+    assert any("warm-up and stretches" in n for n in body["notes"])
 
 
 def test_build_errors_name_the_field(client: TestClient, user: Account) -> None:
@@ -387,7 +404,8 @@ def test_progress_for_charts(client: TestClient, user: Account, clock: FakeClock
     # is still alive because yesterday had a session.
     assert adherence["streak_days"] == 1
     assert progress["pain"] and all(0 <= d["mean"] <= 10 for d in progress["pain"])
-    assert sum(d["count"] for d in progress["pain"]) == 5  # 2 before, 2 next morning, 1 daily
+    # Rest pain (ruleset v2): 2 next morning, 1 daily; `before` check-ins are not charted.
+    assert sum(d["count"] for d in progress["pain"]) == 3
     exercises = {e["exercise_slug"]: e for e in progress["exercises"]}
     assert exercises["back-extension"]["active"] is False
     stepped = [e for e in exercises.values() if e["history"]]
