@@ -48,6 +48,10 @@ def make_person(session: Session, days: int) -> uuid.UUID:
                     "red_flags": {},
                     "cauda_equina": False,
                     "red_flags_resolved": d % 400 == 399,
+                    # Ruleset v2: resolutions carry an assessment (one index seek reads
+                    # the latest however many there are).
+                    "assessed_by": "doctor" if d % 400 == 399 else None,
+                    "assessed_at": NOW - timedelta(days=d, hours=25) if d % 400 == 399 else None,
                     "body_hash": "x" * 64,
                 }
             )

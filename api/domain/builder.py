@@ -233,7 +233,8 @@ def build(
     if not gentle_only:
         ordered.insert(0, warm)
     if dropped:
-        notes.append(f"Left out to fit {request.minutes} minutes: {', '.join(sorted(dropped))}.")
+        names = sorted(c.name for c, _ in candidates if c.slug in dropped)
+        notes.append(f"Left out to fit {request.minutes} minutes: {', '.join(names)}.")
     return Plan(
         items=tuple(ordered),
         seconds=sum(i.seconds for i in ordered),

@@ -81,6 +81,10 @@ class Clearance:
                 return False
         return not self.exceeds(target)
 
+    def may_switch(self, slug: str, to_slug: str) -> bool:
+        """May a step take this exercise over to `to_slug` (a variation)?"""
+        return to_slug == slug or self.cleared is None or to_slug in self.cleared
+
     def shows(self, slug: str, today: date) -> bool:
         """Whether an exercise belongs in the person's routine today."""
         if self.cleared is not None and slug not in self.cleared:
@@ -121,10 +125,13 @@ def session_scope(advice: Advice) -> SessionScope:
     rules = {r.rule_id for r in advice.reasons}
     if advice.status == "urgent_care" or rules & SESSION_REFUSING_RULES:
         return "none"
+    # Any other doctor's view pending narrows a session to gentle stretches, also when
+    # RF2b stands with it: the narrower of the two.
+    doctor = {r.rule_id for r in advice.reasons if r.status == "see_doctor"}
+    if doctor - WARMUP_AND_STRETCHES_RULES:
+        return "gentle"
     if rules & WARMUP_AND_STRETCHES_RULES:
         return "warmup_and_stretches"
-    if advice.status == "see_doctor":
-        return "gentle"
     return "full"
 
 
@@ -260,6 +267,14 @@ def plan_steps(
         target: Dose | None = None
         if slug not in moved:
             target = step_up(current, ladders) if direction > 0 else step_down(current, ladders)
+            if (
+                direction < 0
+                and target is not None
+                and not clearance.may_switch(slug, target.exercise_slug)
+            ):
+                # An easier variation the clinician has not cleared: stay on this
+                # exercise's own ladder (below its floor if need be).
+                target = step_down(current, {slug: ladders[slug]})
         target = target or current
         if direction > 0 and not clearance.permits(current, target):
             target = current  # a clinician's cap or clearance: the ladder stops here

@@ -229,6 +229,14 @@ F1 = Rule(
         "This may be a flare-up; they are common and usually settle, but please contact "
         "your doctor or physiotherapist now. Keep moving gently with easier exercises in "
         "the meantime, and keep checking in.",
+        "jump": "Your pain at rest rose by {jump} points within a few days (by {began}). "
+        "This may be the start of a flare-up: they are common and usually settle. Keep "
+        "moving gently; your exercises are eased back a step for now. Check in each day: if "
+        "the pain has not settled within 3 days, contact your doctor or physiotherapist.",
+        "jump_lasting": "Your pain at rest rose by {jump} points within a few days (by "
+        "{began}), and no check-in since shows it settling back. Please contact your doctor "
+        "or physiotherapist now. Keep moving gently with easier exercises in the meantime, "
+        "and keep checking in.",
     },
     moves_dose="down",
     keyed_by_day=True,

@@ -13,7 +13,7 @@ from statistics import fmean
 from typing import Any
 
 from api.domain.evidence import Before, Context, done_exercises, iso, morning_after, rounded
-from api.domain.ladder import left_out, step_up, volume
+from api.domain.ladder import left_out, step_down, step_up, volume
 from api.domain.rule import Rule
 from api.domain.types import REST_PHASES, CheckIn, Dose, Reason, SessionLog
 
@@ -110,21 +110,58 @@ def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
     return latest
 
 
-def eased(ctx: Context, slugs: Iterable[str]) -> str:
-    """What a regress does to these exercises, said truthfully: each one in the routine
-    goes down a step (at the bottom, it is left out); one already left out stays out."""
+def eased(ctx: Context, slugs: Iterable[str], trigger: datetime) -> str:
+    """What a regress does to these exercises, said truthfully. A dose stored after the
+    trigger has had its step ("eased back"); otherwise the step is the ladder's next one
+    down: a lower dose, the easier variation, or out of sessions for now. One already
+    left out stays out."""
     doses = {d.exercise_slug: d for d in ctx.doses}
-    named = sorted(set(slugs) & set(doses))
-    moving = [s for s in named if not left_out(doses[s])]
-    out = [s for s in named if left_out(doses[s])]
-    said = []
-    if moving:
-        verb = "is" if len(moving) == 1 else "are"
-        said.append(f"{ctx.names(moving)} {verb} eased back a step for your next session.")
-    if out:
-        verb = "stays" if len(out) == 1 else "stay"
-        said.append(f"{ctx.names(out)} {verb} out of your sessions for now.")
-    return " ".join(said)
+    changed = ctx.history.dose_changed_at
+    said: dict[str, list[str]] = {"eased": [], "out": [], "stays": [], "moves": []}
+    easier: list[str] = []
+    for slug in sorted(set(slugs) & set(doses)):
+        dose = doses[slug]
+        if left_out(dose):
+            said["stays"].append(slug)
+            continue
+        if slug in changed and changed[slug] >= trigger:
+            said["eased"].append(slug)
+            continue
+        nxt = step_down(dose, ctx.catalog)
+        if nxt is None or nxt.exercise_slug == slug and not left_out(nxt):
+            said["eased"].append(slug)
+        elif left_out(nxt):
+            said["out"].append(slug)
+        else:
+            said["moves"].append(slug)
+            easier.append(nxt.exercise_slug)
+
+    def verb(items: list[str], one: str, many: str) -> str:
+        return one if len(items) == 1 else many
+
+    text = []
+    if said["eased"]:
+        e = said["eased"]
+        text.append(
+            f"{ctx.names(e)} {verb(e, 'is', 'are')} eased back a step for your next session."
+        )
+    if said["moves"]:
+        m = said["moves"]
+        text.append(
+            f"{ctx.names(m)} {verb(m, 'is', 'are')} replaced by the easier {ctx.names(easier)} "
+            "for now."
+        )
+    if said["out"]:
+        o = said["out"]
+        text.append(
+            f"{ctx.names(o)} {verb(o, 'is', 'are')} already at the easiest step, so "
+            f"{verb(o, 'it is', 'they are')} left out of your sessions for now; "
+            f"{verb(o, 'it comes', 'they come')} back after 2 sessions without pain trouble."
+        )
+    if said["stays"]:
+        st = said["stays"]
+        text.append(f"{ctx.names(st)} {verb(st, 'stays', 'stay')} out of your sessions for now.")
+    return " ".join(text)
 
 
 def _session_pain_reasons(rule: Rule, ctx: Context, low: float, high: float | None) -> list[Reason]:
@@ -154,7 +191,7 @@ def _session_pain_reasons(rule: Rule, ctx: Context, low: float, high: float | No
                 names=ctx.names(slugs),
                 pain=pain,
                 limit=f"{low:g}",
-                outcome=eased(ctx, named),
+                outcome=eased(ctx, named, at),
             )  # fmt: skip
         )
     return reasons
@@ -202,7 +239,7 @@ def p2_next_morning_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> l
     named = tuple(s for s in done_exercises(log) if s in {d.exercise_slug for d in ctx.doses})
     values = {
         "pain": morning.pain,
-        "outcome": eased(ctx, named),
+        "outcome": eased(ctx, named, morning.recorded_at),
         "limit": f"{t.next_morning_pain_max:g}",
     }
     if rise is not None and rise >= t.next_morning_rise_regress:

@@ -16,7 +16,7 @@ from typing import Any
 
 from api.domain.evidence import Context, meaningful_rise, rounded
 from api.domain.rule import Rule
-from api.domain.types import Reason
+from api.domain.types import Reason, Status
 
 # F1 (Ostelo 2008 applied to worsening): the last 7 days against the 14 before.
 FLARE_RECENT_DAYS = 7
@@ -121,22 +121,20 @@ def f1_flare(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
         "latest_rest_day": latest.isoformat(),
     }
     exercises = tuple(sorted(d.exercise_slug for d in ctx.doses))
-    values = {"began": flare.began.isoformat(), "days": lasted, "baseline": rounded(flare.baseline)}
+    values = {
+        "began": flare.began.isoformat(),
+        "days": lasted,
+        "baseline": round(flare.baseline, 1),
+        "jump": f"{flare.jump:g}",
+    }
+    # Say which trigger fired: a mean above the usual level, or a quick rise within a week
+    # (which can come back to the usual level from below).
+    above = meaningful_rise(flare.recent_mean - flare.baseline, flare.baseline, ctx.thresholds)
+    lasting = lasted >= ctx.thresholds.flare_days_for_doctor
+    key = ("lasting" if lasting else "new") if above else ("jump_lasting" if lasting else "jump")
     # One flare, one easing of the exercises: keyed by the day it began.
-    if lasted >= ctx.thresholds.flare_days_for_doctor:
-        return [
-            rule.reason(
-                "see_doctor",
-                "lasting",
-                evidence,
-                exercises,
-                source=flare.began.isoformat(),
-                **values,
-            )  # fmt: skip
-        ]
-    return [
-        rule.reason("regress", "new", evidence, exercises, source=flare.began.isoformat(), **values)
-    ]
+    status: Status = "see_doctor" if lasting else "regress"
+    return [rule.reason(status, key, evidence, exercises, source=flare.began.isoformat(), **values)]
 
 
 def f2_no_improvement(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:

@@ -189,6 +189,9 @@ class History:
     first_rest: tuple[CheckIn, ...] = ()
     # Exercises left out of sessions (0 sets), and since when.
     left_out_since: Mapping[str, datetime] = field(default_factory=dict)
+    # When each exercise's stored dose last changed: a regress whose trigger is older
+    # has been applied, so its message says what was done, not what will be.
+    dose_changed_at: Mapping[str, datetime] = field(default_factory=dict)
     # The person's IANA time zone: rules count days as they live them.
     timezone: str = "UTC"
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from api.domain.rules import WINDOW
 from api.domain.thresholds import DEFAULT_THRESHOLDS, ThresholdError, Thresholds
@@ -98,17 +98,20 @@ def _latest_assessment(own: CheckIn | None, by_clinician: datetime | None) -> Ch
 
 
 def _anchor(session: Session, user_id: uuid.UUID, now: datetime) -> datetime:
-    """The latest check-in or session at or before `now` (evidence.anchor, loaded)."""
+    """The latest check-in or session at or before `now` (evidence.anchor, loaded).
+    ORDER BY ... LIMIT 1 rather than max(): an index seek on both databases."""
     latest_checkin = session.exec(
-        select(func.max(CheckInRow.recorded_at)).where(
-            CheckInRow.user_id == user_id, col(CheckInRow.recorded_at) <= now
-        )
-    ).one()
+        select(CheckInRow.recorded_at)
+        .where(CheckInRow.user_id == user_id, col(CheckInRow.recorded_at) <= now)
+        .order_by(col(CheckInRow.recorded_at).desc())
+        .limit(1)
+    ).first()
     latest_log = session.exec(
-        select(func.max(SessionLogRow.started_at)).where(
-            SessionLogRow.user_id == user_id, col(SessionLogRow.started_at) <= now
-        )
-    ).one()
+        select(SessionLogRow.started_at)
+        .where(SessionLogRow.user_id == user_id, col(SessionLogRow.started_at) <= now)
+        .order_by(col(SessionLogRow.started_at).desc())
+        .limit(1)
+    ).first()
     return max((m for m in (latest_checkin, latest_log) if m is not None), default=now)
 
 
@@ -119,6 +122,7 @@ def load_history(
     doses: tuple[Dose, ...] = (),
     timezone: str = "UTC",
     left_out_since: Mapping[str, datetime] | None = None,
+    dose_changed_at: Mapping[str, datetime] | None = None,
 ) -> History:
     """The bounded window the rules read (WINDOW back from the latest data, so silence
     never slides evidence out of view), plus the latest red flags, assessment and rest
@@ -185,6 +189,7 @@ def load_history(
         last_rest=checkin_to_domain(last_rest) if last_rest is not None else None,
         first_rest=tuple(checkin_to_domain(r) for r in first_rest),
         left_out_since=dict(left_out_since or {}),
+        dose_changed_at=dict(dose_changed_at or {}),
         timezone=timezone,
     )
 

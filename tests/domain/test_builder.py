@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 from api.domain.builder import (
     BuildError,
     CatalogExercise,
+    Plan,
     Request,
     build,
     item_seconds,
 )
-from api.domain.types import Dose
+from api.domain.types import Dose, SessionScope
 
 E = frozenset
 # The seeded catalog (seed_data/exercises.yaml), as the builder sees it.
@@ -52,21 +53,26 @@ DOSES = {
 ALL_GEAR = E({"mat", "chair", "resistance-band", "exercise-ball", "dumbbells"})
 NO_GEAR_MAIN = ["glute-bridge", "lying-lateral-leg-raise", "partial-curl", "superman"]
 COOLDOWN = ["knee-hug", "lower-back-rotational-stretch"]
+# Not in the seed: a stretch too hard for a "gentle" session (difficulty 3).
+PIGEON = CatalogExercise("pigeon-stretch", "Pigeon Stretch", "stretch", 3, E(), E({"glutes"}))
+WITH_HARD_STRETCH = [*CATALOG, PIGEON]
+DOSES_WITH_HARD_STRETCH = dict(DOSES, **{"pigeon-stretch": Dose("pigeon-stretch", 1, 3, 20)})
 
 
 def plan(
     minutes: int = 30,
     gear: frozenset[str] = ALL_GEAR,
-    status: str = "maintain",
+    scope: SessionScope = "full",
     seed: int = 7,
     doses: dict[str, Dose] | None = None,
+    catalog: list[CatalogExercise] | None = None,
     **kw: frozenset[str],
-) -> object:
-    return build(CATALOG, doses or DOSES, status, Request(minutes, gear, **kw), seed=seed)  # type: ignore[arg-type]
+) -> Plan:
+    return build(catalog or CATALOG, doses or DOSES, scope, Request(minutes, gear, **kw), seed=seed)
 
 
-def slugs(p: object) -> list[str]:
-    return [i.exercise_slug for i in p.items]  # type: ignore[attr-defined]
+def slugs(p: Plan) -> list[str]:
+    return [i.exercise_slug for i in p.items]
 
 
 def test_item_duration_from_the_dose() -> None:
@@ -87,17 +93,17 @@ def test_everything_fits_in_thirty_minutes() -> None:
         "partial-curl", "superman", "wide-dumbbell-row",
         "knee-hug", "lower-back-rotational-stretch",
     ]  # fmt: skip
-    assert [i.block for i in p.items] == ["warmup"] + ["main"] * 7 + ["cooldown"] * 2  # type: ignore[attr-defined]
-    assert p.seconds == 600 + 60 + 60 + 135 + 80 + 80 + 95 + 90 + 115 + 55  # type: ignore[attr-defined]
-    assert p.estimated_minutes == 22.9  # type: ignore[attr-defined]
-    assert p.items[0].minutes == 10.0  # type: ignore[attr-defined]
-    assert p.dropped == ()  # type: ignore[attr-defined]
+    assert [i.block for i in p.items] == ["warmup"] + ["main"] * 7 + ["cooldown"] * 2
+    assert p.seconds == 600 + 60 + 60 + 135 + 80 + 80 + 95 + 90 + 115 + 55
+    assert p.estimated_minutes == 22.9
+    assert p.items[0].minutes == 10.0
+    assert p.dropped == ()
 
 
 def test_only_what_the_equipment_allows() -> None:
     p = plan(30, gear=E())
     assert slugs(p) == ["warm-up", *NO_GEAR_MAIN, *COOLDOWN]
-    assert p.estimated_minutes == 19.4  # type: ignore[attr-defined]
+    assert p.estimated_minutes == 19.4
     with_band = plan(30, gear=E({"resistance-band"}))
     assert "lat-pulldown" in slugs(with_band)
     assert "back-extension" not in slugs(with_band)
@@ -107,11 +113,11 @@ def test_a_tight_budget_drops_the_lowest_priority_never_the_warm_up() -> None:
     p = plan(12, gear=E())
     # 120 s after the warm-up: strength ranks before stretches, then a seeded order.
     assert slugs(p)[0] == "warm-up"
-    assert p.seconds <= 12 * 60  # type: ignore[attr-defined]
+    assert p.seconds <= 12 * 60
     assert slugs(p) == ["warm-up", "partial-curl"]  # seed 7's pick among equals
-    assert p.seconds == 600 + 80  # type: ignore[attr-defined]
-    assert set(p.dropped) == set(NO_GEAR_MAIN + COOLDOWN) - {"partial-curl"}  # type: ignore[attr-defined]
-    assert any("Left out to fit 12 minutes" in n for n in p.notes)  # type: ignore[attr-defined]
+    assert p.seconds == 600 + 80
+    assert set(p.dropped) == set(NO_GEAR_MAIN + COOLDOWN) - {"partial-curl"}
+    assert any("Left out to fit 12 minutes" in n for n in p.notes)
 
 
 def test_the_seed_varies_what_a_tight_budget_keeps() -> None:
@@ -132,9 +138,9 @@ def test_too_short_for_the_warm_up_and_one_exercise() -> None:
 
 def test_focus_muscles() -> None:
     p = plan(30, focus=E({"glutes"}))
-    main = [i.exercise_slug for i in p.items if i.block == "main"]  # type: ignore[attr-defined]
+    main = [i.exercise_slug for i in p.items if i.block == "main"]
     assert main == ["back-extension", "glute-bridge", "lying-lateral-leg-raise", "superman"]
-    assert [i.exercise_slug for i in p.items if i.block == "cooldown"] == COOLDOWN  # type: ignore[attr-defined]
+    assert [i.exercise_slug for i in p.items if i.block == "cooldown"] == COOLDOWN
     # With little time, the exercise that works the focus muscle as its main job stays.
     tight = plan(11, focus=E({"glutes"}))
     assert slugs(tight) == ["warm-up", "glute-bridge"]
@@ -153,39 +159,96 @@ def test_exclude_and_clearances() -> None:
     assert info.value.field == "equipment"
 
 
-def test_advice_hold_keeps_doses_and_regress_shows_the_stepped_down_doses() -> None:
-    held = plan(30, status="hold")
-    assert {i.exercise_slug: (i.sets, i.reps, i.hold_seconds) for i in held.items[1:]} == {  # type: ignore[attr-defined]
+def test_a_full_session_uses_the_doses_as_they_are() -> None:
+    full = plan(30)
+    assert {i.exercise_slug: (i.sets, i.reps, i.hold_seconds) for i in full.items[1:]} == {
         s: (d.sets, d.reps, d.hold_seconds) for s, d in DOSES.items()
     }
-    eased = dict(
+    # A stepped-down dose (below the catalog floor) is what the session shows.
+    eased = dict(DOSES, superman=Dose("superman", 1, 7, 2))
+    item = next(i for i in plan(30, doses=eased).items if i.exercise_slug == "superman")
+    assert (item.sets, item.reps, item.hold_seconds) == (1, 7, 2)
+    assert item.seconds == 7 * 5 + 30
+
+
+def test_left_out_doses_are_skipped() -> None:
+    # Ruleset v2: a dose of 0 sets is an exercise left out for now.
+    gone = dict(
         DOSES,
-        superman=Dose("superman", 1, 10, 2),
-        **{"glute-bridge": Dose("glute-bridge", 1, 5, 2)},
+        superman=Dose("superman", 0, 3, 2),
+        **{"knee-hug": Dose("knee-hug", 0, 3, 3), "glute-bridge": Dose("glute-bridge", -1, 3, 2)},
     )
-    regressed = plan(30, status="regress", doses=eased)
-    assert slugs(regressed)[0] == "warm-up"
-
-
-def test_see_doctor_builds_only_gentle_stretches() -> None:
-    p = plan(30, status="see_doctor")
-    assert slugs(p) == COOLDOWN
-    assert {i.block for i in p.items} == {"cooldown"}  # type: ignore[attr-defined]
-    assert p.estimated_minutes == 3.5  # type: ignore[attr-defined]
-    assert any("doctor" in n for n in p.notes)  # type: ignore[attr-defined]
-
-
-def test_urgent_care_builds_nothing() -> None:
+    p = plan(30, doses=gone)
+    assert slugs(p) == [
+        "warm-up",
+        "back-extension", "lat-pulldown", "lying-lateral-leg-raise", "partial-curl",
+        "wide-dumbbell-row",
+        "lower-back-rotational-stretch",
+    ]  # fmt: skip
+    assert p.dropped == ()  # left out is not "dropped to fit the time"
+    assert not any("superman" in n for n in p.notes)
+    assert all(i.sets > 0 for i in p.items)
+    # Only left-out doses: nothing to build.
+    nothing = {s: Dose(s, 0, d.reps, d.hold_seconds, d.per_side) for s, d in DOSES.items()}
     with pytest.raises(BuildError) as info:
-        plan(30, status="urgent_care")
+        plan(30, doses=nothing)
+    assert info.value.field == "equipment"
+    # A gentle session whose stretches are both left out cannot be built either.
+    with pytest.raises(BuildError):
+        plan(30, scope="gentle", doses=dict(DOSES, **{s: Dose(s, 0, 3, 3) for s in COOLDOWN}))
+
+
+def test_gentle_scope_builds_only_easy_stretches_without_the_warm_up() -> None:
+    p = plan(30, scope="gentle", catalog=WITH_HARD_STRETCH, doses=DOSES_WITH_HARD_STRETCH)
+    assert slugs(p) == COOLDOWN  # the pigeon stretch (difficulty 3) is not gentle
+    assert {i.block for i in p.items} == {"cooldown"}
+    assert p.seconds == 95 + 115
+    assert p.estimated_minutes == 3.5
+    assert p.notes == ("Only gentle stretches until you have seen a doctor.",)
+    # No warm-up to fit: two minutes hold one stretch.
+    short = plan(2, scope="gentle")
+    assert len(short.items) == 1 and short.seconds <= 120
+    assert sorted([*slugs(short), *short.dropped]) == COOLDOWN
+    with pytest.raises(BuildError) as info:
+        plan(1, scope="gentle")
+    assert info.value.field == "minutes" and info.value.minimum_minutes == 2
+    assert "one gentle stretch" in info.value.message
+
+
+def test_warmup_and_stretches_scope_keeps_the_warm_up_and_every_stretch() -> None:
+    p = plan(
+        30, scope="warmup_and_stretches", catalog=WITH_HARD_STRETCH, doses=DOSES_WITH_HARD_STRETCH
+    )
+    assert slugs(p) == ["warm-up", *COOLDOWN, "pigeon-stretch"]  # any difficulty
+    assert [i.block for i in p.items] == ["warmup", "cooldown", "cooldown", "cooldown"]
+    assert p.seconds == 600 + 95 + 115 + 99
+    assert p.notes == ("Only the warm-up and stretches until you have seen a doctor.",)
+    with pytest.raises(BuildError) as info:
+        plan(11, scope="warmup_and_stretches")
+    assert info.value.field == "minutes" and info.value.minimum_minutes == 12  # 600 + 95 s
+    assert "the warm-up and one exercise" in info.value.message
+    # A full session of the same catalog has the strength work too.
+    full = plan(60, catalog=WITH_HARD_STRETCH, doses=DOSES_WITH_HARD_STRETCH)
+    assert set(slugs(full)) == set(slugs(p)) | set(NO_GEAR_MAIN) | {
+        "back-extension", "lat-pulldown", "wide-dumbbell-row"
+    }  # fmt: skip
+
+
+def test_scope_none_builds_nothing() -> None:
+    with pytest.raises(BuildError) as info:
+        plan(30, scope="none")
+    assert info.value.field == "advice"
+    # Refused before anything else about the request is judged.
+    with pytest.raises(BuildError) as info:
+        plan(1, scope="none", exclude=E({"warm-up"}))
     assert info.value.field == "advice"
 
 
 # --- properties ----------------------------------------------------------------------
 
-statuses = st.sampled_from(["progress", "maintain", "hold", "regress", "see_doctor"])
+scopes = st.sampled_from(["gentle", "warmup_and_stretches", "full"])
 gear_sets = st.sets(st.sampled_from(sorted(ALL_GEAR))).map(frozenset)
-slug_sets = st.sets(st.sampled_from(sorted(DOSES))).map(frozenset)
+slug_sets = st.sets(st.sampled_from(sorted(DOSES_WITH_HARD_STRETCH))).map(frozenset)
 muscles = st.sets(
     st.sampled_from(["lats", "rhomboids", "traps", "erector-spinae", "core", "glutes",
                      "hip-abductors"]), max_size=2).map(frozenset)  # fmt: skip
@@ -194,22 +257,22 @@ doses = st.fixed_dictionaries(
         slug: st.builds(
             Dose,
             st.just(slug),
-            st.integers(1, 3),
+            st.integers(0, 3),  # 0 sets: left out
             st.integers(1, 15),
             st.one_of(st.none(), st.integers(1, 15)),
             st.just(d.per_side),
         )
-        for slug, d in DOSES.items()
+        for slug, d in DOSES_WITH_HARD_STRETCH.items()
     }
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(5, 90), gear_sets, statuses, muscles, slug_sets, doses, st.integers(0, 10**6))
+@given(st.integers(1, 90), gear_sets, scopes, muscles, slug_sets, doses, st.integers(0, 10**6))
 def test_builder_properties(
     minutes: int,
     gear: frozenset[str],
-    status: str,
+    scope: SessionScope,
     focus: frozenset[str],
     exclude: frozenset[str],
     person: dict[str, Dose],
@@ -217,30 +280,35 @@ def test_builder_properties(
 ) -> None:
     request = Request(minutes, gear, focus=focus, exclude=exclude)
     try:
-        p = build(CATALOG, person, status, request, seed=seed)  # type: ignore[arg-type]
+        p = build(WITH_HARD_STRETCH, person, scope, request, seed=seed)
     except BuildError as err:
         assert err.field in ("minutes", "equipment", "focus")
         return
-    by_slug = {c.slug: c for c in CATALOG}
+    by_slug = {c.slug: c for c in WITH_HARD_STRETCH}
     assert p.seconds <= minutes * 60
     assert p.estimated_minutes <= minutes
     assert p.items
-    if status == "see_doctor":
+    blocks = [i.block for i in p.items]
+    if scope == "gentle":
+        assert "warmup" not in blocks
         assert all(by_slug[i.exercise_slug].category == "stretch" for i in p.items)
         assert all(by_slug[i.exercise_slug].difficulty <= 2 for i in p.items)
     else:
-        assert p.items[0].block == "warmup"
-        assert [i.block for i in p.items].count("warmup") == 1
+        assert blocks[0] == "warmup" and blocks.count("warmup") == 1
+    if scope == "warmup_and_stretches":
+        assert all(by_slug[i.exercise_slug].category == "stretch" for i in p.items[1:])
     for item in p.items:
         assert by_slug[item.exercise_slug].required_equipment <= gear
         assert item.exercise_slug not in exclude
         if item.block != "warmup":
             d = person[item.exercise_slug]
-            # The advice's doses are used as they are: never raised by the builder.
+            assert d.sets > 0  # a left-out exercise never appears
+            # The doses are used as they are: never raised by the builder.
             assert (item.sets, item.reps, item.hold_seconds) == (d.sets, d.reps, d.hold_seconds)
         if focus and item.block == "main":
             c = by_slug[item.exercise_slug]
             assert focus & (c.primary_muscles | c.secondary_muscles)
-    blocks = [i.block for i in p.items]
+    # Dropped to fit the time: only exercises that could have been in the session.
+    assert all(person[s].sets > 0 for s in p.dropped)
     assert blocks == sorted(blocks, key=["warmup", "main", "cooldown"].index)
-    assert build(CATALOG, person, status, request, seed=seed) == p  # type: ignore[arg-type]
+    assert build(WITH_HARD_STRETCH, person, scope, request, seed=seed) == p
