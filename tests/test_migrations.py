@@ -99,3 +99,67 @@ def test_red_flag_kinds_are_backfilled_from_stored_answers(fresh_engine: Engine)
     with fresh_engine.connect() as conn:
         serious, night = conn.execute(text("SELECT serious_cause, night_pain FROM checkins")).one()
     assert bool(serious) and bool(night)
+
+
+def test_ruleset_v2_keeps_past_resolutions_valid(fresh_engine: Engine) -> None:
+    """A v1 `red_flags_resolved: true` becomes an assessment at the moment it was recorded
+    (docs/rules.md), and the stored serious causes split into RF2's and RF2b's groups."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    migrations.upgrade(fresh_engine, "c33b28c6b1d1")  # the revision before ruleset v2
+    user_id = uuid.uuid4()
+    sqlite = fresh_engine.dialect.name == "sqlite"
+    now = datetime.now(UTC).replace(tzinfo=None) if sqlite else datetime.now(UTC)
+
+    def ident(value: uuid.UUID) -> object:
+        return value.hex if sqlite else value
+
+    rows = [  # (flags, serious_cause, resolved, recorded_at)
+        ('{"fever_or_unwell": true}', True, False, now - timedelta(days=2)),
+        ('{"unexplained_weight_loss": true}', True, False, now - timedelta(days=2)),
+        ("{}", False, True, now - timedelta(days=1)),
+        ("{}", False, False, now),
+    ]
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, role, equipment, session_minutes,"
+                " timezone, created_at, updated_at) VALUES (:id, 'a@x.io', 'h', 'user', '[]', 20,"
+                " 'UTC', :now, :now)"
+            ),
+            {"id": ident(user_id), "now": now},
+        )
+        for flags, serious, resolved, at in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO checkins (id, user_id, recorded_at, received_at, phase, pain,"
+                    " locations, red_flags, cauda_equina, serious_cause, night_pain,"
+                    " red_flags_resolved, body_hash) VALUES (:id, :u, :at, :at, 'daily', 3,"
+                    " '[]', :flags, :f, :serious, :f, :resolved, 'h')"
+                ),
+                {
+                    "id": ident(uuid.uuid4()),
+                    "u": ident(user_id),
+                    "at": at,
+                    "flags": flags,
+                    "f": False,
+                    "serious": serious,
+                    "resolved": resolved,
+                },
+            )
+    migrations.upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT infection_or_fracture, cancer_concern, assessed_by, assessed_at,"
+                " recorded_at FROM checkins ORDER BY recorded_at, cancer_concern"
+            )
+        ).all()
+    groups = [(bool(r[0]), bool(r[1])) for r in found]
+    assert groups == [(True, False), (False, True), (False, False), (False, False)]
+    assessed = [(r[2], r[3]) for r in found]
+    assert assessed[2][0] == "unspecified" and assessed[2][1] == found[2][4]
+    assert assessed[0] == assessed[1] == assessed[3] == (None, None)

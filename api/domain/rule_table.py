@@ -244,7 +244,8 @@ F1 = Rule(
     "day. A flare begins on a day whose last-7-days mean is up by 2 points, or by 30% and "
     "1 point, over that day's baseline (the mean of the 14 days before those 7, with at "
     "least 2 days of data; else the mean of the person's first 3 rest-pain check-ins "
-    "ever), or whose value is 3 points above a day in the 6 before it. 30% of a baseline "
+    "ever, those from before that day: a day is never its own baseline), or whose value "
+    "is 3 points above a day in the 6 before it. 30% of a baseline "
     "of 0 is no amount: there it takes 2 points. The flare stands until the mean of 3 "
     "later days with data is within 1 point of the baseline it began from; days without "
     "a check-in never end it. It has lasted from its first day to today while its latest "
@@ -411,9 +412,11 @@ P0 = Rule(
     applied="Evaluated after P4, on what P4 proposes: each of its step ups is withdrawn "
     "and held while any condition fails (also for a left-out exercise coming back). "
     '"Latest rest pain" and "lowest" are single check-ins (`daily`, `next_morning`) '
-    "of the last 7 days, not daily means, so one high reading is enough. The 3-day means "
-    "are of local days with data; without data on either side that condition cannot "
-    "fail, the other two still apply. The same 72 h freshness is the advice's `stale`.",
+    "of the 7 days up to the latest one, not daily means, so one high reading is enough. "
+    "The 3-day means are of local days with data, ending on the latest rest-pain day; "
+    "without data on either side that condition cannot fail. Both are measured back from "
+    "the latest data, not from now, so time alone never lifts them; freshness (72 h before "
+    "now) can only fail with time. The same freshness is the advice's `stale`.",
 )
 
 V1 = Rule(

@@ -410,7 +410,14 @@ def gate_failures(ctx: Context) -> list[tuple[str, dict[str, Any]]]:
         failures.append(
             ("stale", {"latest_rest_checkin": iso(latest.recorded_at) if latest else None})
         )
-    week = [c for c in ctx.rest if c.recorded_at >= ctx.now - GATE_LOOKBACK]
+    # Rising pain is judged back from the latest rest-pain check-in, not from now: days
+    # without data never lift the hold (ruleset v2, "silence is not improvement").
+    latest = ctx.latest_rest()
+    week = (
+        [c for c in ctx.rest if c.recorded_at >= latest.recorded_at - GATE_LOOKBACK]
+        if latest is not None
+        else []
+    )
     if week:
         latest_rest, lowest = week[-1], min(c.pain for c in week)
         if latest_rest.pain - lowest >= GATE_RISE_POINTS:
@@ -424,20 +431,22 @@ def gate_failures(ctx: Context) -> list[tuple[str, dict[str, Any]]]:
                     },
                 )
             )
-    last = [ctx.today - timedelta(days=i) for i in range(GATE_TREND_DAYS)]
-    before = [ctx.today - timedelta(days=GATE_TREND_DAYS + i) for i in range(GATE_TREND_DAYS)]
-    recent = [ctx.daily[d] for d in last if d in ctx.daily]
-    earlier = [ctx.daily[d] for d in before if d in ctx.daily]
-    if recent and earlier and fmean(recent) - fmean(earlier) >= GATE_TREND_POINTS:
-        failures.append(
-            (
-                "trend",
-                {
-                    "mean_last_3_days": rounded(fmean(recent)),
-                    "mean_3_days_before": rounded(fmean(earlier)),
-                },
-            )  # fmt: skip
-        )
+    if ctx.daily:
+        end = max(ctx.daily)
+        last = [end - timedelta(days=i) for i in range(GATE_TREND_DAYS)]
+        before = [end - timedelta(days=GATE_TREND_DAYS + i) for i in range(GATE_TREND_DAYS)]
+        recent = [ctx.daily[d] for d in last if d in ctx.daily]
+        earlier = [ctx.daily[d] for d in before if d in ctx.daily]
+        if recent and earlier and fmean(recent) - fmean(earlier) >= GATE_TREND_POINTS:
+            failures.append(
+                (
+                    "trend",
+                    {
+                        "mean_last_3_days": rounded(fmean(recent)),
+                        "mean_3_days_before": rounded(fmean(earlier)),
+                    },
+                )  # fmt: skip
+            )
     return failures
 
 

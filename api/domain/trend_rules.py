@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from statistics import fmean
 from typing import Any
 
-from api.domain.evidence import Context, meaningful_rise, rounded
+from api.domain.evidence import Context, local_day, meaningful_rise, rounded
 from api.domain.rule import Rule
 from api.domain.types import Reason, Status
 
@@ -53,10 +53,13 @@ def _baseline(ctx: Context, day: date) -> tuple[float, str] | None:
     values = [daily[d] for d in days if d in daily]
     if len(values) >= FLARE_MIN_BASELINE_DAYS:
         return fmean(values), "14_days"
+    # The first readings ever, but only those from before the day being judged: a day is
+    # never its own baseline, and a later reading never moves an earlier day's.
     first = ctx.history.first_rest or tuple(ctx.rest[:FIRST_READINGS])
-    if not first:
+    earlier = [c for c in first[:FIRST_READINGS] if local_day(c.recorded_at, ctx.tz) < day]
+    if not earlier:
         return None
-    return fmean(c.pain for c in first[:FIRST_READINGS]), "first_readings"
+    return fmean(c.pain for c in earlier), "first_readings"
 
 
 def _raised(ctx: Context, day: date, baseline: float) -> tuple[bool, float, float]:
