@@ -44,6 +44,9 @@ class Rule:
     caps: str | None = None
     # Its reasons' `source` is the day the trigger began (see decisions._same_decision).
     keyed_by_day: bool = False
+    # Whether its reasons count toward the overall status (V1's cap does not: "the
+    # overall status stays as the other rules set it"); its actions always count.
+    sets_status: bool = True
     # How the trigger is read where CLINICAL.md leaves room (docs/rules.md shows it).
     applied: str = ""
 

@@ -435,6 +435,7 @@ V1 = Rule(
         "the same dose for now."
     },
     caps="P4",
+    sets_status=False,
     applied="The routine's planned weekly volume (seconds of work per session x sessions "
     "per week, last 2 weeks) may grow by at most 30% over what was done in the last 2 "
     "weeks; progressions are accepted in exercise order until the cap, the rest `hold`.",

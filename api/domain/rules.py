@@ -108,9 +108,11 @@ def evaluate(
                 r for r in reasons if not (r.rule_id == rule.caps and set(r.exercises) & capped)
             ]
         reasons += found
-    status: Status = "maintain"
-    if reasons:
-        status = max((r.status for r in reasons), key=lambda s: SEVERITY[s])
+    status: Status = max(
+        (r.status for r in reasons if RULES_BY_ID[r.rule_id].sets_status),
+        key=lambda s: SEVERITY[s],
+        default="maintain",
+    )
     reasons.sort(key=lambda r: (-SEVERITY[r.status], r.rule_id, r.exercises))
     return Advice(
         status=status,
