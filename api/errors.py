@@ -24,8 +24,9 @@ PROBLEM_TYPES: dict[str, str] = {
     "not-found": "No such resource, or it is not yours.",
     "method-not-allowed": "The resource exists but does not support this method.",
     "conflict": "The request conflicts with the current state of the resource.",
-    "exercise-blocked": "No exercise session while the advice is to get urgent care; "
-    "`advice` says what to do.",
+    "exercise-blocked": "No exercise session while the advice is to get urgent care, or to "
+    "see a doctor today about a possible infection or fracture, until an assessment is "
+    "recorded; `advice` says what to do.",
     "precondition-failed": "If-Match did not match the current version: reload and retry.",
     "precondition-required": "This write needs an If-Match header with the current ETag.",
     "payload-too-large": "The request body is larger than allowed.",

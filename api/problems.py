@@ -9,6 +9,7 @@ unexpected) into RFC 9457 problem documents, adds the headers their meaning call
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -91,9 +92,42 @@ def _field_name(loc: Sequence[str | int]) -> tuple[str, str]:
     return where, field
 
 
+# A union member in a pydantic error location: a model's class name or a primitive
+# (`bool | Assessment` fails as "red_flags_resolved.bool" and "red_flags_resolved.
+# Assessment.assessed_by"). Field names are snake_case, so these never clash.
+_UNION_MEMBER = re.compile(r"^(bool|int|float|str|[A-Z]\w*)$")
+
+
+def _without_union_members(errors: Sequence[Any]) -> list[Any]:
+    """One union member's errors per field, with the member's name taken out of the
+    location: the model's errors when the client sent an object, else the primitive's."""
+    sent_object: set[tuple[Any, ...]] = set()
+    split: list[tuple[Any, tuple[Any, ...] | None, bool]] = []
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        at = next(
+            (
+                i
+                for i, p in enumerate(loc)
+                if i > 0 and isinstance(p, str) and _UNION_MEMBER.match(p)
+            ),
+            None,
+        )
+        if at is None:
+            split.append((err, None, False))
+            continue
+        parent, model = loc[:at], loc[at][0].isupper()
+        if not model and isinstance(err.get("input"), dict):
+            sent_object.add(parent)
+        split.append(({**err, "loc": parent + loc[at + 1 :]}, parent, model))
+    return [
+        err for err, parent, model in split if parent is None or model == (parent in sent_object)
+    ]
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for err in exc.errors():
+    for err in _without_union_members(exc.errors()):
         where, field = _field_name(err.get("loc", ()))
         message = str(err.get("msg", "invalid"))
         if err.get("type") == "json_invalid":

@@ -39,6 +39,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("cancer_concern", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(
+            sa.Column("night_pain_denied", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch_op.add_column(sa.Column("assessed_by", sa.String(length=32), nullable=True))
         batch_op.add_column(
             sa.Column("assessed_at", api.db.UTCDateTime(timezone=True), nullable=True)
@@ -50,25 +53,25 @@ def upgrade() -> None:
         sa.column("serious_cause", sa.Boolean()),
         sa.column("infection_or_fracture", sa.Boolean()),
         sa.column("cancer_concern", sa.Boolean()),
+        sa.column("night_pain_denied", sa.Boolean()),
         sa.column("red_flags_resolved", sa.Boolean()),
         sa.column("recorded_at", api.db.UTCDateTime(timezone=True)),
         sa.column("assessed_by", sa.String()),
         sa.column("assessed_at", api.db.UTCDateTime(timezone=True)),
     )
     conn = op.get_bind()
-    flagged = conn.execute(
-        sa.select(checkins.c.id, checkins.c.red_flags).where(checkins.c.serious_cause.is_(True))
-    ).all()
-    for ident, flags in flagged:
+    # Every row with answers: the JSON cannot be filtered portably, and a night-pain "no"
+    # can sit on any check-in.
+    answered = conn.execute(sa.select(checkins.c.id, checkins.c.red_flags)).all()
+    for ident, flags in answered:
         flags = flags or {}
-        conn.execute(
-            checkins.update()
-            .where(checkins.c.id == ident)
-            .values(
-                infection_or_fracture=any(flags.get(name) for name in INFECTION_OR_FRACTURE),
-                cancer_concern=any(flags.get(name) for name in CANCER),
-            )
-        )
+        values = {
+            "infection_or_fracture": any(flags.get(name) for name in INFECTION_OR_FRACTURE),
+            "cancer_concern": any(flags.get(name) for name in CANCER),
+            "night_pain_denied": flags.get("night_pain") is False,
+        }
+        if any(values.values()):
+            conn.execute(checkins.update().where(checkins.c.id == ident).values(**values))
     conn.execute(
         checkins.update()
         .where(checkins.c.red_flags_resolved.is_(True))
@@ -77,6 +80,7 @@ def upgrade() -> None:
     with op.batch_alter_table("checkins", schema=None) as batch_op:
         batch_op.alter_column("infection_or_fracture", server_default=None)
         batch_op.alter_column("cancer_concern", server_default=None)
+        batch_op.alter_column("night_pain_denied", server_default=None)
         batch_op.create_index(
             "ix_checkins_user_id_infection_or_fracture_recorded_at",
             ["user_id", "infection_or_fracture", "recorded_at"],
@@ -90,6 +94,16 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_checkins_user_id_assessed_at", ["user_id", "assessed_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_checkins_user_id_night_pain_denied_recorded_at",
+            ["user_id", "night_pain_denied", "recorded_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_checkins_user_id_phase_recorded_at",
+            ["user_id", "phase", "recorded_at"],
+            unique=False,
+        )
     with op.batch_alter_table("advice", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("next_checkin_due_at", api.db.UTCDateTime(timezone=True), nullable=True)
@@ -102,11 +116,14 @@ def downgrade() -> None:
         batch_op.drop_column("stale")
         batch_op.drop_column("next_checkin_due_at")
     with op.batch_alter_table("checkins", schema=None) as batch_op:
+        batch_op.drop_index("ix_checkins_user_id_phase_recorded_at")
+        batch_op.drop_index("ix_checkins_user_id_night_pain_denied_recorded_at")
         batch_op.drop_index("ix_checkins_user_id_assessed_at")
         batch_op.drop_index("ix_checkins_user_id_cancer_concern_recorded_at")
         batch_op.drop_index("ix_checkins_user_id_infection_or_fracture_recorded_at")
         batch_op.drop_column("assessed_at")
         batch_op.drop_column("assessed_by")
+        batch_op.drop_column("night_pain_denied")
         batch_op.drop_column("cancer_concern")
         batch_op.drop_column("infection_or_fracture")
         batch_op.drop_column("leg_numbness")

@@ -126,6 +126,20 @@ def _tiebreak(seed: int, slug: str) -> str:
     return hashlib.sha256(f"{seed}:{slug}".encode()).hexdigest()
 
 
+def _any_dosed(
+    catalog: Sequence[CatalogExercise], doses: Mapping[str, Dose], stretches_only: bool
+) -> bool:
+    """Whether any exercise the advice allows has a dose in force (not left out)."""
+    return any(
+        c.category != "warmup"
+        and not c.archived
+        and (not stretches_only or c.category == "stretch")
+        and (dose := doses.get(c.slug)) is not None
+        and dose.sets > 0
+        for c in catalog
+    )
+
+
 def build(
     catalog: Sequence[CatalogExercise],
     doses: Mapping[str, Dose],
@@ -172,6 +186,21 @@ def build(
         notes.append("Only gentle stretches until you have seen a doctor.")
     if stretches_only:
         notes.append("Only the warm-up and stretches until you have seen a doctor.")
+    if not candidates and not gentle_only and not _any_dosed(catalog, doses, stretches_only):
+        # Everything the advice allows is left out for now: the warm-up alone still
+        # gets the person moving, and logging it counts toward bringing exercises back.
+        if warm.seconds > request.minutes * 60:
+            raise BuildError(
+                "minutes",
+                f"{request.minutes} minutes is too short: the warm-up needs at least "
+                f"{WARMUP_MINUTES} minutes.",
+                minimum_minutes=WARMUP_MINUTES,
+            )
+        notes.append(
+            "Only the warm-up today: your exercises are left out for now and come back "
+            "after 2 sessions without pain trouble."
+        )
+        return Plan(items=(warm,), seconds=warm.seconds, notes=tuple(notes))
     if not candidates:
         field_name = "focus" if request.focus else "equipment"
         raise BuildError(

@@ -247,8 +247,19 @@ def context(
     catalog: Mapping[str, CatalogDose],
 ) -> Context:
     since = anchor(history, now) - window
+    # Rest pain keeps its own window, back from the latest rest-pain check-in: sessions
+    # logged without rest check-ins never slide the evidence of F1, F2 or RF3 away.
+    rests = [c.recorded_at for c in history.checkins if c.phase in REST_PHASES]
+    if history.last_rest is not None:
+        rests.append(history.last_rest.recorded_at)
+    rest_since = min(since, max((r for r in rests if r <= now), default=now) - window)
     tz = zone(history.timezone)
-    checkins = canonical_checkins(c for c in history.checkins if since <= c.recorded_at <= now)
+    checkins = canonical_checkins(
+        c
+        for c in history.checkins
+        if c.recorded_at <= now
+        and (since <= c.recorded_at or (c.phase in REST_PHASES and rest_since <= c.recorded_at))
+    )
     return Context(
         history=history,
         now=now,

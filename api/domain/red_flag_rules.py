@@ -20,6 +20,7 @@ from api.domain.types import (
     CAUDA_EQUINA_FLAGS,
     INFECTION_OR_FRACTURE_FLAGS,
     NIGHT_PAIN_FLAG,
+    REST_PHASES,
     CheckIn,
     Reason,
 )
@@ -100,11 +101,13 @@ def _night_pain_cleared(ctx: Context, flag: CheckIn) -> bool:
     t = ctx.thresholds
     if any(assessed_after(a, flag) for a in _assessments(ctx)):
         return True
+    denials = [*ctx.rest, *filter(None, [ctx.history.last_night_pain_denial])]
     return any(
-        c.recorded_at > flag.recorded_at
+        c.phase in REST_PHASES
+        and c.recorded_at > flag.recorded_at
         and c.pain < t.rest_pain_doctor
         and NIGHT_PAIN_FLAG in c.denied
-        for c in ctx.rest
+        for c in denials
     )
 
 
@@ -144,8 +147,10 @@ def rf4_leg_symptoms(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[
     onset: tuple[CheckIn, frozenset[str]] | None = None
     reported: list[tuple[CheckIn, frozenset[str]]] = []
     for c in ctx.checkins:
-        if onset is not None and c.legs_clear:
+        if c.legs_clear:
+            # A "no" ends what came before: symptoms back after it are new again.
             onset = None
+            reported = []
             continue
         symptoms = c.leg_symptoms
         if not symptoms:

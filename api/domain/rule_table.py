@@ -192,7 +192,10 @@ RF4 = Rule(
     "`locations` slug naming a part of the leg (leg, thigh, knee, calf, shin, ankle, foot, "
     "toe). A check-in with a leg symptom not reported in the 14 days before it starts the "
     'hold ("spreading" when it adds to symptoms already there); the hold stands until a '
-    "later check-in answers `radiating_below_knee: false` with no leg symptom.",
+    "later check-in answers `radiating_below_knee: false` with no leg symptom. After such "
+    'a "no", symptoms that come back are new again, whatever came before it. The hold '
+    "lasts while its onset is within the evidence window (42 days back from the latest "
+    "data): it is a hold, not a warning that must outlive silence.",
 )
 
 F1 = Rule(
@@ -233,6 +236,11 @@ F1 = Rule(
         "This may be the start of a flare-up: they are common and usually settle. Keep "
         "moving gently; your exercises are eased back a step for now. Check in each day: if "
         "the pain has not settled within 3 days, contact your doctor or physiotherapist.",
+        "settling": "Your pain at rest rose clearly above your usual level (about "
+        "{baseline:g} out of 10) from {began}; your latest check-in is back near it. Keep "
+        "moving gently with easier exercises and keep checking in: when three days in a "
+        "row show it settled, your exercises can build up again. If the pain was high for 3 "
+        "days or more, tell your doctor or physiotherapist.",
         "jump_lasting": "Your pain at rest rose by {jump} points within a few days (by "
         "{began}), and no check-in since shows it settling back. Please contact your doctor "
         "or physiotherapist now. Keep moving gently with easier exercises in the meantime, "
@@ -252,7 +260,9 @@ F1 = Rule(
     "reading is still more than 1 point above baseline (silence does not shorten it), "
     "else to its last such day. One flare eases the routine once: its ledger key is its "
     "first day, and a first day one day either side (a time-zone change) counts as the "
-    "same flare.",
+    "same flare. A flare that began before the evidence in view (it has outlasted the "
+    "window) goes on from the first day and baseline of the last stored advice that stood "
+    "on it, so its baseline never catches up with the flare and it is eased once.",
 )
 
 F2 = Rule(

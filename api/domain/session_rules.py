@@ -59,19 +59,33 @@ def _session_of(c: CheckIn, ctx: Context, logs: dict[str, SessionLog]) -> Sessio
 
 
 def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
-    """Per exercise, its latest occasion with the highest pain reported in it.
+    """Per exercise of the routine, its latest occasion with the highest pain in it.
 
     A check-in that names no exercise counts for every exercise of its session, or for
-    the whole routine when it belongs to no logged session. An exercise left out of
-    sessions forgets what came before: that pain has been acted on.
+    the whole routine when it belongs to no logged session; so does pain named for an
+    exercise outside the routine (the warm-up, or one done anyway). Pain that came
+    before an exercise left the routine (an easier variation took its place) or was left
+    out of sessions has been acted on, and is forgotten.
     """
     logs = {log.session_id: log for log in ctx.logs}
     routine = [d.exercise_slug for d in ctx.doses]
+    in_routine = set(routine)
+    changed = ctx.history.dose_changed_at
     occasions: dict[str, tuple[datetime, dict[str, tuple[int, str]]]] = {}
 
-    def add(key: str, at: datetime, slugs: Iterable[str], pain: int, kind: str) -> None:
-        when, pains = occasions.get(key, (at, {}))
+    def add(key: str, at: datetime, slugs: Iterable[str], pain: int, kind: str,
+            session: SessionLog | None) -> None:  # fmt: skip
+        fallback = [s for s in done_exercises(session) if s in in_routine] if session else []
+        targets: list[str] = []
         for slug in slugs:
+            if slug in in_routine:
+                targets.append(slug)
+            elif slug in changed and at <= changed[slug]:
+                continue  # it left the routine after this pain: acted on
+            else:
+                targets += fallback or routine
+        when, pains = occasions.get(key, (at, {}))
+        for slug in targets:
             seen = pains.get(slug)
             if seen is None or (pain, kind) > seen:
                 pains[slug] = (pain, kind)
@@ -81,9 +95,9 @@ def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
         for entry in log.entries:
             if entry.pain_during is not None and not entry.skipped:
                 add(log.session_id, log.ended_at, [entry.exercise_slug], entry.pain_during,
-                    "during")  # fmt: skip
+                    "during", log)  # fmt: skip
         if log.pain_after is not None:
-            add(log.session_id, log.ended_at, done_exercises(log), log.pain_after, "after")
+            add(log.session_id, log.ended_at, done_exercises(log), log.pain_after, "after", log)
     for c in ctx.checkins:
         if c.phase not in ("during", "after"):
             continue
@@ -96,7 +110,7 @@ def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
         else:
             slugs = routine
         key = owner.session_id if owner is not None else (c.session_id or c.id)
-        add(key, c.recorded_at, slugs, c.pain, c.phase)
+        add(key, c.recorded_at, slugs, c.pain, c.phase, owner)
 
     out_since = ctx.history.left_out_since
     latest: dict[str, Occasion] = {}
@@ -128,6 +142,9 @@ def eased(ctx: Context, slugs: Iterable[str], trigger: datetime) -> str:
             said["eased"].append(slug)
             continue
         nxt = step_down(dose, ctx.catalog)
+        cleared = ctx.history.cleared
+        if nxt is not None and cleared is not None and nxt.exercise_slug not in cleared | {slug}:
+            nxt = step_down(dose, {slug: ctx.catalog[slug]})  # as decisions.plan_steps does
         if nxt is None or nxt.exercise_slug == slug and not left_out(nxt):
             said["eased"].append(slug)
         elif left_out(nxt):

@@ -81,6 +81,10 @@ def standing_flare(ctx: Context) -> Flare | None:
     daily: Mapping[date, float] = ctx.daily
     days = sorted(daily)
     flare: Flare | None = None
+    carried = ctx.history.carried_flare
+    if carried is not None and days and carried[0] < days[0]:
+        # Begun before the evidence in view: it goes on with the baseline it began from.
+        flare = Flare(carried[0], carried[1], "carried", carried[1], 0.0, carried[0])
     for index, day in enumerate(days):
         if flare is None:
             base = _baseline(ctx, day)
@@ -135,6 +139,8 @@ def f1_flare(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
     above = meaningful_rise(flare.recent_mean - flare.baseline, flare.baseline, ctx.thresholds)
     lasting = lasted >= ctx.thresholds.flare_days_for_doctor
     key = ("lasting" if lasting else "new") if above else ("jump_lasting" if lasting else "jump")
+    if latest != flare.last_raised:
+        key = "settling"  # the latest reading is back near the usual level: say so
     # One flare, one easing of the exercises: keyed by the day it began.
     status: Status = "see_doctor" if lasting else "regress"
     return [rule.reason(status, key, evidence, exercises, source=flare.began.isoformat(), **values)]

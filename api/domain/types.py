@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 Status = Literal["progress", "maintain", "hold", "regress", "see_doctor", "urgent_care"]
@@ -181,6 +181,8 @@ class History:
     last_infection_or_fracture: CheckIn | None = None
     last_cancer_concern: CheckIn | None = None
     last_night_pain: CheckIn | None = None
+    # The latest check-in answering "no" to night pain ever (RF3's clearing answer).
+    last_night_pain_denial: CheckIn | None = None
     # The resolution with the latest assessment ever (a linked clinician's included).
     last_assessment: CheckIn | None = None
     # The latest rest-pain check-in ever: RF3 stands until a later one is below 8.
@@ -192,6 +194,12 @@ class History:
     # When each exercise's stored dose last changed: a regress whose trigger is older
     # has been applied, so its message says what was done, not what will be.
     dose_changed_at: Mapping[str, datetime] = field(default_factory=dict)
+    # The flare the last stored advice stood on (its first day, its baseline): a flare
+    # outlasting the evidence window goes on from there, not from a baseline it raised.
+    carried_flare: tuple[date, float] | None = None
+    # A linked clinician's cleared exercises (None: all): a regress never moves onto an
+    # easier variation outside them (decisions.plan_steps), and messages say the same.
+    cleared: frozenset[str] | None = None
     # The person's IANA time zone: rules count days as they live them.
     timezone: str = "UTC"
 

@@ -57,6 +57,15 @@ class CheckInRow(SQLModel, table=True):
         ),
         # Ruleset v2: the assessment with the latest date ever, one index seek.
         Index("ix_checkins_user_id_assessed_at", "user_id", "assessed_at"),
+        # The latest "no" to night pain ever (RF3 stays cleared by it), and the latest and
+        # first check-ins of a phase (rest pain), one index seek each.
+        Index(
+            "ix_checkins_user_id_night_pain_denied_recorded_at",
+            "user_id",
+            "night_pain_denied",
+            "recorded_at",
+        ),
+        Index("ix_checkins_user_id_phase_recorded_at", "user_id", "phase", "recorded_at"),
     )
 
     # Client-generated when offline, so retries never duplicate.
@@ -81,6 +90,8 @@ class CheckInRow(SQLModel, table=True):
     # Ruleset v2 splits the serious causes: RF2 (infection, fracture), RF2b (cancer).
     infection_or_fracture: bool = False
     cancer_concern: bool = False
+    # Answered "no" to night pain (RF3 is cleared by a later rest check-in saying so).
+    night_pain_denied: bool = False
     red_flags_resolved: bool = False
     # Who assessed the person after a red flag, and when (ruleset v2); "unspecified" for
     # a v1 resolution, kept valid by the v2 migration.

@@ -73,7 +73,9 @@ def evaluate_person(
     # An exercise left out (0 sets) counts its sessions from when that was stored.
     out_since = {slug: row.updated_at for slug, row in rows.items() if row.sets <= 0}
     changed = {slug: row.updated_at for slug, row in rows.items()}
-    history = load_history(session, user.id, now, doses, user.timezone, out_since, changed)
+    history = load_history(
+        session, user.id, now, doses, user.timezone, out_since, changed, clearance.cleared
+    )
     ladders = {slug: info.dose for slug, info in catalog.items()}
     advice = evaluate(history, now, thresholds=thresholds_for(session, user.id), catalog=ladders)
     applied = stored.applied_keys(session, user.id, decision_keys(advice))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from api.domain.rules import WINDOW
@@ -21,7 +22,7 @@ from api.domain.types import (
     LogEntry,
     SessionLog,
 )
-from api.models import CheckInRow, SessionLogRow, TrainingSession, UserThresholds
+from api.models import AdviceRow, CheckInRow, SessionLogRow, TrainingSession, UserThresholds
 from api.services.care_team import last_clinician_resolution
 
 
@@ -115,6 +116,47 @@ def _anchor(session: Session, user_id: uuid.UUID, now: datetime) -> datetime:
     return max((m for m in (latest_checkin, latest_log) if m is not None), default=now)
 
 
+def _rest_rows(
+    session: Session, user_id: uuid.UUID, now: datetime, *, latest: bool
+) -> list[CheckInRow]:
+    """The latest rest-pain check-in (latest=True), or the first FIRST_READINGS ever: one
+    index seek per rest phase on (user_id, phase, recorded_at), then merged."""
+    order = col(CheckInRow.recorded_at).desc() if latest else col(CheckInRow.recorded_at)
+    limit = 1 if latest else FIRST_READINGS
+    rows: list[CheckInRow] = []
+    for phase in sorted(REST_PHASES):
+        rows += session.exec(
+            select(CheckInRow)
+            .where(
+                CheckInRow.user_id == user_id,
+                CheckInRow.phase == phase,
+                col(CheckInRow.recorded_at) <= now,
+            )
+            .order_by(order, col(CheckInRow.id))
+            .limit(limit)
+        ).all()
+    rows.sort(key=lambda r: (r.recorded_at, str(r.id)), reverse=latest)
+    return rows[:limit]
+
+
+def _carried_flare(session: Session, user_id: uuid.UUID) -> tuple[date, float] | None:
+    """The flare (first day, baseline) of the latest stored advice, if it stood on one."""
+    reasons = session.exec(
+        select(AdviceRow.reasons)
+        .where(AdviceRow.user_id == user_id)
+        .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
+        .limit(1)
+    ).first()
+    for reason in reasons or []:
+        evidence = reason.get("evidence") or {}
+        if reason.get("rule_id") == "F1" and "flare_began" in evidence:
+            try:
+                return date.fromisoformat(evidence["flare_began"]), float(evidence["baseline_mean"])
+            except (KeyError, TypeError, ValueError):
+                return None
+    return None
+
+
 def load_history(
     session: Session,
     user_id: uuid.UUID,
@@ -123,17 +165,27 @@ def load_history(
     timezone: str = "UTC",
     left_out_since: Mapping[str, datetime] | None = None,
     dose_changed_at: Mapping[str, datetime] | None = None,
+    cleared: frozenset[str] | None = None,
 ) -> History:
     """The bounded window the rules read (WINDOW back from the latest data, so silence
     never slides evidence out of view), plus the latest red flags, assessment and rest
     pain ever and the first rest pain ever (one index seek each, however long the
     history)."""
+    last_rest = _rest_rows(session, user_id, now, latest=True)
+    first_rest = _rest_rows(session, user_id, now, latest=False)
     since = _anchor(session, user_id, now) - WINDOW
+    # Rest pain has its own window back from the latest rest-pain check-in
+    # (evidence.context does the same), so silence in rest pain loses no evidence.
+    rest_since = min(since, (last_rest[0].recorded_at if last_rest else now) - WINDOW)
     recent = session.exec(
         select(CheckInRow).where(
             CheckInRow.user_id == user_id,
-            col(CheckInRow.recorded_at) >= since,
+            col(CheckInRow.recorded_at) >= rest_since,
             col(CheckInRow.recorded_at) <= now,
+            or_(
+                col(CheckInRow.recorded_at) >= since,
+                col(CheckInRow.phase).in_(sorted(REST_PHASES)),
+            ),
         )
     ).all()
 
@@ -152,19 +204,13 @@ def load_history(
         .order_by(col(CheckInRow.assessed_at).desc())
         .limit(1)
     ).first()
-    rest = col(CheckInRow.phase).in_(sorted(REST_PHASES))
-    last_rest = session.exec(
+    denial = session.exec(
         select(CheckInRow)
-        .where(CheckInRow.user_id == user_id, rest, col(CheckInRow.recorded_at) <= now)
+        .where(CheckInRow.user_id == user_id, col(CheckInRow.night_pain_denied).is_(True))
+        .where(col(CheckInRow.phase).in_(sorted(REST_PHASES)))
         .order_by(col(CheckInRow.recorded_at).desc())
         .limit(1)
     ).first()
-    first_rest = session.exec(
-        select(CheckInRow)
-        .where(CheckInRow.user_id == user_id, rest, col(CheckInRow.recorded_at) <= now)
-        .order_by(col(CheckInRow.recorded_at), col(CheckInRow.id))
-        .limit(FIRST_READINGS)
-    ).all()
     logs = session.exec(
         select(SessionLogRow, TrainingSession.items)
         .join(TrainingSession, col(TrainingSession.id) == col(SessionLogRow.session_id))
@@ -186,10 +232,13 @@ def load_history(
             checkin_to_domain(assessment) if assessment is not None else None,
             last_clinician_resolution(session, user_id),
         ),
-        last_rest=checkin_to_domain(last_rest) if last_rest is not None else None,
+        last_night_pain_denial=checkin_to_domain(denial) if denial is not None else None,
+        last_rest=checkin_to_domain(last_rest[0]) if last_rest else None,
         first_rest=tuple(checkin_to_domain(r) for r in first_rest),
         left_out_since=dict(left_out_since or {}),
         dose_changed_at=dict(dose_changed_at or {}),
+        cleared=cleared,
+        carried_flare=_carried_flare(session, user_id),
         timezone=timezone,
     )
 

@@ -43,8 +43,9 @@ def _validate(body: CheckInCreate, catalog: Mapping[str, CatalogInfo], now: date
         errors.append(("red_flags_resolved", "a resolution check-in must report no red flags"))
     resolved = body.red_flags_resolved
     if isinstance(resolved, Assessment):
-        errors += future_error("red_flags_resolved.assessed_at", resolved.assessed_at, now)
-        if resolved.assessed_at > body.recorded_at + CLOCK_SKEW:
+        future = future_error("red_flags_resolved.assessed_at", resolved.assessed_at, now)
+        errors += future
+        if not future and resolved.assessed_at > body.recorded_at + CLOCK_SKEW:
             errors.append(
                 (
                     "red_flags_resolved.assessed_at",
@@ -99,6 +100,7 @@ def record_checkin(
         infection_or_fracture=bool(yes & INFECTION_OR_FRACTURE_FLAGS),
         cancer_concern=bool(yes & CANCER_FLAGS),
         night_pain=NIGHT_PAIN_FLAG in yes,
+        night_pain_denied=body.red_flags.night_pain is False,
         red_flags_resolved=bool(body.red_flags_resolved),
         assessed_by=assessment.assessed_by if assessment else None,
         assessed_at=min(assessment.assessed_at, now) if assessment else None,

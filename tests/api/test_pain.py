@@ -291,9 +291,7 @@ def test_an_emergency_synced_after_a_resolution_still_stands(
     emergency_at = (clock.now - timedelta(hours=1)).isoformat()
     resolution_at = (clock.now - timedelta(minutes=30)).isoformat()
     assessment = {"assessed_by": "doctor", "assessed_at": resolution_at}
-    post(
-        client, user, checkin(clock, 1, red_flags_resolved=assessment, recorded_at=resolution_at)
-    )
+    post(client, user, checkin(clock, 1, red_flags_resolved=assessment, recorded_at=resolution_at))
     clock.advance(minutes=1)
     late = post(
         client, user, checkin(clock, 2, red_flags={"both_legs": True}, recorded_at=emergency_at)
@@ -304,3 +302,20 @@ def test_an_emergency_synced_after_a_resolution_still_stands(
     seen = {"assessed_by": "doctor", "assessed_at": (clock.now - timedelta(minutes=1)).isoformat()}
     cleared = post(client, user, checkin(clock, 1, red_flags_resolved=seen))
     assert cleared.json()["advice"]["status"] == "maintain"
+
+
+def test_an_assessment_is_validated_field_by_field(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    later = (clock.now + timedelta(hours=2)).isoformat()
+    for resolved, field in (
+        ({"assessed_by": "nurse", "assessed_at": clock.now.isoformat()}, "assessed_by"),
+        ({"assessed_by": "doctor"}, "assessed_at"),
+        ({"assessed_by": "doctor", "assessed_at": "yesterday"}, "assessed_at"),
+        ({"assessed_by": "doctor", "assessed_at": later}, "assessed_at"),
+    ):
+        response = post(client, user, checkin(clock, 1, red_flags_resolved=resolved))
+        assert response.status_code == 422, response.text
+        fields = [e["field"] for e in response.json()["errors"]]
+        assert fields == [f"red_flags_resolved.{field}"], (resolved, fields)
+    assert client.get("/v1/checkins", headers=user.headers).json()["items"] == []

@@ -188,10 +188,19 @@ def test_left_out_doses_are_skipped() -> None:
     assert p.dropped == ()  # left out is not "dropped to fit the time"
     assert not any("superman" in n for n in p.notes)
     assert all(i.sets > 0 for i in p.items)
-    # Only left-out doses: nothing to build.
+    # Only left-out doses: the warm-up alone, so logging it can bring exercises back.
     nothing = {s: Dose(s, 0, d.reps, d.hold_seconds, d.per_side) for s, d in DOSES.items()}
+    alone = plan(30, doses=nothing)
+    assert slugs(alone) == ["warm-up"]
+    assert any("Only the warm-up" in n for n in alone.notes)
     with pytest.raises(BuildError) as info:
-        plan(30, doses=nothing)
+        plan(8, doses=nothing)
+    assert info.value.field == "minutes" and info.value.minimum_minutes == 10
+    # A request that filters everything out is still an error naming the field.
+    stretches_out = dict(DOSES, **{s: Dose(s, 0, 3, 3) for s in COOLDOWN})
+    strength = frozenset(s for s in DOSES if s not in COOLDOWN)
+    with pytest.raises(BuildError) as info:
+        plan(30, doses=stretches_out, exclude=strength)
     assert info.value.field == "equipment"
     # A gentle session whose stretches are both left out cannot be built either.
     with pytest.raises(BuildError):

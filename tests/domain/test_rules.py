@@ -414,12 +414,24 @@ def test_rf4_just_below_no_leg_symptom(quiet: dict[str, Any]) -> None:
 def test_rf4_is_new_against_the_fourteen_days_before() -> None:
     no: dict[str, Any] = {"radiating_below_knee": False}
     knee: dict[str, Any] = {"radiating_below_knee": True}
-    # Reported exactly 14 days before (then cleared): not new.
-    assert rule_ids(run(ci(at(14), 2, **knee), ci(at(10), 2, **no), ci(at(0), 2, **knee))) == []
-    # Reported a second longer ago: new again.
-    older = run(ci(at(14, seconds=1), 2, **knee), ci(at(10), 2, **no), ci(at(0), 2, **knee))
-    assert rule_ids(older) == ["RF4"]
-    assert older.reasons[0].evidence["new"] == ["below_knee"]
+    # Back after a "no": new again, whatever came before the "no" (fail safe).
+    back = run(ci(at(14), 2, **knee), ci(at(10), 2, **no), ci(at(0), 2, **knee))
+    assert rule_ids(back) == ["RF4"]
+    assert back.reasons[0].evidence["checkin_id"] == back.reasons[0].source
+    # Without a "no", the onset stands; a report with another within the 14 days before it
+    # adds nothing, one with none is new against its own 14 days and becomes the onset.
+    first = ci(at(20), 2, **knee)
+    near = run(first, ci(at(10), 2, **knee))
+    assert rule_ids(near) == ["RF4"] and near.reasons[0].source == first.id
+    late = ci(at(0), 2, **knee)
+    assert run(first, ci(at(10), 2, **knee), late).reasons[0].source == first.id
+    assert run(first, late).reasons[0].source == late.id
+    # A leg place reported exactly 14 days before is not new; a second longer ago, it is.
+    calf = frozenset({"left-calf"})
+    same = run(
+        ci(at(14), 2, locations=calf), ci(at(13), 2, **no), ci(at(0), 2, **knee, locations=calf)
+    )
+    assert same.reasons[0].evidence["new"] == ["below_knee", "left-calf"]
 
 
 def test_rf4_spreading_and_what_clears_it() -> None:
@@ -1450,3 +1462,29 @@ def test_out_of_bounds_overrides_are_refused(overrides: dict[str, Any], field: s
     with pytest.raises(ThresholdError) as info:
         DEFAULT_THRESHOLDS.with_overrides(overrides)
     assert info.value.field == field
+
+
+def test_f1_a_flare_longer_than_the_window_goes_on_from_the_stored_advice() -> None:
+    # Rest pain 4 every day for six weeks: within view, the baseline has caught up.
+    flat = daily(4, range(0, 42))
+    assert "F1" not in rule_ids(run(*flat))
+    # The last stored advice stood on a flare that began 50 days ago from a baseline of 1:
+    # it goes on (and keeps its first day, so the routine is not eased again)...
+    began = (NOW - timedelta(days=50)).date()
+    carried = run(*flat, carried_flare=(began, 1.0))
+    reason = f1(carried)
+    assert reason.status == "see_doctor"
+    assert reason.source == began.isoformat()
+    assert reason.evidence["baseline_from"] == "carried"
+    assert reason.evidence["baseline_mean"] == 1.0
+    # ...until three later days are back within a point of that baseline.
+    settled = [*daily(4, range(3, 42)), *daily(2, range(0, 3))]
+    assert "F1" not in rule_ids(run(*settled, carried_flare=(began, 1.0)))
+    # A carried flare whose first day is in view is found by the walk itself.
+    recent = (NOW - timedelta(days=2)).date()
+    assert (
+        f1(
+            run(*daily(1, range(3, 42)), *daily(5, range(0, 3)), carried_flare=(recent, 9.0))
+        ).evidence["baseline_from"]
+        != "carried"
+    )
