@@ -44,6 +44,7 @@ class Occasion:
     pain: int
     key: str  # the session id, or the lone check-in's id
     kind: str  # "during" or "after"
+    reported: str = ""  # the exercise the pain was reported for, when not this one
 
 
 def _session_of(c: CheckIn, ctx: Context, logs: dict[str, SessionLog]) -> SessionLog | None:
@@ -71,24 +72,24 @@ def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
     routine = [d.exercise_slug for d in ctx.doses]
     in_routine = set(routine)
     changed = ctx.history.dose_changed_at
-    occasions: dict[str, tuple[datetime, dict[str, tuple[int, str]]]] = {}
+    occasions: dict[str, tuple[datetime, dict[str, tuple[int, str, str]]]] = {}
 
     def add(key: str, at: datetime, slugs: Iterable[str], pain: int, kind: str,
             session: SessionLog | None) -> None:  # fmt: skip
         fallback = [s for s in done_exercises(session) if s in in_routine] if session else []
-        targets: list[str] = []
+        targets: list[tuple[str, str]] = []  # (exercise it counts for, reported for)
         for slug in slugs:
             if slug in in_routine:
-                targets.append(slug)
+                targets.append((slug, slug))
             elif slug in changed and at <= changed[slug]:
                 continue  # it left the routine after this pain: acted on
             else:
-                targets += fallback or routine
+                targets += [(s, slug) for s in fallback or routine]
         when, pains = occasions.get(key, (at, {}))
-        for slug in targets:
+        for slug, reported in targets:
             seen = pains.get(slug)
-            if seen is None or (pain, kind) > seen:
-                pains[slug] = (pain, kind)
+            if seen is None or (pain, kind) > seen[:2]:
+                pains[slug] = (pain, kind, reported)
         occasions[key] = (max(when, at), pains)
 
     for log in ctx.logs:
@@ -115,12 +116,12 @@ def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
     out_since = ctx.history.left_out_since
     latest: dict[str, Occasion] = {}
     for key, (at, pains) in occasions.items():
-        for slug, (pain, kind) in pains.items():
+        for slug, (pain, kind, reported) in pains.items():
             if slug in out_since and at <= out_since[slug]:
                 continue
             seen = latest.get(slug)
             if seen is None or (at, pain, key) > (seen.at, seen.pain, seen.key):
-                latest[slug] = Occasion(at, pain, key, kind)
+                latest[slug] = Occasion(at, pain, key, kind, reported)
     return latest
 
 
@@ -185,9 +186,14 @@ def _session_pain_reasons(rule: Rule, ctx: Context, low: float, high: float | No
     """A reason per occasion for the exercises whose latest pain lies above `low` (and
     up to `high`)."""
     grouped: dict[tuple[str, str, int, datetime], list[str]] = {}
+    reported: dict[tuple[str, str, int, datetime], set[str]] = {}
     for slug, o in sorted(latest_session_pain(ctx).items()):
         if o.pain > low and (high is None or o.pain <= high):
-            grouped.setdefault((o.key, o.kind, o.pain, o.at), []).append(slug)
+            group = (o.key, o.kind, o.pain, o.at)
+            grouped.setdefault(group, []).append(slug)
+            # The message names what the pain was reported for (the warm-up, say), not
+            # the exercises it is counted for.
+            reported.setdefault(group, set()).add(o.reported or slug)
     in_routine = {d.exercise_slug for d in ctx.doses}
     reasons = []
     for (key, kind, pain, at), slugs in sorted(grouped.items()):
@@ -205,7 +211,7 @@ def _session_pain_reasons(rule: Rule, ctx: Context, low: float, high: float | No
                 evidence,
                 named,
                 source=key,
-                names=ctx.names(slugs),
+                names=ctx.names(reported[(key, kind, pain, at)]),
                 pain=pain,
                 limit=f"{low:g}",
                 outcome=eased(ctx, named, at),

@@ -240,6 +240,33 @@ def test_context_window_edges_and_local_today() -> None:
     assert [c.id for c in ctx.rest] == ["edge", "latest"]
 
 
+def test_rest_pain_keeps_its_own_window_back_from_the_latest_rest_check_in() -> None:
+    window = timedelta(days=5)
+    history = History(
+        checkins=(
+            ci(at(30), cid="r30"),
+            ci(at(35), cid="r35"),
+            ci(at(35) - SECOND, cid="r-out"),
+            ci(at(30), 2, "before", cid="b30"),
+            ci(at(1), 2, "before", cid="b1"),
+            ci(NOW + SECOND, cid="r-future"),
+        ),
+        logs=(session(at(1)),),
+    )
+    ctx = context(history, NOW, window, DEFAULT_THRESHOLDS, CATALOG)
+    assert [c.id for c in ctx.checkins] == ["r35", "r30", "b1"]
+    assert [c.id for c in ctx.rest] == ["r35", "r30"]
+    assert [log.session_id for log in ctx.logs] == ["s1"]
+    # The latest rest-pain check-in ever counts even when it was not loaded.
+    beyond = History(
+        checkins=(ci(at(40), cid="r40"), ci(at(32), cid="r32"), ci(at(31), cid="r31")),
+        logs=(session(at(1)),),
+        last_rest=ci(at(26), cid="r26"),
+    )
+    ctx = context(beyond, NOW, window, DEFAULT_THRESHOLDS, CATALOG)
+    assert [c.id for c in ctx.checkins] == ["r31"]
+
+
 @pytest.mark.parametrize(
     ("tz", "now", "today"),
     [
@@ -268,13 +295,16 @@ BASE_CHECKIN = CheckIn("same", T, "daily", 3)
         ("pain", 3, 4),
         ("phase", "daily", "next_morning"),
         ("session_id", None, "s1"),
+        ("session_id", None, "0b7e3c1a-uuid"),  # below any placeholder a None might take
         ("session_id", "s1", "s2"),
         ("exercise_slug", None, "glute-bridge"),
+        ("exercise_slug", None, "90-90-hip-switch"),
         ("exercise_slug", "glute-bridge", "knee-hug"),
         ("red_flags_resolved", False, True),
         ("denied", frozenset(), frozenset({"night_pain"})),
         ("assessed_by", None, "doctor"),
         ("assessed_by", "doctor", "physiotherapist"),
+        ("assessed_by", None, "Doctor"),  # any named assessor beats none, however spelt
         ("assessed_at", T - timedelta(hours=1), T + timedelta(hours=1)),
         ("assessed_at", T - timedelta(hours=1), None),  # none: counts as recorded_at
         ("assessed_at", None, T + timedelta(hours=1)),
@@ -433,6 +463,30 @@ def test_rf3_rest_pain_reason(pain: int, phase: str) -> None:
     assert f"({pain} out of 10)" in reason.message and "below 8 again" in reason.message
 
 
+NIGHT = ci(at(300), 3, cid="night", red_flags=frozenset({"night_pain"}))
+NO_NIGHT = frozenset({"night_pain"})
+
+
+@pytest.mark.parametrize(
+    ("denial", "cleared"),
+    [
+        (ci(at(200), 2, cid="no", denied=NO_NIGHT), True),
+        (ci(at(200), 7, "next_morning", cid="no", denied=NO_NIGHT), True),
+        (ci(at(200), 8, cid="no", denied=NO_NIGHT), False),
+        (ci(at(200), 2, "before", cid="no", denied=NO_NIGHT), False),
+        (ci(at(200), 2, cid="no"), False),
+        (ci(at(300), 2, cid="no", denied=NO_NIGHT), False),
+        (ci(at(301), 2, cid="no", denied=NO_NIGHT), False),
+    ],
+)
+def test_rf3_a_night_pain_no_beyond_the_window_clears_a_flag_before_it(
+    denial: CheckIn, cleared: bool
+) -> None:
+    advice = run(ci(at(1), 2), last_night_pain=NIGHT, last_night_pain_denial=denial)
+    flags = [x for x in reasons_of(advice, "RF3") if x.source == "night"]
+    assert (flags == []) is cleared
+
+
 def test_rf3_rest_pain_threshold_is_shown_as_tuned() -> None:
     t = DEFAULT_THRESHOLDS.with_overrides({"rest_pain_doctor": 6})
     advice = evaluate(History(checkins=(ci(at(1), 6, cid="six"),)), NOW, thresholds=t)
@@ -479,6 +533,24 @@ def test_rf4_spreading_leg_symptom_reason() -> None:
     }
     assert reason.source == "calf"
     assert reason.message == RULES_BY_ID["RF4"].messages["spreading"]
+
+
+def test_rf4_symptoms_back_after_a_no_are_new_again() -> None:
+    advice = run(
+        ci(at(5), 2, cid="first", radiating_below_knee=True, leg_numbness=True),
+        ci(at(4), 2, cid="no", radiating_below_knee=False),
+        ci(at(3), 2, cid="back", radiating_below_knee=True, leg_numbness=True),
+    )
+    reason = only(advice, "RF4")
+    assert reason.evidence == {
+        "checkin_id": "back",
+        "recorded_at": at(3).isoformat(),
+        "new": ["below_knee", "leg_numbness"],
+    }
+    assert reason.source == "back"
+    assert reason.message == RULES_BY_ID["RF4"].messages["new"]
+    cleared = run(ci(at(5), 2, radiating_below_knee=True), ci(at(4), 2, radiating_below_knee=False))
+    assert reasons_of(cleared, "RF4") == []
 
 
 # --- F1 and F2: evidence, source, message ------------------------------------------------
@@ -554,6 +626,9 @@ def test_f1_lasts_to_its_last_raised_day_once_pain_comes_down() -> None:
     assert reason.evidence["latest_rest_pain"] == 3.0
     assert reason.evidence["latest_rest_day"] == TODAY
     assert reason.evidence["baseline_from"] == "14_days"
+    assert reason.message == RULES_BY_ID["F1"].say(
+        "settling", baseline=2.3, began="2026-06-13", days=2, jump="0"
+    )
 
 
 def test_f1_first_readings_baseline_counts_local_days() -> None:
@@ -567,6 +642,27 @@ def test_f1_first_readings_baseline_counts_local_days() -> None:
     reason = only(run(first, later, timezone="Pacific/Kiritimati"), "F1")
     assert reason.evidence["baseline_from"] == "first_readings"
     assert reason.evidence["flare_began"] == "2026-06-12"
+
+
+def test_f1_a_carried_flare_goes_on_from_its_first_day_and_baseline() -> None:
+    checkins = rest_days(d3=5, d2=5, d0=5)
+    advice = run(*checkins, carried_flare=(date(2026, 5, 1), 2.0))
+    reason = only(advice, "F1")
+    assert reason.status == "see_doctor"
+    assert reason.source == "2026-05-01"
+    assert {k: reason.evidence[k] for k in ("baseline_mean", "baseline_from", "flare_began")} == {
+        "baseline_mean": 2.0,
+        "baseline_from": "carried",
+        "flare_began": "2026-05-01",
+    }
+    assert reason.evidence["days_lasted"] == 46
+    assert reason.evidence["latest_rest_pain"] == 5.0
+    # Back near the baseline for three days: the carried flare has ended.
+    settled = run(*rest_days(d3=3, d2=2, d0=3), carried_flare=(date(2026, 5, 1), 2.0))
+    assert reasons_of(settled, "F1") == []
+    # A carried first day not before the evidence in view is ignored.
+    later = run(*rest_days(d3=5, d2=5, d0=5), carried_flare=(date(2026, 6, 12), 2.0))
+    assert reasons_of(later, "F1") == []
 
 
 def test_f2_review_reason() -> None:
@@ -686,6 +782,16 @@ def test_next_checkin_due_a_day_after_the_latest_rest_check_in() -> None:
 def test_next_checkin_due_the_morning_after_a_session_without_rest_check_ins() -> None:
     advice = run(logs=(session(at(2)),))
     assert advice.next_checkin_due_at == datetime(2026, 6, 14, 8, 0, tzinfo=UTC)
+
+
+def test_next_checkin_due_the_morning_after_a_session_since_the_latest_rest_check_in() -> None:
+    # An untagged next-morning reading an hour before the session is not its morning after.
+    earlier = ci(at(1, hours=1), 2, "next_morning")
+    advice = run(earlier, logs=(session(at(1)),))
+    assert advice.next_checkin_due_at == datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    tagged = ci(at(1, hours=1), 2, "next_morning", session_id="s1")
+    advice = run(tagged, logs=(session(at(1)),))
+    assert advice.next_checkin_due_at == datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
 
 
 def test_next_checkin_due_after_a_session_with_its_next_morning_reading() -> None:

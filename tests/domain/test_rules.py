@@ -1488,3 +1488,15 @@ def test_f1_a_flare_longer_than_the_window_goes_on_from_the_stored_advice() -> N
         ).evidence["baseline_from"]
         != "carried"
     )
+
+
+def test_p1_names_what_hurt_when_it_counts_for_the_session() -> None:
+    # Wide dumbbell row is not in the routine (its easier variation is): its pain counts
+    # for the session's routine exercises, and the message says what actually hurt.
+    row = Dose("wide-dumbbell-row", 1, 10, 3)
+    log = session(at(1), entry(LAT_DOSE, pain=1), entry(row, pain=7))
+    advice = run(ci(at(2), 1), logs=(log,))
+    p1 = reason_of(advice, "P1")
+    assert p1.exercises == ("lat-pulldown",)
+    assert p1.message.startswith("Pain during Wide Dumbbell Row reached 7 out of 10")
+    assert "Lat Pulldown is eased back a step" in p1.message
