@@ -84,7 +84,9 @@ def standing_flare(ctx: Context) -> Flare | None:
     carried = ctx.history.carried_flare
     if carried is not None and days and carried[0] < days[0]:
         # Begun before the evidence in view: it goes on with the baseline it began from.
-        flare = Flare(carried[0], carried[1], "carried", carried[1], 0.0, carried[0])
+        last_week = [days[-1] - timedelta(days=i) for i in range(FLARE_RECENT_DAYS)]
+        recent = fmean(daily[d] for d in last_week if d in daily)
+        flare = Flare(carried[0], carried[1], "carried", recent, 0.0, carried[0])
     for index, day in enumerate(days):
         if flare is None:
             base = _baseline(ctx, day)

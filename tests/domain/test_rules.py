@@ -1500,3 +1500,12 @@ def test_p1_names_what_hurt_when_it_counts_for_the_session() -> None:
     assert p1.exercises == ("lat-pulldown",)
     assert p1.message.startswith("Pain during Wide Dumbbell Row reached 7 out of 10")
     assert "Lat Pulldown is eased back a step" in p1.message
+
+
+def test_f1_a_carried_flare_says_it_has_lasted() -> None:
+    began = (NOW - timedelta(days=50)).date()
+    advice = run(*daily(5, range(0, 3)), carried_flare=(began, 2.0))
+    reason = f1(advice)
+    assert reason.evidence["recent_mean"] == 5.0 and reason.evidence["rise"] == 3.0
+    assert "clearly above your usual level (about 2 out of 10)" in reason.message
+    assert "rose by 0 points" not in reason.message
