@@ -15,6 +15,7 @@ import yaml
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from tests.api.test_training import log_body
 from tests.conftest import Account, AccountFactory, FakeClock, project_root
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -108,39 +109,6 @@ def built(client: TestClient, user: Account) -> dict[str, Any]:
     session: dict[str, Any] = response.json()
     checked(session["advice"])
     return session
-
-
-def log_body(
-    session: dict[str, Any],
-    clock: FakeClock,
-    *,
-    pain: int = 1,
-    pain_after: int | None = 1,
-    rpe: int = 5,
-    overrides: dict[str, dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Every exercise of the session done as prescribed, ending now."""
-    entries = []
-    for item in session["items"]:
-        if item["block"] == "warmup":
-            continue
-        entry = {
-            "exercise_slug": item["exercise_slug"],
-            "sets_completed": item["sets"],
-            "reps": [item["reps"] or 1] * item["sets"],
-            "hold_seconds": item["hold_seconds"],
-            "rpe": rpe,
-            "pain_during": pain,
-            "skipped": False,
-        }
-        entry.update((overrides or {}).get(item["exercise_slug"], {}))
-        entries.append(entry)
-    return {
-        "started_at": (clock.now - timedelta(minutes=25)).isoformat(),
-        "ended_at": clock.now.isoformat(),
-        "entries": entries,
-        "pain_after": pain_after,
-    }
 
 
 def put_log(

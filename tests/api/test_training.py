@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import EllipsisType
 from typing import Any
 
 import pytest
@@ -44,7 +45,10 @@ def log_body(
     pain: int = 1,
     rpe: int = 4,
     overrides: dict[str, dict[str, Any]] | None = None,
+    pain_after: int | None | EllipsisType = ...,
 ) -> dict[str, Any]:
+    """Every exercise of the session done as prescribed, ending now (pain after the
+    session: as during, unless given; None leaves it out)."""
     entries = []
     for item in session["items"]:
         if item["block"] == "warmup":
@@ -63,7 +67,7 @@ def log_body(
         "started_at": (clock.now - timedelta(minutes=25)).isoformat(),
         "ended_at": clock.now.isoformat(),
         "entries": entries,
-        "pain_after": pain,
+        "pain_after": pain if pain_after is ... else pain_after,
     }
 
 
