@@ -45,7 +45,10 @@ class CatalogDose:
 
 def _steps(low: int, high: int, step: int) -> list[int]:
     values = [low]
-    while values[-1] < high:
+    # Bounded by the span (each step climbs at least 1), so it can never spin.
+    for _ in range(max(high - low, 0)):
+        if values[-1] >= high:
+            break
         gap = high - values[-1]
         values.append(high if gap <= step else values[-1] + step)
     return values
@@ -55,7 +58,9 @@ def _down_to(start: int, floor: int, step: int) -> list[int]:
     """Values below `start`, each `step` lower, ending at `floor` (empty if at or below)."""
     values: list[int] = []
     current = start
-    while current > floor:
+    for _ in range(max(start - floor, 0)):
+        if current <= floor:
+            break
         current = max(floor, current - step)
         values.append(current)
     return values
