@@ -8,17 +8,7 @@ templates and its sources. The engine (rules.py) walks the rows in this order;
 
 from __future__ import annotations
 
-from api.domain.red_flag_rules import (
-    LEG_SYMPTOMS_LOOKBACK,
-    rf1_cauda_equina,
-    rf2_infection_or_fracture,
-    rf2b_cancer_concern,
-    rf3_night_or_rest_pain,
-    rf4_leg_symptoms,
-)
-from api.domain.rule import Rule
-from api.domain.session_rules import (
-    AFTER_WINDOW,
+from api.domain.progression_rules import (
     FRESH_EVIDENCE,
     GATE_LOOKBACK,
     GATE_RISE_POINTS,
@@ -27,11 +17,25 @@ from api.domain.session_rules import (
     PROGRESS_SESSIONS,
     VOLUME_WEEKS,
     p0_progression_gate,
+    p4_progress,
+    v1_volume_cap,
+)
+from api.domain.red_flag_table import RF1, RF2, RF2B, RF3, RF4
+from api.domain.rule import Rule
+from api.domain.rule_sources import (
+    ACSM,
+    COSTA,
+    NICE_NG59,
+    NIELSEN,
+    OSTELO,
+    SILBERNAGEL,
+    THOMEE,
+)
+from api.domain.session_rules import (
+    AFTER_WINDOW,
     p1_session_pain,
     p2_next_morning_pain,
     p3_acceptable_pain,
-    p4_progress,
-    v1_volume_cap,
 )
 from api.domain.trend_rules import (
     FIRST_READINGS,
@@ -50,154 +54,6 @@ from api.domain.trend_rules import (
 
 RULESET_VERSION = "v2"
 
-_CAUDA_EQUINA = "NICE CKS: sciatica / low back pain, red flags for cauda equina syndrome"
-_GIRFT = "GIRFT: national suspected cauda equina syndrome pathway (emergency referral)"
-_BMJ = "BMJ Best Practice: cauda equina syndrome (emergency referral)"
-_SERIOUS = "NICE CKS: low back pain without radiculopathy, red flags for serious causes"
-_FINUCANE = (
-    "Finucane et al. 2020, JOSPT 50:350: red flags are weak tests alone; used as triggers to refer"
-)
-_THOMEE = "Thomee 1997, Phys Ther 77:1690: pain-monitoring model (0-3 safe, 4-5 acceptable)"
-_SILBERNAGEL = (
-    "Silbernagel et al. 2007, Am J Sports Med 35:897: pain must settle by the next morning"
-)
-_OSTELO = "Ostelo et al. 2008, Spine 33:90: minimal important change, 2 points or 30%"
-_COSTA = "Costa et al. 2019, J Pain: consensus definition of a low back pain flare-up"
-_NICE_NG59 = "NICE NG59 (2016, updated 2020): low back pain and sciatica in over 16s"
-_ACSM = "ACSM position stand 2009: progression models in resistance training"
-_NIELSEN = "Nielsen et al. 2014, JOSPT 44:739: weekly volume jumps over 30% and injury"
-_SCIATICA = "NICE CKS: sciatica (lumbar radiculopathy): refer if symptoms progress or spread"
-
-# Said wherever an assessment clears a rule, so the person knows how to record one.
-_RECORD_ASSESSMENT = (
-    "When you have been assessed, record it in a check-in: who assessed you (emergency "
-    "department, doctor or physiotherapist) and when."
-)
-# RF4 says what would turn leg symptoms into an emergency (RF1's items).
-_EMERGENCY_SIGNS = (
-    "Get emergency care at once if you notice numbness around your genitals or back "
-    "passage, trouble passing urine or controlling your bladder or bowel, symptoms in "
-    "both legs, or leg weakness that is getting worse."
-)
-
-RF1 = Rule(
-    rule_id="RF1",
-    title="Cauda equina red flags",
-    trigger="any cauda-equina item answered yes (saddle numbness, bladder or bowel change, "
-    "both legs, progressive weakness, new sexual dysfunction)",
-    action="urgent_care: stop exercising, get emergency care now; sessions refused. Cleared "
-    "only by a linked clinician's resolution, or by an assessment (who: emergency "
-    "department, doctor, physiotherapist; when: at or after the flag) recorded in a "
-    "check-in with no flag",
-    statuses=("urgent_care",),
-    evaluate=rf1_cauda_equina,
-    sources=(_CAUDA_EQUINA, _GIRFT, _BMJ),
-    messages={
-        "flag": "Stop exercising and get emergency medical care now: call your local "
-        "emergency number or go to an emergency department today. The symptoms you "
-        "reported must be checked urgently by a doctor. Do not restart your exercises "
-        "until a professional has seen you. " + _RECORD_ASSESSMENT
-    },
-    applied="Stands until a check-in with `red_flags_resolved: {assessed_by, assessed_at}` "
-    "and no red flag, assessed at or after the latest cauda-equina flag, or a linked "
-    "clinician's `POST /v1/patients/{id}/red-flags/resolve` after it. `red_flags_resolved: "
-    "true` alone is kept as the person's statement and clears nothing. The record must "
-    "also come after the flag by the person's clock and by arrival, so a flag synced late "
-    "from offline is not cleared by an earlier record. Each red-flag group (RF1, RF2, "
-    "RF2b) is judged against its own latest flag.",
-)
-
-RF2 = Rule(
-    rule_id="RF2",
-    title="Possible infection or fracture",
-    trigger="fever or feeling unwell, significant trauma",
-    action="see_doctor today; sessions refused until an assessment is recorded as for RF1",
-    statuses=("see_doctor",),
-    evaluate=rf2_infection_or_fracture,
-    sources=(_SERIOUS, _FINUCANE),
-    messages={
-        "flag": "Please see a doctor today about what you reported: with back pain, a fever, "
-        "feeling unwell or a recent fall or accident needs checking first. Do not do your "
-        "exercises until you have been seen. " + _RECORD_ASSESSMENT
-    },
-    applied="Cleared like RF1 (an assessment at or after the latest such flag, or a "
-    "clinician). `POST /v1/sessions` answers 409 `exercise-blocked` with the advice.",
-)
-
-RF2B = Rule(
-    rule_id="RF2b",
-    title="Possible serious cause: weight loss or cancer history",
-    trigger="unexplained weight loss, or cancer history with new or changed pain",
-    action="see_doctor within days; no progression; sessions limited to the warm-up and "
-    "stretches until an assessment is recorded",
-    statuses=("see_doctor",),
-    evaluate=rf2b_cancer_concern,
-    sources=(_SERIOUS, _FINUCANE),
-    messages={
-        "flag": "Please see a doctor within the next few days about what you reported. "
-        "Until then your sessions are the warm-up and gentle stretches only, and your "
-        "exercises will not be increased. " + _RECORD_ASSESSMENT
-    },
-    applied='Cleared like RF1. The `cancer_history` answer is asked as "a history of '
-    'cancer, and this back pain is new", so a yes is the trigger. Sessions built while it '
-    "stands hold the warm-up and the stretches (category `stretch`) only.",
-)
-
-RF3 = Rule(
-    rule_id="RF3",
-    title="Night pain or severe pain at rest",
-    trigger="constant night pain, or rest pain 8-10",
-    action="see_doctor; no progression; stands until a later rest-pain check-in below the "
-    "threshold and no night pain",
-    statuses=("see_doctor",),
-    evaluate=rf3_night_or_rest_pain,
-    sources=(_SERIOUS,),
-    thresholds=("rest_pain_doctor",),
-    messages={
-        "flag": "Constant pain at night that does not ease when you change position should "
-        "be checked. Please book a doctor's appointment in the next few days; your "
-        "exercises will not be increased until then. Check in again after a night "
-        "without that pain.",
-        "rest_pain": "Your pain at rest is very high ({pain} out of 10). Please book a "
-        "doctor's appointment in the next few days; your exercises will not be increased "
-        "until your pain at rest is below {threshold} again. Keep checking in.",
-    },
-    applied="Rest pain: the latest rest-pain check-in ever (`daily` or `next_morning`) at "
-    "8-10 stands, however long ago, until a later one is below 8. Night pain: the latest "
-    "night-pain flag stands until a later rest-pain check-in below the threshold answers "
-    "`night_pain: false` (not answering it says nothing), or an assessment or a clinician "
-    "follows it.",
-)
-
-RF4 = Rule(
-    rule_id="RF4",
-    title="Pain below the knee or leg numbness, new or spreading",
-    trigger="pain below the knee or leg numbness reported, new compared with the 14 days "
-    "before, or spreading",
-    action="hold all progression; tell your doctor or physiotherapist, and what turns it "
-    "into an emergency",
-    statuses=("hold",),
-    evaluate=rf4_leg_symptoms,
-    sources=(_SCIATICA, _CAUDA_EQUINA),
-    constants={"lookback_days": LEG_SYMPTOMS_LOOKBACK.days},
-    messages={
-        "new": "You reported pain below the knee or numbness in your leg, which is new. "
-        "Your exercises stay at their current level: tell your doctor or physiotherapist "
-        "about it at your next contact. " + _EMERGENCY_SIGNS,
-        "spreading": "The pain or numbness in your leg has spread to new places. Your "
-        "exercises stay at their current level: tell your doctor or physiotherapist about "
-        "it soon. " + _EMERGENCY_SIGNS,
-    },
-    applied="Leg symptoms are `radiating_below_knee: true`, `leg_numbness: true` and any "
-    "`locations` slug naming a part of the leg (leg, thigh, knee, calf, shin, ankle, foot, "
-    "toe). A check-in with a leg symptom not reported in the 14 days before it starts the "
-    'hold ("spreading" when it adds to symptoms already there); the hold stands until a '
-    "later check-in answers `radiating_below_knee: false` with no leg symptom. After such "
-    'a "no", symptoms that come back are new again, whatever came before it. The hold '
-    "lasts while its onset is within the evidence window (42 days back from the latest "
-    "data): it is a hold, not a warning that must outlive silence.",
-)
-
 F1 = Rule(
     rule_id="F1",
     title="Flare-up: rest pain clearly above the person's usual level",
@@ -210,7 +66,7 @@ F1 = Rule(
     "baseline",
     statuses=("regress", "see_doctor"),
     evaluate=f1_flare,
-    sources=(_OSTELO, _COSTA),
+    sources=(OSTELO, COSTA),
     thresholds=("flare_points", "flare_fraction", "flare_days_for_doctor"),
     constants={
         "recent_days": FLARE_RECENT_DAYS,
@@ -273,7 +129,7 @@ F2 = Rule(
     action="see_doctor (review)",
     statuses=("see_doctor",),
     evaluate=f2_no_improvement,
-    sources=(_NICE_NG59, _OSTELO),
+    sources=(NICE_NG59, OSTELO),
     thresholds=("review_weeks", "review_min_mean"),
     constants={
         "improvement_points": IMPROVEMENT_POINTS,
@@ -299,7 +155,7 @@ P1 = Rule(
     action="regress that exercise (or, for after-session pain, the session's exercises)",
     statuses=("regress",),
     evaluate=p1_session_pain,
-    sources=(_THOMEE, _SILBERNAGEL),
+    sources=(THOMEE, SILBERNAGEL),
     thresholds=("during_pain_max",),
     constants={"after_window_hours": AFTER_WINDOW.total_seconds() / 3600},
     messages={
@@ -324,7 +180,7 @@ P2 = Rule(
     action="regress the session's exercises",
     statuses=("regress",),
     evaluate=p2_next_morning_pain,
-    sources=(_SILBERNAGEL, _THOMEE),
+    sources=(SILBERNAGEL, THOMEE),
     thresholds=("next_morning_rise_regress", "next_morning_pain_max"),
     messages={
         "rise": "The morning after your last session your pain was {pain} out of 10, "
@@ -348,7 +204,7 @@ P3 = Rule(
     action="hold: repeat the same dose",
     statuses=("hold",),
     evaluate=p3_acceptable_pain,
-    sources=(_THOMEE, _SILBERNAGEL),
+    sources=(THOMEE, SILBERNAGEL),
     thresholds=("during_pain_safe_max", "during_pain_max", "next_morning_rise_regress"),
     messages={
         "during": "Pain during {names} was {pain} out of 10: acceptable, but not yet "
@@ -372,7 +228,7 @@ P4 = Rule(
     action="progress that exercise one step",
     statuses=("progress",),
     evaluate=p4_progress,
-    sources=(_ACSM, _SILBERNAGEL),
+    sources=(ACSM, SILBERNAGEL),
     thresholds=("during_pain_safe_max", "progress_rpe_max"),
     constants={"sessions": PROGRESS_SESSIONS},
     messages={
@@ -401,7 +257,7 @@ P0 = Rule(
     action="no progress unless all hold (report hold with the reason)",
     statuses=("hold",),
     evaluate=p0_progression_gate,
-    sources=(_SILBERNAGEL, _OSTELO),
+    sources=(SILBERNAGEL, OSTELO),
     constants={
         "fresh_hours": FRESH_EVIDENCE.total_seconds() / 3600,
         "lookback_days": GATE_LOOKBACK.days,
@@ -437,7 +293,7 @@ V1 = Rule(
     action="cap it: hold that exercise; the overall status stays as the other rules set it",
     statuses=("hold",),
     evaluate=v1_volume_cap,
-    sources=(_NIELSEN,),
+    sources=(NIELSEN,),
     thresholds=("volume_growth_max",),
     constants={"weeks": VOLUME_WEEKS},
     messages={

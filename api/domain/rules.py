@@ -13,8 +13,8 @@ from datetime import datetime, time, timedelta
 
 from api.domain.evidence import Context, context, local_day, next_morning
 from api.domain.ladder import CatalogDose
+from api.domain.progression_rules import stale
 from api.domain.rule_table import RULES, RULES_BY_ID, RULESET_VERSION
-from api.domain.session_rules import gate_failures
 from api.domain.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from api.domain.types import (
     ACTION_SEVERITY,
@@ -121,5 +121,5 @@ def evaluate(
         ruleset_version=RULESET_VERSION,
         evaluated_at=now,
         next_checkin_due_at=next_checkin_due(ctx),
-        stale=any(key == "stale" for key, _ in gate_failures(ctx)),
+        stale=stale(ctx),
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from api.domain import session_rules
+from api.domain import progression_rules, session_rules
 from api.domain.evidence import Context, context, iso
 from api.domain.ladder import CatalogDose
 from api.domain.rule_table import RULES_BY_ID
@@ -738,7 +738,7 @@ def test_gate_failures(
     checkins: tuple[CheckIn, ...], last_rest: CheckIn | None, failures: list[Any]
 ) -> None:
     ctx = ctx_of(*checkins, last_rest=last_rest)
-    assert session_rules.gate_failures(ctx) == failures
+    assert progression_rules.gate_failures(ctx) == failures
 
 
 def proposal(*slugs: str) -> Reason:
@@ -748,7 +748,9 @@ def proposal(*slugs: str) -> Reason:
 def test_p0_merges_the_evidence_of_every_failure_and_speaks_of_the_first() -> None:
     ctx = ctx_of(*daily((15, 1), (14, 1), (13, 1), (12, 3), (11, 3), (10, 3)), doses=SMALL)
     p0 = RULES_BY_ID["P0"]
-    [reason] = session_rules.p0_progression_gate(p0, ctx, (proposal(CURL_SLUG), proposal(HUG_SLUG)))
+    [reason] = progression_rules.p0_progression_gate(
+        p0, ctx, (proposal(CURL_SLUG), proposal(HUG_SLUG))
+    )
     assert reason.evidence == {
         "failed": ["stale", "rising", "trend"],
         "latest_rest_checkin": iso(at(10)),
@@ -769,7 +771,7 @@ def test_p0_merges_the_evidence_of_every_failure_and_speaks_of_the_first() -> No
 def test_p0_rising_message_and_when_it_says_nothing() -> None:
     p0 = RULES_BY_ID["P0"]
     rising = ctx_of(*daily((7, 1), (0, 3)))
-    [reason] = session_rules.p0_progression_gate(p0, rising, (proposal(HUG_SLUG),))
+    [reason] = progression_rules.p0_progression_gate(p0, rising, (proposal(HUG_SLUG),))
     assert reason.evidence == {
         "failed": ["rising"], "latest_rest_pain": 3, "lowest_7_days": 1, "rise": 2
     }  # fmt: skip
@@ -777,9 +779,9 @@ def test_p0_rising_message_and_when_it_says_nothing() -> None:
         "Knee Hug could step up, but your latest pain at rest (3 out of 10) is 2 points above "
         "your lowest this week. The doses stay as they are until it settles."
     )
-    assert session_rules.p0_progression_gate(p0, rising, ()) == []
+    assert progression_rules.p0_progression_gate(p0, rising, ()) == []
     settled = ctx_of(*daily((1, 2), (0, 2)))
-    assert session_rules.p0_progression_gate(p0, settled, (proposal(HUG_SLUG),)) == []
+    assert progression_rules.p0_progression_gate(p0, settled, (proposal(HUG_SLUG),)) == []
 
 
 # --- V1: weekly volume ------------------------------------------------------------------------
@@ -841,4 +843,4 @@ def test_weekly_volume_done(entries: tuple[LogEntry, ...], start: datetime, done
     old = session(at(20), entry(LAT_DOSE))  # in the window, not in the two weeks
     ctx = ctx_of(logs=(old, log))
     counted = 1 if start >= NOW - timedelta(weeks=2) else 0
-    assert session_rules._weekly_volume_done(ctx) == (done / 2, counted / 2)
+    assert progression_rules._weekly_volume_done(ctx) == (done / 2, counted / 2)
