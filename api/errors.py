@@ -27,6 +27,12 @@ PROBLEM_TYPES: dict[str, str] = {
     "exercise-blocked": "No exercise session while the advice is to get urgent care, or to "
     "see a doctor today about a possible infection or fracture, until an assessment is "
     "recorded; `advice` says what to do.",
+    "screening-required": "No session is built before the screening is answered: "
+    "`PUT /v1/me/screening`, then try again.",
+    "clinician-clearance-required": "An answer rules out every exercise until a linked "
+    "clinician clears some (spinal surgery in the last 12 months, or under 16): link your "
+    "clinician (`POST /v1/me/clinicians`) and ask them to clear your exercises; `gates` "
+    "names the answers.",
     "precondition-failed": "If-Match did not match the current version: reload and retry.",
     "precondition-required": "This write needs an If-Match header with the current ETag.",
     "payload-too-large": "The request body is larger than allowed.",
@@ -100,6 +106,14 @@ class Conflict(AppError):
 
 class ExerciseBlocked(AppError):
     status, slug = 409, "exercise-blocked"
+
+
+class ScreeningRequired(AppError):
+    status, slug = 409, "screening-required"
+
+
+class ClinicianClearanceRequired(AppError):
+    status, slug = 409, "clinician-clearance-required"
 
 
 class PreconditionFailed(AppError):

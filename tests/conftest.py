@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -26,7 +27,7 @@ from api.config import Settings
 from api.db import make_engine, metadata
 from api.deps import get_clock
 from api.main import create_app
-from api.models import User
+from api.models import Screening, User
 from api.services.seed import SeedReport, apply_seed, load_seed
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -182,6 +183,21 @@ def sign_in(client: TestClient, email: str, password: str) -> Response:
 
 
 AccountFactory = Callable[..., Account]
+NO_RISK_FACTORS = {
+    "over_50_new_pain": False,
+    "immunosuppressed": False,
+    "long_term_steroids": False,
+    "iv_drug_use": False,
+    "cancer_history": False,
+}
+ALL_CLEAR_SCREEN: dict[str, Any] = {
+    "osteoporosis": False,
+    "pregnant": False,
+    "pregnancy_weeks": None,
+    "spinal_surgery_last_12_months": False,
+    "stenosis_or_spondylolisthesis": False,
+    "risk_factors": NO_RISK_FACTORS,
+}
 
 
 @pytest.fixture
@@ -190,12 +206,22 @@ def make_account(client: TestClient, db: Engine) -> AccountFactory:
     counter = iter(range(1, 10_000))
 
     def make(
-        role: str = "user", email: str | None = None, password: str = "pw-123456789"
+        role: str = "user",
+        email: str | None = None,
+        password: str = "pw-123456789",
+        screened: bool = True,
     ) -> Account:
         email = email or f"{role}{next(counter)}@example.com"
         created = client.post("/v1/auth/register", json={"email": email, "password": password})
         assert created.status_code == 201, created.text
         user_id = created.json()["id"]
+        if screened:
+            # Most tests are about what follows the screen: an all-clear one, stored
+            # directly so no advice is evaluated here (tests/api/test_screening.py
+            # covers the route).
+            with Session(db) as s:
+                s.add(Screening(user_id=uuid.UUID(user_id), **ALL_CLEAR_SCREEN))
+                s.commit()
         if role != "user":
             with Session(db) as s:
                 user = s.get(User, uuid.UUID(user_id))

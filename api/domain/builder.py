@@ -54,6 +54,8 @@ class Request:
     exclude: frozenset[str] = frozenset()
     # A clinician's list of cleared exercises; None means every exercise.
     cleared: frozenset[str] | None = None
+    # Ruled out by the person's screening answers (domain/screening.py), never built.
+    screened_out: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,19 @@ def _any_dosed(
     )
 
 
+def _warmup_only_note(catalog: Sequence[CatalogExercise], request: Request) -> str:
+    others = {c.slug for c in catalog if c.category != "warmup" and not c.archived}
+    if others <= request.screened_out:
+        return (
+            "Only the warm-up today: your screening answers leave out the other "
+            "exercises until a linked clinician clears them."
+        )
+    return (
+        "Only the warm-up today: your exercises are left out for now and come back "
+        "after 2 sessions without pain trouble."
+    )
+
+
 def build(
     catalog: Sequence[CatalogExercise],
     doses: Mapping[str, Dose],
@@ -163,6 +178,8 @@ def build(
     notes: list[str] = []
     for c in sorted(catalog, key=lambda c: c.slug):
         if c.category == "warmup" or c.archived or c.slug in request.exclude:
+            continue
+        if c.slug in request.screened_out:
             continue
         if request.cleared is not None and c.slug not in request.cleared:
             continue
@@ -196,10 +213,7 @@ def build(
                 f"{WARMUP_MINUTES} minutes.",
                 minimum_minutes=WARMUP_MINUTES,
             )
-        notes.append(
-            "Only the warm-up today: your exercises are left out for now and come back "
-            "after 2 sessions without pain trouble."
-        )
+        notes.append(_warmup_only_note(catalog, request))
         return Plan(items=(warm,), seconds=warm.seconds, notes=tuple(notes))
     if not candidates:
         field_name = "focus" if request.focus else "equipment"

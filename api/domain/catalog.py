@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from api.domain.ladder import CatalogDose
 
@@ -16,3 +17,6 @@ class CatalogInfo:
     category: str
     archived: bool
     dose: CatalogDose
+    # Screening (domain/screening.py): cautions, and the dose kept where one is limited.
+    cautions: frozenset[str] = frozenset()
+    caution_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)

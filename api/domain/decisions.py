@@ -42,11 +42,18 @@ Routine = Mapping[str, RoutineEntry]
 
 @dataclass(frozen=True)
 class Clearance:
-    """A linked clinician's plan: exercises cleared, start dates, dose caps."""
+    """What a person may be prescribed: a linked clinician's plan (exercises cleared,
+    start dates, dose caps) and what their screen rules out (`excluded`, with its
+    limits folded into `caps`; domain/screening.py)."""
 
     cleared: frozenset[str] | None = None
     not_before: Mapping[str, date] | None = None
     caps: Mapping[str, Mapping[str, int]] | None = None
+    excluded: frozenset[str] = frozenset()
+
+    def allows(self, slug: str) -> bool:
+        """Cleared by the plan (or no list) and not ruled out by the screen."""
+        return slug not in self.excluded and (self.cleared is None or slug in self.cleared)
 
     def waiting(self, today: date) -> frozenset[str]:
         return frozenset(slug for slug, start in (self.not_before or {}).items() if start > today)
@@ -77,19 +84,17 @@ class Clearance:
             # only to an exercise the clinician has cleared.
             if current.exercise_slug in (self.caps or {}):
                 return False
-            if self.cleared is not None and target.exercise_slug not in self.cleared:
+            if not self.allows(target.exercise_slug):
                 return False
         return not self.exceeds(target)
 
     def may_switch(self, slug: str, to_slug: str) -> bool:
         """May a step take this exercise over to `to_slug` (a variation)?"""
-        return to_slug == slug or self.cleared is None or to_slug in self.cleared
+        return to_slug == slug or self.allows(to_slug)
 
     def shows(self, slug: str, today: date) -> bool:
         """Whether an exercise belongs in the person's routine today."""
-        if self.cleared is not None and slug not in self.cleared:
-            return False
-        return slug not in self.waiting(today)
+        return self.allows(slug) and slug not in self.waiting(today)
 
 
 NO_CLEARANCE = Clearance()
@@ -153,22 +158,26 @@ def alerts_clinicians(status: str) -> bool:
 
 def prescribable(routine: Routine, clearance: Clearance) -> dict[str, Dose]:
     """What the builder may prescribe: every active exercise at its dose within caps,
-    except those left out for now (0 sets)."""
+    except those left out for now (0 sets) and those the screen rules out."""
     return {
         slug: clearance.cap(e.dose)
         for slug, e in routine.items()
-        if e.active and not left_out(e.dose)
+        if e.active and not left_out(e.dose) and slug not in clearance.excluded
     }
 
 
 def doses_in_force(
     routine: Routine, catalog: Mapping[str, CatalogInfo], clearance: Clearance
 ) -> tuple[Dose, ...]:
-    """The doses the rules judge: active, in the catalog, and within a clinician's caps."""
+    """The doses the rules judge: active, in the catalog, not ruled out by the screen,
+    and within a clinician's caps (and the screen's limits)."""
     return tuple(
         clearance.cap(entry.dose)
         for slug, entry in sorted(routine.items())
-        if entry.active and slug in catalog and not catalog[slug].archived
+        if entry.active
+        and slug in catalog
+        and not catalog[slug].archived
+        and slug not in clearance.excluded
     )
 
 

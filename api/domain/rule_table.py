@@ -46,6 +46,7 @@ from api.domain.trend_rules import (
     IMPROVEMENT_FRACTION,
     IMPROVEMENT_POINTS,
     REVIEW_MIN_DAYS_PER_WEEK,
+    REVIEW_WEEKS_WITH_RISK_FACTORS,
     SETTLED_DAYS,
     SETTLED_POINTS,
     f1_flare,
@@ -124,8 +125,9 @@ F1 = Rule(
 F2 = Rule(
     rule_id="F2",
     title="No improvement over weeks",
-    trigger="no improvement (2 points or 30%) over 4+ weeks with at least one rest-pain "
-    "check-in in each week, and the latest weekly mean >= 4",
+    trigger="no improvement (2 points or 30%) over 4+ weeks (2 with a serious-cause risk "
+    "factor from the screen) with at least one rest-pain check-in in each week, and the "
+    "latest weekly mean >= 4",
     action="see_doctor (review)",
     statuses=("see_doctor",),
     evaluate=f2_no_improvement,
@@ -135,6 +137,7 @@ F2 = Rule(
         "improvement_points": IMPROVEMENT_POINTS,
         "improvement_fraction": IMPROVEMENT_FRACTION,
         "min_days_per_week": REVIEW_MIN_DAYS_PER_WEEK,
+        "review_weeks_with_risk_factors": REVIEW_WEEKS_WITH_RISK_FACTORS,
     },
     messages={
         "review": "Your pain has not improved over the last {weeks} weeks. Please arrange a "
@@ -145,7 +148,10 @@ F2 = Rule(
     "silence does not end a review that was due. 4 weeks each with at least one rest-pain "
     "check-in, the latest week's mean >= 4, and no fall of 2 points / 30% from the first "
     "week. Those improvement numbers are fixed, so tuning F1's thresholds can never make "
-    "F2 quieter.",
+    "F2 quieter. A serious-cause risk factor in the screen (age over 50 with new pain, "
+    "immunosuppression, long-term steroids, IV drug use, cancer history) shortens the "
+    "window to 2 weeks (or the clinician's setting, if shorter), and the evidence names "
+    "the risk factors.",
 )
 
 P1 = Rule(

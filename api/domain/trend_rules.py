@@ -35,6 +35,8 @@ IMPROVEMENT_POINTS = 2.0
 IMPROVEMENT_FRACTION = 0.30
 # F2: "at least one rest-pain check-in in each week".
 REVIEW_MIN_DAYS_PER_WEEK = 1
+# CLINICAL.md, Screening: serious-cause risk factors shorten F2's window to 2 weeks.
+REVIEW_WEEKS_WITH_RISK_FACTORS = 2
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,9 @@ def f2_no_improvement(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list
     # a review that was due.
     last = max(daily)
     weeks = int(t.review_weeks)
+    risk = sorted(ctx.history.risk_factors)
+    if risk:
+        weeks = min(weeks, REVIEW_WEEKS_WITH_RISK_FACTORS)
     means: list[float] = []
     for week in range(weeks):
         days = [last - timedelta(days=7 * week + i) for i in range(7)]
@@ -174,5 +179,7 @@ def f2_no_improvement(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list
         "weeks": weeks,
         "latest_rest_day": last.isoformat(),
     }
+    if risk:
+        evidence["risk_factors"] = risk
     source = (last - timedelta(days=7 * weeks - 1)).isoformat()
     return [rule.reason("see_doctor", "review", evidence, source=source, weeks=weeks)]

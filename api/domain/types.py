@@ -202,6 +202,8 @@ class History:
     cleared: frozenset[str] | None = None
     # The person's IANA time zone: rules count days as they live them.
     timezone: str = "UTC"
+    # Serious-cause risk factors from the screen (domain/screening.py): F2 reviews sooner.
+    risk_factors: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

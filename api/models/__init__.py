@@ -18,6 +18,7 @@ from api.models.clinicians import (
     ClinicianPlan,
 )
 from api.models.pain import AdviceRow, CheckInRow, UserThresholds
+from api.models.screening import Screening
 from api.models.training import DoseChange, RoutineItem, SessionLogRow, TrainingSession
 from api.models.wearable import IdempotencyKey, WearableUpload
 
@@ -46,5 +47,6 @@ __all__ = [
     "LoginFailure",
     "Muscle",
     "RefreshToken",
+    "Screening",
     "User",
 ]

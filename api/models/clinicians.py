@@ -65,6 +65,11 @@ class ClinicianPlan(SQLModel, table=True):
     caps: dict[str, dict[str, int]] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+    # What each cleared exercise was cleared despite (screening cautions and answers in
+    # force when it was cleared): a clearance lifts those, never a later one.
+    cleared_under: dict[str, list[str]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     updated_by: uuid.UUID | None = Field(default=None, sa_column=_fk(True, "SET NULL"))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
 
@@ -72,7 +77,9 @@ class ClinicianPlan(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
     __table_args__ = (
-        CheckConstraint("kind IN ('see_doctor', 'urgent_care', 'inactive')", name="kind_known"),
+        CheckConstraint(
+            "kind IN ('see_doctor', 'urgent_care', 'inactive', 'screening')", name="kind_known"
+        ),
         # Each event alerts each clinician once.
         UniqueConstraint(
             "clinician_id",

@@ -7,7 +7,7 @@ from functools import partial
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import Clock, CurrentUser, HashPoolDep, PasswordsDep, SessionDep
+from api.deps import CatalogDep, Clock, CurrentUser, HashPoolDep, PasswordsDep, SessionDep
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.auth import NO_STORE
@@ -22,7 +22,8 @@ from api.schemas.accounts import (
     ProfilePatch,
     UserPublic,
 )
-from api.services import account_data, accounts, devices
+from api.schemas.screening import ScreeningIn, ScreeningResult
+from api.services import account_data, accounts, devices, screening
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=problem_responses(401))
 
@@ -37,6 +38,37 @@ def patch_me(
     body: ProfilePatch, user: CurrentUser, session: SessionDep, clock: Clock
 ) -> UserPublic:
     return accounts.public_user(accounts.update_profile(session, user, body, clock()))
+
+
+@router.get(
+    "/screening",
+    summary="My screening answers and what they rule out",
+    description=(
+        "`screening` is null until answered; `gates` says why no session can be built yet "
+        "(`screening_required` first). Reading it writes nothing."
+    ),
+)
+def get_screening(
+    user: CurrentUser, session: SessionDep, clock: Clock, catalog: CatalogDep
+) -> ScreeningResult:
+    return screening.get_screening(session, user, catalog.rule_catalog, clock())
+
+
+@router.put(
+    "/screening",
+    summary="Answer (or update) the screening before exercising",
+    description=(
+        "Every answer is required. Replaces the screen in force (earlier answers stay in "
+        "the export) and re-evaluates the advice at once. `excluded` lists the exercises "
+        "now left out and why; `limited` those kept at a limited dose; linked clinicians "
+        "are alerted when an exercise they cleared is now ruled out."
+    ),
+    responses=problem_responses(422),
+)
+def put_screening(
+    body: ScreeningIn, user: CurrentUser, session: SessionDep, clock: Clock, catalog: CatalogDep
+) -> ScreeningResult:
+    return screening.put_screening(session, user, body, catalog.rule_catalog, clock())
 
 
 @router.get("/export", summary="Everything stored about me")

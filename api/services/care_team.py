@@ -46,6 +46,10 @@ def clearance_for(session: Session, patient_id: uuid.UUID) -> Clearance:
     plan = session.get(ClinicianPlan, patient_id)
     if plan is None:
         return NO_CLEARANCE
+    return clearance_from_plan(plan)
+
+
+def clearance_from_plan(plan: ClinicianPlan) -> Clearance:
     return Clearance(
         frozenset(plan.cleared) if plan.cleared is not None else None,
         {k: date.fromisoformat(v) for k, v in plan.start_dates.items()},

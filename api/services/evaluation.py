@@ -33,8 +33,8 @@ from api.domain.types import Advice
 from api.models import User
 from api.services import routine as stored
 from api.services.advice import store_if_changed
-from api.services.care_team import clearance_for
 from api.services.history import load_history, thresholds_for
+from api.services.screening_state import ScreenState, screened_clearance
 
 
 @dataclass
@@ -44,10 +44,19 @@ class Evaluation:
     routine: dict[str, RoutineEntry]
     catalog: Mapping[str, CatalogInfo]
     clearance: Clearance
+    screen: ScreenState
     steps: list[DoseStep] = field(default_factory=list)
 
     def today(self, timezone: str) -> date:
         return local_day(self.advice.evaluated_at, zone(timezone))
+
+
+def _switchable(clearance: Clearance, catalog: Mapping[str, CatalogInfo]) -> frozenset[str] | None:
+    """The exercises a step may move onto (None: all), so messages claim no move onto a
+    variation the clinician has not cleared or the screen rules out."""
+    if not clearance.excluded:
+        return clearance.cleared
+    return frozenset(s for s in (clearance.cleared or catalog) if clearance.allows(s))
 
 
 def evaluate_person(
@@ -68,13 +77,23 @@ def evaluate_person(
         rows = stored.insert_starting(session, user.id, starting, now)
         starting = {}
     routine = {**stored.entries(rows), **starting}
-    clearance = clearance_for(session, user.id)
+    clearance, screen = screened_clearance(
+        session, user, catalog, local_day(now, zone(user.timezone))
+    )
     doses = doses_in_force(routine, catalog, clearance)
     # An exercise left out (0 sets) counts its sessions from when that was stored.
     out_since = {slug: row.updated_at for slug, row in rows.items() if row.sets <= 0}
     changed = {slug: row.updated_at for slug, row in rows.items()}
     history = load_history(
-        session, user.id, now, doses, user.timezone, out_since, changed, clearance.cleared
+        session,
+        user.id,
+        now,
+        doses,
+        user.timezone,
+        out_since,
+        changed,
+        _switchable(clearance, catalog),
+        screen.risk_factors,
     )
     ladders = {slug: info.dose for slug, info in catalog.items()}
     advice = evaluate(history, now, thresholds=thresholds_for(session, user.id), catalog=ladders)
@@ -87,4 +106,4 @@ def evaluate_person(
         touched = {slug for s in steps if s.moves for slug in (s.exercise_slug, s.to_slug)}
         stored.save(session, user.id, rows, {k: after[k] for k in touched}, now)
         store_if_changed(session, user.id, advice)
-    return Evaluation(advice, after, catalog, clearance, steps)
+    return Evaluation(advice, after, catalog, clearance, screen, steps)

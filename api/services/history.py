@@ -166,6 +166,7 @@ def load_history(
     left_out_since: Mapping[str, datetime] | None = None,
     dose_changed_at: Mapping[str, datetime] | None = None,
     cleared: frozenset[str] | None = None,
+    risk_factors: frozenset[str] = frozenset(),
 ) -> History:
     """The bounded window the rules read (WINDOW back from the latest data, so silence
     never slides evidence out of view), plus the latest red flags, assessment and rest
@@ -240,6 +241,7 @@ def load_history(
         cleared=cleared,
         carried_flare=_carried_flare(session, user_id),
         timezone=timezone,
+        risk_factors=risk_factors,
     )
 
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from api.domain.builder import BuildError, CatalogExercise, Plan, Request, build
 from api.domain.decisions import prescribable, refusal, refuses_sessions, session_scope
 from api.domain.evidence import local_day, zone
-from api.errors import Conflict, ExerciseBlocked, FieldError, NotFound
+from api.domain.screening import Gate
+from api.errors import (
+    ClinicianClearanceRequired,
+    Conflict,
+    ExerciseBlocked,
+    FieldError,
+    NotFound,
+    ScreeningRequired,
+)
 from api.models import SessionLogRow, TrainingSession, User
 from api.pagination import keyset_page
 from api.schemas.training import SessionCreate, SessionItem, SessionPublic
@@ -85,6 +94,29 @@ def _stored(session: Session, user: User, existing: TrainingSession) -> SessionP
     return session_public(existing, session.get(SessionLogRow, existing.id))
 
 
+def _check_gates(gates: list[Gate], advice: dict[str, Any], session: Session) -> None:
+    if not gates:
+        return
+    # What the evaluation stored (a starting routine, new advice) is kept.
+    session.commit()
+    if "screening_required" in gates:
+        raise ScreeningRequired(
+            "Answer the screening questions before your first session "
+            "(PUT /v1/me/screening); they decide which exercises are safe for you.",
+            extra={"advice": advice},
+        )
+    why = {
+        "spinal_surgery_last_12_months": "you had spinal surgery in the last 12 months",
+        "under_16": "you are under 16",
+    }
+    raise ClinicianClearanceRequired(
+        f"No session yet: {' and '.join(why[g] for g in gates)}, so a linked clinician "
+        "must clear your exercises first. Link them with their invitation code "
+        "(POST /v1/me/clinicians) and ask them to clear the exercises that suit you.",
+        extra={"gates": list(gates), "advice": advice},
+    )
+
+
 def build_session(
     session: Session, user: User, body: SessionCreate, snap: Snapshot, now: datetime
 ) -> tuple[SessionPublic, bool]:
@@ -102,6 +134,7 @@ def build_session(
             refusal(evaluation.advice),
             extra={"advice": advice.model_dump(mode="json")},
         )
+    _check_gates(evaluation.screen.gates, advice.model_dump(mode="json"), session)
     clearance = evaluation.clearance
     doses = prescribable(evaluation.routine, clearance)
     warm_up = {e.slug for e in snap.exercises if e.category == "warmup"}
@@ -113,6 +146,7 @@ def build_session(
         # Exercises a clinician scheduled for later are left out until their start date.
         exclude=frozenset(body.exclude) | waiting,
         cleared=clearance.cleared,
+        screened_out=clearance.excluded,
     )
     try:
         plan = build(

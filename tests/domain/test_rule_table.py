@@ -136,6 +136,8 @@ def test_fixed_numbers_are_shown_with_their_v2_values() -> None:
         "improvement_points": 2.0,
         "improvement_fraction": 0.30,
         "min_days_per_week": 1,
+        # Screening: serious-cause risk factors shorten the review window.
+        "review_weeks_with_risk_factors": 2,
     }
     assert RULES_BY_ID["P1"].constants == {"after_window_hours": 2}
     assert dict(RULES_BY_ID["P0"].constants) == {

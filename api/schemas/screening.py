@@ -1,0 +1,128 @@
+"""Screening shapes (DESIGN.md: Screening; CLINICAL.md: Screening before the first session)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.domain.screening import PREGNANCY_WEEKS_MAX
+from api.schemas.common import Input
+from api.schemas.pain import AdvicePublic
+
+AnswerName = Literal[
+    "osteoporosis",
+    "pregnancy",
+    "stenosis_or_spondylolisthesis",
+    "spinal_surgery_last_12_months",
+    "under_16",
+]
+CautionName = Literal[
+    "spinal-flexion", "spinal-rotation", "prone-lying", "supine-lying", "spinal-extension"
+]
+GateName = Literal["screening_required", "spinal_surgery_last_12_months", "under_16"]
+
+
+class RiskFactors(Input):
+    """Serious-cause risk factors (NICE CKS): not red flags alone, but linked clinicians
+    see them and a lack of improvement is reviewed after 2 weeks instead of 4."""
+
+    over_50_new_pain: bool = Field(description="Aged over 50 with back pain that is new")
+    immunosuppressed: bool = Field(description="A weakened immune system (illness or drugs)")
+    long_term_steroids: bool = Field(description="Steroid tablets taken for months")
+    iv_drug_use: bool = Field(description="Injecting drugs, now or in the past")
+    cancer_history: bool = Field(description="Cancer now or in the past")
+
+
+class ScreeningIn(Input):
+    """Every answer is required: nothing is assumed for a question not answered."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "osteoporosis": False,
+                    "pregnant": True,
+                    "pregnancy_weeks": 20,
+                    "spinal_surgery_last_12_months": False,
+                    "stenosis_or_spondylolisthesis": False,
+                    "risk_factors": {
+                        "over_50_new_pain": False,
+                        "immunosuppressed": False,
+                        "long_term_steroids": False,
+                        "iv_drug_use": False,
+                        "cancer_history": False,
+                    },
+                }
+            ]
+        }
+    )
+
+    osteoporosis: bool = Field(description="Osteoporosis, or a fracture from a minor fall")
+    pregnant: bool
+    pregnancy_weeks: int | None = Field(
+        default=None,
+        ge=1,
+        le=PREGNANCY_WEEKS_MAX,
+        description="Weeks of pregnancy today; required when `pregnant` is true, and only then",
+    )
+    spinal_surgery_last_12_months: bool
+    stenosis_or_spondylolisthesis: bool = Field(
+        description="Diagnosed spinal stenosis or spondylolisthesis"
+    )
+    risk_factors: RiskFactors
+
+
+class ScreeningPublic(BaseModel):
+    id: uuid.UUID
+    osteoporosis: bool
+    pregnant: bool
+    pregnancy_weeks: int | None = Field(description="As answered on `screened_at`")
+    spinal_surgery_last_12_months: bool
+    stenosis_or_spondylolisthesis: bool
+    risk_factors: dict[str, bool]
+    screened_at: datetime
+
+
+class ExcludedPublic(BaseModel):
+    exercise_slug: str
+    name: str
+    caution: CautionName | None = Field(
+        description="The caution on the exercise; null when the answer rules out every "
+        "exercise (spinal surgery, under 16)"
+    )
+    answer: AnswerName
+    reason: str = Field(description="Why, in plain language")
+
+
+class LimitedPublic(BaseModel):
+    exercise_slug: str
+    name: str
+    caution: CautionName
+    reason: str
+    limit: dict[str, int] = Field(description="The most it is prescribed at: sets, reps, holds")
+
+
+class ScreeningOutcome(BaseModel):
+    """What the screen does to the person's exercises today."""
+
+    excluded: list[ExcludedPublic] = Field(description="Left out until a clinician clears them")
+    limited: list[LimitedPublic] = Field(description="Kept, at a limited dose")
+    cleared_by_clinician: list[ExcludedPublic] = Field(
+        description="Ruled out by an answer, but cleared by a linked clinician for you"
+    )
+    gates: list[GateName] = Field(
+        description="Why no session can be built yet (empty: sessions can be built)"
+    )
+
+
+class ScreeningResult(ScreeningOutcome):
+    screening: ScreeningPublic | None = Field(description="Null until the screen is answered")
+    advice: AdvicePublic
+
+
+class ScreeningHistory(BaseModel):
+    latest: ScreeningPublic | None
+    history: list[ScreeningPublic] = Field(description="Every answer given, newest first")

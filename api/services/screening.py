@@ -1,0 +1,208 @@
+"""`GET|PUT /v1/me/screening`: the answers, what they rule out, and who hears of it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from api.domain.catalog import CatalogInfo
+from api.domain.evidence import local_day, zone
+from api.domain.screening import Exclusion
+from api.errors import FieldError
+from api.models import Alert, ClinicianPlan, Screening, User
+from api.schemas.screening import (
+    ExcludedPublic,
+    LimitedPublic,
+    ScreeningIn,
+    ScreeningOutcome,
+    ScreeningPublic,
+    ScreeningResult,
+)
+from api.services.advice import advice_public
+from api.services.care_team import linked_clinicians
+from api.services.evaluation import evaluate_person
+from api.services.screening_state import ScreenState, latest_row, raw_outcome, to_screen
+from api.services.store import insert_ignoring_duplicates
+
+HISTORY_LIMIT = 100
+
+
+def screening_public(row: Screening) -> ScreeningPublic:
+    return ScreeningPublic(
+        id=row.id,
+        osteoporosis=row.osteoporosis,
+        pregnant=row.pregnant,
+        pregnancy_weeks=row.pregnancy_weeks,
+        spinal_surgery_last_12_months=row.spinal_surgery_last_12_months,
+        stenosis_or_spondylolisthesis=row.stenosis_or_spondylolisthesis,
+        risk_factors=dict(row.risk_factors),
+        screened_at=row.created_at,
+    )
+
+
+def _name(slug: str, catalog: Mapping[str, CatalogInfo]) -> str:
+    info = catalog.get(slug)
+    return info.name if info is not None else slug
+
+
+def _excluded(
+    items: Iterable[Exclusion], catalog: Mapping[str, CatalogInfo]
+) -> list[ExcludedPublic]:
+    return [
+        ExcludedPublic(
+            exercise_slug=e.exercise_slug,
+            name=_name(e.exercise_slug, catalog),
+            caution=e.caution,
+            answer=e.answer,
+            reason=e.reason,
+        )
+        for e in items
+    ]
+
+
+def outcome_public(state: ScreenState, catalog: Mapping[str, CatalogInfo]) -> ScreeningOutcome:
+    return ScreeningOutcome(
+        excluded=_excluded(state.excluded, catalog),
+        limited=[
+            LimitedPublic(
+                exercise_slug=lim.exercise_slug,
+                name=_name(lim.exercise_slug, catalog),
+                caution=lim.caution,
+                reason=lim.reason,
+                limit=dict(lim.dose),
+            )
+            for lim in state.limits
+        ],
+        cleared_by_clinician=_excluded(state.lifted, catalog),
+        gates=list(state.gates),
+    )
+
+
+def history(session: Session, user_id: uuid.UUID) -> list[ScreeningPublic]:
+    rows = session.exec(
+        select(Screening)
+        .where(Screening.user_id == user_id)
+        .order_by(col(Screening.created_at).desc(), col(Screening.id).desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    return [screening_public(r) for r in rows]
+
+
+def get_screening(
+    session: Session, user: User, catalog: Mapping[str, CatalogInfo], now: datetime
+) -> ScreeningResult:
+    """The screen in force and what it does today. Reading it writes nothing."""
+    evaluation = evaluate_person(session, user, now, catalog, record=False)
+    row = latest_row(session, user.id)
+    return ScreeningResult(
+        screening=screening_public(row) if row is not None else None,
+        advice=advice_public(evaluation.advice),
+        **outcome_public(evaluation.screen, catalog).model_dump(),
+    )
+
+
+def _check(body: ScreeningIn) -> None:
+    if body.pregnant and body.pregnancy_weeks is None:
+        raise FieldError([("pregnancy_weeks", "required when pregnant is true (1 to 42)")])
+    if not body.pregnant and body.pregnancy_weeks is not None:
+        raise FieldError([("pregnancy_weeks", "only given when pregnant is true")])
+
+
+def put_screening(
+    session: Session,
+    user: User,
+    body: ScreeningIn,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
+) -> ScreeningResult:
+    """Replace the screen (the earlier one stays in the history) and re-evaluate, in one
+    transaction; linked clinicians hear of exercises they cleared that it now rules out."""
+    _check(body)
+    today = local_day(now, zone(user.timezone))
+    previous = latest_row(session, user.id)
+    before, _ = raw_outcome(to_screen(previous) if previous else None, user, catalog, today)
+    row = Screening(
+        user_id=user.id,
+        osteoporosis=body.osteoporosis,
+        pregnant=body.pregnant,
+        pregnancy_weeks=body.pregnancy_weeks,
+        spinal_surgery_last_12_months=body.spinal_surgery_last_12_months,
+        stenosis_or_spondylolisthesis=body.stenosis_or_spondylolisthesis,
+        risk_factors=body.risk_factors.model_dump(),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    evaluation = evaluate_person(session, user, now, catalog, record=True)
+    after, _ = raw_outcome(to_screen(row), user, catalog, today)
+    _alert(session, user, row, set(catalog), before, after, now)
+    session.commit()
+    return ScreeningResult(
+        screening=screening_public(row),
+        advice=advice_public(evaluation.advice),
+        **outcome_public(evaluation.screen, catalog).model_dump(),
+    )
+
+
+def _alert(
+    session: Session,
+    user: User,
+    row: Screening,
+    slugs: set[str],
+    before: list[Exclusion],
+    after: list[Exclusion],
+    now: datetime,
+) -> None:
+    """A screening alert to each linked clinician when the new answers rule out an
+    exercise they cleared, or add a serious-cause risk factor."""
+    plan = session.get(ClinicianPlan, user.id)
+    # A plan without a list cleared every exercise.
+    cleared: set[str] = set()
+    if plan is not None:
+        cleared = set(plan.cleared) if plan.cleared is not None else slugs
+    old = {(e.exercise_slug, e.key) for e in before}
+    newly = sorted(
+        {
+            e.exercise_slug
+            for e in after
+            if e.exercise_slug in cleared and (e.exercise_slug, e.key) not in old
+        }
+    )
+    previous = {
+        k
+        for r in session.exec(
+            select(Screening.risk_factors)
+            .where(Screening.user_id == user.id, Screening.id != row.id)
+            .order_by(col(Screening.created_at).desc())
+            .limit(1)
+        ).all()
+        for k, v in r.items()
+        if v
+    }
+    risk = sorted(k for k, v in row.risk_factors.items() if v)
+    new_risk = sorted(set(risk) - previous)
+    if not newly and not new_risk:
+        return
+    details = {
+        "screening_id": str(row.id),
+        "excluded_cleared": newly,
+        "reasons": sorted({e.reason for e in after if e.exercise_slug in newly}),
+        "risk_factors": risk,
+        "new_risk_factors": new_risk,
+    }
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "clinician_id": clinician_id,
+            "user_id": user.id,
+            "kind": "screening",
+            "source": f"screening:{row.id}",
+            "details": details,
+            "created_at": now,
+        }
+        for clinician_id in linked_clinicians(session, user.id)
+    ]
+    insert_ignoring_duplicates(session, Alert, rows)
