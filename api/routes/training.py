@@ -31,8 +31,7 @@ router = APIRouter(tags=["training"], responses=problem_responses(401))
 def get_routine(
     user: CurrentUser, session: SessionDep, clock: Clock, catalog: CatalogDep
 ) -> RoutinePublic:
-    items, advice = routine_views.routine_view(session, user, catalog.rule_catalog, clock())
-    return RoutinePublic(items=items, advice=advice)
+    return routine_views.routine_view(session, user, catalog.rule_catalog, clock())
 
 
 @router.post(

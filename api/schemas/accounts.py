@@ -20,6 +20,7 @@ from pydantic import (
 from api.schemas.catalog import Slug
 from api.schemas.common import Input, refuse_null, schema_without_null
 from api.schemas.pain import CheckInPublic, StoredAdvice
+from api.schemas.screening import ScreeningPublic
 from api.schemas.training import SessionPublic
 from api.schemas.types import Email, trimmed
 from api.schemas.wearable import UploadPublic
@@ -190,6 +191,9 @@ class AccountExport(BaseModel):
         description="Every change a clinician made: who, when, what"
     )
     alerts: list[dict[str, Any]] = Field(description="Alerts your clinicians received")
+    screenings: list[ScreeningPublic] = Field(
+        description="Every screening answer given, oldest first (the latest is in force)"
+    )
     as_clinician: dict[str, list[dict[str, Any]]] = Field(
         description="For clinicians: invitations made, patients, alerts received, actions taken"
     )

@@ -12,6 +12,7 @@ from api.domain.thresholds import SPEC
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
+from api.schemas.screening import ScreeningHistory, ScreeningOutcome
 from api.schemas.training import RoutineItemPublic, SessionPublic
 from api.schemas.types import Day
 
@@ -51,6 +52,10 @@ class PatientPublic(BaseModel):
     linked_at: datetime
     advice_status: str | None = Field(description="The latest stored advice's status")
     last_activity_at: datetime | None = Field(description="Latest check-in or workout log")
+    screened: bool = Field(description="Whether the patient has answered the screening")
+    risk_factors: list[str] = Field(
+        description="Serious-cause risk factors from the latest screening"
+    )
 
 
 class PatientPage(BaseModel):
@@ -150,6 +155,13 @@ if set(ThresholdsIn.model_fields) != set(SPEC):
 class PlanPublic(PlanIn):
     updated_by: uuid.UUID | None
     updated_at: datetime | None
+    cleared_under: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="For each cleared exercise the patient's screening rules out, what it "
+        "was cleared despite (cautions, or `spinal_surgery_last_12_months` / `under_16`). "
+        "A clearance covers only those: a later answer rules the exercise out again until "
+        "it is cleared again.",
+    )
 
 
 class ThresholdsPublic(BaseModel):
@@ -167,13 +179,20 @@ class PatientSummary(BaseModel):
     checkins: list[CheckInPublic] = Field(description="The latest 30")
     sessions: list[SessionPublic] = Field(description="The latest 20")
     advice_history: list[StoredAdvice] = Field(description="The latest 20 changes")
+    screening: ScreeningHistory
+    screening_outcome: ScreeningOutcome = Field(
+        description="What the latest screening rules out or limits today"
+    )
 
 
 class AlertPublic(BaseModel):
     id: uuid.UUID
     patient_id: uuid.UUID
-    kind: Literal["see_doctor", "urgent_care", "inactive"]
+    kind: Literal["see_doctor", "urgent_care", "inactive", "screening"]
     details: dict[str, Any]
+    risk_factors: list[str] = Field(
+        description="The patient's serious-cause risk factors from their latest screening"
+    )
     created_at: datetime
     acknowledged_at: datetime | None
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
 from api.schemas.pain import AdvicePublic
+from api.schemas.screening import ExcludedPublic, LimitedPublic
 from api.schemas.types import Instant, Uuid
 from api.schemas.wearable import WearableSummary
 
@@ -171,6 +172,12 @@ class RoutineItemPublic(BaseModel):
 class RoutinePublic(BaseModel):
     items: list[RoutineItemPublic]
     advice: AdvicePublic
+    excluded: list[ExcludedPublic] = Field(
+        description="Exercises the screening answers leave out, and why (not in `items`)"
+    )
+    limited: list[LimitedPublic] = Field(
+        description="Exercises kept at a limited dose because of a screening answer"
+    )
 
 
 class LogResult(BaseModel):
@@ -216,3 +223,9 @@ class ProgressPublic(BaseModel):
     exercises: list[ExerciseProgress]
     adherence: Adherence
     pain: list[PainDay]
+    excluded: list[ExcludedPublic] = Field(
+        description="Exercises the screening answers leave out, and why"
+    )
+    limited: list[LimitedPublic] = Field(
+        description="Exercises kept at a limited dose because of a screening answer"
+    )

@@ -24,6 +24,7 @@ from api.models import (
     LoginFailure,
     RefreshToken,
     RoutineItem,
+    Screening,
     SessionLogRow,
     TrainingSession,
     User,
@@ -61,12 +62,14 @@ EXPORT_SECTIONS = {
     "clinician_plans": "clinician_plan",
     "clinician_actions": "clinician_actions",
     "alerts": "alerts",
+    "screenings": "screenings",
 }
 
 
 def export_account(session: Session, user: User, now: datetime) -> AccountExport:
     from api.services.clinicians import list_links, plan_public
     from api.services.routine_views import session_public
+    from api.services.screening import screening_public
     from api.services.wearable_summaries import session_summaries, unpack_heart_rate
 
     def mine(model: Any, order: Any) -> list[Any]:
@@ -150,6 +153,7 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
             {"kind": a.kind, "created_at": a.created_at, "acknowledged_at": a.acknowledged_at}
             for a in mine(Alert, col(Alert.created_at))
         ],
+        screenings=[screening_public(r) for r in mine(Screening, col(Screening.created_at))],
         as_clinician=_as_clinician(session, user),
     )
 

@@ -25,6 +25,7 @@ from api.pagination import decode_cursor, encode_cursor
 from api.schemas.clinicians import AlertPublic
 from api.services.care_team import derived_source
 from api.services.evaluation import evaluate_person
+from api.services.screening import risk_factors_of
 from api.services.store import insert_ignoring_duplicates
 
 # "Stopped logging for 7 days" (issue 8).
@@ -163,7 +164,7 @@ def _open_alerts(
     return sorted(alerts, key=lambda a: (a.created_at, a.id), reverse=True)
 
 
-def _alert_public(alert: Alert) -> AlertPublic:
+def _alert_public(alert: Alert, risk_factors: list[str]) -> AlertPublic:
     return AlertPublic(
         id=alert.id,
         patient_id=alert.user_id,
@@ -171,7 +172,14 @@ def _alert_public(alert: Alert) -> AlertPublic:
         details=alert.details,
         created_at=alert.created_at,
         acknowledged_at=alert.acknowledged_at,
+        risk_factors=risk_factors,
     )
+
+
+def _with_risk(session: Session, alerts: list[Alert]) -> list[AlertPublic]:
+    """Alerts with each patient's risk factors as their latest screen has them now."""
+    risk = {pid: risk_factors_of(session, pid)[1] for pid in {a.user_id for a in alerts}}
+    return [_alert_public(a, risk[a.user_id]) for a in alerts]
 
 
 def list_alerts(
@@ -196,7 +204,7 @@ def list_alerts(
     next_cursor = None
     if len(alerts) > limit:
         next_cursor = encode_cursor(page[-1].created_at, page[-1].id)
-    return [_alert_public(a) for a in page], next_cursor
+    return _with_risk(session, page), next_cursor
 
 
 def ack_alert(
@@ -227,4 +235,4 @@ def ack_alert(
         alert.acknowledged_at = now
         session.add(alert)
         session.commit()
-    return _alert_public(alert)
+    return _with_risk(session, [alert])[0]

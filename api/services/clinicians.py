@@ -44,6 +44,7 @@ from api.schemas.clinicians import (
     ThresholdsPublic,
 )
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
+from api.services import screening
 from api.services.advice import advice_public
 from api.services.alerts import last_log
 from api.services.care_team import RESOLVE_ACTION, record
@@ -198,6 +199,7 @@ def _patient_public(session: Session, patient: User, link_row: ClinicianLink) ->
         .order_by(col(AdviceRow.evaluated_at).desc())
         .limit(1)
     ).first()
+    screened, risk = screening.risk_factors_of(session, patient.id)
     return PatientPublic(
         id=patient.id,
         display_name=patient.display_name,
@@ -205,6 +207,8 @@ def _patient_public(session: Session, patient: User, link_row: ClinicianLink) ->
         linked_at=link_row.created_at,
         advice_status=status,
         last_activity_at=_last_activity(session, patient.id),
+        screened=screened,
+        risk_factors=risk,
     )
 
 
@@ -236,6 +240,7 @@ def plan_public(plan: ClinicianPlan | None) -> PlanPublic:
         caps={slug: DoseCap.model_validate(cap) for slug, cap in plan.caps.items()},
         updated_by=plan.updated_by,
         updated_at=plan.updated_at,
+        cleared_under=plan.cleared_under,
     )
 
 
@@ -286,6 +291,8 @@ def patient_summary(
         checkins=[CheckInPublic.model_validate(c, from_attributes=True) for c in checkins],
         sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
         advice_history=[StoredAdvice.model_validate(a, from_attributes=True) for a in history],
+        screening=screening.screening_history(session, patient.id),
+        screening_outcome=screening.outcome_public(evaluation.screen, catalog),
     )
 
 
@@ -314,13 +321,13 @@ def put_plan(
     plan.cleared = sorted(set(body.cleared)) if body.cleared is not None else None
     plan.start_dates = {k: v.isoformat() for k, v in body.start_dates.items()}
     plan.caps = {k: v.model_dump(exclude_none=True) for k, v in body.caps.items()}
+    # Recorded as cleared despite the answers in force now, and only those.
+    plan.cleared_under = screening.cleared_under_now(session, patient, catalog, now, plan.cleared)
     plan.updated_by = clinician.id
     plan.updated_at = now
     session.add(plan)
-    record(
-        session, patient.id, clinician.id, "set_routine",
-        body.model_dump(mode="json"), now,
-    )  # fmt: skip
+    details = {**body.model_dump(mode="json"), "cleared_under": plan.cleared_under}
+    record(session, patient.id, clinician.id, "set_routine", details, now)
     # A clinician's change is a write: doses and advice follow it at once.
     evaluate_person(session, patient, now, catalog, record=True)
     session.commit()

@@ -18,6 +18,7 @@ from api.schemas.training import Adherence, DoseStep, ExerciseProgress, PainDay,
 from api.services.clock import latest_accepted
 from api.services.evaluation import evaluate_person
 from api.services.routine_views import routine_item_public
+from api.services.screening import outcome_public
 
 ADHERENCE_WEEKS = 4
 STREAK_LOOKBACK = timedelta(days=366)
@@ -102,7 +103,8 @@ def progress_view(
     session: Session, user: User, catalog: Mapping[str, CatalogInfo], now: datetime, days: int
 ) -> ProgressPublic:
     """Read-only: doses as the next write will store them (as GET /v1/routine shows)."""
-    routine = evaluate_person(session, user, now, catalog, record=False).routine
+    evaluation = evaluate_person(session, user, now, catalog, record=False)
+    routine = evaluation.routine
     history = _dose_history(session, user)
     exercises = [
         ExerciseProgress(
@@ -114,9 +116,12 @@ def progress_view(
         )
         for slug, entry in sorted(routine.items())
     ]
+    screening_outcome = outcome_public(evaluation.screen, catalog)
     return ProgressPublic(
         timezone=user.timezone,
         exercises=exercises,
         adherence=_adherence(session, user, now),
         pain=_pain_series(session, user, now, days),
+        excluded=screening_outcome.excluded,
+        limited=screening_outcome.limited,
     )

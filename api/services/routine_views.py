@@ -13,10 +13,17 @@ from api.domain.decisions import NO_CLEARANCE, Clearance, RoutineEntry
 from api.domain.ladder import floor_index, ladder, left_out, level_of
 from api.models import SessionLogRow, TrainingSession, User
 from api.schemas.pain import AdvicePublic
-from api.schemas.training import LogPublic, RoutineItemPublic, SessionItem, SessionPublic
+from api.schemas.training import (
+    LogPublic,
+    RoutineItemPublic,
+    RoutinePublic,
+    SessionItem,
+    SessionPublic,
+)
 from api.schemas.wearable import WearableSummary
 from api.services.advice import advice_public
 from api.services.evaluation import Evaluation, evaluate_person
+from api.services.screening import outcome_public
 
 
 def routine_item_public(
@@ -87,9 +94,13 @@ def session_public(
 
 def routine_view(
     session: Session, user: User, catalog: Mapping[str, CatalogInfo], now: datetime
-) -> tuple[list[RoutineItemPublic], AdvicePublic]:
+) -> RoutinePublic:
     """The routine as the next session will prescribe it; reading it writes nothing."""
     evaluation = evaluate_person(session, user, now, catalog, record=False)
-    return active_items(evaluation, evaluation.today(user.timezone)), advice_public(
-        evaluation.advice
+    screen = outcome_public(evaluation.screen, catalog)
+    return RoutinePublic(
+        items=active_items(evaluation, evaluation.today(user.timezone)),
+        advice=advice_public(evaluation.advice),
+        excluded=screen.excluded,
+        limited=screen.limited,
     )

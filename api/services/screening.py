@@ -10,12 +10,13 @@ from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
 from api.domain.evidence import local_day, zone
-from api.domain.screening import Exclusion
+from api.domain.screening import Exclusion, clearance_keys
 from api.errors import FieldError
 from api.models import Alert, ClinicianPlan, Screening, User
 from api.schemas.screening import (
     ExcludedPublic,
     LimitedPublic,
+    ScreeningHistory,
     ScreeningIn,
     ScreeningOutcome,
     ScreeningPublic,
@@ -206,3 +207,38 @@ def _alert(
         for clinician_id in linked_clinicians(session, user.id)
     ]
     insert_ignoring_duplicates(session, Alert, rows)
+
+
+def screening_history(session: Session, user_id: uuid.UUID) -> ScreeningHistory:
+    items = history(session, user_id)
+    return ScreeningHistory(latest=items[0] if items else None, history=items)
+
+
+def risk_factors_of(session: Session, user_id: uuid.UUID) -> tuple[bool, list[str]]:
+    """(screened at all, the latest screen's risk factors)."""
+    row = latest_row(session, user_id)
+    if row is None:
+        return False, []
+    return True, sorted(k for k, v in row.risk_factors.items() if v)
+
+
+def cleared_under_now(
+    session: Session,
+    patient: User,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
+    cleared: Iterable[str] | None,
+) -> dict[str, list[str]]:
+    """What a clinician's list clears each exercise despite, by the answers in force now."""
+    row = latest_row(session, patient.id)
+    today = local_day(now, zone(patient.timezone))
+    exclusions, limits = raw_outcome(to_screen(row) if row else None, patient, catalog, today)
+    found = clearance_keys(exclusions, cleared)
+    # A limit (short holds) is lifted by clearing the exercise too.
+    chosen = set(cleared or ())
+    for lim in limits:
+        if lim.exercise_slug in chosen:
+            found.setdefault(lim.exercise_slug, [])
+            if lim.caution not in found[lim.exercise_slug]:
+                found[lim.exercise_slug] = sorted([*found[lim.exercise_slug], lim.caution])
+    return found
