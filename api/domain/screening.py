@@ -225,10 +225,13 @@ def lifted(
 
 
 def clearance_keys(
-    exclusions: Iterable[Exclusion], cleared: Iterable[str] | None
+    exclusions: Iterable[Exclusion],
+    cleared: Iterable[str] | None,
+    limits: Iterable[Limit] = (),
 ) -> dict[str, list[str]]:
-    """What a clinician's list of cleared exercises clears them despite, now: recorded
-    with the plan, so a later answer is not covered by an earlier clearance."""
+    """What a clinician's list of cleared exercises clears them despite, now (exclusions,
+    and limits such as short holds): recorded with the plan, so a later answer is not
+    covered by an earlier clearance."""
     if cleared is None:
         return {}
     chosen = set(cleared)
@@ -236,6 +239,9 @@ def clearance_keys(
     for e in exclusions:
         if e.exercise_slug in chosen:
             out.setdefault(e.exercise_slug, set()).add(e.key)
+    for lim in limits:
+        if lim.exercise_slug in chosen:
+            out.setdefault(lim.exercise_slug, set()).add(lim.caution)
     return {slug: sorted(keys) for slug, keys in sorted(out.items())}
 
 

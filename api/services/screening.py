@@ -233,12 +233,4 @@ def cleared_under_now(
     row = latest_row(session, patient.id)
     today = local_day(now, zone(patient.timezone))
     exclusions, limits = raw_outcome(to_screen(row) if row else None, patient, catalog, today)
-    found = clearance_keys(exclusions, cleared)
-    # A limit (short holds) is lifted by clearing the exercise too.
-    chosen = set(cleared or ())
-    for lim in limits:
-        if lim.exercise_slug in chosen:
-            found.setdefault(lim.exercise_slug, [])
-            if lim.caution not in found[lim.exercise_slug]:
-                found[lim.exercise_slug] = sorted([*found[lim.exercise_slug], lim.caution])
-    return found
+    return clearance_keys(exclusions, cleared, limits)
