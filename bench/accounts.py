@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from api.config import Settings
 from api.db import make_engine
-from api.models import TrainingSession, User
+from api.domain.screening import RISK_FACTORS
+from api.models import Screening, TrainingSession, User
 from api.security import Passwords
 from bench.__main__ import ACCOUNT_PASSWORD, ACCOUNTS
 
@@ -31,6 +32,17 @@ def main() -> None:
             user = User(email=f"{name}@bench.example", password_hash=password_hash)
             session.add(user)
             session.flush()
+            # No session is built before a screen (issue 15): an all-clear one.
+            session.add(
+                Screening(
+                    user_id=user.id,
+                    osteoporosis=False,
+                    pregnant=False,
+                    spinal_surgery_last_12_months=False,
+                    stenosis_or_spondylolisthesis=False,
+                    risk_factors=dict.fromkeys(RISK_FACTORS, False),
+                )
+            )
             rows = []
             for n in range(count):
                 at = now - timedelta(minutes=count - n)

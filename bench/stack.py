@@ -243,6 +243,15 @@ class Server:
 # --- accounts ----------------------------------------------------------------------------
 
 
+NO_RISK = {
+    "over_50_new_pain": False,
+    "immunosuppressed": False,
+    "long_term_steroids": False,
+    "iv_drug_use": False,
+    "cancer_history": False,
+}
+
+
 @dataclass
 class Account:
     user_id: str
@@ -289,6 +298,13 @@ def make_accounts(conninfo: str, env: dict[str, str], count: int, admins: int) -
                 )
                 for a in people
             ],
+        )
+        # An all-clear screen each: no session is built before one (issue 15).
+        cur.executemany(
+            "INSERT INTO screenings (id, user_id, osteoporosis, pregnant, pregnancy_weeks, "
+            "spinal_surgery_last_12_months, stenosis_or_spondylolisthesis, risk_factors, "
+            "created_at) VALUES (%s, %s, false, false, NULL, false, false, %s, %s)",
+            [(str(uuid.uuid4()), a.user_id, json.dumps(NO_RISK), now) for a in people],
         )
     admin_accounts = []
     for n in range(admins):

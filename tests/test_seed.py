@@ -106,6 +106,8 @@ def test_rows_match_seed_data_field_by_field(seeded: SeedReport, session: Sessio
         row = rows[entry["slug"]]
         for key in ("name", "category", "position", "steps", "difficulty", "safety_notes"):
             assert getattr(row, key) == entry[key], (entry["slug"], key)
+        assert row.cautions == entry["cautions"], entry["slug"]
+        assert row.caution_limits == entry.get("caution_limits", {}), entry["slug"]
         for key, value in entry["dose"].items():
             assert getattr(row, key) == value, (entry["slug"], key)
         links = session.exec(

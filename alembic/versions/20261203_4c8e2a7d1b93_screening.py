@@ -55,9 +55,7 @@ def upgrade() -> None:
             sa.Column("cautions", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
         )
         batch_op.add_column(
-            sa.Column(
-                "caution_limits", sa.JSON(), nullable=False, server_default=sa.text("'{}'")
-            )
+            sa.Column("caution_limits", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
         )
     with op.batch_alter_table("exercises", schema=None) as batch_op:
         batch_op.alter_column("cautions", server_default=None)

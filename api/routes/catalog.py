@@ -14,13 +14,17 @@ from api.preconditions import none_match, parse_if_match
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit
 from api.schemas.catalog import (
+    MAX_CAUTIONS,
     Category,
-    EquipmentPage,
+    Caution,
     ExerciseIn,
-    ExercisePage,
     ExercisePatch,
-    ExercisePublic,
     ExerciseReplace,
+)
+from api.schemas.catalog_public import (
+    EquipmentPage,
+    ExercisePage,
+    ExercisePublic,
     MusclePage,
     RevisionPage,
 )
@@ -85,7 +89,8 @@ def _serve(
         "Ordered warm-ups first, then strength, then stretches, by slug within each. "
         "`equipment` lists what you have (repeat it, or comma-separate): only exercises "
         "whose required equipment you have are returned; `none` means no equipment. "
-        "`q` searches names, summaries and aliases, ignoring case."
+        "`q` searches names, summaries and aliases, ignoring case. `caution_free` (repeat "
+        "it) leaves out exercises carrying any of those cautions."
     ),
     responses={304: {"description": "Not modified"}, **problem_responses(422)},
 )
@@ -98,13 +103,20 @@ async def list_exercises(
     equipment: Annotated[list[str] | None, Query(max_length=20)] = None,
     max_difficulty: Annotated[int | None, Query(ge=1, le=5)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    caution_free: Annotated[
+        list[Caution] | None,
+        Query(
+            max_length=MAX_CAUTIONS,
+            description="Only exercises with none of these cautions (e.g. spinal-flexion).",
+        ),
+    ] = None,
     include_archived: bool = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     filters = catalog.filters_from_query(
-        category, muscle, equipment, max_difficulty, q, include_archived
+        category, muscle, equipment, max_difficulty, q, include_archived, caution_free
     )
     rendered = catalog.list_exercises(cache, snap, filters, limit, cursor)
     return _serve(request, cache, snap, rendered, if_none_match)

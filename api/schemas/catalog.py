@@ -1,13 +1,12 @@
-"""Catalog shapes: what an exercise is, as written by seed files and admins."""
+"""Catalog shapes: what an exercise is, as written by seed files and admins (as served:
+api/schemas/catalog_public.py)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
-    BaseModel,
+    AfterValidator,
     ConfigDict,
     Field,
     JsonValue,
@@ -17,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from api.domain.screening import CAUTIONS, LIMIT_FIELDS, LIMITABLE_CAUTIONS
 from api.schemas.common import Input, refuse_null, schema_without_null
 from api.schemas.types import trimmed
 
@@ -97,6 +97,109 @@ class EquipmentRefs(Input):
         return self
 
 
+# The fixed set (DESIGN.md, "Screening"; api/domain/screening.py CAUTIONS, which a test
+# keeps equal to this): what a screen answer can rule out on an exercise.
+Caution = Literal[
+    "spinal-flexion", "spinal-rotation", "prone-lying", "supine-lying", "spinal-extension"
+]
+MAX_CAUTIONS = len(CAUTIONS)
+CAUTIONS_DESCRIPTION = (
+    "Positions and movements in this exercise that a screening answer (/v1/me/screening) "
+    "can rule out: osteoporosis rules out spinal-flexion and spinal-rotation; pregnancy "
+    "past 12 weeks rules out prone-lying and limits supine-lying; stenosis or "
+    "spondylolisthesis rules out spinal-extension. Each at most once."
+)
+CAUTION_LIMITS_DESCRIPTION = (
+    "Where a screen limits a caution rather than ruling it out (today only supine-lying, "
+    "in pregnancy past 12 weeks), the exercise is kept at no more than this dose instead "
+    "of left out; without a limit it is left out. Keys: cautions this exercise has, of "
+    f"those that can be limited ({', '.join(sorted(LIMITABLE_CAUTIONS))})."
+)
+
+
+def _each_once(cautions: list[str]) -> list[str]:
+    twice = sorted({c for c in cautions if cautions.count(c) > 1})
+    if twice:
+        raise ValueError(f"listed more than once: {', '.join(twice)}")
+    return cautions
+
+
+Cautions = Annotated[
+    list[Caution],
+    Field(max_length=MAX_CAUTIONS, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_each_once),
+]
+
+
+def _unset(value: int | None) -> bool:
+    return value is None
+
+
+def _limit_schema(schema: dict[str, Any]) -> None:
+    schema["minProperties"] = 1
+
+
+class CautionLimit(Input):
+    """The most this exercise is done at while its caution is limited: give at least one."""
+
+    model_config = ConfigDict(json_schema_extra=_limit_schema)
+
+    # Null is "no limit on this" (as served, so a read exercise can be written back);
+    # only what a limit sets is dumped (stored and compared): never a null.
+    sets: int | None = Field(
+        default=None, ge=1, le=MAX_SETS, exclude_if=_unset, description="At most this many sets"
+    )
+    reps: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_REPS,
+        exclude_if=_unset,
+        description="At most this many reps a set",
+    )
+    hold_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HOLD_SECONDS,
+        exclude_if=_unset,
+        description="Holds of at most this many seconds",
+    )
+
+    @model_validator(mode="after")
+    def _something_limited(self) -> CautionLimit:
+        if all(getattr(self, name) is None for name in LIMIT_FIELDS):
+            raise ValueError(f"give at least one of {', '.join(LIMIT_FIELDS)}")
+        return self
+
+
+def _limits_schema(schema: dict[str, Any]) -> None:
+    # Only limitable cautions may be keys: say so, rather than "any caution".
+    limit = schema.pop("additionalProperties")
+    schema.pop("propertyNames", None)
+    schema["properties"] = dict.fromkeys(sorted(LIMITABLE_CAUTIONS), limit)
+    schema["additionalProperties"] = False
+
+
+CautionLimits = Annotated[
+    dict[Caution, CautionLimit],
+    Field(max_length=len(LIMITABLE_CAUTIONS), json_schema_extra=_limits_schema),
+]
+
+
+def _check_limits(limits: dict[str, CautionLimit], cautions: list[str] | None) -> None:
+    """Keys must be limitable and, when the cautions are known, among them."""
+    problems: list[str] = []
+    for caution in limits:
+        if caution not in LIMITABLE_CAUTIONS:
+            problems.append(
+                f"{caution} cannot be limited: a screen that rules it out leaves the exercise "
+                f"out (only {', '.join(sorted(LIMITABLE_CAUTIONS))} can be limited)"
+            )
+        elif cautions is not None and caution not in cautions:
+            problems.append(f"{caution} is not among this exercise's cautions")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 class MediaItem(Input):
     url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")]
     kind: Literal["image", "video", "animation"] = "image"
@@ -132,6 +235,9 @@ EXERCISE_EXAMPLE: dict[str, Any] = {
     "easier": None,
     "harder": None,
     "safety_notes": ["Keep your back flat; do not let it sag."],
+    # On hands and knees with a flat back: none of the positions a screen rules out.
+    "cautions": [],
+    "caution_limits": {},
     "media": [],
 }
 
@@ -158,7 +264,20 @@ class ExerciseIn(Input):
     easier: Slug | None = None
     harder: Slug | None = None
     safety_notes: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
+    cautions: Cautions = Field(default_factory=list, description=CAUTIONS_DESCRIPTION)
+    caution_limits: CautionLimits = Field(
+        default_factory=dict, description=CAUTION_LIMITS_DESCRIPTION
+    )
     media: list[MediaItem] = Field(default_factory=list, max_length=MAX_MEDIA)
+
+    @field_validator("caution_limits")
+    @classmethod
+    def _limits_fit_cautions(
+        cls, value: dict[str, CautionLimit], info: ValidationInfo
+    ) -> dict[str, CautionLimit]:
+        # Without valid cautions there is nothing to check against (their error is reported).
+        _check_limits(value, info.data.get("cautions"))
+        return value
 
     @field_validator("easier", "harder")
     @classmethod
@@ -206,6 +325,8 @@ _PATCH_NOT_NULLABLE = (
     "muscles",
     "equipment",
     "safety_notes",
+    "cautions",
+    "caution_limits",
     "media",
     "archived",
 )
@@ -224,6 +345,10 @@ def _patch_schema(schema: dict[str, Any]) -> None:
             ]
         },
         {"archived": False},
+        {
+            "cautions": ["spinal-flexion", "supine-lying"],
+            "caution_limits": {"supine-lying": {"hold_seconds": 3}},
+        },
     ]
 
 
@@ -246,86 +371,13 @@ class ExercisePatch(Input):
     easier: Slug | None = None
     harder: Slug | None = None
     safety_notes: list[Text] | None = Field(default=None, max_length=MAX_NOTES)
+    cautions: Cautions | None = Field(
+        default=None,
+        description=CAUTIONS_DESCRIPTION
+        + " Replaced whole; a limit must go with its caution (send caution_limits too).",
+    )
+    caution_limits: CautionLimits | None = Field(
+        default=None, description=CAUTION_LIMITS_DESCRIPTION + " Replaced whole."
+    )
     media: list[MediaItem] | None = Field(default=None, max_length=MAX_MEDIA)
     archived: bool | None = Field(default=None, description="false restores an archived exercise")
-
-
-class MusclePublic(BaseModel):
-    slug: str
-    name: str
-    location: str
-
-
-class EquipmentPublic(BaseModel):
-    slug: str
-    name: str
-    description: str
-
-
-class MuscleLink(MusclePublic):
-    role: Literal["primary", "secondary"]
-
-
-class EquipmentLink(BaseModel):
-    slug: str
-    name: str
-    optional: bool
-
-
-class VariationLink(BaseModel):
-    slug: str
-    name: str
-    href: str
-
-
-class ExercisePublic(BaseModel):
-    slug: str
-    name: str
-    category: Category
-    summary: str
-    aliases: list[str]
-    position: str
-    steps: list[str]
-    dose: Dose
-    difficulty: int
-    muscles: list[MuscleLink]
-    equipment: list[EquipmentLink]
-    easier: VariationLink | None
-    harder: VariationLink | None
-    safety_notes: list[str]
-    media: list[MediaItem]
-    archived: bool
-    version: int
-    updated_at: datetime
-
-
-class ExercisePage(BaseModel):
-    items: list[ExercisePublic]
-    next_cursor: str | None
-
-
-class MusclePage(BaseModel):
-    items: list[MusclePublic]
-    next_cursor: str | None = None
-
-
-class EquipmentPage(BaseModel):
-    items: list[EquipmentPublic]
-    next_cursor: str | None = None
-
-
-class RevisionPublic(BaseModel):
-    id: uuid.UUID
-    exercise_slug: str
-    version: int
-    action: Literal["create", "update", "archive", "restore"]
-    source: Literal["api", "seed"]
-    actor_id: uuid.UUID | None
-    created_at: datetime
-    before: dict[str, Any] | None
-    after: dict[str, Any]
-
-
-class RevisionPage(BaseModel):
-    items: list[RevisionPublic]
-    next_cursor: str | None

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.domain.screening import PREGNANCY_WEEKS_MAX
+from api.schemas.catalog import Caution
 from api.schemas.common import Input
 from api.schemas.pain import AdvicePublic
 
@@ -19,9 +20,7 @@ AnswerName = Literal[
     "spinal_surgery_last_12_months",
     "under_16",
 ]
-CautionName = Literal[
-    "spinal-flexion", "spinal-rotation", "prone-lying", "supine-lying", "spinal-extension"
-]
+CautionName = Caution
 GateName = Literal["screening_required", "spinal_surgery_last_12_months", "under_16"]
 
 

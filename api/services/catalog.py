@@ -17,7 +17,7 @@ from typing import Any
 
 from api.catalog_cache import CatalogCache, Rendered
 from api.errors import FieldError, NotFound
-from api.schemas.catalog import EquipmentPage, ExercisePage, ExercisePublic, MusclePage
+from api.schemas.catalog_public import EquipmentPage, ExercisePage, ExercisePublic, MusclePage
 from api.services.catalog_snapshot import Snapshot, sort_key
 
 # `equipment=none`: only exercises that need nothing.
@@ -32,6 +32,8 @@ class ExerciseFilters:
     max_difficulty: int | None = None
     q: str | None = None
     include_archived: bool = False
+    # Cautions none of the returned exercises may carry.
+    caution_free: frozenset[str] = frozenset()
 
     def key(self) -> tuple[Any, ...]:
         return (
@@ -41,6 +43,7 @@ class ExerciseFilters:
             self.max_difficulty,
             self.q.casefold() if self.q else None,
             self.include_archived,
+            tuple(sorted(self.caution_free)),
         )
 
 
@@ -56,6 +59,8 @@ def matches(ex: ExercisePublic, required: frozenset[str], f: ExerciseFilters) ->
         if not required <= available:
             return False
     if f.max_difficulty is not None and ex.difficulty > f.max_difficulty:
+        return False
+    if not f.caution_free.isdisjoint(ex.cautions):
         return False
     if f.q:
         needle = f.q.casefold()
@@ -142,6 +147,7 @@ def filters_from_query(
     max_difficulty: int | None,
     q: str | None,
     include_archived: bool,
+    caution_free: Sequence[str] | None = None,
 ) -> ExerciseFilters:
     gear: tuple[str, ...] | None = None
     if equipment:
@@ -153,4 +159,5 @@ def filters_from_query(
         max_difficulty=max_difficulty,
         q=q.strip() if q and q.strip() else None,
         include_archived=include_archived,
+        caution_free=frozenset(caution_free or ()),
     )

@@ -15,11 +15,11 @@ from sqlmodel import Session, col, select
 from api.domain.catalog import CatalogInfo
 from api.domain.ladder import CatalogDose
 from api.models import Equipment, Exercise, ExerciseEquipment, ExerciseMuscle, Muscle
-from api.schemas.catalog import (
+from api.schemas.catalog import MediaItem
+from api.schemas.catalog_public import (
     EquipmentLink,
     EquipmentPublic,
     ExercisePublic,
-    MediaItem,
     MuscleLink,
     MusclePublic,
     VariationLink,
@@ -66,6 +66,8 @@ def rule_info(row: Exercise) -> CatalogInfo:
             harder=row.harder_slug,
             name=row.name,
         ),
+        cautions=frozenset(row.cautions),
+        caution_limits={k: dict(v) for k, v in row.caution_limits.items()},
     )
 
 
@@ -118,6 +120,8 @@ def load_snapshot(session: Session, version: int) -> Snapshot:
                 easier=variation(row.easier_slug),
                 harder=variation(row.harder_slug),
                 safety_notes=row.safety_notes,
+                cautions=row.cautions,
+                caution_limits=row.caution_limits,
                 media=[MediaItem.model_validate(m) for m in row.media],
                 archived=row.archived,
                 version=row.version,

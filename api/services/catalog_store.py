@@ -27,12 +27,25 @@ from api.models import (
 )
 from api.schemas.catalog import Dose, EquipmentRefs, ExerciseIn, MuscleRefs
 
+# Fields added after rows were first seeded, left out of `canonical` while empty.
+LATER_FIELDS = ("cautions", "caution_limits")
+
 
 def canonical(entry: ExerciseIn) -> dict[str, Any]:
+    """The written form as compared (`checksum`): two entries that mean the same match."""
     data = entry.model_dump(mode="json")
     # Link rows come back from the database unordered; compare them as sets.
     for group in ("muscles", "equipment"):
         data[group] = {k: sorted(v) for k, v in data[group].items()}
+    # Cautions are a set too.
+    data["cautions"] = sorted(data["cautions"])
+    # A row's seed_checksum was computed by the code of its day. Rows seeded before these
+    # fields existed carry a checksum of a form without them, so an empty value must hash
+    # as if the field were absent: otherwise every such row would look edited by an admin
+    # and never receive its cautions from the seed.
+    for name in LATER_FIELDS:
+        if not data[name]:
+            del data[name]
     return data
 
 
@@ -77,6 +90,8 @@ def exercise_as_written(
             "easier": row.easier_slug,
             "harder": row.harder_slug,
             "safety_notes": row.safety_notes,
+            "cautions": row.cautions,
+            "caution_limits": row.caution_limits,
             "media": row.media,
         }
     )
@@ -97,8 +112,9 @@ def written_form(session: Session, row: Exercise) -> ExerciseIn:
 
 
 def snapshot_of(entry: ExerciseIn, archived: bool) -> dict[str, Any]:
-    """What a revision stores as `before` / `after`."""
-    return {**canonical(entry), "archived": archived}
+    """What a revision stores as `before` / `after`: every field, empty ones included (the
+    seed reads whether an admin ever set an exercise's cautions from these)."""
+    return {"cautions": [], "caution_limits": {}, **canonical(entry), "archived": archived}
 
 
 def write_fields(row: Exercise, entry: ExerciseIn) -> None:
@@ -113,7 +129,14 @@ def write_fields(row: Exercise, entry: ExerciseIn) -> None:
         setattr(row, key, value)
     row.difficulty = entry.difficulty
     row.safety_notes = list(entry.safety_notes)
+    write_cautions(row, entry)
     row.media = [m.model_dump(mode="json") for m in entry.media]
+
+
+def write_cautions(row: Exercise, entry: ExerciseIn) -> None:
+    row.cautions = list(entry.cautions)
+    # CautionLimit dumps only the fields it sets: the domain reads every stored value.
+    row.caution_limits = {k: v.model_dump() for k, v in entry.caution_limits.items()}
 
 
 def new_exercise(entry: ExerciseIn, now: datetime) -> Exercise:

@@ -2,22 +2,25 @@
 
 Seeding is idempotent: a second run with the same files changes nothing. An
 exercise an admin has edited since it was seeded is left alone and reported as a
-conflict, unless ``force`` is given.
+conflict, unless ``force`` is given. One safety exception: an edited exercise with no
+cautions, whose cautions no admin ever chose, is given the seed's cautions (and only
+them), since without them a screen cannot keep it from the people it may harm.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.db import utcnow
-from api.models import Equipment, Exercise, Muscle
+from api.models import Equipment, Exercise, ExerciseRevision, Muscle
 from api.schemas.catalog import EquipmentIn, ExerciseIn, MuscleIn
 from api.services.catalog_store import (
     bump_catalog_version,
@@ -25,6 +28,7 @@ from api.services.catalog_store import (
     new_exercise,
     record_revision,
     snapshot_of,
+    write_cautions,
     write_fields,
     write_links,
     written_form,
@@ -73,17 +77,27 @@ class SeedReport:
     muscles: Tally = field(default_factory=Tally)
     equipment: Tally = field(default_factory=Tally)
     exercises: Tally = field(default_factory=Tally)
+    # Edited exercises (also in exercises.conflicts) given only the seed's cautions.
+    cautions_added: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return any(t.created or t.updated for t in (self.muscles, self.equipment, self.exercises))
+        tallies = (self.muscles, self.equipment, self.exercises)
+        return any(t.created or t.updated for t in tallies) or bool(self.cautions_added)
 
     def lines(self) -> list[str]:
-        return [
+        out = [
             f"muscles: {self.muscles.summary()}",
             f"equipment: {self.equipment.summary()}",
             f"exercises: {self.exercises.summary()}",
         ]
+        if self.cautions_added:
+            out.append(
+                f"exercises: cautions added to {len(self.cautions_added)} kept "
+                "(no admin had set their cautions; the rest of each edit is unchanged): "
+                + ", ".join(self.cautions_added)
+            )
+        return out
 
 
 # --- reading and validating the files ------------------------------------------------
@@ -206,6 +220,50 @@ def _upsert_simple(
     return {slug: row.id for slug, row in rows.items() if row.id is not None}
 
 
+def _admin_chose_cautions(session: Session, row: Exercise) -> bool:
+    """Whether an admin ever set this exercise's cautions (emptying them counts): an edit
+    not by the seed whose `after` holds cautions other than its `before`'s. Revisions
+    written before cautions existed hold none; one that only carried them over unchanged
+    (an edit of another field) chose nothing."""
+    edits = session.exec(
+        select(ExerciseRevision.before, ExerciseRevision.after).where(
+            ExerciseRevision.exercise_id == row.id, col(ExerciseRevision.source) != "seed"
+        )
+    ).all()
+    for before, after in edits:
+        if "cautions" not in after:
+            continue
+        if before is None or sorted(before.get("cautions", [])) != sorted(after["cautions"]):
+            return True
+    return False
+
+
+def _needs_cautions(session: Session, row: Exercise, entry: ExerciseIn) -> bool:
+    return not row.cautions and bool(entry.cautions) and not _admin_chose_cautions(session, row)
+
+
+def _add_cautions(
+    session: Session, row: Exercise, current: ExerciseIn, entry: ExerciseIn, now: datetime
+) -> None:
+    """Give an admin-edited exercise the seed's cautions, leaving the rest of the edit."""
+    with_cautions = current.model_copy(
+        update={"cautions": entry.cautions, "caution_limits": entry.caution_limits}
+    )
+    write_cautions(row, with_cautions)
+    row.version += 1
+    row.updated_at = now
+    record_revision(
+        session,
+        row,
+        action="update",
+        source="seed",
+        actor_id=None,
+        before=snapshot_of(current, row.archived),
+        after=snapshot_of(with_cautions, row.archived),
+        now=now,
+    )
+
+
 def apply_seed(session: Session, catalog: SeedCatalog, *, force: bool = False) -> SeedReport:
     """Upsert the whole catalog in one transaction and commit it."""
     report = SeedReport()
@@ -234,6 +292,9 @@ def apply_seed(session: Session, catalog: SeedCatalog, *, force: bool = False) -
         edited = row.seed_checksum is not None and stored != row.seed_checksum
         if edited and not force:
             report.exercises.conflicts.append(entry.slug)
+            if _needs_cautions(session, row, entry):
+                _add_cautions(session, row, current, entry, now)
+                report.cautions_added.append(entry.slug)
             continue
         before = snapshot_of(current, row.archived)
         write_fields(row, entry)

@@ -17,6 +17,7 @@ from api.config import Settings
 from api.main import create_app
 from api.schemas.catalog import EXERCISE_EXAMPLE
 from api.services.seed import DEFAULT_SEED_DIR, SeedReport, apply_seed, load_seed
+from tests.api.test_catalog_cautions import served_limits
 from tests.conftest import Account, AccountFactory
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -54,6 +55,8 @@ def test_served_catalog_matches_seed_data_field_by_field(client: TestClient) -> 
             assert item[key] == entry[key], (entry["slug"], key)
         assert item["safety_notes"] == entry["safety_notes"]
         assert item["aliases"] == entry["aliases"]
+        assert item["cautions"] == entry["cautions"]
+        assert item["caution_limits"] == served_limits(entry.get("caution_limits", {}))
         for key, value in entry["dose"].items():
             assert item["dose"][key] == value, (entry["slug"], key)
         for role in ("primary", "secondary"):
@@ -126,6 +129,10 @@ def test_list_order_is_warmup_strength_stretch(client: TestClient) -> None:
         ({"q": "curl-up"}, {"partial-curl"}),
         ({"q": "  Superman "}, {"superman"}),
         ({"q": "zzz"}, set()),
+        (
+            {"caution_free": "prone-lying", "equipment": "none", "category": "strength"},
+            {"lying-lateral-leg-raise", "partial-curl", "glute-bridge"},
+        ),
     ],
 )
 def test_filters_return_exactly_the_right_slugs(
@@ -141,6 +148,7 @@ def test_filters_return_exactly_the_right_slugs(
         ({"muscle": "biceps"}, "muscle"),
         ({"equipment": "treadmill"}, "equipment"),
         ({"max_difficulty": 9}, "max_difficulty"),
+        ({"caution_free": "bending"}, "caution_free.0"),
         ({"limit": 0}, "limit"),
         ({"cursor": "%%%"}, "cursor"),
     ],
@@ -305,6 +313,8 @@ def _put_body(client: TestClient, slug: str) -> dict[str, Any]:
         "easier": item["easier"] and item["easier"]["slug"],
         "harder": item["harder"] and item["harder"]["slug"],
         "safety_notes": item["safety_notes"],
+        "cautions": item["cautions"],
+        "caution_limits": item["caution_limits"],
         "media": item["media"],
     }
 
@@ -322,6 +332,8 @@ def test_put_replaces_and_needs_if_match(client: TestClient, admin: Account) -> 
     )
     assert response.status_code == 200, response.text
     assert response.json()["dose"]["sets"] == 2
+    # The whole exercise came back as it was, cautions included.
+    assert response.json()["cautions"] == ["spinal-flexion", "supine-lying"]
     renamed = {**body, "slug": "crunch"}
     etag = response.headers["etag"]
     refused = client.put(

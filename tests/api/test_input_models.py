@@ -21,7 +21,14 @@ from fastapi.testclient import TestClient
 
 from api.schemas.catalog import EXERCISE_EXAMPLE
 from api.schemas.clinicians import MAX_PLAN_EXERCISES
-from tests.conftest import Account, AccountFactory, FakeClock, sign_in
+from tests.conftest import (
+    ALL_CLEAR_SCREEN,
+    NO_RISK_FACTORS,
+    Account,
+    AccountFactory,
+    FakeClock,
+    sign_in,
+)
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -228,6 +235,19 @@ def _device(s: Setting) -> Probe:
 
     body = {"name": "Watch", "user_id": other.id}
     return Probe(user.headers, "/v1/me/devices", body, "user_id", nothing_stored)
+
+
+@probes("PUT", "/v1/me/screening")
+def _screening(s: Setting) -> Probe:
+    user = s.make_account(screened=False)
+
+    def nothing_stored() -> None:
+        state = s.ok(s.client.get("/v1/me/screening", headers=user.headers))
+        assert state["screening"] is None
+
+    answers = {k: v for k, v in ALL_CLEAR_SCREEN.items() if k != "pregnancy_weeks"}
+    body = {**answers, "risk_factors": {**NO_RISK_FACTORS, "smoker": True}}
+    return Probe(user.headers, "/v1/me/screening", body, "risk_factors.smoker", nothing_stored)
 
 
 @probes("POST", "/v1/exercises")

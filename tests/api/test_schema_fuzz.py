@@ -119,6 +119,8 @@ BUSINESS_RULES = tuple(
         (r"entries\.\d+\.exercise_slug", r"listed twice"),
         ("slug", r"slugs never change"),
         ("red_flags_resolved", r"a resolution check-in must report no red flags"),
+        ("pregnancy_weeks", r"required when pregnant is true|only given when pregnant is true"),
+        ("caution_limits", r"\S+ is not among this exercise's cautions"),
         # Names that must exist: catalog entries, time zones, invitations, sessions.
         ("easier|harder", r"an exercise cannot be its own variation|no exercise '|linking "),
         ("harder", r"easier and harder variations must differ"),
