@@ -142,17 +142,34 @@ def _any_dosed(
     )
 
 
-def _warmup_only_note(catalog: Sequence[CatalogExercise], request: Request) -> str:
-    others = {c.slug for c in catalog if c.category != "warmup" and not c.archived}
-    if others <= request.screened_out:
-        return (
-            "Only the warm-up today: your screening answers leave out the other "
-            "exercises until a linked clinician clears them."
+def _warmup_only_note(
+    catalog: Sequence[CatalogExercise], request: Request, stretches_only: bool
+) -> str:
+    others = {
+        c.slug
+        for c in catalog
+        if c.category != "warmup"
+        and not c.archived
+        and (not stretches_only or c.category == "stretch")
+    }
+    screened = others & request.screened_out
+    if screened == others:
+        why = (
+            "your screening answers leave out the other exercises until a linked "
+            "clinician clears them"
         )
-    return (
-        "Only the warm-up today: your exercises are left out for now and come back "
-        "after 2 sessions without pain trouble."
-    )
+    elif screened:
+        why = (
+            "your screening answers leave out some exercises until a linked clinician clears "
+            "them, and the others are left out for now (they come back after 2 sessions "
+            "without pain trouble) or not cleared for you"
+        )
+    else:
+        why = (
+            "your exercises are left out for now and come back after 2 sessions without "
+            "pain trouble"
+        )
+    return f"Only the warm-up today: {why}."
 
 
 def build(
@@ -171,6 +188,9 @@ def build(
     warm = _warmup(catalog)
     if warm.exercise_slug in request.exclude:
         raise BuildError("exclude", "The warm-up cannot be left out.")
+    # Ruled out by the screen (a caution an admin gave it, or an answer that needs a
+    # clinician's clearance of every exercise): sessions go without it.
+    warm_allowed = warm.exercise_slug not in request.screened_out
     gentle_only = scope == "gentle"
     stretches_only = scope == "warmup_and_stretches"
 
@@ -206,6 +226,12 @@ def build(
     if not candidates and not gentle_only and not _any_dosed(catalog, doses, stretches_only):
         # Everything the advice allows is left out for now: the warm-up alone still
         # gets the person moving, and logging it counts toward bringing exercises back.
+        if not warm_allowed:
+            raise BuildError(
+                "screening",
+                "Nothing can be built today: your screening answers leave out the warm-up "
+                "and the exercises you could do, until a linked clinician clears them.",
+            )
         if warm.seconds > request.minutes * 60:
             raise BuildError(
                 "minutes",
@@ -213,9 +239,16 @@ def build(
                 f"{WARMUP_MINUTES} minutes.",
                 minimum_minutes=WARMUP_MINUTES,
             )
-        notes.append(_warmup_only_note(catalog, request))
+        notes.append(_warmup_only_note(catalog, request, stretches_only))
         return Plan(items=(warm,), seconds=warm.seconds, notes=tuple(notes))
     if not candidates:
+        if request.screened_out & {c.slug for c in catalog if c.category != "warmup"}:
+            raise BuildError(
+                "screening",
+                "No exercise fits this request: your screening answers leave some out until "
+                "a linked clinician clears them; widen the equipment, focus or exclusions "
+                "for the others.",
+            )
         field_name = "focus" if request.focus else "equipment"
         raise BuildError(
             field_name,
@@ -241,11 +274,14 @@ def build(
         )
 
     budget = request.minutes * 60
-    fixed = 0 if gentle_only else warm.seconds
+    with_warmup = warm_allowed and not gentle_only
+    fixed = warm.seconds if with_warmup else 0
     shortest = min(i.seconds for i in items)
     if fixed + shortest > budget:
         minimum = math.ceil((fixed + shortest) / 60)
-        what = "one gentle stretch" if gentle_only else "the warm-up and one exercise"
+        what = "the warm-up and one exercise" if with_warmup else "one exercise"
+        if gentle_only:
+            what = "one gentle stretch"
         raise BuildError(
             "minutes",
             f"{request.minutes} minutes is too short: {what} need at least {minimum} minutes.",
@@ -273,8 +309,13 @@ def build(
         else:
             dropped.append(item.exercise_slug)
     ordered = sorted(kept, key=lambda i: (BLOCK_ORDER[i.block], i.exercise_slug))
-    if not gentle_only:
+    if with_warmup:
         ordered.insert(0, warm)
+    elif not gentle_only:
+        notes.append(
+            "No warm-up today: your screening answers leave it out until a linked clinician "
+            "clears it."
+        )
     if dropped:
         names = sorted(c.name for c, _ in candidates if c.slug in dropped)
         notes.append(f"Left out to fit {request.minutes} minutes: {', '.join(names)}.")

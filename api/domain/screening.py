@@ -33,8 +33,8 @@ RISK_FACTORS = (
     "iv_drug_use",
     "cancer_history",
 )
-# ACOG Committee Opinion 804 (2020): after the first trimester.
-PREGNANCY_CAUTION_AFTER_WEEKS = 12
+# ACOG Committee Opinion 804 (2020): past the first trimester (CLINICAL.md: past 12 weeks).
+PREGNANCY_CAUTION_FROM_WEEKS = 12
 PREGNANCY_WEEKS_MAX = 42
 # NICE NG59 covers people aged 16 and over.
 MIN_AGE = 16
@@ -83,7 +83,7 @@ _OSTEOPOROSIS = (
     "Osteoporosis or a fragility fracture: {what} can strain weakened bones, so it is left "
     "out unless your clinician clears it."
 )
-_PREGNANCY = "More than 12 weeks pregnant: {what}, unless your clinician clears it."
+_PREGNANCY = "12 weeks pregnant or more: {what}, unless your clinician clears it."
 _STENOSIS = (
     "Spinal stenosis or spondylolisthesis: bending backwards often brings symptoms on, so "
     "this needs your clinician's clearance first."
@@ -117,7 +117,8 @@ def effects(screen: Screen, today: date) -> list[Effect]:
             ),
         ]
     weeks = screen.weeks_pregnant(today)
-    if weeks is not None and weeks > PREGNANCY_CAUTION_AFTER_WEEKS:
+    # Whole weeks: "12" is 12w0d to 12w6d, past 12 weeks but for its first day (fail safe).
+    if weeks is not None and weeks >= PREGNANCY_CAUTION_FROM_WEEKS:
         out += [
             Effect(
                 "pregnancy",
@@ -130,8 +131,8 @@ def effects(screen: Screen, today: date) -> list[Effect]:
                 "supine-lying",
                 "limit",
                 _PREGNANCY.format(
-                    what="lying flat on your back is kept short (exercises held there for "
-                    "long are left out, others are kept to short holds)"
+                    what="time lying flat on your back is limited (exercises the catalog "
+                    "gives a short-hold version are kept at it, the others are left out)"
                 ),
             ),
         ]
@@ -189,7 +190,8 @@ def screen_outcome(
     today: date,
 ) -> tuple[list[Exclusion], list[Limit]]:
     """Every exclusion and limit the screen (and age) puts on these exercises, before any
-    clinician's clearance. The warm-up is never ruled out: it is light, standing cardio."""
+    clinician's clearance. The warm-up is judged like any other exercise: by its cautions,
+    and it too needs a clearance after spinal surgery or under 16."""
     found = effects(screen, today) if screen is not None else []
     everything: list[tuple[Answer, str]] = []
     if screen is not None and screen.spinal_surgery_last_12_months:
@@ -199,8 +201,6 @@ def screen_outcome(
     exclusions: list[Exclusion] = []
     limits: list[Limit] = []
     for ex in sorted(exercises, key=lambda e: e.slug):
-        if ex.category == "warmup":
-            continue
         exclusions += [Exclusion(ex.slug, answer, None, why) for answer, why in everything]
         for effect in found:
             if effect.caution not in ex.cautions:

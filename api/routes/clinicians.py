@@ -112,6 +112,11 @@ def get_patient_summary(
 @router.put(
     "/v1/patients/{patient_id}/routine",
     summary="Clear exercises, schedule starts and cap doses for a patient (clinician)",
+    description="`cleared` lists the only exercises built for the patient. Listing one "
+    "that the patient's screening rules out (a caution, spinal surgery, under 16) clears "
+    "it despite that: the answer returns it in `cleared_under` and the patient's export "
+    "records it. Such a clearance covers the answers in force now only; a later answer "
+    "rules the exercise out again, and you are alerted.",
     responses={**PATIENT_ERRORS, **problem_responses(422)},
 )
 def put_patient_routine(

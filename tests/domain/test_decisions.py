@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -268,6 +269,12 @@ doses = st.one_of(
 @given(reasons, doses)
 def test_each_exercise_moves_at_most_one_step_and_only_once(found: list[Reason], lat: Dose) -> None:
     start = routine(lat=lat, bridge=Dose("glute-bridge", 1, 5, 2))
+    # The rules judge only exercises in use (decisions.doses_in_force): a reason never
+    # names a variation that is not active yet.
+    found = [
+        replace(r, exercises=tuple(x for x in r.exercises if x in start and start[x].active))
+        for r in found
+    ]
     steps, after = plan_steps(advice(*found), start, LADDERS, Clearance(), set())
     moved = [s.exercise_slug for s in steps if s.moves]
     assert len(moved) == len(set(moved))
