@@ -93,7 +93,9 @@ class ProfilePatch(Input):
         # the same bound as of when the server started.
         le=date.today().year - MIN_AGE_YEARS,
         examples=[1980],
-        description="Only used for age-predicted heart-rate zones; null clears it.",
+        description="For age-predicted heart-rate zones, and for the screening (under 16, "
+        "exercises need a linked clinician's clearance); null clears it until the screening "
+        "is answered, and not after.",
     )
 
     _not_null = field_validator(*_NOT_NULLABLE)(refuse_null)

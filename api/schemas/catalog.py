@@ -264,7 +264,10 @@ class ExerciseIn(Input):
     easier: Slug | None = None
     harder: Slug | None = None
     safety_notes: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
-    cautions: Cautions = Field(default_factory=list, description=CAUTIONS_DESCRIPTION)
+    # Required, not defaulted: an exercise nobody judged would look safe for everyone.
+    cautions: Cautions = Field(
+        description=CAUTIONS_DESCRIPTION + " Required: `[]` says it needs none."
+    )
     caution_limits: CautionLimits = Field(
         default_factory=dict, description=CAUTION_LIMITS_DESCRIPTION
     )

@@ -105,6 +105,14 @@ class PlanIn(Input):
         description="The dose ladder never goes above these.",
         json_schema_extra=ONLY_SLUG_KEYS,
     )
+    cleared_despite_screening: list[Slug] = Field(
+        default_factory=list,
+        max_length=MAX_PLAN_EXERCISES,
+        description="Exercises of `cleared` that the patient's screening rules out (a "
+        "caution, spinal surgery, under 16), cleared despite the answers in force now. "
+        "Only these are: listing an exercise in `cleared` alone never lifts an exclusion. "
+        "Clearances given earlier stay while the exercise stays in `cleared`.",
+    )
 
 
 def _threshold(name: str) -> Any:
@@ -157,10 +165,9 @@ class PlanPublic(PlanIn):
     updated_at: datetime | None
     cleared_under: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="For each cleared exercise the patient's screening rules out, what it "
-        "was cleared despite (cautions, or `spinal_surgery_last_12_months` / `under_16`). "
-        "A clearance covers only those: a later answer rules the exercise out again until "
-        "it is cleared again.",
+        description="What each exercise was cleared despite (cautions, or "
+        "`spinal_surgery_last_12_months` / `under_16`). A clearance covers only those: a "
+        "later answer rules the exercise out again until it is cleared again.",
     )
 
 

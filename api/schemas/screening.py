@@ -54,6 +54,7 @@ class ScreeningIn(Input):
                         "iv_drug_use": False,
                         "cancer_history": False,
                     },
+                    "birth_year": 1994,
                 }
             ]
         }
@@ -72,6 +73,13 @@ class ScreeningIn(Input):
         description="Diagnosed spinal stenosis or spondylolisthesis"
     )
     risk_factors: RiskFactors
+    birth_year: int | None = Field(
+        default=None,
+        ge=1900,
+        description="Stored on the profile. Required here when the profile has none: "
+        "under 16, exercises need a linked clinician's clearance (NICE NG59 covers 16 and "
+        "over).",
+    )
 
 
 class ScreeningPublic(BaseModel):

@@ -24,6 +24,7 @@ from api.security import (
     token_digest,
 )
 from api.services import throttle
+from api.services.screening_state import screened
 
 BAD_CREDENTIALS = "Wrong email or password."
 
@@ -199,6 +200,11 @@ def update_profile(session: Session, user: User, patch: ProfilePatch, now: datet
     changes = patch.model_dump(exclude_unset=True)
     if changes.get("birth_year") is not None and changes["birth_year"] > now.year - MIN_AGE_YEARS:
         raise FieldError([("birth_year", f"must be at least {MIN_AGE_YEARS} years ago")])
+    if "birth_year" in changes and changes["birth_year"] is None and screened(session, user.id):
+        # Removing it would lift the under-16 gate without anyone clearing anything.
+        raise FieldError(
+            [("birth_year", "cannot be removed once the screening is answered; correct it instead")]
+        )
     if "equipment" in changes:
         wanted = list(dict.fromkeys(changes["equipment"]))
         known = set(session.exec(select(Equipment.slug)).all())

@@ -159,6 +159,12 @@ def remove_link(session: Session, patient: User, link_id: uuid.UUID, now: dateti
     if link_row is None or link_row.user_id != patient.id:
         raise NotFound("No such link.")
     record(session, patient.id, link_row.clinician_id, "unlinked", {"by": "patient"}, now)
+    plan = session.get(ClinicianPlan, patient.id)
+    if plan is not None and plan.updated_by == link_row.clinician_id and plan.cleared_under:
+        # Their clearances despite screening answers end with the link (a new link does
+        # not bring them back); the list of cleared exercises stays, as it only narrows.
+        plan.cleared_under = {}
+        session.add(plan)
     session.delete(link_row)
     session.commit()
 
@@ -241,6 +247,7 @@ def plan_public(plan: ClinicianPlan | None) -> PlanPublic:
         updated_by=plan.updated_by,
         updated_at=plan.updated_at,
         cleared_under=plan.cleared_under,
+        cleared_despite_screening=sorted(plan.cleared_under),
     )
 
 
@@ -307,6 +314,8 @@ def put_plan(
     patient, _ = patient_of(session, clinician, patient_id)
     known = set(catalog)
     errors: list[tuple[str, str]] = []
+    if set(body.cleared_despite_screening) - set(body.cleared or []):
+        errors.append(("cleared_despite_screening", "each must also be in cleared"))
     for field, slugs in (
         ("cleared", body.cleared or []),
         ("start_dates", list(body.start_dates)),
@@ -322,7 +331,10 @@ def put_plan(
     plan.start_dates = {k: v.isoformat() for k, v in body.start_dates.items()}
     plan.caps = {k: v.model_dump(exclude_none=True) for k, v in body.caps.items()}
     # Recorded as cleared despite the answers in force now, and only those.
-    plan.cleared_under = screening.cleared_under_now(session, patient, catalog, now, plan.cleared)
+    plan.cleared_under = screening.cleared_under_now(
+        session, patient, catalog, now, plan.cleared, body.cleared_despite_screening,
+        plan.cleared_under or {},
+    )  # fmt: skip
     plan.updated_by = clinician.id
     plan.updated_at = now
     session.add(plan)

@@ -56,7 +56,8 @@ def _switchable(clearance: Clearance, catalog: Mapping[str, CatalogInfo]) -> fro
     variation the clinician has not cleared or the screen rules out."""
     if not clearance.excluded:
         return clearance.cleared
-    return frozenset(s for s in (clearance.cleared or catalog) if clearance.allows(s))
+    pool = clearance.cleared if clearance.cleared is not None else catalog
+    return frozenset(s for s in pool if clearance.allows(s))
 
 
 def evaluate_person(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -13,6 +13,7 @@ from api.domain.evidence import local_day, zone
 from api.domain.screening import Exclusion, clearance_keys
 from api.errors import FieldError
 from api.models import Alert, ClinicianPlan, Screening, User
+from api.schemas.accounts import MIN_AGE_YEARS
 from api.schemas.screening import (
     ExcludedPublic,
     LimitedPublic,
@@ -105,11 +106,19 @@ def get_screening(
     )
 
 
-def _check(body: ScreeningIn) -> None:
+def _check(body: ScreeningIn, user: User, now: datetime) -> None:
+    errors: list[tuple[str, str]] = []
     if body.pregnant and body.pregnancy_weeks is None:
-        raise FieldError([("pregnancy_weeks", "required when pregnant is true (1 to 42)")])
+        errors.append(("pregnancy_weeks", "required when pregnant is true (1 to 42)"))
     if not body.pregnant and body.pregnancy_weeks is not None:
-        raise FieldError([("pregnancy_weeks", "only given when pregnant is true")])
+        errors.append(("pregnancy_weeks", "only given when pregnant is true"))
+    if body.birth_year is not None and body.birth_year > now.year - MIN_AGE_YEARS:
+        errors.append(("birth_year", f"must be at least {MIN_AGE_YEARS} years ago"))
+    if body.birth_year is None and user.birth_year is None:
+        errors.append(("birth_year", "required: your profile has none, and under 16 "
+                       "exercises need a linked clinician's clearance"))  # fmt: skip
+    if errors:
+        raise FieldError(errors)
 
 
 def put_screening(
@@ -121,10 +130,18 @@ def put_screening(
 ) -> ScreeningResult:
     """Replace the screen (the earlier one stays in the history) and re-evaluate, in one
     transaction; linked clinicians hear of exercises they cleared that it now rules out."""
-    _check(body)
+    _check(body, user, now)
     today = local_day(now, zone(user.timezone))
     previous = latest_row(session, user.id)
     before, _ = raw_outcome(to_screen(previous) if previous else None, user, catalog, today)
+    if body.birth_year is not None and body.birth_year != user.birth_year:
+        user.birth_year = body.birth_year
+        user.updated_at = now
+        session.add(user)
+    # The latest screen is the one in force: never stored at or before the one it replaces.
+    at = now
+    if previous is not None and previous.created_at >= at:
+        at = previous.created_at + timedelta(microseconds=1)
     row = Screening(
         user_id=user.id,
         osteoporosis=body.osteoporosis,
@@ -133,13 +150,13 @@ def put_screening(
         spinal_surgery_last_12_months=body.spinal_surgery_last_12_months,
         stenosis_or_spondylolisthesis=body.stenosis_or_spondylolisthesis,
         risk_factors=body.risk_factors.model_dump(),
-        created_at=now,
+        created_at=at,
     )
     session.add(row)
     session.flush()
     evaluation = evaluate_person(session, user, now, catalog, record=True)
-    after, _ = raw_outcome(to_screen(row), user, catalog, today)
-    _alert(session, user, row, set(catalog), before, after, now)
+    # What stands after clearances: one a clinician already gave for it alerts no one.
+    _alert(session, user, row, set(catalog), before, evaluation.screen.excluded, now)
     session.commit()
     return ScreeningResult(
         screening=screening_public(row),
@@ -228,9 +245,20 @@ def cleared_under_now(
     catalog: Mapping[str, CatalogInfo],
     now: datetime,
     cleared: Iterable[str] | None,
+    despite: Iterable[str],
+    earlier: Mapping[str, Iterable[str]],
 ) -> dict[str, list[str]]:
-    """What a clinician's list clears each exercise despite, by the answers in force now."""
+    """What each exercise of a clinician's list is cleared despite: the answers in force
+    now for those named in `despite`, and what it was cleared despite before."""
+    if cleared is None:
+        return {}
     row = latest_row(session, patient.id)
     today = local_day(now, zone(patient.timezone))
     exclusions, limits = raw_outcome(to_screen(row) if row else None, patient, catalog, today)
-    return clearance_keys(exclusions, cleared, limits)
+    now_keys = clearance_keys(exclusions, despite, limits)
+    out: dict[str, list[str]] = {}
+    for slug in sorted(set(cleared)):
+        keys = set(earlier.get(slug, ())) | set(now_keys.get(slug, ()))
+        if keys:
+            out[slug] = sorted(keys)
+    return out

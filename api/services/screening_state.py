@@ -53,6 +53,10 @@ def latest_row(session: Session, user_id: uuid.UUID) -> Screening | None:
     ).first()
 
 
+def screened(session: Session, user_id: uuid.UUID) -> bool:
+    return latest_row(session, user_id) is not None
+
+
 def to_screen(row: Screening) -> Screen:
     return Screen(
         osteoporosis=row.osteoporosis,

@@ -111,8 +111,9 @@ def _check_gates(gates: list[Gate], advice: dict[str, Any], session: Session) ->
     }
     raise ClinicianClearanceRequired(
         f"No session yet: {' and '.join(why[g] for g in gates)}, so a linked clinician "
-        "must clear your exercises first. Link them with their invitation code "
-        "(POST /v1/me/clinicians) and ask them to clear the exercises that suit you.",
+        "must clear the exercises that suit you, after this answer (an earlier clearance "
+        "does not cover it). Not linked yet? Link them with their invitation code "
+        "(POST /v1/me/clinicians).",
         extra={"gates": list(gates), "advice": advice},
     )
 

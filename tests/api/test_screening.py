@@ -33,6 +33,7 @@ PREGNANCY_OUT = {
 def answers(**changes: Any) -> dict[str, Any]:
     body = {**ALL_CLEAR_SCREEN, "risk_factors": dict(ALL_CLEAR_SCREEN["risk_factors"])}
     body.pop("pregnancy_weeks")
+    body["birth_year"] = 1985
     for key, value in changes.items():
         if key in body["risk_factors"]:
             body["risk_factors"][key] = value
@@ -53,10 +54,17 @@ def unscreened(make_account: AccountFactory, role: str = "user") -> Account:
 
 
 def clear(
-    client: TestClient, clinician: Account, patient: Account, cleared: list[str] | None
+    client: TestClient,
+    clinician: Account,
+    patient: Account,
+    cleared: list[str] | None,
+    despite: list[str] | None = None,
 ) -> dict[str, Any]:
+    body: dict[str, Any] = {"cleared": cleared}
+    if despite is not None:
+        body["cleared_despite_screening"] = despite
     response = client.put(
-        f"/v1/patients/{patient.id}/routine", headers=clinician.headers, json={"cleared": cleared}
+        f"/v1/patients/{patient.id}/routine", headers=clinician.headers, json=body
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -95,6 +103,8 @@ def test_a_new_account_must_answer_the_screen_before_its_first_session(
         ({"osteoporosis": None}, "osteoporosis"),
         ({"iv_drug_use": 1}, "risk_factors.iv_drug_use"),
         ({"moon_phase": True}, "moon_phase"),
+        ({"birth_year": None}, "birth_year"),
+        ({"birth_year": 2025}, "birth_year"),
     ],
     ids=lambda v: str(v),
 )
@@ -168,7 +178,11 @@ def test_osteoporosis_keeps_flexion_and_twisting_out_of_40_sessions_until_cleare
     # A linked clinician clears the knee hug for this patient: it may come back.
     link(client, user, clinician)
     allowed = [s for s in _catalog_slugs(client) if s not in OSTEOPOROSIS_OUT]
+    # Listed alone, it stays out: a clearance despite the screen is said explicitly.
     plan = clear(client, clinician, user, [*allowed, "knee-hug"])
+    assert plan["cleared_under"] == {}
+    assert "knee-hug" not in {i["exercise_slug"] for i in built(client, user)["items"]}
+    plan = clear(client, clinician, user, [*allowed, "knee-hug"], despite=["knee-hug"])
     assert plan["cleared_under"] == {"knee-hug": ["spinal-flexion"]}
     session = built(client, user)
     slugs = {i["exercise_slug"] for i in session["items"]}
@@ -223,30 +237,47 @@ def test_spinal_surgery_needs_a_linked_clinicians_clearance_given_after_the_answ
     screening = [a for a in alerts if a["kind"] == "screening"]
     assert len(screening) == 1 and screening[0]["details"]["excluded_cleared"] == ["glute-bridge"]
 
-    plan = clear(client, clinician, user, ["glute-bridge"])
+    plan = clear(client, clinician, user, ["glute-bridge"], despite=["glute-bridge"])
     assert plan["cleared_under"] == {"glute-bridge": ["spinal_surgery_last_12_months"]}
+    session = built(client, user)
+    # Each exercise needs clearing after surgery, the warm-up too.
+    assert [i["exercise_slug"] for i in session["items"]] == ["glute-bridge"]
+    assert any("No warm-up" in note for note in session["notes"])
+    plan = clear(client, clinician, user, ["warm-up", "glute-bridge"], despite=["warm-up"])
+    assert plan["cleared_under"] == {
+        "glute-bridge": ["spinal_surgery_last_12_months"],
+        "warm-up": ["spinal_surgery_last_12_months"],
+    }
     items = [i["exercise_slug"] for i in built(client, user)["items"]]
     assert items == ["warm-up", "glute-bridge"]
+    # The clearance ends with the link, and a new link does not bring it back.
+    links = client.get("/v1/me/clinicians", headers=user.headers).json()["items"]
+    gone = client.delete(f"/v1/me/clinicians/{links[0]['id']}", headers=user.headers)
+    assert gone.status_code == 204, gone.text
+    assert build(client, user).json()["type"].endswith("/clinician-clearance-required")
+    link(client, user, clinician)
+    assert build(client, user).json()["type"].endswith("/clinician-clearance-required")
 
 
 def test_under_16_needs_a_linked_clinician(
     client: TestClient, make_account: AccountFactory, clock: FakeClock
 ) -> None:
-    user = make_account()
-    response = client.patch(
-        "/v1/me", headers=user.headers, json={"birth_year": clock.now.year - 14}
-    )
-    assert response.status_code == 200, response.text
+    user = unscreened(make_account)
+    result = put_screen(client, user, birth_year=clock.now.year - 14)
+    assert result["gates"] == ["under_16"]
+    assert client.get("/v1/me", headers=user.headers).json()["birth_year"] == clock.now.year - 14
+    # Once screened, the birth year can be corrected but not removed.
+    removed = client.patch("/v1/me", headers=user.headers, json={"birth_year": None})
+    assert removed.status_code == 422 and removed.json()["errors"][0]["field"] == "birth_year"
     refused = build(client, user)
     assert refused.status_code == 409
     assert refused.json()["type"].endswith("/clinician-clearance-required")
     assert refused.json()["gates"] == ["under_16"]
     clinician = make_account(role="clinician")
     link(client, user, clinician)
-    clear(client, clinician, user, ["glute-bridge", "knee-hug"])
-    assert {i["exercise_slug"] for i in built(client, user)["items"]} == {
-        "warm-up", "glute-bridge", "knee-hug"
-    }  # fmt: skip
+    cleared = ["warm-up", "glute-bridge", "knee-hug"]
+    clear(client, clinician, user, cleared, despite=cleared)
+    assert {i["exercise_slug"] for i in built(client, user)["items"]} == set(cleared)
 
 
 def test_clinicians_see_screens_risk_factors_and_alerts(
@@ -318,3 +349,27 @@ def test_a_risk_factor_brings_the_review_forward_to_two_weeks(
     f2 = [r for r in result["advice"]["reasons"] if r["rule_id"] == "F2"]
     assert f2 and f2[0]["evidence"]["weeks"] == 2, result["advice"]
     assert f2[0]["evidence"]["risk_factors"] == ["cancer_history"]
+
+
+def test_a_clearance_despite_the_screen_names_cleared_exercises_and_alerts_once(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    user, clinician = unscreened(make_account), make_account(role="clinician")
+    link(client, user, clinician)
+    put_screen(client, user, osteoporosis=True)
+    response = client.put(
+        f"/v1/patients/{user.id}/routine",
+        headers=clinician.headers,
+        json={"cleared": ["glute-bridge"], "cleared_despite_screening": ["knee-hug"]},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "cleared_despite_screening"
+    clear(client, clinician, user, ["glute-bridge", "knee-hug"], despite=["knee-hug"])
+    # The same answer given again, after a clearance despite it: nothing new to hear.
+    clock.advance(minutes=1)
+    put_screen(client, user)
+    clock.advance(minutes=1)
+    again = put_screen(client, user, osteoporosis=True)
+    assert [e["exercise_slug"] for e in again["cleared_by_clinician"]] == ["knee-hug"]
+    alerts = client.get("/v1/alerts", headers=clinician.headers).json()["items"]
+    assert [a for a in alerts if a["kind"] == "screening"] == []
