@@ -122,7 +122,11 @@ BUSINESS_RULES = tuple(
         ("pregnancy_weeks", r"required when pregnant is true|only given when pregnant is true"),
         ("caution_limits", r"\S+ is not among this exercise's cautions"),
         ("cleared_despite_screening", r"each must also be in cleared"),
-        ("birth_year", r"required: your profile has none|must be at least \d+ years ago"),
+        (
+            "birth_year",
+            r"required: your profile has none|must be at least \d+ years ago"
+            r"|cannot be removed once",
+        ),
         # Names that must exist: catalog entries, time zones, invitations, sessions.
         ("easier|harder", r"an exercise cannot be its own variation|no exercise '|linking "),
         ("harder", r"easier and harder variations must differ"),
