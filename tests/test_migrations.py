@@ -163,3 +163,65 @@ def test_ruleset_v2_keeps_past_resolutions_valid(fresh_engine: Engine) -> None:
     assessed = [(r[2], r[3]) for r in found]
     assert assessed[2][0] == "unspecified" and assessed[2][1] == found[2][4]
     assert assessed[0] == assessed[1] == assessed[3] == (None, None)
+
+
+def test_screening_gives_existing_rows_empty_cautions_and_clearances(
+    fresh_engine: Engine,
+) -> None:
+    """Rows from before the screen get no cautions (the seed adds the article's) and no
+    clearances despite a screen; alerts may then be of kind `screening`."""
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    migrations.upgrade(fresh_engine, "9d1e6b2f4a70")  # the revision before screening
+    sqlite = fresh_engine.dialect.name == "sqlite"
+    now = datetime.now(UTC).replace(tzinfo=None) if sqlite else datetime.now(UTC)
+    user_id = uuid.uuid4()
+    ident: object = user_id.hex if sqlite else user_id
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, role, equipment, session_minutes,"
+                " timezone, created_at, updated_at) VALUES (:id, 'a@x.io', 'h', 'user', '[]', 20,"
+                " 'UTC', :now, :now)"
+            ),
+            {"id": ident, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO exercises (slug, name, category, summary, aliases, steps, position,"
+                " sets, per_side, difficulty, safety_notes, media, archived, version,"
+                " created_at, updated_at) VALUES ('superman', 'Superman', 'strength', '', '[]',"
+                " '[\"Lie\"]', 'face down', 1, false, 3, '[]', '[]', false, 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO clinician_plans (user_id, cleared, start_dates, caps, updated_at)"
+                " VALUES (:id, '[\"superman\"]', '{}', '{}', :now)"
+            ),
+            {"id": ident, "now": now},
+        )
+    migrations.upgrade(fresh_engine)
+    with fresh_engine.begin() as conn:
+        cautions, limits = conn.execute(
+            text("SELECT cautions, caution_limits FROM exercises")
+        ).one()
+        under = conn.execute(text("SELECT cleared_under FROM clinician_plans")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO alerts (id, clinician_id, user_id, kind, source, details,"
+                " created_at) VALUES (:a, :id, :id, 'screening', 's', '{}', :now)"
+            ),
+            {"a": uuid.uuid4().hex if sqlite else uuid.uuid4(), "id": ident, "now": now},
+        )
+
+    def parsed(value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+    assert (parsed(cautions), parsed(limits), parsed(under)) == ([], {}, {})
+    assert "screenings" in inspect(fresh_engine).get_table_names()
