@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests)
     test_up_down_consistency,
     test_upgrade,
 )
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 
 from api import migrations
 from api.config import Settings
@@ -43,6 +44,18 @@ def alembic_engine(fresh_engine: Engine) -> Engine:
 @pytest.fixture
 def alembic_config() -> object:
     return migrations.alembic_config()
+
+
+def insert_user(conn: Connection, ident: object, now: datetime) -> None:
+    """A user row as the schema of any revision here holds one (raw SQL: no models)."""
+    conn.execute(
+        text(
+            "INSERT INTO users (id, email, password_hash, role, equipment, session_minutes,"
+            " timezone, created_at, updated_at) VALUES (:id, 'a@x.io', 'h', 'user', '[]', 20,"
+            " 'UTC', :now, :now)"
+        ),
+        {"id": ident, "now": now},
+    )
 
 
 def test_upgrade_downgrade_upgrade(fresh_engine: Engine) -> None:
@@ -78,14 +91,7 @@ def test_red_flag_kinds_are_backfilled_from_stored_answers(fresh_engine: Engine)
         return value.hex if sqlite else value
 
     with fresh_engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, password_hash, role, equipment, session_minutes,"
-                " timezone, created_at, updated_at) VALUES (:id, 'a@x.io', 'h', 'user', '[]', 20,"
-                " 'UTC', :now, :now)"
-            ),
-            {"id": ident(user_id), "now": now},
-        )
+        insert_user(conn, ident(user_id), now)
         conn.execute(
             text(
                 "INSERT INTO checkins (id, user_id, recorded_at, received_at, phase, pain,"
@@ -124,14 +130,7 @@ def test_ruleset_v2_keeps_past_resolutions_valid(fresh_engine: Engine) -> None:
         ("{}", False, False, now),
     ]
     with fresh_engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, password_hash, role, equipment, session_minutes,"
-                " timezone, created_at, updated_at) VALUES (:id, 'a@x.io', 'h', 'user', '[]', 20,"
-                " 'UTC', :now, :now)"
-            ),
-            {"id": ident(user_id), "now": now},
-        )
+        insert_user(conn, ident(user_id), now)
         for flags, serious, resolved, at in rows:
             conn.execute(
                 text(
@@ -182,14 +181,7 @@ def test_screening_gives_existing_rows_empty_cautions_and_clearances(
     user_id = uuid.uuid4()
     ident: object = user_id.hex if sqlite else user_id
     with fresh_engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, password_hash, role, equipment, session_minutes,"
-                " timezone, created_at, updated_at) VALUES (:id, 'a@x.io', 'h', 'user', '[]', 20,"
-                " 'UTC', :now, :now)"
-            ),
-            {"id": ident, "now": now},
-        )
+        insert_user(conn, ident, now)
         conn.execute(
             text(
                 "INSERT INTO exercises (slug, name, category, summary, aliases, steps, position,"

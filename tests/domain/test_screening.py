@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.domain.builder import BuildError, Request, build
+from api.domain.builder import BuildError, Plan, Request, build
 from api.domain.decisions import (
     NO_CLEARANCE,
     Clearance,
@@ -38,7 +38,7 @@ from api.domain.screening import (
     screen_outcome,
     under_16,
 )
-from api.domain.types import CheckIn, Dose, History
+from api.domain.types import CheckIn, Dose, History, SessionScope
 from tests.domain.test_properties import (
     ALL_EQUIPMENT,
     BUILDER_CATALOG,
@@ -96,12 +96,10 @@ def clearance_for(
     return clearance, list(gates(s, standing, gone))
 
 
-def built(clearance: Clearance) -> dict[str, Dose]:
-    """A generous full session from everyone's starting doses: what may be prescribed."""
-    routine = {
-        slug: RoutineEntry(first_dose(d), active=d.easier is None) for slug, d in CATALOG.items()
-    }
-    doses = prescribable(routine, clearance)
+def session_for(
+    routine: Mapping[str, RoutineEntry], clearance: Clearance, scope: SessionScope
+) -> Plan | None:
+    """A generous session (600 minutes, all equipment) as the service builds it."""
     request = Request(
         minutes=600,
         equipment=ALL_EQUIPMENT,
@@ -109,8 +107,18 @@ def built(clearance: Clearance) -> dict[str, Dose]:
         screened_out=clearance.excluded,
     )
     try:
-        plan = build(BUILDER_CATALOG, doses, "full", request, seed=1)
+        return build(BUILDER_CATALOG, prescribable(routine, clearance), scope, request, seed=1)
     except BuildError:
+        return None
+
+
+def built(clearance: Clearance) -> dict[str, Dose]:
+    """A generous full session from everyone's starting doses: what may be prescribed."""
+    routine = {
+        slug: RoutineEntry(first_dose(d), active=d.easier is None) for slug, d in CATALOG.items()
+    }
+    plan = session_for(routine, clearance, "full")
+    if plan is None:
         return {}
     return {
         i.exercise_slug: Dose(i.exercise_slug, i.sets, i.reps, i.hold_seconds, i.per_side)
@@ -335,18 +343,8 @@ def test_no_session_holds_an_exercise_the_screen_rules_out_unless_cleared(
     steps, routine = plan_steps(advice, scenario.routine, CATALOG, clearance, applied=())
     for step in steps:  # the ladder never steps into an excluded variation
         assert step.to_slug == step.exercise_slug or step.to_slug not in clearance.excluded
-    request = Request(
-        minutes=600,
-        equipment=ALL_EQUIPMENT,
-        cleared=clearance.cleared,
-        screened_out=clearance.excluded,
-    )
-    try:
-        plan = build(
-            BUILDER_CATALOG, prescribable(routine, clearance), session_scope(advice), request,
-            seed=3,
-        )  # fmt: skip
-    except BuildError:
+    plan = session_for(routine, clearance, session_scope(advice))
+    if plan is None:
         return
     for item in plan.items:
         ruled_out = _screen_rules_out(s, item.exercise_slug, cautions[item.exercise_slug], TODAY)
