@@ -155,7 +155,7 @@ def test_filtered_lists_have_their_own_etags_and_revalidate(client: TestClient) 
 
 
 def test_a_caution_edit_shows_at_once_in_filtered_lists(client: TestClient, admin: Account) -> None:
-    params = [("caution_free", "spinal-rotation")]
+    params = {"caution_free": "spinal-rotation"}
     first = client.get("/v1/exercises", params=params)
     assert "glute-bridge" in {i["slug"] for i in first.json()["items"]}
     # Asked twice, so the answer is held for replay before the edit.
@@ -380,6 +380,7 @@ def _as_before_cautions(db: Engine, *, admin_edit: str | None = None) -> None:
                 row.summary = "Edited by an admin before cautions existed."
                 row.version += 1
                 after = _old_form(written_form(s, row))
+                assert row.id is not None
                 s.add(
                     ExerciseRevision(
                         exercise_id=row.id,
