@@ -98,7 +98,7 @@ def get_screening(
 ) -> ScreeningResult:
     """The screen in force and what it does today. Reading it writes nothing."""
     evaluation = evaluate_person(session, user, now, catalog, record=False)
-    row = latest_row(session, user.id)
+    row = evaluation.screen.row
     return ScreeningResult(
         screening=screening_public(row) if row is not None else None,
         advice=advice_public(evaluation.advice),
@@ -156,7 +156,7 @@ def put_screening(
     session.flush()
     evaluation = evaluate_person(session, user, now, catalog, record=True)
     # What stands after clearances: one a clinician already gave for it alerts no one.
-    _alert(session, user, row, set(catalog), before, evaluation.screen.excluded, now)
+    _alert(session, user, row, previous, set(catalog), before, evaluation.screen.excluded, now)
     session.commit()
     return ScreeningResult(
         screening=screening_public(row),
@@ -169,6 +169,7 @@ def _alert(
     session: Session,
     user: User,
     row: Screening,
+    previous_row: Screening | None,
     slugs: set[str],
     before: list[Exclusion],
     after: list[Exclusion],
@@ -189,17 +190,7 @@ def _alert(
             if e.exercise_slug in cleared and (e.exercise_slug, e.key) not in old
         }
     )
-    previous = {
-        k
-        for r in session.exec(
-            select(Screening.risk_factors)
-            .where(Screening.user_id == user.id, Screening.id != row.id)
-            .order_by(col(Screening.created_at).desc())
-            .limit(1)
-        ).all()
-        for k, v in r.items()
-        if v
-    }
+    previous = {k for k, v in (previous_row.risk_factors if previous_row else {}).items() if v}
     risk = sorted(k for k, v in row.risk_factors.items() if v)
     new_risk = sorted(set(risk) - previous)
     if not newly and not new_risk:

@@ -38,6 +38,7 @@ class ScreenState:
     lifted: list[Exclusion] = field(default_factory=list)  # cleared by a linked clinician
     limits: list[Limit] = field(default_factory=list)
     gates: list[Gate] = field(default_factory=list)
+    row: Screening | None = None  # the stored screen in force
 
     @property
     def risk_factors(self) -> frozenset[str]:
@@ -111,7 +112,7 @@ def screened_clearance(
     kept_limits = [
         lim for lim in limits if lim.caution not in cleared_under.get(lim.exercise_slug, ())
     ]
-    state = ScreenState(screen, standing, gone, kept_limits, gates(screen, standing, gone))
+    state = ScreenState(screen, standing, gone, kept_limits, gates(screen, standing, gone), row)
     if not standing and not kept_limits:
         return base, state
     clearance = replace(
