@@ -142,6 +142,15 @@ def _any_dosed(
     )
 
 
+def _in_scope(c: CatalogExercise, scope: SessionScope) -> bool:
+    """Whether the advice's session scope lets this (non-warm-up) exercise in."""
+    if scope == "gentle":
+        return c.category == "stretch" and c.difficulty <= GENTLE_MAX_DIFFICULTY
+    if scope == "warmup_and_stretches":
+        return c.category == "stretch"
+    return True
+
+
 def _warmup_only_note(
     catalog: Sequence[CatalogExercise], request: Request, stretches_only: bool
 ) -> str:
@@ -205,9 +214,7 @@ def build(
             continue
         if not c.required_equipment <= request.equipment:
             continue
-        if gentle_only and (c.category != "stretch" or c.difficulty > GENTLE_MAX_DIFFICULTY):
-            continue
-        if stretches_only and c.category != "stretch":
+        if not _in_scope(c, scope):
             continue
         if (
             request.focus
@@ -242,7 +249,20 @@ def build(
         notes.append(_warmup_only_note(catalog, request, stretches_only))
         return Plan(items=(warm,), seconds=warm.seconds, notes=tuple(notes))
     if not candidates:
-        if request.screened_out & {c.slug for c in catalog if c.category != "warmup"}:
+        in_scope = {
+            c.slug
+            for c in catalog
+            if c.category != "warmup" and not c.archived and _in_scope(c, scope)
+        }
+        if in_scope and in_scope <= request.screened_out and scope != "full":
+            # Not the request's fault: nothing it could widen would give a session.
+            raise BuildError(
+                "screening",
+                "No session today: until you have seen a doctor only "
+                f"{'gentle stretches are' if gentle_only else 'stretches are'} built, and your "
+                "screening answers leave those out until a linked clinician clears them.",
+            )
+        if request.screened_out & in_scope:
             raise BuildError(
                 "screening",
                 "No exercise fits this request: your screening answers leave some out until "

@@ -400,3 +400,19 @@ def test_the_f2_window_is_two_weeks_with_a_risk_factor() -> None:
 def test_no_clearance_means_no_exclusion_without_a_screen() -> None:
     assert clearance_for(None)[0].excluded == set()
     assert NO_CLEARANCE.allows("knee-hug")
+
+
+def test_a_doctors_view_pending_and_a_screen_ruling_out_the_stretches_says_so() -> None:
+    """Gentle stretches only (see_doctor) while osteoporosis rules out both stretches: the
+    refusal names the cause, not the request's equipment."""
+    clearance, _ = clearance_for(screen(osteoporosis=True))
+    routine = {
+        slug: RoutineEntry(first_dose(d), active=d.easier is None) for slug, d in CATALOG.items()
+    }
+    request = Request(minutes=60, equipment=ALL_EQUIPMENT, screened_out=clearance.excluded)
+    with pytest.raises(BuildError) as raised:
+        build(BUILDER_CATALOG, prescribable(routine, clearance), "gentle", request, seed=1)
+    assert raised.value.field == "screening"
+    assert "only gentle stretches" in raised.value.message
+    # With the same screen, a full session is built.
+    assert built(clearance)
