@@ -55,7 +55,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# Execution option naming how a transaction on SQLite begins (see `writer`).
+SQLITE_BEGIN = "backstrong_sqlite_begin"
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling begins lazily before the first write, so a
+    # transaction that reads and then writes asks for the write lock mid-way; in WAL mode
+    # that fails at once with "database is locked" when another writer got there first
+    # (busy_timeout cannot help a read transaction whose snapshot is already stale).
+    # SQLAlchemy emits BEGIN itself instead (`_sqlite_begin`).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets readers proceed while one writer commits; busy_timeout waits for
@@ -64,6 +74,22 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
+    # IMMEDIATE takes the write lock up front, waiting up to busy_timeout for it, so a
+    # write transaction never fails half-way for want of the lock.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine for transactions that will write: on SQLite they begin IMMEDIATE
+    (writers queue for the lock instead of failing); elsewhere it is the same engine.
+    It shares the pool and the events of `engine`."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -78,6 +104,7 @@ def make_engine(settings: Settings) -> Engine:
             hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # libpq counts whole seconds (and treats 1 as 2).
     connect_args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout_seconds}

@@ -26,11 +26,16 @@ from api.security import HashPool, InvalidToken, Passwords, decode_access_token
 from api.services.catalog_snapshot import Snapshot
 from api.services.devices import authenticate_device
 
+# Requests that may write; their transactions take SQLite's write lock when they begin.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 def get_session(request: Request) -> Iterator[Session]:
     # Services commit explicitly; nothing is committed after the yield, because
     # that would run after the response has been sent.
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    state = request.app.state
+    engine = state.write_engine if request.method in WRITE_METHODS else state.engine
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

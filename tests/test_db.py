@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
+from api.config import Settings
+from api.db import make_engine, writer
 from api.models import Exercise
 
 
@@ -63,3 +68,51 @@ def test_check_constraints_guard_the_catalog(session: Session) -> None:
     with pytest.raises(Exception, match="(?i)check"):
         session.commit()
     session.rollback()
+
+
+def _read_then_write(engine: Engine, errors: list[str]) -> None:
+    """A request's transaction as the services run it: read, think, then write."""
+    try:
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text("SELECT count(*) FROM probe")).scalar()
+            # Long enough that deferred transactions have all read before one writes,
+            # short enough that four in a row stay within busy_timeout.
+            time.sleep(0.3)
+            conn.execute(text("INSERT INTO probe (n) VALUES (1)"))
+    except Exception as exc:  # noqa: BLE001 - the test reports what failed
+        errors.append(str(exc))
+
+
+@pytest.mark.parametrize("immediate", [False, True])
+def test_sqlite_write_transactions_wait_for_the_lock(tmp_path: Path, immediate: bool) -> None:
+    """Deferred transactions that read and then write fail with "database is locked" when
+    another writer commits in between; write transactions begin IMMEDIATE and queue."""
+    base = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'locks.db'}"))
+    with base.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (n INTEGER)"))
+    engine = writer(base) if immediate else base
+    errors: list[str] = []
+    threads = [threading.Thread(target=_read_then_write, args=(engine, errors)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with base.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM probe")).scalar()
+    base.dispose()
+    if immediate:
+        assert errors == []
+        assert stored == 4
+    else:
+        # The control: without IMMEDIATE the same transactions lose writes to the lock.
+        assert any("database is locked" in e for e in errors)
+        assert stored == 4 - len(errors)
+
+
+def test_writer_is_the_same_engine_off_sqlite(db: Engine) -> None:
+    if db.dialect.name == "sqlite":
+        assert writer(db) is not db
+        with Session(writer(db)) as session:
+            assert session.exec(select(Exercise)).all() == []
+    else:
+        assert writer(db) is db
