@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # How many password hashes may run at once; the rest wait without holding a
     # worker thread, so a flood of logins cannot starve other requests.
     hash_concurrency: int = Field(default=1, ge=1, le=64)
+    # A sign-in, registration or password check whose hash cannot start within this many
+    # seconds (or finds hash_queue_max others waiting) is answered 503 with Retry-After.
+    hash_queue_seconds: float = Field(default=3.0, gt=0, le=60)
+    hash_queue_max: int = Field(default=64, ge=1, le=10_000)
     # Failed logins before an account, or a client address, is locked out.
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_address: int = Field(default=50, ge=1)

@@ -25,6 +25,7 @@ from starlette.routing import compile_path
 
 from api.context import request_id_var
 from api.errors import PROBLEM_TYPES, AppError, problem_type
+from api.security import HashQueueFull
 
 # The logger errors were always logged under, kept so log queries keep working.
 logger = logging.getLogger("api.errors")
@@ -153,6 +154,17 @@ async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _hash_queue_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HashQueueFull)
+    return problem_response(
+        503,
+        "busy",
+        "Too many sign-ins are waiting for their password check right now; nothing was "
+        "changed. Retry after Retry-After seconds.",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
 async def _validation_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(exc)
@@ -254,6 +266,7 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
+    app.add_exception_handler(HashQueueFull, _hash_queue_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     # DBAPIError covers OperationalError and InterfaceError; the handler sends the rest

@@ -41,6 +41,9 @@ def register(session: Session, passwords: Passwords, data: RegisterIn, now: date
     email = normalise_email(str(data.email))
     if find_user_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists.")
+    # No transaction (nor SQLite's write lock, nor a pooled connection) is held through
+    # the hash; the unique email index still settles a race (below).
+    session.commit()
     user = User(
         email=email,
         password_hash=passwords.hash(data.password.get_secret_value()),
@@ -112,6 +115,8 @@ def login(
         if wait is not None:
             raise _too_many(wait)
     user = find_user_by_email(session, email)
+    # As in register: nothing held through the hash.
+    session.commit()
     if not passwords.verify(password, user.password_hash if user else None) or user is None:
         throttle.record_failure(session, limits, now)
         session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -305,3 +306,66 @@ def test_refresh_tokens_are_stored_hashed(client: TestClient, user: Account, db:
     assert hashes
     assert user.refresh_token not in hashes
     assert all(len(h) == 64 for h in hashes)
+
+
+def test_a_sign_in_queued_past_its_bound_gets_503_with_retry_after(
+    settings: Any, db: Engine, clock: FakeClock, user: Account
+) -> None:
+    from api.deps import get_clock
+    from api.main import create_app
+    from tests.conftest import test_settings
+
+    app = create_app(
+        test_settings(settings.database_url, hash_concurrency=1, hash_queue_seconds=0.3),
+        engine=db,
+    )
+    app.dependency_overrides[get_clock] = lambda: clock
+    real: Passwords = app.state.passwords
+    entered, release = threading.Event(), threading.Event()
+    hashed: list[str] = []
+
+    class Slow(Passwords):
+        """The first hash holds the only hashing thread until the test lets it go."""
+
+        def verify(self, password: str, password_hash: str | None) -> bool:
+            hashed.append(password)
+            if not entered.is_set():
+                entered.set()
+                release.wait(10)
+            return real.verify(password, password_hash)
+
+        def hash(self, password: str) -> str:
+            hashed.append(password)
+            return real.hash(password)
+
+    app.state.passwords = Slow(hasher=real.hasher, decoy_hash=real.decoy_hash)
+    with TestClient(app) as c:
+        first: list[int] = []
+        holder = threading.Thread(
+            target=lambda: first.append(sign_in(c, user.email, user.password).status_code)
+        )
+        holder.start()
+        assert entered.wait(10)
+        try:
+            queued = sign_in(c, "someone@example.com", "whatever-password")
+            registered = c.post(
+                "/v1/auth/register", json={"email": "new@example.com", "password": "x" * 12}
+            )
+        finally:
+            release.set()
+            holder.join(10)
+        for refused in (queued, registered):
+            assert refused.status_code == 503
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.headers["retry-after"] == "1"
+            assert refused.json()["type"] == "/problems/busy"
+        assert first == [200]
+        # Nothing was hashed or stored for the refused requests, and they work once the
+        # queue has room.
+        assert hashed == [user.password]
+        with Session(db) as s:
+            assert s.exec(select(User).where(User.email == "new@example.com")).first() is None
+        retried = c.post(
+            "/v1/auth/register", json={"email": "new@example.com", "password": "x" * 12}
+        )
+        assert retried.status_code == 201
