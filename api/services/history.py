@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
 from api.domain.rules import WINDOW
@@ -15,18 +15,17 @@ from api.domain.thresholds import DEFAULT_THRESHOLDS, ThresholdError, Thresholds
 from api.domain.trend_rules import FIRST_READINGS
 from api.domain.types import (
     CLINICIAN_ASSESSOR,
-    REST_PHASES,
     CheckIn,
     Dose,
     History,
     LogEntry,
     SessionLog,
 )
-from api.models import AdviceRow, CheckInRow, SessionLogRow, TrainingSession, UserThresholds
-from api.services.care_team import last_clinician_resolution
+from api.models import AdviceRow, CheckInRow, SessionLogRow, UserThresholds
+from api.services import history_queries as queries
 
 
-def checkin_to_domain(row: CheckInRow) -> CheckIn:
+def checkin_to_domain(row: CheckInRow | Row[Any]) -> CheckIn:
     return CheckIn(
         id=str(row.id),
         recorded_at=row.recorded_at,
@@ -46,7 +45,9 @@ def checkin_to_domain(row: CheckInRow) -> CheckIn:
     )
 
 
-def log_to_domain(log: SessionLogRow, planned: Sequence[Mapping[str, Any]]) -> SessionLog:
+def log_to_domain(
+    log: SessionLogRow | Row[Any], planned: Sequence[Mapping[str, Any]]
+) -> SessionLog:
     prescribed = {
         i["exercise_slug"]: Dose(
             i["exercise_slug"], i["sets"], i["reps"], i["hold_seconds"], i["per_side"]
@@ -98,47 +99,6 @@ def _latest_assessment(own: CheckIn | None, by_clinician: datetime | None) -> Ch
     return own
 
 
-def _anchor(session: Session, user_id: uuid.UUID, now: datetime) -> datetime:
-    """The latest check-in or session at or before `now` (evidence.anchor, loaded).
-    ORDER BY ... LIMIT 1 rather than max(): an index seek on both databases."""
-    latest_checkin = session.exec(
-        select(CheckInRow.recorded_at)
-        .where(CheckInRow.user_id == user_id, col(CheckInRow.recorded_at) <= now)
-        .order_by(col(CheckInRow.recorded_at).desc())
-        .limit(1)
-    ).first()
-    latest_log = session.exec(
-        select(SessionLogRow.started_at)
-        .where(SessionLogRow.user_id == user_id, col(SessionLogRow.started_at) <= now)
-        .order_by(col(SessionLogRow.started_at).desc())
-        .limit(1)
-    ).first()
-    return max((m for m in (latest_checkin, latest_log) if m is not None), default=now)
-
-
-def _rest_rows(
-    session: Session, user_id: uuid.UUID, now: datetime, *, latest: bool
-) -> list[CheckInRow]:
-    """The latest rest-pain check-in (latest=True), or the first FIRST_READINGS ever: one
-    index seek per rest phase on (user_id, phase, recorded_at), then merged."""
-    order = col(CheckInRow.recorded_at).desc() if latest else col(CheckInRow.recorded_at)
-    limit = 1 if latest else FIRST_READINGS
-    rows: list[CheckInRow] = []
-    for phase in sorted(REST_PHASES):
-        rows += session.exec(
-            select(CheckInRow)
-            .where(
-                CheckInRow.user_id == user_id,
-                CheckInRow.phase == phase,
-                col(CheckInRow.recorded_at) <= now,
-            )
-            .order_by(order, col(CheckInRow.id))
-            .limit(limit)
-        ).all()
-    rows.sort(key=lambda r: (r.recorded_at, str(r.id)), reverse=latest)
-    return rows[:limit]
-
-
 def _carried_flare(session: Session, user_id: uuid.UUID) -> tuple[date, float] | None:
     """The flare (first day, baseline) of the latest stored advice, if it stood on one."""
     reasons = session.exec(
@@ -171,69 +131,37 @@ def load_history(
     """The bounded window the rules read (WINDOW back from the latest data, so silence
     never slides evidence out of view), plus the latest red flags, assessment and rest
     pain ever and the first rest pain ever (one index seek each, however long the
-    history)."""
-    last_rest = _rest_rows(session, user_id, now, latest=True)
-    first_rest = _rest_rows(session, user_id, now, latest=False)
-    since = _anchor(session, user_id, now) - WINDOW
+    history, all in one round trip: api.services.history_queries)."""
+    found = queries.seeks(session, user_id, now)
+    moments = queries.anchors(session, user_id, now)
+    # Each rest phase gave its own latest and first readings; merged here.
+    last_rest = sorted(
+        found.get(queries.LAST_REST, []), key=lambda r: (r.recorded_at, str(r.id)), reverse=True
+    )[:1]
+    first_rest = sorted(
+        found.get(queries.FIRST_REST, []), key=lambda r: (r.recorded_at, str(r.id))
+    )[:FIRST_READINGS]
+    latest_data = [moments[k] for k in ("checkin", "log") if k in moments]
+    since = max(latest_data, default=now) - WINDOW
     # Rest pain has its own window back from the latest rest-pain check-in
     # (evidence.context does the same), so silence in rest pain loses no evidence.
     rest_since = min(since, (last_rest[0].recorded_at if last_rest else now) - WINDOW)
-    recent = session.exec(
-        select(CheckInRow).where(
-            CheckInRow.user_id == user_id,
-            col(CheckInRow.recorded_at) >= rest_since,
-            col(CheckInRow.recorded_at) <= now,
-            or_(
-                col(CheckInRow.recorded_at) >= since,
-                col(CheckInRow.phase).in_(sorted(REST_PHASES)),
-            ),
-        )
-    ).all()
+    recent, logs = queries.window(session, user_id, now, since, rest_since)
 
-    def latest(flag: Any) -> CheckIn | None:
-        row = session.exec(
-            select(CheckInRow)
-            .where(CheckInRow.user_id == user_id, col(flag).is_(True))
-            .order_by(col(CheckInRow.recorded_at).desc())
-            .limit(1)
-        ).first()
-        return checkin_to_domain(row) if row is not None else None
+    def one(kind: str) -> CheckIn | None:
+        rows = found.get(kind)
+        return checkin_to_domain(rows[0]) if rows else None
 
-    assessment = session.exec(
-        select(CheckInRow)
-        .where(CheckInRow.user_id == user_id, col(CheckInRow.assessed_at).is_not(None))
-        .order_by(col(CheckInRow.assessed_at).desc())
-        .limit(1)
-    ).first()
-    denial = session.exec(
-        select(CheckInRow)
-        .where(CheckInRow.user_id == user_id, col(CheckInRow.night_pain_denied).is_(True))
-        .where(col(CheckInRow.phase).in_(sorted(REST_PHASES)))
-        .order_by(col(CheckInRow.recorded_at).desc())
-        .limit(1)
-    ).first()
-    logs = session.exec(
-        select(SessionLogRow, TrainingSession.items)
-        .join(TrainingSession, col(TrainingSession.id) == col(SessionLogRow.session_id))
-        .where(
-            SessionLogRow.user_id == user_id,
-            col(SessionLogRow.started_at) >= since,
-            col(SessionLogRow.started_at) <= now,
-        )
-    ).all()
     return History(
         checkins=tuple(checkin_to_domain(r) for r in recent),
-        logs=tuple(log_to_domain(log, items) for log, items in logs),
+        logs=tuple(log_to_domain(log, log.planned_items) for log in logs),
         doses=doses,
-        last_cauda_equina=latest(CheckInRow.cauda_equina),
-        last_infection_or_fracture=latest(CheckInRow.infection_or_fracture),
-        last_cancer_concern=latest(CheckInRow.cancer_concern),
-        last_night_pain=latest(CheckInRow.night_pain),
-        last_assessment=_latest_assessment(
-            checkin_to_domain(assessment) if assessment is not None else None,
-            last_clinician_resolution(session, user_id),
-        ),
-        last_night_pain_denial=checkin_to_domain(denial) if denial is not None else None,
+        last_cauda_equina=one("cauda_equina"),
+        last_infection_or_fracture=one("infection_or_fracture"),
+        last_cancer_concern=one("cancer_concern"),
+        last_night_pain=one("night_pain"),
+        last_assessment=_latest_assessment(one(queries.ASSESSMENT), moments.get("resolution")),
+        last_night_pain_denial=one(queries.DENIAL),
         last_rest=checkin_to_domain(last_rest[0]) if last_rest else None,
         first_rest=tuple(checkin_to_domain(r) for r in first_rest),
         left_out_since=dict(left_out_since or {}),

@@ -1,0 +1,148 @@
+"""The statements the rule service reads with, built once and run as Core queries.
+
+Every evaluation (each check-in, log, build and advice read) used to issue a dozen small
+ORM queries; building each statement, looking up its compiled form and hydrating ORM
+objects cost more than the database did. Here the index seeks that do not depend on one
+another go in one UNION ALL round trip, each arm still one seek on its own index, and the
+window is read in two more; rows come back as plain tuples.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, literal, or_, select, union_all
+from sqlmodel import Session
+
+from api.domain.trend_rules import FIRST_READINGS
+from api.domain.types import REST_PHASES
+from api.models import CheckInRow, ClinicianAction, SessionLogRow, TrainingSession
+from api.services.care_team import RESOLVE_ACTION
+
+CHECKINS = CheckInRow.__table__  # type: ignore[attr-defined]
+LOGS = SessionLogRow.__table__  # type: ignore[attr-defined]
+SESSIONS = TrainingSession.__table__  # type: ignore[attr-defined]
+ACTIONS = ClinicianAction.__table__  # type: ignore[attr-defined]
+
+# Kinds of seek, tagged on each row of the union.
+LAST_REST = "last_rest"
+FIRST_REST = "first_rest"
+ASSESSMENT = "assessment"
+DENIAL = "denial"
+# The latest emergency of each kind ever (History.last_*).
+FLAGS = ("cauda_equina", "infection_or_fracture", "cancer_concern", "night_pain")
+
+_USER = bindparam("user_id", type_=CHECKINS.c.user_id.type)
+_NOW = bindparam("now", type_=CHECKINS.c.recorded_at.type)
+
+
+def _arm(kind: str, where: ColumnElement[bool], *order: Any, limit: int = 1) -> Select[Any]:
+    inner = (
+        select(literal(kind).label("kind"), *CHECKINS.c)
+        .where(CHECKINS.c.user_id == _USER, where)
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+    )
+    # Wrapped, because SQLite allows ORDER BY and LIMIT only on a whole compound select.
+    return select(*inner.c)
+
+
+def _seeks() -> Any:
+    at = CHECKINS.c.recorded_at
+    arms: list[Select[Any]] = []
+    for phase in sorted(REST_PHASES):
+        same_phase = and_(CHECKINS.c.phase == phase, at <= _NOW)
+        arms.append(_arm(LAST_REST, same_phase, at.desc(), CHECKINS.c.id))
+        arms.append(_arm(FIRST_REST, same_phase, at, CHECKINS.c.id, limit=FIRST_READINGS))
+    for flag in FLAGS:
+        arms.append(_arm(flag, CHECKINS.c[flag].is_(True), at.desc()))
+    arms.append(
+        _arm(ASSESSMENT, CHECKINS.c.assessed_at.is_not(None), CHECKINS.c.assessed_at.desc())
+    )
+    arms.append(
+        _arm(
+            DENIAL,
+            and_(
+                CHECKINS.c.night_pain_denied.is_(True),
+                CHECKINS.c.phase.in_(sorted(REST_PHASES)),
+            ),
+            at.desc(),
+        )
+    )
+    return union_all(*arms)
+
+
+# ORDER BY ... LIMIT 1 rather than max(): an index seek on both databases.
+_ANCHORS = union_all(
+    select(
+        select(literal("checkin").label("kind"), CHECKINS.c.recorded_at.label("at"))
+        .where(CHECKINS.c.user_id == _USER, CHECKINS.c.recorded_at <= _NOW)
+        .order_by(CHECKINS.c.recorded_at.desc())
+        .limit(1)
+        .subquery()
+    ),
+    select(
+        select(literal("log").label("kind"), LOGS.c.started_at.label("at"))
+        .where(LOGS.c.user_id == _USER, LOGS.c.started_at <= _NOW)
+        .order_by(LOGS.c.started_at.desc())
+        .limit(1)
+        .subquery()
+    ),
+    select(
+        select(literal("resolution").label("kind"), ACTIONS.c.at.label("at"))
+        .where(ACTIONS.c.user_id == _USER, ACTIONS.c.action == RESOLVE_ACTION)
+        .order_by(ACTIONS.c.at.desc())
+        .limit(1)
+        .subquery()
+    ),
+)
+
+_SEEKS = _seeks()
+
+_SINCE = bindparam("since", type_=CHECKINS.c.recorded_at.type)
+_REST_SINCE = bindparam("rest_since", type_=CHECKINS.c.recorded_at.type)
+_WINDOW = select(*CHECKINS.c).where(
+    CHECKINS.c.user_id == _USER,
+    CHECKINS.c.recorded_at >= _REST_SINCE,
+    CHECKINS.c.recorded_at <= _NOW,
+    or_(CHECKINS.c.recorded_at >= _SINCE, CHECKINS.c.phase.in_(sorted(REST_PHASES))),
+)
+_LOGS = (
+    select(*LOGS.c, SESSIONS.c["items"].label("planned_items"))
+    .join(SESSIONS, SESSIONS.c.id == LOGS.c.session_id)
+    .where(
+        LOGS.c.user_id == _USER,
+        LOGS.c.started_at >= _SINCE,
+        LOGS.c.started_at <= _NOW,
+    )
+)
+
+
+def anchors(session: Session, user_id: uuid.UUID, now: datetime) -> dict[str, datetime]:
+    """The latest check-in and log at or before `now`, and the latest clinician
+    resolution ever, by kind (absent when there is none)."""
+    rows = session.connection().execute(_ANCHORS, {"user_id": user_id, "now": now})
+    return {kind: at for kind, at in rows if at is not None}
+
+
+def seeks(session: Session, user_id: uuid.UUID, now: datetime) -> dict[str, list[Row[Any]]]:
+    """The latest and first rest-pain check-ins per rest phase, the latest of each
+    emergency, assessment and night-pain denial: check-in rows by kind."""
+    found: dict[str, list[Row[Any]]] = {}
+    for row in session.connection().execute(_SEEKS, {"user_id": user_id, "now": now}):
+        found.setdefault(row.kind, []).append(row)
+    return found
+
+
+def window(
+    session: Session, user_id: uuid.UUID, now: datetime, since: datetime, rest_since: datetime
+) -> tuple[Sequence[Any], Sequence[Any]]:
+    """Check-ins from `since` (rest pain from `rest_since`) and logs from `since`, to `now`,
+    each log with its session's planned items."""
+    params = {"user_id": user_id, "now": now, "since": since, "rest_since": rest_since}
+    conn = session.connection()
+    return conn.execute(_WINDOW, params).all(), conn.execute(_LOGS, params).all()
