@@ -1,6 +1,7 @@
 """The production setup for load and fault runs: a fresh PostgreSQL database (or a private
-throwaway cluster), migrated and seeded, accounts and devices, and `backstrong serve`
-with several worker processes on a free loopback port.
+throwaway cluster, or a SQLite file), migrated and seeded, accounts and devices, and
+`backstrong serve` with several worker processes on a free loopback port, served from
+this checkout or another one (`Code`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import create_engine
 
 from bench.http import Connection
 
@@ -52,7 +54,32 @@ def free_port(start: int | None = None) -> int:
 
 
 def sqlalchemy_url(conninfo: str) -> str:
+    """A libpq URL with the driver named; any other URL (sqlite:///...) as it is."""
     return conninfo.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@dataclass(frozen=True)
+class Code:
+    """A checkout to run `backstrong` from (migrate, seed, create-admin, serve), and the
+    Python that runs it: its own `.venv` if it has one, else this one."""
+
+    root: Path
+    python: str
+
+    @classmethod
+    def at(cls, root: Path) -> Code:
+        venv = root / ".venv" / "bin" / "python"
+        return cls(root, str(venv) if venv.exists() else PY)
+
+    def env(self, env: dict[str, str]) -> dict[str, str]:
+        # This venv installs its checkout as an editable package; PYTHONPATH comes first
+        # on sys.path, so another checkout's `api` is the one imported, in uvicorn's
+        # spawned workers too.
+        path = [str(self.root), *filter(None, [env.get("PYTHONPATH")])]
+        return {**env, "PYTHONPATH": os.pathsep.join(path)}
+
+
+THIS = Code(ROOT, PY)
 
 
 # --- databases ---------------------------------------------------------------------------
@@ -69,6 +96,13 @@ def fresh_database(server: str = SHARED_SERVER, prefix: str = "backstrong_load")
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_sqlite() -> Iterator[str]:
+    """A new SQLite file in a temporary directory, deleted afterwards; yields its URL."""
+    with tempfile.TemporaryDirectory(prefix="backstrong-load-") as tmp:
+        yield f"sqlite:///{tmp}/load.db"
 
 
 class PrivateCluster:
@@ -153,10 +187,11 @@ def server_env(
     return env
 
 
-def cli(env: dict[str, str], *args: str) -> str:
+def cli(env: dict[str, str], *args: str, code: Code = THIS) -> str:
     done = subprocess.run(
-        [PY, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+        [code.python, "-m", "api.cli", *args],
+        cwd=code.root, env=code.env(env), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"backstrong {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
@@ -181,15 +216,17 @@ def _children(pid: int) -> list[int]:
 class Server:
     """`backstrong serve --workers N` (uvicorn's supervisor and its worker processes)."""
 
-    def __init__(self, env: dict[str, str], workers: int, log_path: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int, log_path: Path, code: Code = THIS
+    ) -> None:
         self.port = free_port()
         self.workers = workers
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [PY, "-m", "api.cli", "serve", "--host", HOST, "--port", str(self.port),
+            [code.python, "-m", "api.cli", "serve", "--host", HOST, "--port", str(self.port),
              "--workers", str(workers)],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=code.root, env=code.env(env), stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
     def worker_pids(self) -> list[int]:
@@ -239,17 +276,11 @@ class Server:
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
+    def log_lines_with(self, text: str) -> int:
+        return sum(text in line for line in self.log_path.read_text(errors="replace").splitlines())
+
 
 # --- accounts ----------------------------------------------------------------------------
-
-
-NO_RISK = {
-    "over_50_new_pain": False,
-    "immunosuppressed": False,
-    "long_term_steroids": False,
-    "iv_drug_use": False,
-    "cancer_history": False,
-}
 
 
 @dataclass
@@ -261,15 +292,23 @@ class Account:
     device_token: str = ""
 
 
-def make_accounts(conninfo: str, env: dict[str, str], count: int, admins: int) -> list[Account]:
+def make_accounts(
+    db_url: str, env: dict[str, str], count: int, admins: int, code: Code = THIS
+) -> list[Account]:
     """`count` people, inserted directly, and `admins` admins made the supported way, with
-    `backstrong create-admin`.
+    `backstrong create-admin` (of `code`).
 
     The people share one Argon2id hash made at a low cost: a hash carries its own cost,
     so their one sign-in each (before the measured run) does not take minutes of CPU on a
-    shared machine. The server's own settings stay the production defaults.
+    shared machine. The server's own settings stay the production defaults. Rows go in
+    through the app's table definitions, so ids, booleans and JSON are stored the way each
+    database expects (on SQLite a UUID is 32 hex digits).
     """
+    from sqlmodel import Session
+
     from api.config import Settings
+    from api.domain.screening import RISK_FACTORS
+    from api.models import Screening, User
     from api.security import Passwords
 
     cheap = Settings(
@@ -282,34 +321,34 @@ def make_accounts(conninfo: str, env: dict[str, str], count: int, admins: int) -
     password_hash = Passwords.from_settings(cheap).hash(PASSWORD)
     now = datetime.now(UTC)
     people = [Account(str(uuid.uuid4()), f"load{n}@bench.example") for n in range(count)]
-    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO users (id, email, password_hash, role, equipment, session_minutes, "
-            "timezone, birth_year, created_at, updated_at) "
-            "VALUES (%s, %s, %s, 'user', %s, 30, 'UTC', 1980, %s, %s)",
-            [
-                (
-                    a.user_id,
-                    a.email,
-                    password_hash,
-                    json.dumps(["mat", "resistance-band"]),
-                    now,
-                    now,
-                )
-                for a in people
-            ],
-        )
-        # An all-clear screen each: no session is built before one (issue 15).
-        cur.executemany(
-            "INSERT INTO screenings (id, user_id, osteoporosis, pregnant, pregnancy_weeks, "
-            "spinal_surgery_last_12_months, stenosis_or_spondylolisthesis, risk_factors, "
-            "created_at) VALUES (%s, %s, false, false, NULL, false, false, %s, %s)",
-            [(str(uuid.uuid4()), a.user_id, json.dumps(NO_RISK), now) for a in people],
-        )
+    engine = create_engine(sqlalchemy_url(db_url))
+    try:
+        with Session(engine) as session:
+            for a in people:
+                user_id = uuid.UUID(a.user_id)
+                session.add(
+                    User(
+                        id=user_id, email=a.email, password_hash=password_hash,
+                        equipment=["mat", "resistance-band"], session_minutes=30,
+                        birth_year=1980, created_at=now, updated_at=now,
+                    )
+                )  # fmt: skip
+                # An all-clear screen each: no session is built before one (issue 15).
+                session.add(
+                    Screening(
+                        user_id=user_id, osteoporosis=False, pregnant=False,
+                        spinal_surgery_last_12_months=False,
+                        stenosis_or_spondylolisthesis=False,
+                        risk_factors=dict.fromkeys(RISK_FACTORS, False), created_at=now,
+                    )
+                )  # fmt: skip
+            session.commit()
+    finally:
+        engine.dispose()
     admin_accounts = []
     for n in range(admins):
         email = f"admin{n}@bench.example"
-        out = cli(env, "create-admin", email)
+        out = cli(env, "create-admin", email, code=code)
         admin_accounts.append(Account(out.strip().rsplit("id ", 1)[1].rstrip(")"), email))
     return people + admin_accounts
 

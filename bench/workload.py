@@ -1,11 +1,10 @@
-"""Simulated clients shaped like real use, what they were told was stored, and the check
-of that against the database.
+"""Simulated clients shaped like real use, and what they were told was stored.
 
 Every write carries a client-generated id (sessions, check-ins) or an Idempotency-Key
 (wearable uploads), so a client that loses its connection simply sends the same request
 again, as the apps do. A write counts as acknowledged only when a 2xx came back; the
-reconciliation then asks PostgreSQL whether each acknowledged write is there exactly
-once, whole.
+reconciliation (bench/reconcile.py) then asks the database whether each acknowledged
+write is there exactly once, whole.
 """
 
 from __future__ import annotations
@@ -16,16 +15,23 @@ import json
 import random
 import time
 import uuid
-from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
-
 from bench.http import Connection, ConnectionLost, Response
+from bench.reconcile import Check, reconcile, reconciliation_table
+from bench.records import EXPECTED, Endpoint, Ledger, Stats
+from bench.report import endpoint_table, error_summary, pct
 from bench.stack import HOST, Account
+
+# bench.faults imports the records, report and reconciliation from here.
+__all__ = [
+    "EXPECTED", "Admin", "Check", "Client", "Endpoint", "Ledger", "MobileApp", "Policy",
+    "Stats", "Wearable", "drive", "endpoint_table", "error_summary", "pct", "reconcile",
+    "reconciliation_table",
+]  # fmt: skip
 
 EXERCISES = [
     "warm-up", "lat-pulldown", "back-extension", "lying-lateral-leg-raise", "superman",
@@ -33,69 +39,7 @@ EXERCISES = [
     "glute-bridge",
 ]  # fmt: skip
 EQUIPMENT = ["mat", "chair", "resistance-band", "exercise-ball", "dumbbells"]
-# Statuses that are a normal answer for each endpoint (304: a revalidated catalog; 200 on
-# a POST: a retry of a stored write; 412: two admins raced for one exercise).
-EXPECTED: dict[str, set[int]] = {
-    "GET /v1/exercises": {200, 304},
-    "GET /v1/exercises/{slug}": {200, 304},
-    "GET /v1/routine": {200},
-    "POST /v1/sessions": {200, 201},
-    "PUT /v1/sessions/{id}/log": {200},
-    "POST /v1/checkins": {200, 201},
-    "POST /v1/wearable/uploads": {201},
-    "PATCH /v1/exercises/{slug}": {200, 412},
-}
 JSON = {"Content-Type": "application/json"}
-
-
-# --- what happened -----------------------------------------------------------------------
-
-
-@dataclass
-class Endpoint:
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    connection_errors: int = 0
-
-
-@dataclass
-class Stats:
-    started: float = field(default_factory=time.monotonic)
-    endpoints: dict[str, Endpoint] = field(default_factory=lambda: defaultdict(Endpoint))
-    # (sent at, answered at, endpoint, status; 0 = connection lost), for fault timelines.
-    events: list[tuple[float, float, str, int]] = field(default_factory=list)
-    replays: Counter[str] = field(default_factory=Counter)
-    replay_mismatches: int = 0
-    gave_up: Counter[str] = field(default_factory=Counter)
-    # Longest time from first send to final answer, for requests that needed retries.
-    longest_retry: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    unexpected: list[str] = field(default_factory=list)
-
-    def record(self, label: str, sent: float, status: int) -> None:
-        now = time.monotonic()
-        endpoint = self.endpoints[label]
-        if status:
-            endpoint.latencies.append(now - sent)
-            endpoint.statuses[status] += 1
-        else:
-            endpoint.connection_errors += 1
-        self.events.append((sent, now, label, status))
-
-    def note(self, label: str, response: Response) -> None:
-        if len(self.unexpected) < 20:
-            self.unexpected.append(f"{label} -> {response.status}: {response.body[:300]!r}")
-
-
-@dataclass
-class Ledger:
-    """Writes the server acknowledged (2xx), and writes tried but never acknowledged."""
-
-    sessions: dict[str, str] = field(default_factory=dict)  # id -> user id
-    logs: dict[str, int] = field(default_factory=dict)  # session id -> entries sent
-    checkins: set[str] = field(default_factory=set)
-    uploads: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # key -> ...
-    patches: Counter[str] = field(default_factory=Counter)
-    unacknowledged: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -159,6 +103,8 @@ class Client:
                 wait = backoff
             else:
                 self.stats.record(label, sent, response.status)
+                if response.status == 503:
+                    self.stats.note_unavailable(label, response)
                 retryable = response.status == 503 or (retry_conflict and response.status == 409)
                 if not retryable:
                     if response.status not in EXPECTED.get(label, {200}):
@@ -389,199 +335,3 @@ async def drive(clients: Iterable[Client], seconds: float, grace: float = 150.0)
     for c in clients:
         c.close()
     return time.monotonic() - started
-
-
-# --- the report --------------------------------------------------------------------------
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
-
-
-def endpoint_table(stats: Stats, span: float) -> list[str]:
-    lines = [
-        f"{'endpoint':28} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'max ms':>8} {'conn err':>8}  statuses"
-    ]
-    total = 0
-    for label in sorted(stats.endpoints):
-        e = stats.endpoints[label]
-        count = sum(e.statuses.values())
-        total += count
-        statuses = " ".join(f"{s}:{n}" for s, n in sorted(e.statuses.items()))
-        lines.append(
-            f"{label:28} {count:9d} {count / span:8.1f} {pct(e.latencies, 0.5):8.1f} "
-            f"{pct(e.latencies, 0.99):8.1f} {pct(e.latencies, 1.0):8.1f} "
-            f"{e.connection_errors:8d}  {statuses}"
-        )
-    lines.append(f"{'all':28} {total:9d} {total / span:8.1f}")
-    return lines
-
-
-def error_summary(
-    stats: Stats, allowed: dict[str, set[int]] | None = None
-) -> tuple[Counter[int], int]:
-    """Unexpected statuses by code, and the 5xx among them (`allowed`: more expected
-    statuses per endpoint, `*` for all)."""
-    allowed = allowed or {}
-    errors: Counter[int] = Counter()
-    for label, e in stats.endpoints.items():
-        ok = EXPECTED.get(label, {200}) | allowed.get(label, set()) | allowed.get("*", set())
-        for status, n in e.statuses.items():
-            if status not in ok:
-                errors[status] += n
-    return errors, sum(n for s, n in errors.items() if s >= 500)
-
-
-@dataclass
-class Check:
-    name: str
-    expected: int
-    found: int
-    detail: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.expected == self.found
-
-
-def reconcile(conninfo: str, ledger: Ledger, user_ids: list[str]) -> list[Check]:
-    """Every acknowledged write is stored exactly once and whole; nothing half-written."""
-    checks: list[Check] = []
-    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
-
-        def one(sql: str, *params: object) -> int:
-            cur.execute(sql, params)
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
-
-        acked = list(ledger.sessions)
-        checks.append(Check(
-            "sessions: acknowledged ids stored",
-            len(acked), one("SELECT count(*) FROM sessions WHERE id = ANY(%s::uuid[])", acked),
-        ))  # fmt: skip
-        cur.execute("SELECT id::text FROM sessions WHERE user_id = ANY(%s::uuid[])", (user_ids,))
-        stored = {r[0] for r in cur.fetchall()}
-        stray = stored - set(acked) - ledger.unacknowledged
-        checks.append(Check(
-            "sessions: stored but never sent/acknowledged", 0, len(stray),
-            f"{len(stored - set(acked))} stored for requests whose answer was lost",
-        ))  # fmt: skip
-
-        cur.execute(
-            "SELECT l.session_id::text, json_array_length(l.entries::json), s.status "
-            "FROM session_logs l JOIN sessions s ON s.id = l.session_id "
-            "WHERE l.session_id = ANY(%s::uuid[])",
-            (list(ledger.logs),),
-        )
-        logs = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
-        whole = sum(
-            1
-            for sid, n in ledger.logs.items()
-            if sid in logs and logs[sid][0] == n and logs[sid][1] == "completed"
-        )
-        checks.append(Check(
-            "logs: acknowledged, with every entry, session completed", len(ledger.logs), whole,
-        ))  # fmt: skip
-        checks.append(Check(
-            "logs: completed sessions without a log, or logs of planned sessions", 0,
-            one(
-                "SELECT count(*) FROM sessions s LEFT JOIN session_logs l ON l.session_id = s.id "
-                "WHERE s.user_id = ANY(%s::uuid[]) "
-                "AND ((s.status = 'completed') <> (l.session_id IS NOT NULL))",
-                user_ids,
-            ),
-        ))  # fmt: skip
-        checks.append(Check(
-            "logs: stored with no entries", 0,
-            one(
-                "SELECT count(*) FROM session_logs WHERE user_id = ANY(%s::uuid[]) "
-                "AND json_array_length(entries::json) = 0",
-                user_ids,
-            ),
-        ))  # fmt: skip
-
-        checkins = list(ledger.checkins)
-        checks.append(Check(
-            "check-ins: acknowledged ids stored", len(checkins),
-            one("SELECT count(*) FROM checkins WHERE id = ANY(%s::uuid[])", checkins),
-        ))  # fmt: skip
-        cur.execute("SELECT id::text FROM checkins WHERE user_id = ANY(%s::uuid[])", (user_ids,))
-        stray = {r[0] for r in cur.fetchall()} - ledger.checkins - ledger.unacknowledged
-        checks.append(Check("check-ins: stored but never sent/acknowledged", 0, len(stray)))
-
-        keys = list(ledger.uploads)
-        cur.execute(
-            "SELECT k.key, k.in_flight, k.response_status, k.response_body::json->>'id', "
-            "u.device_session_id, u.sample_count, length(u.heart_rate) "
-            "FROM idempotency_keys k LEFT JOIN wearable_uploads u "
-            "ON u.id::text = k.response_body::json->>'id' "
-            "WHERE k.key = ANY(%s)",
-            (keys,),
-        )
-        rows = {r[0]: r[1:] for r in cur.fetchall()}
-        complete = 0
-        for key, (_device, dsid, samples) in ledger.uploads.items():
-            row = rows.get(key)
-            if row is None:
-                continue
-            in_flight, status, _id, stored_dsid, count, size = row
-            if not in_flight and status == 201 and stored_dsid == dsid and count == samples:
-                complete += int(bool(size))
-        checks.append(Check(
-            "uploads: acknowledged keys answered, recording stored with every sample",
-            len(keys), complete,
-        ))  # fmt: skip
-        dsids = [v[1] for v in ledger.uploads.values()]
-        checks.append(Check(
-            "uploads: rows for acknowledged recordings (one each)",
-            len(dsids),
-            one("SELECT count(*) FROM wearable_uploads WHERE device_session_id = ANY(%s)", dsids),
-        ))  # fmt: skip
-        checks.append(Check(
-            "uploads: recordings without samples", 0,
-            one(
-                "SELECT count(*) FROM wearable_uploads WHERE user_id = ANY(%s::uuid[]) "
-                "AND (sample_count = 0 OR length(heart_rate) = 0)",
-                user_ids,
-            ),
-        ))  # fmt: skip
-        cur.execute(
-            "SELECT k.key FROM idempotency_keys k JOIN devices d ON d.id = k.device_id "
-            "WHERE d.user_id = ANY(%s::uuid[])",
-            (user_ids,),
-        )
-        stray = {r[0] for r in cur.fetchall()} - set(keys) - ledger.unacknowledged
-        checks.append(Check("uploads: keys stored but never sent/acknowledged", 0, len(stray)))
-        cur.execute("SELECT key FROM idempotency_keys WHERE in_flight")
-        in_flight = {r[0] for r in cur.fetchall()}
-        checks.append(Check(
-            "uploads: keys left in flight (other than given-up requests)", 0,
-            len(in_flight - ledger.unacknowledged),
-            f"{len(in_flight)} in flight in all",
-        ))  # fmt: skip
-
-        cur.execute(
-            "SELECT e.slug, count(*) FROM exercise_revisions r "
-            "JOIN exercises e ON e.id = r.exercise_id WHERE r.source = 'api' GROUP BY e.slug"
-        )
-        revisions: dict[str, int] = {str(slug): int(n) for slug, n in cur.fetchall()}
-        checks.append(Check(
-            "admin edits: acknowledged PATCHes = revisions",
-            sum(ledger.patches.values()), sum(revisions.values()),
-            "per exercise: " + ("same" if dict(ledger.patches) == revisions else "DIFFERENT"),
-        ))  # fmt: skip
-    return checks
-
-
-def reconciliation_table(checks: list[Check]) -> list[str]:
-    lines = [f"{'check':74} {'expected':>8} {'found':>8}  result"]
-    for c in checks:
-        note = f"  ({c.detail})" if c.detail else ""
-        lines.append(
-            f"{c.name:74} {c.expected:8d} {c.found:8d}  {'ok' if c.ok else 'MISMATCH'}{note}"
-        )
-    return lines
