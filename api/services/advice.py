@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.domain.decisions import fingerprint
 from api.domain.types import Advice
 from api.models import AdviceRow
 from api.schemas.pain import AdvicePublic, ReasonPublic
 from api.services.care_team import alert_on_advice
+from api.services.history import StoredAdvice
 
 
 def advice_public(advice: Advice) -> AdvicePublic:
@@ -34,17 +35,15 @@ def advice_public(advice: Advice) -> AdvicePublic:
     )
 
 
-def store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> None:
+def store_if_changed(
+    session: Session, user_id: uuid.UUID, advice: Advice, latest: StoredAdvice | None
+) -> None:
+    """Keep `advice` unless it is the same as `latest`, the latest stored (read in this
+    transaction by the caller: history.latest_advice)."""
     digest = fingerprint(advice)
-    latest = session.exec(
-        select(AdviceRow.fingerprint, AdviceRow.status)
-        .where(AdviceRow.user_id == user_id)
-        .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
-        .limit(1)
-    ).first()
-    if latest is not None and latest[0] == digest:
+    if latest is not None and latest.fingerprint == digest:
         return
-    previous_status = latest[1] if latest is not None else None
+    previous_status = latest.status if latest is not None else None
     public = advice_public(advice)
     row = AdviceRow(
         user_id=user_id,

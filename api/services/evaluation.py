@@ -33,7 +33,7 @@ from api.domain.types import Advice
 from api.models import User
 from api.services import routine as stored
 from api.services.advice import store_if_changed
-from api.services.history import load_history, thresholds_for
+from api.services.history import latest_advice, load_history, thresholds_for
 from api.services.screening_state import ScreenState, screened_clearance
 
 
@@ -85,6 +85,7 @@ def evaluate_person(
     # An exercise left out (0 sets) counts its sessions from when that was stored.
     out_since = {slug: row.updated_at for slug, row in rows.items() if row.sets <= 0}
     changed = {slug: row.updated_at for slug, row in rows.items()}
+    latest = latest_advice(session, user.id)
     history = load_history(
         session,
         user.id,
@@ -95,6 +96,7 @@ def evaluate_person(
         changed,
         _switchable(clearance, catalog),
         screen.risk_factors,
+        latest,
     )
     ladders = {slug: info.dose for slug, info in catalog.items()}
     advice = evaluate(history, now, thresholds=thresholds_for(session, user.id), catalog=ladders)
@@ -106,5 +108,5 @@ def evaluate_person(
         # Only what this evaluation's own steps moved is written.
         touched = {slug for s in steps if s.moves for slug in (s.exercise_slug, s.to_slug)}
         stored.save(session, user.id, rows, {k: after[k] for k in touched}, now)
-        store_if_changed(session, user.id, advice)
+        store_if_changed(session, user.id, advice, latest)
     return Evaluation(advice, after, catalog, clearance, screen, steps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -99,15 +100,29 @@ def _latest_assessment(own: CheckIn | None, by_clinician: datetime | None) -> Ch
     return own
 
 
-def _carried_flare(session: Session, user_id: uuid.UUID) -> tuple[date, float] | None:
-    """The flare (first day, baseline) of the latest stored advice, if it stood on one."""
-    reasons = session.exec(
-        select(AdviceRow.reasons)
+@dataclass(frozen=True)
+class StoredAdvice:
+    """What an evaluation needs of the latest stored advice: whether it changed, and the
+    flare it stood on."""
+
+    fingerprint: str
+    status: str
+    reasons: list[dict[str, Any]]
+
+
+def latest_advice(session: Session, user_id: uuid.UUID) -> StoredAdvice | None:
+    row = session.exec(
+        select(AdviceRow.fingerprint, AdviceRow.status, AdviceRow.reasons)
         .where(AdviceRow.user_id == user_id)
         .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
         .limit(1)
     ).first()
-    for reason in reasons or []:
+    return StoredAdvice(row[0], row[1], list(row[2] or [])) if row is not None else None
+
+
+def _carried_flare(latest: StoredAdvice | None) -> tuple[date, float] | None:
+    """The flare (first day, baseline) of the latest stored advice, if it stood on one."""
+    for reason in latest.reasons if latest is not None else []:
         evidence = reason.get("evidence") or {}
         if reason.get("rule_id") == "F1" and "flare_began" in evidence:
             try:
@@ -127,11 +142,13 @@ def load_history(
     dose_changed_at: Mapping[str, datetime] | None = None,
     cleared: frozenset[str] | None = None,
     risk_factors: frozenset[str] = frozenset(),
+    stored: StoredAdvice | None = None,
 ) -> History:
     """The bounded window the rules read (WINDOW back from the latest data, so silence
     never slides evidence out of view), plus the latest red flags, assessment and rest
     pain ever and the first rest pain ever (one index seek each, however long the
-    history, all in one round trip: api.services.history_queries)."""
+    history, all in one round trip: api.services.history_queries). `stored` is the latest
+    stored advice (latest_advice), which the caller reads once for this and for storing."""
     found = queries.seeks(session, user_id, now)
     moments = queries.anchors(session, user_id, now)
     # Each rest phase gave its own latest and first readings; merged here.
@@ -167,7 +184,7 @@ def load_history(
         left_out_since=dict(left_out_since or {}),
         dose_changed_at=dict(dose_changed_at or {}),
         cleared=cleared,
-        carried_flare=_carried_flare(session, user_id),
+        carried_flare=_carried_flare(stored),
         timezone=timezone,
         risk_factors=risk_factors,
     )
