@@ -66,6 +66,7 @@ test: lint typecheck pytest
 
 bench: install-dev
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.loop
 	$(BIN)/python -m bench.rules
 	$(BIN)/python -m bench.wearable
 

@@ -95,7 +95,10 @@ def _pin(cores: set[int] | None):  # type: ignore[no-untyped-def]
 
 @contextmanager
 def serve(app: str, env: dict[str, str]) -> Iterator[int]:
+    """Serve `app` on a free port; its output (the access log: a line per request) goes to
+    a temporary file, not the terminal, and is shown only if it fails to start."""
     port = _free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen(
         [
             PY,
@@ -114,6 +117,8 @@ def serve(app: str, env: dict[str, str]) -> Iterator[int]:
         ],
         cwd=ROOT,
         env=env,
+        stdout=log,
+        stderr=log,
         preexec_fn=_pin(SERVER_CORES),  # noqa: PLW1509
     )
     try:
@@ -126,12 +131,15 @@ def serve(app: str, env: dict[str, str]) -> Iterator[int]:
                 break  # it answers; the bare app need not know /healthz
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app} did not start") from None
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-4000:]
+                    raise RuntimeError(f"{app} did not start:\n{tail}") from None
                 time.sleep(0.1)
         yield port
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        log.close()
 
 
 def _request(
@@ -253,18 +261,22 @@ def login_flood(port: int, seconds: float, connections: int) -> dict[str, dict[s
 def prepare_database(
     workdir: Path, *, url: str | None = None, accounts: bool = True
 ) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "BACKSTRONG_DATABASE_URL": url or f"sqlite:///{workdir / 'bench.db'}",
-        "BACKSTRONG_LOG_LEVEL": "WARNING",
-    }
+    """Migrate, seed (and make the bench accounts); returns the served app's environment.
+
+    That environment is the production defaults (log level INFO: the JSON access log on,
+    one line per request, which serve() sends to a file); only the setup commands are
+    quietened.
+    """
+    env = {**os.environ, "BACKSTRONG_DATABASE_URL": url or f"sqlite:///{workdir / 'bench.db'}"}
     env.pop("DATABASE_URL", None)
+    env.pop("BACKSTRONG_LOG_LEVEL", None)
+    quiet = {**env, "BACKSTRONG_LOG_LEVEL": "WARNING"}
     for command in (["migrate"], ["seed"]):
         subprocess.run(
-            [PY, "-m", "api.cli", *command], cwd=ROOT, env=env, check=True, capture_output=True
+            [PY, "-m", "api.cli", *command], cwd=ROOT, env=quiet, check=True, capture_output=True
         )
     if accounts:
-        subprocess.run([PY, "-m", "bench.accounts"], cwd=ROOT, env=env, check=True)
+        subprocess.run([PY, "-m", "bench.accounts"], cwd=ROOT, env=quiet, check=True)
     return env
 
 
