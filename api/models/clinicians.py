@@ -106,7 +106,11 @@ class ClinicianAction(SQLModel, table=True):
     """Who did what to a patient's plan, when: shown to the patient in their export."""
 
     __tablename__ = "clinician_actions"
-    __table_args__ = (Index("ix_clinician_actions_user_id_at", "user_id", "at"),)
+    __table_args__ = (
+        Index("ix_clinician_actions_user_id_at", "user_id", "at"),
+        # The latest red-flag resolution by a clinician, one seek (every evaluation asks).
+        Index("ix_clinician_actions_user_id_action_at", "user_id", "action", "at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(sa_column=_fk())
