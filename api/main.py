@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,9 +19,10 @@ from api.catalog_cache import CatalogCache
 from api.catalog_replay import CatalogReplay
 from api.config import Settings, get_settings
 from api.db import make_engine, writer
+from api.json_log import QueuedJsonHandler
 from api.metrics import RequestMetrics, multiprocess_dir
 from api.metrics import router as metrics_router
-from api.middleware import JsonFormatter, RequestPlumbing
+from api.middleware import RequestPlumbing
 from api.openapi import install_openapi, operation_id
 from api.problems import install_error_handlers
 from api.routes import (
@@ -131,9 +133,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
-def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    # JSON lines written by a background thread (api/json_log.py), so no request waits
+    # on stderr. logging.shutdown closes the handler at exit, which writes what is
+    # queued; so does force=True when a later call replaces it.
+    handler = QueuedJsonHandler(stream or sys.stderr)
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
 
 

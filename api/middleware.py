@@ -7,7 +7,6 @@ even errors raised before routing carry the request id.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -16,10 +15,11 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import request_id_var
+from api.json_log import ACCESS_LOGGER, queue_access_line
 from api.metrics import RequestMetrics
 from api.problems import problem_response
 
-access_log = logging.getLogger("api.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 REQUEST_ID_HEADER = "x-request-id"
 # Accept a caller's id (a load balancer's, a phone's) only if it is plainly an id.
@@ -154,6 +154,9 @@ class RequestPlumbing:
             return
         # Method, path and status only: no query strings, headers or bodies, which may
         # hold tokens or health data.
+        seconds = time.perf_counter() - started
+        if queue_access_line(request_id, scope["method"], scope["path"], status, seconds):
+            return
         access_log.info(
             "request",
             extra={
@@ -161,29 +164,6 @@ class RequestPlumbing:
                 "method": scope["method"],
                 "path": scope["path"],
                 "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(seconds * 1000, 2),
             },
         )
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: easy for log pipelines, hard to inject into."""
-
-    FIELDS = ("request_id", "method", "path", "status", "duration_ms")
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        request_id = getattr(record, "request_id", None) or request_id_var.get()
-        if request_id:
-            entry["request_id"] = request_id
-        for name in self.FIELDS[1:]:
-            if hasattr(record, name):
-                entry[name] = getattr(record, name)
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)

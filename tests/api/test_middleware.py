@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from api.middleware import JsonFormatter
+from api.json_log import JsonFormatter
 
 
 def test_request_id_and_security_headers(client: TestClient) -> None:
