@@ -138,3 +138,24 @@ def release_connection(session: Session) -> None:
     """
     if session.in_transaction():
         session.commit()
+    # What follows may write: back to the engine the session was made with (see reading).
+    write = session.info.pop(_WRITE_BIND, None)
+    if write is not None:
+        session.bind = write
+
+
+# Session.info keys: the read-only engine of a session made for a write, and the write
+# engine put aside while a dependency reads.
+READ_BIND = "backstrong_read_bind"
+_WRITE_BIND = "backstrong_write_bind"
+
+
+def reading(session: Session) -> None:
+    """For a dependency that only reads before the endpoint (who is calling), until
+    `release_connection`: its transaction begins deferred, so on SQLite the read of every
+    write request does not take (and wait for) the write lock."""
+    read = session.info.get(READ_BIND)
+    if read is None or session.in_transaction() or session.bind is read:
+        return
+    session.info[_WRITE_BIND] = session.bind
+    session.bind = read

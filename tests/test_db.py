@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, select
 
 from api.config import Settings
-from api.db import make_engine, writer
+from api.db import READ_BIND, make_engine, reading, release_connection, writer
 from api.models import Exercise
 
 
@@ -116,3 +116,22 @@ def test_writer_is_the_same_engine_off_sqlite(db: Engine) -> None:
             assert session.exec(select(Exercise)).all() == []
     else:
         assert writer(db) is db
+
+
+def test_who_is_calling_is_read_without_the_write_lock(tmp_path: Path) -> None:
+    """A write request's session takes SQLite's write lock for what it writes, not for
+    the read of who is calling (`reading` until `release_connection`)."""
+    base = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'auth.db'}"))
+    with base.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (n INTEGER)"))
+    begun: list[str] = []
+    event.listen(base, "before_cursor_execute", lambda *a: begun.append(a[2]))
+    with Session(writer(base)) as session:
+        session.info[READ_BIND] = base
+        reading(session)
+        session.exec(text("SELECT count(*) FROM probe"))  # type: ignore[call-overload]
+        release_connection(session)
+        session.exec(text("INSERT INTO probe (n) VALUES (1)"))  # type: ignore[call-overload]
+        session.commit()
+    base.dispose()
+    assert [s for s in begun if s.startswith("BEGIN")] == ["BEGIN", "BEGIN IMMEDIATE"]

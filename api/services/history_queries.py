@@ -4,7 +4,9 @@ Every evaluation (each check-in, log, build and advice read) used to issue a doz
 ORM queries; building each statement, looking up its compiled form and hydrating ORM
 objects cost more than the database did. Here the index seeks that do not depend on one
 another go in one UNION ALL round trip, each arm still one seek on its own index, and the
-window is read in two more; rows come back as plain tuples.
+window is read in two more; rows come back as plain tuples. They run through the
+session (not its connection), so what the caller added and has not flushed yet (the
+check-in being stored) is flushed first and seen.
 """
 
 from __future__ import annotations
@@ -35,13 +37,24 @@ DENIAL = "denial"
 # The latest emergency of each kind ever (History.last_*).
 FLAGS = ("cauda_equina", "infection_or_fracture", "cancer_concern", "night_pain")
 
+# What history.checkin_to_domain reads of a check-in, and no more (the rest costs
+# decoding on every row of every evaluation).
+READ = [
+    CHECKINS.c[name]
+    for name in (
+        "id", "recorded_at", "received_at", "phase", "pain", "session_id", "exercise_slug",
+        "red_flags", "red_flags_resolved", "assessed_by", "assessed_at",
+        "radiating_below_knee", "leg_numbness", "locations",
+    )
+]  # fmt: skip
+
 _USER = bindparam("user_id", type_=CHECKINS.c.user_id.type)
 _NOW = bindparam("now", type_=CHECKINS.c.recorded_at.type)
 
 
 def _arm(kind: str, where: ColumnElement[bool], *order: Any, limit: int = 1) -> Select[Any]:
     inner = (
-        select(literal(kind).label("kind"), *CHECKINS.c)
+        select(literal(kind).label("kind"), *READ)
         .where(CHECKINS.c.user_id == _USER, where)
         .order_by(*order)
         .limit(limit)
@@ -105,14 +118,17 @@ _SEEKS = _seeks()
 
 _SINCE = bindparam("since", type_=CHECKINS.c.recorded_at.type)
 _REST_SINCE = bindparam("rest_since", type_=CHECKINS.c.recorded_at.type)
-_WINDOW = select(*CHECKINS.c).where(
+_WINDOW = select(*READ).where(
     CHECKINS.c.user_id == _USER,
     CHECKINS.c.recorded_at >= _REST_SINCE,
     CHECKINS.c.recorded_at <= _NOW,
     or_(CHECKINS.c.recorded_at >= _SINCE, CHECKINS.c.phase.in_(sorted(REST_PHASES))),
 )
 _LOGS = (
-    select(*LOGS.c, SESSIONS.c["items"].label("planned_items"))
+    select(
+        *(LOGS.c[n] for n in ("session_id", "started_at", "ended_at", "entries", "pain_after")),
+        SESSIONS.c["items"].label("planned_items"),
+    )
     # The session's owner is repeated so PostgreSQL joins on this person's sessions, not
     # a hash of everyone's (EXPLAIN showed a sequential scan of the sessions table).
     .join(SESSIONS, and_(SESSIONS.c.id == LOGS.c.session_id, SESSIONS.c.user_id == _USER))
@@ -127,7 +143,7 @@ _LOGS = (
 def anchors(session: Session, user_id: uuid.UUID, now: datetime) -> dict[str, datetime]:
     """The latest check-in and log at or before `now`, and the latest clinician
     resolution ever, by kind (absent when there is none)."""
-    rows = session.connection().execute(_ANCHORS, {"user_id": user_id, "now": now})
+    rows = session.execute(_ANCHORS, {"user_id": user_id, "now": now})
     return {kind: at for kind, at in rows if at is not None}
 
 
@@ -135,7 +151,7 @@ def seeks(session: Session, user_id: uuid.UUID, now: datetime) -> dict[str, list
     """The latest and first rest-pain check-ins per rest phase, the latest of each
     emergency, assessment and night-pain denial: check-in rows by kind."""
     found: dict[str, list[Row[Any]]] = {}
-    for row in session.connection().execute(_SEEKS, {"user_id": user_id, "now": now}):
+    for row in session.execute(_SEEKS, {"user_id": user_id, "now": now}):
         found.setdefault(row.kind, []).append(row)
     return found
 
@@ -146,5 +162,4 @@ def window(
     """Check-ins from `since` (rest pain from `rest_since`) and logs from `since`, to `now`,
     each log with its session's planned items."""
     params = {"user_id": user_id, "now": now, "since": since, "rest_since": rest_since}
-    conn = session.connection()
-    return conn.execute(_WINDOW, params).all(), conn.execute(_LOGS, params).all()
+    return session.execute(_WINDOW, params).all(), session.execute(_LOGS, params).all()
