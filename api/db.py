@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -57,6 +60,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # Execution option naming how a transaction on SQLite begins (see `writer`).
 SQLITE_BEGIN = "backstrong_sqlite_begin"
+# How long a writer waits for SQLite's write lock (in this process and across processes)
+# before the request is answered 503 database-unavailable.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# Connection info key: this connection holds its process's writer turn (_WriterTurns).
+_HOLDS_TURN = "backstrong_writer_turn"
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -64,23 +72,68 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # transaction that reads and then writes asks for the write lock mid-way; in WAL mode
     # that fails at once with "database is locked" when another writer got there first
     # (busy_timeout cannot help a read transaction whose snapshot is already stale).
-    # SQLAlchemy emits BEGIN itself instead (`_sqlite_begin`).
+    # SQLAlchemy emits BEGIN itself instead (`_WriterTurns.begin`).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets readers proceed while one writer commits; busy_timeout waits for
     # the writer instead of failing at once with "database is locked".
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    immediate = conn.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
-    # IMMEDIATE takes the write lock up front, waiting up to busy_timeout for it, so a
-    # write transaction never fails half-way for want of the lock.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+class _WriterTurns:
+    """One write transaction at a time per process, taken in turn before BEGIN IMMEDIATE.
+
+    SQLite's busy handler polls with growing sleeps (up to 100 ms) and no order, so with
+    a dozen writers waiting a newcomer often wins and an unlucky request waits past
+    busy_timeout: under bench/loop.py that was a few 503s a minute, each after 5 s. A
+    lock here wakes the next waiting thread as soon as the writer ends; SQLite's own
+    lock then only arbitrates between processes (one waiter each). The turn ends with
+    the transaction (commit or rollback) or, failing that, when the connection goes back
+    to the pool or is invalidated, so a turn is never leaked.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout
+
+    def begin(self, conn: Any) -> None:
+        if conn.get_execution_options().get(SQLITE_BEGIN) != "IMMEDIATE":
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not self._lock.acquire(timeout=self._timeout):
+            raise OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                sqlite3.OperationalError("database is locked (no writer turn in time)"),
+            )
+        conn.info[_HOLDS_TURN] = True
+        try:
+            # IMMEDIATE takes the write lock up front (another process may hold it:
+            # busy_timeout waits), so a write transaction never fails half-way for want
+            # of the lock, as a deferred one that read first does.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Any) -> None:
+        if conn.info.pop(_HOLDS_TURN, False):
+            self._lock.release()
+
+    def returned(self, _dbapi_connection: Any, record: Any, *_: Any) -> None:
+        if record is not None and record.info.pop(_HOLDS_TURN, False):
+            self._lock.release()
+
+    def listen(self, engine: Engine) -> None:
+        event.listen(engine, "begin", self.begin)
+        event.listen(engine, "commit", self.end)
+        event.listen(engine, "rollback", self.end)
+        event.listen(engine.pool, "checkin", self.returned)
+        event.listen(engine.pool, "invalidate", self.returned)
 
 
 def writer(engine: Engine) -> Engine:
@@ -104,7 +157,7 @@ def make_engine(settings: Settings) -> Engine:
             hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        _WriterTurns(SQLITE_BUSY_TIMEOUT_MS / 1000).listen(engine)
         return engine
     # libpq counts whole seconds (and treats 1 as 2).
     connect_args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout_seconds}

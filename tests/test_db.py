@@ -135,3 +135,34 @@ def test_who_is_calling_is_read_without_the_write_lock(tmp_path: Path) -> None:
         session.commit()
     base.dispose()
     assert [s for s in begun if s.startswith("BEGIN")] == ["BEGIN", "BEGIN IMMEDIATE"]
+
+
+def test_a_writer_turn_is_never_leaked(tmp_path: Path) -> None:
+    """However a write transaction ends (commit, error, a session closed mid-way, a
+    connection invalidated), the next writer of the process gets its turn."""
+    base = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'turns.db'}"))
+    with base.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (n INTEGER)"))
+    write = writer(base)
+    insert = text("INSERT INTO probe (n) VALUES (1)")
+    with Session(write) as session:
+        session.execute(insert)
+        session.commit()
+    with pytest.raises(RuntimeError), Session(write) as session, session.begin():
+        session.execute(insert)
+        raise RuntimeError("the request failed")
+    with Session(write) as session:
+        session.execute(insert)  # closed without commit or rollback
+    broken = write.connect()
+    broken.execute(insert)
+    broken.invalidate()  # as when the connection died mid-transaction
+    errors: list[str] = []
+    # In another thread, so a turn still held by this one would block it, not re-enter.
+    worker = threading.Thread(target=_read_then_write, args=(write, errors))
+    worker.start()
+    worker.join(30)
+    with base.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM probe")).scalar()
+    base.dispose()
+    assert errors == []
+    assert stored == 2
