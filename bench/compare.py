@@ -38,12 +38,10 @@ def _pinned(cores: set[int] | None) -> list[str]:
 
 
 def _serve(tree: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    env = {
-        **os.environ,
-        "BACKSTRONG_LOG_LEVEL": "WARNING",
-        "BACKSTRONG_DATABASE_URL": f"sqlite:///{tmp / (tree.name + '.db')}",
-    }
+    # Production defaults (issue 16): the JSON access log stays on; it goes to a file.
+    env = {**os.environ, "BACKSTRONG_DATABASE_URL": f"sqlite:///{tmp / (tree.name + '.db')}"}
     env.pop("DATABASE_URL", None)
+    env.pop("BACKSTRONG_LOG_LEVEL", None)
     for command in (["migrate"], ["seed"]):
         subprocess.run(
             [PY, "-m", "api.cli", *command], cwd=tree, env=env, check=True, capture_output=True
@@ -54,6 +52,8 @@ def _serve(tree: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
         + ["--workers", "1", "--no-access-log", "--log-level", "warning"],
         cwd=tree,
         env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / f"{tree.name}-server.log").open("wb"),
     )
     deadline = time.monotonic() + 30
     while True:
