@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -55,19 +54,6 @@ no text may contain U+0000.
 """
 
 
-def request_threads(settings: Settings) -> int:
-    """How many sync request hops may run at once: one per pooled connection, less those
-    held elsewhere (the catalog version probe keeps one; each password hash may use one).
-
-    With anyio's default of 40 threads and fewer connections, a saturated worker had
-    requests holding threads while waiting up to the pool timeout for a connection, and
-    answered 503 (bench.load at 200 clients); queued for a thread instead, in arrival
-    order, they are served as connections free up, and fewer threads contend for the GIL.
-    """
-    connections = settings.db_pool_size + settings.db_max_overflow
-    return max(2, connections - 1 - settings.hash_concurrency)
-
-
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app. Tests pass their own settings (and engine) here."""
     settings = settings or get_settings()
@@ -75,9 +61,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Sync routes and dependencies run on this pool; no more of them at once than
-        # there are connections for them (see request_threads).
-        to_thread.current_default_thread_limiter().total_tokens = request_threads(settings)
         yield
         app.state.catalog_cache.close()
         app.state.hash_pool.shutdown()
