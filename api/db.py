@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -58,91 +55,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-# Execution option naming how a transaction on SQLite begins (see `writer`).
-SQLITE_BEGIN = "backstrong_sqlite_begin"
-# How long a writer waits for SQLite's write lock (in this process and across processes)
-# before the request is answered 503 database-unavailable.
-SQLITE_BUSY_TIMEOUT_MS = 5000
-# Connection info key: this connection holds its process's writer turn (_WriterTurns).
-_HOLDS_TURN = "backstrong_writer_turn"
-
-
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own transaction handling begins lazily before the first write, so a
-    # transaction that reads and then writes asks for the write lock mid-way; in WAL mode
-    # that fails at once with "database is locked" when another writer got there first
-    # (busy_timeout cannot help a read transaction whose snapshot is already stale).
-    # SQLAlchemy emits BEGIN itself instead (`_WriterTurns.begin`).
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets readers proceed while one writer commits; busy_timeout waits for
     # the writer instead of failing at once with "database is locked".
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-class _WriterTurns:
-    """One write transaction at a time per process, taken in turn before BEGIN IMMEDIATE.
-
-    SQLite's busy handler polls with growing sleeps (up to 100 ms) and no order, so with
-    a dozen writers waiting a newcomer often wins and an unlucky request waits past
-    busy_timeout: under bench/loop.py that was a few 503s a minute, each after 5 s. A
-    lock here wakes the next waiting thread as soon as the writer ends; SQLite's own
-    lock then only arbitrates between processes (one waiter each). The turn ends with
-    the transaction (commit or rollback) or, failing that, when the connection goes back
-    to the pool or is invalidated, so a turn is never leaked.
-    """
-
-    def __init__(self, timeout: float) -> None:
-        self._lock = threading.Lock()
-        self._timeout = timeout
-
-    def begin(self, conn: Any) -> None:
-        if conn.get_execution_options().get(SQLITE_BEGIN) != "IMMEDIATE":
-            conn.exec_driver_sql("BEGIN")
-            return
-        if not self._lock.acquire(timeout=self._timeout):
-            raise OperationalError(
-                "BEGIN IMMEDIATE",
-                None,
-                sqlite3.OperationalError("database is locked (no writer turn in time)"),
-            )
-        conn.info[_HOLDS_TURN] = True
-        try:
-            # IMMEDIATE takes the write lock up front (another process may hold it:
-            # busy_timeout waits), so a write transaction never fails half-way for want
-            # of the lock, as a deferred one that read first does.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            self.end(conn)
-            raise
-
-    def end(self, conn: Any) -> None:
-        if conn.info.pop(_HOLDS_TURN, False):
-            self._lock.release()
-
-    def returned(self, _dbapi_connection: Any, record: Any, *_: Any) -> None:
-        if record is not None and record.info.pop(_HOLDS_TURN, False):
-            self._lock.release()
-
-    def listen(self, engine: Engine) -> None:
-        event.listen(engine, "begin", self.begin)
-        event.listen(engine, "commit", self.end)
-        event.listen(engine, "rollback", self.end)
-        event.listen(engine.pool, "checkin", self.returned)
-        event.listen(engine.pool, "invalidate", self.returned)
-
-
-def writer(engine: Engine) -> Engine:
-    """The engine for transactions that will write: on SQLite they begin IMMEDIATE
-    (writers queue for the lock instead of failing); elsewhere it is the same engine.
-    It shares the pool and the events of `engine`."""
-    if engine.dialect.name != "sqlite":
-        return engine
-    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -157,7 +78,6 @@ def make_engine(settings: Settings) -> Engine:
             hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
-        _WriterTurns(SQLITE_BUSY_TIMEOUT_MS / 1000).listen(engine)
         return engine
     # libpq counts whole seconds (and treats 1 as 2).
     connect_args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout_seconds}
@@ -191,24 +111,3 @@ def release_connection(session: Session) -> None:
     """
     if session.in_transaction():
         session.commit()
-    # What follows may write: back to the engine the session was made with (see reading).
-    write = session.info.pop(_WRITE_BIND, None)
-    if write is not None:
-        session.bind = write
-
-
-# Session.info keys: the read-only engine of a session made for a write, and the write
-# engine put aside while a dependency reads.
-READ_BIND = "backstrong_read_bind"
-_WRITE_BIND = "backstrong_write_bind"
-
-
-def reading(session: Session) -> None:
-    """For a dependency that only reads before the endpoint (who is calling), until
-    `release_connection`: its transaction begins deferred, so on SQLite the read of every
-    write request does not take (and wait for) the write lock."""
-    read = session.info.get(READ_BIND)
-    if read is None or session.in_transaction() or session.bind is read:
-        return
-    session.info[_WRITE_BIND] = session.bind
-    session.bind = read

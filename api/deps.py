@@ -19,24 +19,18 @@ from starlette.concurrency import run_in_threadpool
 
 from api.catalog_cache import CatalogCache
 from api.config import Settings
-from api.db import READ_BIND, reading, release_connection, utcnow
+from api.db import release_connection, utcnow
 from api.errors import Forbidden, Unauthorized
 from api.models import Device, User
 from api.security import HashPool, InvalidToken, Passwords, decode_access_token
 from api.services.catalog_snapshot import Snapshot
 from api.services.devices import authenticate_device
 
-# Requests that may write; their transactions take SQLite's write lock when they begin.
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
 
 def get_session(request: Request) -> Iterator[Session]:
     # Services commit explicitly; nothing is committed after the yield, because
     # that would run after the response has been sent.
-    state = request.app.state
-    engine = state.write_engine if request.method in WRITE_METHODS else state.engine
-    with Session(engine, expire_on_commit=False) as session:
-        session.info[READ_BIND] = state.engine
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -87,7 +81,6 @@ def current_user(
         user_id = uuid.UUID(str(claims["sub"]))
     except (InvalidToken, ValueError) as exc:
         raise Unauthorized("The access token is invalid or expired.") from exc
-    reading(session)
     user = session.get(User, user_id)
     release_connection(session)
     if user is None:
@@ -121,8 +114,6 @@ def device_auth(
 ) -> Device:
     if credentials is None:
         raise Unauthorized("Not authenticated: send the device token as `Authorization: Bearer`.")
-    # Not `reading`: a device's first use in a while is written (last_used_at), so a
-    # write request keeps its write lock from the start.
     device = authenticate_device(session, credentials.credentials, clock())
     release_connection(session)
     if device is None:

@@ -18,7 +18,7 @@ from api import __version__
 from api.catalog_cache import CatalogCache
 from api.catalog_replay import CatalogReplay
 from api.config import Settings, get_settings
-from api.db import make_engine, writer
+from api.db import make_engine
 from api.json_log import QueuedJsonHandler
 from api.metrics import RequestMetrics, multiprocess_dir
 from api.metrics import router as metrics_router
@@ -78,7 +78,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.write_engine = writer(engine)
     app.state.passwords = Passwords.from_settings(settings)
     app.state.hash_pool = HashPool(
         settings.hash_concurrency, settings.hash_queue_seconds, settings.hash_queue_max
