@@ -14,10 +14,10 @@ from sqlmodel import Session
 
 from api.config import Settings
 from api.db import make_engine
-from api.domain.screening import RISK_FACTORS
-from api.models import Screening, TrainingSession, User
+from api.models import TrainingSession, User
 from api.security import Passwords
 from bench.__main__ import ACCOUNT_PASSWORD, ACCOUNTS
+from bench.people import all_clear_screening
 
 BATCH = 5_000
 
@@ -32,17 +32,7 @@ def main() -> None:
             user = User(email=f"{name}@bench.example", password_hash=password_hash)
             session.add(user)
             session.flush()
-            # No session is built before a screen (issue 15): an all-clear one.
-            session.add(
-                Screening(
-                    user_id=user.id,
-                    osteoporosis=False,
-                    pregnant=False,
-                    spinal_surgery_last_12_months=False,
-                    stenosis_or_spondylolisthesis=False,
-                    risk_factors=dict.fromkeys(RISK_FACTORS, False),
-                )
-            )
+            session.add(all_clear_screening(user.id))
             rows = []
             for n in range(count):
                 at = now - timedelta(minutes=count - n)

@@ -40,8 +40,7 @@ from sqlmodel import Session
 
 from api.config import Settings
 from api.db import make_engine
-from api.domain.screening import RISK_FACTORS
-from api.models import CheckInRow, Screening, SessionLogRow, TrainingSession, User
+from api.models import CheckInRow, SessionLogRow, TrainingSession, User
 from api.schemas.training import LogEntryIn
 from api.security import Passwords
 from bench import stack
@@ -60,6 +59,7 @@ from bench.__main__ import (
     sign_in,
 )
 from bench.floor import FLOOR_PATH
+from bench.people import all_clear_screening
 
 HISTORY_DAYS = 60  # the issue measured one client with 60 days of history
 CHECKIN_HOURS = (8, 20)  # two check-ins a day
@@ -133,17 +133,7 @@ def make_accounts(url: str, now: datetime) -> dict[str, uuid.UUID]:
             )
             session.add(user)
             session.flush()
-            session.add(
-                Screening(
-                    user_id=user.id,
-                    osteoporosis=False,
-                    pregnant=False,
-                    spinal_surgery_last_12_months=False,
-                    stenosis_or_spondylolisthesis=False,
-                    risk_factors=dict.fromkeys(RISK_FACTORS, False),
-                    created_at=joined,
-                )
-            )
+            session.add(all_clear_screening(user.id, joined))
             session.execute(insert(CheckInRow), _checkins(user.id, now))
             ids[name] = user.id
         session.commit()

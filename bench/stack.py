@@ -307,9 +307,9 @@ def make_accounts(
     from sqlmodel import Session
 
     from api.config import Settings
-    from api.domain.screening import RISK_FACTORS
-    from api.models import Screening, User
+    from api.models import User
     from api.security import Passwords
+    from bench.people import all_clear_screening
 
     cheap = Settings(
         _env_file=None,
@@ -333,15 +333,7 @@ def make_accounts(
                         birth_year=1980, created_at=now, updated_at=now,
                     )
                 )  # fmt: skip
-                # An all-clear screen each: no session is built before one (issue 15).
-                session.add(
-                    Screening(
-                        user_id=user_id, osteoporosis=False, pregnant=False,
-                        spinal_surgery_last_12_months=False,
-                        stenosis_or_spondylolisthesis=False,
-                        risk_factors=dict.fromkeys(RISK_FACTORS, False), created_at=now,
-                    )
-                )  # fmt: skip
+                session.add(all_clear_screening(user_id, now))
             session.commit()
     finally:
         engine.dispose()

@@ -89,28 +89,23 @@ def _seeks() -> Any:
     return union_all(*arms)
 
 
-# ORDER BY ... LIMIT 1 rather than max(): an index seek on both databases.
+def _latest(kind: str, at: Any, where: ColumnElement[bool]) -> Select[Any]:
+    # ORDER BY ... LIMIT 1 rather than max(): an index seek on both databases.
+    inner = select(literal(kind).label("kind"), at.label("at")).where(where)
+    return select(inner.order_by(at.desc()).limit(1).subquery())
+
+
 _ANCHORS = union_all(
-    select(
-        select(literal("checkin").label("kind"), CHECKINS.c.recorded_at.label("at"))
-        .where(CHECKINS.c.user_id == _USER, CHECKINS.c.recorded_at <= _NOW)
-        .order_by(CHECKINS.c.recorded_at.desc())
-        .limit(1)
-        .subquery()
+    _latest(
+        "checkin",
+        CHECKINS.c.recorded_at,
+        and_(CHECKINS.c.user_id == _USER, CHECKINS.c.recorded_at <= _NOW),
     ),
-    select(
-        select(literal("log").label("kind"), LOGS.c.started_at.label("at"))
-        .where(LOGS.c.user_id == _USER, LOGS.c.started_at <= _NOW)
-        .order_by(LOGS.c.started_at.desc())
-        .limit(1)
-        .subquery()
-    ),
-    select(
-        select(literal("resolution").label("kind"), ACTIONS.c.at.label("at"))
-        .where(ACTIONS.c.user_id == _USER, ACTIONS.c.action == RESOLVE_ACTION)
-        .order_by(ACTIONS.c.at.desc())
-        .limit(1)
-        .subquery()
+    _latest("log", LOGS.c.started_at, and_(LOGS.c.user_id == _USER, LOGS.c.started_at <= _NOW)),
+    _latest(
+        "resolution",
+        ACTIONS.c.at,
+        and_(ACTIONS.c.user_id == _USER, ACTIONS.c.action == RESOLVE_ACTION),
     ),
 )
 
