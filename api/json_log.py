@@ -103,12 +103,14 @@ class LineWriter:
         self._thread = threading.Thread(target=self._run, name="json-log-writer", daemon=True)
         self._thread.start()
 
-    def put(self, item: AccessLine | str) -> None:
+    def put(self, item: AccessLine | str, *, urgent: bool = False) -> None:
+        """Queue a line; `urgent` ones (warnings and errors) are kept even when the queue
+        is full, since they are few and are what an operator needs."""
         if self._stopped:
             with self._lock:
                 self._write([item])
             return
-        if len(self._pending) >= self.capacity:
+        if not urgent and len(self._pending) >= self.capacity:
             self.dropped += 1
             return
         self._pending.append(item)
@@ -139,13 +141,13 @@ class LineWriter:
         self._write(batch)
 
     def _write(self, batch: list[AccessLine | str]) -> None:
-        lines = [item if isinstance(item, str) else self._access_line(item) for item in batch]
-        if self.dropped > self._reported:
-            lines.append(self._drop_notice())
         try:
+            lines = [item if isinstance(item, str) else self._access_line(item) for item in batch]
+            if self.dropped > self._reported:
+                lines.append(self._drop_notice())
             self.stream.write("".join(lines))
             self.stream.flush()
-        except (OSError, ValueError):
+        except Exception:  # noqa: BLE001 - the writer thread must outlive any one batch
             # Nowhere to say so (the output is the log); counted like a full queue.
             self.dropped += len(batch)
 
@@ -212,7 +214,7 @@ class QueuedJsonHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.writer.put(self.format(record) + "\n")
+            self.writer.put(self.format(record) + "\n", urgent=record.levelno >= logging.WARNING)
         except Exception:
             self.handleError(record)
 

@@ -164,6 +164,12 @@ class _Ticket:
             return True
 
 
+def _ignore_result(future: asyncio.Future[Any]) -> None:
+    # A result nobody reads; its exception must not be reported as never retrieved.
+    if not future.cancelled():
+        future.exception()
+
+
 class HashPool:
     """Where password hashing runs: a few low-priority threads of its own.
 
@@ -199,6 +205,8 @@ class HashPool:
             # An app can be started again after a shutdown (tests, reloaders): restart.
             if self._executor._shutdown:  # noqa: SLF001
                 self._executor = self._start()
+                # Jobs the shutdown cancelled never ran to count themselves out.
+                self._queued = 0
             executor = self._executor
             if self._queued >= self._max_queued:
                 raise HashQueueFull(self.retry_after)
@@ -213,11 +221,17 @@ class HashPool:
             return func()
 
         future = asyncio.get_running_loop().run_in_executor(executor, job)
-        done, _ = await asyncio.wait({future}, timeout=self._max_wait)
+        try:
+            done, _ = await asyncio.wait({future}, timeout=self._max_wait)
+        except BaseException:
+            # The request was cancelled (its client went away) while the hash waited: it
+            # must not run later on a session the request has already closed.
+            if ticket.abandon():
+                future.add_done_callback(_ignore_result)
+            raise
         if not done and ticket.abandon():
-            # Still queued: it will be skipped when its turn comes. Its result is never
-            # read, so its exception must not be reported as unhandled.
-            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            # Still queued: it will be skipped when its turn comes.
+            future.add_done_callback(_ignore_result)
             raise HashQueueFull(self.retry_after)
         # Started in time: a started hash finishes in bounded CPU time.
         return await future

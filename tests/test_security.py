@@ -106,3 +106,27 @@ def test_a_full_hash_queue_refuses_at_once() -> None:
         asyncio.run(scenario())
     finally:
         pool.shutdown()
+
+
+def test_a_hash_whose_request_was_cancelled_never_runs() -> None:
+    pool = HashPool(workers=1, max_wait=5)
+    release = threading.Event()
+    ran: list[str] = []
+
+    async def scenario() -> None:
+        busy = asyncio.ensure_future(pool.run(lambda: release.wait(10)))
+        await asyncio.sleep(0.05)
+        waiting = asyncio.ensure_future(pool.run(lambda: ran.append("late")))
+        await asyncio.sleep(0.05)
+        waiting.cancel()  # the client went away
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        release.set()
+        await busy
+        assert await pool.run(lambda: "next") == "next"
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        pool.shutdown()
+    assert ran == []

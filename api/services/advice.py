@@ -11,7 +11,7 @@ from api.domain.types import Advice
 from api.models import AdviceRow
 from api.schemas.pain import AdvicePublic, ReasonPublic
 from api.services.care_team import alert_on_advice
-from api.services.history import StoredAdvice
+from api.services.history import latest_advice
 
 
 def advice_public(advice: Advice) -> AdvicePublic:
@@ -35,11 +35,10 @@ def advice_public(advice: Advice) -> AdvicePublic:
     )
 
 
-def store_if_changed(
-    session: Session, user_id: uuid.UUID, advice: Advice, latest: StoredAdvice | None
-) -> None:
-    """Keep `advice` unless it is the same as `latest`, the latest stored (read in this
-    transaction by the caller: history.latest_advice)."""
+def store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> None:
+    """Keep `advice` unless it is the same as the latest stored, read now (not when the
+    evaluation began: a concurrent request may have stored advice since)."""
+    latest = latest_advice(session, user_id)
     digest = fingerprint(advice)
     if latest is not None and latest.fingerprint == digest:
         return

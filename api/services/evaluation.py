@@ -108,5 +108,5 @@ def evaluate_person(
         # Only what this evaluation's own steps moved is written.
         touched = {slug for s in steps if s.moves for slug in (s.exercise_slug, s.to_slug)}
         stored.save(session, user.id, rows, {k: after[k] for k in touched}, now)
-        store_if_changed(session, user.id, advice, latest)
+        store_if_changed(session, user.id, advice)
     return Evaluation(advice, after, catalog, clearance, screen, steps)

@@ -101,7 +101,7 @@ def _latest_assessment(own: CheckIn | None, by_clinician: datetime | None) -> Ch
 
 
 @dataclass(frozen=True)
-class StoredAdvice:
+class LatestAdvice:
     """What an evaluation needs of the latest stored advice: whether it changed, and the
     flare it stood on."""
 
@@ -110,17 +110,17 @@ class StoredAdvice:
     reasons: list[dict[str, Any]]
 
 
-def latest_advice(session: Session, user_id: uuid.UUID) -> StoredAdvice | None:
+def latest_advice(session: Session, user_id: uuid.UUID) -> LatestAdvice | None:
     row = session.exec(
         select(AdviceRow.fingerprint, AdviceRow.status, AdviceRow.reasons)
         .where(AdviceRow.user_id == user_id)
         .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
         .limit(1)
     ).first()
-    return StoredAdvice(row[0], row[1], list(row[2] or [])) if row is not None else None
+    return LatestAdvice(row[0], row[1], list(row[2] or [])) if row is not None else None
 
 
-def _carried_flare(latest: StoredAdvice | None) -> tuple[date, float] | None:
+def _carried_flare(latest: LatestAdvice | None) -> tuple[date, float] | None:
     """The flare (first day, baseline) of the latest stored advice, if it stood on one."""
     for reason in latest.reasons if latest is not None else []:
         evidence = reason.get("evidence") or {}
@@ -142,13 +142,16 @@ def load_history(
     dose_changed_at: Mapping[str, datetime] | None = None,
     cleared: frozenset[str] | None = None,
     risk_factors: frozenset[str] = frozenset(),
-    stored: StoredAdvice | None = None,
+    stored: LatestAdvice | None = None,
 ) -> History:
     """The bounded window the rules read (WINDOW back from the latest data, so silence
     never slides evidence out of view), plus the latest red flags, assessment and rest
     pain ever and the first rest pain ever (one index seek each, however long the
     history, all in one round trip: api.services.history_queries). `stored` is the latest
-    stored advice (latest_advice), which the caller reads once for this and for storing."""
+    stored advice (latest_advice), for the flare it stood on."""
+    # The statements are Core, which a session does not autoflush: what the caller added
+    # (the check-in being stored, with its red flags) must be in what the rules read.
+    session.flush()
     found = queries.seeks(session, user_id, now)
     moments = queries.anchors(session, user_id, now)
     # Each rest phase gave its own latest and first readings; merged here.

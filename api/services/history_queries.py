@@ -4,9 +4,8 @@ Every evaluation (each check-in, log, build and advice read) used to issue a doz
 ORM queries; building each statement, looking up its compiled form and hydrating ORM
 objects cost more than the database did. Here the index seeks that do not depend on one
 another go in one UNION ALL round trip, each arm still one seek on its own index, and the
-window is read in two more; rows come back as plain tuples. They run through the
-session (not its connection), so what the caller added and has not flushed yet (the
-check-in being stored) is flushed first and seen.
+window is read in two more; rows come back as plain tuples. Core statements do not
+autoflush: history.load_history flushes first, so the check-in being stored is seen.
 """
 
 from __future__ import annotations
