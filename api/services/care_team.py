@@ -57,15 +57,6 @@ def clearance_from_plan(plan: ClinicianPlan) -> Clearance:
     )
 
 
-def last_clinician_resolution(session: Session, patient_id: uuid.UUID) -> datetime | None:
-    return session.exec(
-        select(ClinicianAction.at)
-        .where(ClinicianAction.user_id == patient_id, ClinicianAction.action == RESOLVE_ACTION)
-        .order_by(col(ClinicianAction.at).desc())
-        .limit(1)
-    ).first()
-
-
 def derived_source(advice: Advice) -> str:
     """The `source` of an alert derived on read for this advice (api/services/alerts.py)."""
     return "advice:" + fingerprint(advice)[:57]
