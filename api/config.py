@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # seconds (or finds hash_queue_max others waiting) is answered 503 with Retry-After.
     hash_queue_seconds: float = Field(default=3.0, gt=0, le=60)
     hash_queue_max: int = Field(default=64, ge=1, le=10_000)
+    # People whose latest read evaluation is kept per worker (0: none); reads serve it
+    # until a write to their data, or time, can change it (api/services/evaluation_cache.py).
+    evaluation_cache_entries: int = Field(default=2048, ge=0, le=1_000_000)
     # Failed logins before an account, or a client address, is locked out.
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_address: int = Field(default=50, ge=1)

@@ -38,6 +38,7 @@ from api.routes import (
     wearable,
 )
 from api.security import HashPool, Passwords
+from api.services import evaluation_cache
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
+    evaluation_cache.configure(engine, settings.evaluation_cache_entries)
     app.state.passwords = Passwords.from_settings(settings)
     app.state.hash_pool = HashPool(
         settings.hash_concurrency, settings.hash_queue_seconds, settings.hash_queue_max

@@ -204,6 +204,9 @@ class History:
     timezone: str = "UTC"
     # Serious-cause risk factors from the screen (domain/screening.py): F2 reviews sooner.
     risk_factors: frozenset[str] = frozenset()
+    # The earliest check-in or session after `now`, not loaded (a device's clock a little
+    # ahead of ours): it starts to count then (horizon.holds_until).
+    next_data_at: datetime | None = None
 
 
 @dataclass(frozen=True)

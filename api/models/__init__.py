@@ -1,5 +1,8 @@
 """All tables, imported here so Alembic and tests see the whole metadata."""
 
+# Registers the session events that move a person's eval_version with every write to
+# what the rules read (api/changes.py): wherever tables are written, they are loaded.
+import api.changes  # noqa: F401
 from api.models.accounts import Device, LoginFailure, RefreshToken, User
 from api.models.catalog import (
     CatalogState,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Uuid
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Uuid
 from sqlmodel import Field, SQLModel
 
 from api.db import UTCDateTime, utcnow
@@ -42,6 +42,11 @@ class User(SQLModel, table=True):
     birth_year: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_created())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+    # One more with every transaction that writes what the rules read about this person
+    # (api/services/changes.py): a cached evaluation made at this number is current.
+    eval_version: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
 
 
 class RefreshToken(SQLModel, table=True):

@@ -5,13 +5,14 @@ a clinician's resolution) calls `evaluate_person(..., record=True)` inside its o
 transaction: new dose decisions go into the ledger and the routine, and the advice is
 kept when it changed. Reads call it with `record=False`: the same decisions are worked
 out in memory and shown (the routine as the next write would store it), and nothing is
-written.
+written. A read's evaluation is kept (services/evaluation_cache.py) and served to the
+next reads until a write to the person's data or the passage of time could change it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlmodel import Session
@@ -28,11 +29,13 @@ from api.domain.decisions import (
     starting_routine,
 )
 from api.domain.evidence import local_day, zone
+from api.domain.horizon import advice_at, holds_until
 from api.domain.rules import evaluate
 from api.domain.types import Advice
 from api.models import User
 from api.services import routine as stored
 from api.services.advice import store_if_changed
+from api.services.evaluation_cache import cache_for
 from api.services.history import latest_advice, load_history, thresholds_for
 from api.services.screening_state import ScreenState, screened_clearance
 
@@ -67,9 +70,16 @@ def evaluate_person(
     catalog: Mapping[str, CatalogInfo],
     *,
     record: bool,
+    cached: bool = True,
 ) -> Evaluation:
     """Evaluate the rules for `user` at `now`. With `record`, store what it decided in the
-    caller's transaction (the caller commits); without, write nothing."""
+    caller's transaction (the caller commits); without, write nothing, and serve (and
+    keep) a cached evaluation when `cached` and one is current."""
+    cache = cache_for(session) if cached and not record else None
+    if cache is not None:
+        kept: Evaluation | None = cache.get(user, catalog, now)
+        if kept is not None:
+            return replace(kept, advice=advice_at(kept.advice, now), routine=dict(kept.routine))
     rows = stored.load_rows(session, user.id)
     starting = starting_routine(catalog, stored.entries(rows))
     if record and starting:
@@ -109,4 +119,9 @@ def evaluate_person(
         touched = {slug for s in steps if s.moves for slug in (s.exercise_slug, s.to_slug)}
         stored.save(session, user.id, rows, {k: after[k] for k in touched}, now)
         store_if_changed(session, user.id, advice)
-    return Evaluation(advice, after, catalog, clearance, screen, steps)
+    evaluation = Evaluation(advice, after, catalog, clearance, screen, steps)
+    if cache is not None:
+        # The stored screen row belongs to this session: entries never carry it.
+        kept = replace(evaluation, screen=replace(screen, row=None), routine=dict(after))
+        cache.put(user, catalog, now, holds_until(history, now), kept)
+    return evaluation

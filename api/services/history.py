@@ -190,6 +190,9 @@ def load_history(
         carried_flare=_carried_flare(stored),
         timezone=timezone,
         risk_factors=risk_factors,
+        next_data_at=min(
+            (moments[k] for k in ("next_checkin", "next_log") if k in moments), default=None
+        ),
     )
 
 

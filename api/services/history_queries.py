@@ -94,6 +94,11 @@ def _latest(kind: str, at: Any, where: ColumnElement[bool]) -> Select[Any]:
     return select(inner.order_by(at.desc()).limit(1).subquery())
 
 
+def _earliest(kind: str, at: Any, where: ColumnElement[bool]) -> Select[Any]:
+    inner = select(literal(kind).label("kind"), at.label("at")).where(where)
+    return select(inner.order_by(at).limit(1).subquery())
+
+
 _ANCHORS = union_all(
     _latest(
         "checkin",
@@ -105,6 +110,15 @@ _ANCHORS = union_all(
         "resolution",
         ACTIONS.c.at,
         and_(ACTIONS.c.user_id == _USER, ACTIONS.c.action == RESOLVE_ACTION),
+    ),
+    # What is stored for after `now` (a clock ahead of ours): when the answer changes.
+    _earliest(
+        "next_checkin",
+        CHECKINS.c.recorded_at,
+        and_(CHECKINS.c.user_id == _USER, CHECKINS.c.recorded_at > _NOW),
+    ),
+    _earliest(
+        "next_log", LOGS.c.started_at, and_(LOGS.c.user_id == _USER, LOGS.c.started_at > _NOW)
     ),
 )
 
@@ -135,8 +149,8 @@ _LOGS = (
 
 
 def anchors(session: Session, user_id: uuid.UUID, now: datetime) -> dict[str, datetime]:
-    """The latest check-in and log at or before `now`, and the latest clinician
-    resolution ever, by kind (absent when there is none)."""
+    """The latest check-in and log at or before `now`, the latest clinician resolution
+    ever, and the earliest check-in and log after `now`, by kind (absent when none)."""
     rows = session.execute(_ANCHORS, {"user_id": user_id, "now": now})
     return {kind: at for kind, at in rows if at is not None}
 

@@ -97,7 +97,8 @@ def get_screening(
     session: Session, user: User, catalog: Mapping[str, CatalogInfo], now: datetime
 ) -> ScreeningResult:
     """The screen in force and what it does today. Reading it writes nothing."""
-    evaluation = evaluate_person(session, user, now, catalog, record=False)
+    # Not cached: the stored screen row shown comes from this evaluation's own read.
+    evaluation = evaluate_person(session, user, now, catalog, record=False, cached=False)
     row = evaluation.screen.row
     return ScreeningResult(
         screening=screening_public(row) if row is not None else None,

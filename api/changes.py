@@ -1,0 +1,160 @@
+"""Every write to what the rules read about a person moves the person's `eval_version`.
+
+Reads serve a cached evaluation while the person's `users.eval_version` is the one it was
+made at (api/services/evaluation_cache.py), so no write path may miss moving it. Rather
+than trusting each service to remember, two session events do it for every session of
+the application: before a flush that adds, changes or deletes a row of a rule input,
+and before a Core INSERT, UPDATE or DELETE on one. The version moves first, before the
+rows: on PostgreSQL concurrent writers for one person then queue on the person's row
+before they touch anything else, so the lock cannot make a deadlock.
+
+The version moves once per transaction per person, in that transaction: it commits or
+rolls back with the rows it stands for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import BigInteger, Uuid, column, event, table, update
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+from sqlmodel import Session
+
+# Tables the rule service reads about one person, each with a `user_id`.
+RULE_INPUTS = frozenset(
+    {
+        "advice",  # the latest advice carries the flare it stood on
+        "checkins",
+        "clinician_actions",
+        "clinician_links",
+        "clinician_plans",
+        "dose_changes",
+        "routine_items",
+        "screenings",
+        "session_logs",
+        "sessions",
+        "user_thresholds",
+    }
+)
+# Tables it does not read, or reads through another key: `users` (the cache compares
+# the whole row), the catalog (the cache compares the catalog snapshot), and the rest.
+NOT_RULE_INPUTS = frozenset(
+    {
+        "alerts",
+        "catalog_state",
+        "clinician_invitations",
+        "devices",
+        "equipment",
+        "exercise_equipment",
+        "exercise_muscles",
+        "exercise_revisions",
+        "exercises",
+        "idempotency_keys",
+        "login_failures",
+        "muscles",
+        "refresh_tokens",
+        "users",
+        "wearable_uploads",
+    }
+)
+_BUMPED = "changes.bumped"
+_WROTE = "changes.wrote"
+# Not api.models.User: api.models imports this module, so that every process that
+# writes tables (the server, the CLI, the seed, tests) registers the events.
+_USERS = table("users", column("id", Uuid()), column("eval_version", BigInteger()))
+
+
+class UnknownPerson(RuntimeError):
+    """A Core statement writes a rule input without saying whose (no user_id to read)."""
+
+
+def bump(session: OrmSession, user_ids: Iterable[uuid.UUID]) -> None:
+    """Move each person's version, once per transaction."""
+    done: set[uuid.UUID] = session.info.setdefault(_BUMPED, set())
+    todo = sorted(set(user_ids) - done)  # one order for every writer: no lock cycle
+    if not todo:
+        return
+    session.connection().execute(
+        update(_USERS).where(_USERS.c.id.in_(todo)).values(eval_version=_USERS.c.eval_version + 1)
+    )
+    done.update(todo)
+    session.info[_WROTE] = True
+
+
+def wrote_in_this_transaction(session: OrmSession) -> bool:
+    """Whether this transaction has moved a version (so it reads its own writes)."""
+    return bool(session.info.get(_WROTE))
+
+
+def _table(obj: Any) -> str | None:
+    return getattr(type(obj), "__tablename__", None)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    people = {
+        obj.user_id
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if _table(obj) in RULE_INPUTS
+    }
+    bump(session, people)
+
+
+def _people_of(state: ORMExecuteState) -> set[uuid.UUID]:
+    """The user_id values a Core statement names: in its parameters (executemany), its
+    WHERE clause or its VALUES. Any bound value of a `user_id` column counts; one too
+    many only moves another person's version."""
+    found: set[uuid.UUID] = set()
+    params = state.parameters
+    for p in params if isinstance(params, list) else [params] if params else []:
+        if isinstance(p, dict) and isinstance(p.get("user_id"), uuid.UUID):
+            found.add(p["user_id"])
+    statement: Any = state.statement
+    where = getattr(statement, "whereclause", None)
+    for node in visitors.iterate(where) if where is not None else ():
+        if (
+            isinstance(node, BinaryExpression)
+            and getattr(node.left, "key", None) == "user_id"
+            and isinstance(node.right, BindParameter)
+            and isinstance(node.right.effective_value, uuid.UUID)
+        ):
+            found.add(node.right.effective_value)
+    if not found and state.is_insert:
+        # INSERT ... VALUES (...), (...): its bound values, by column name.
+        compiled = statement.compile(dialect=state.session.get_bind().dialect)
+        found.update(
+            value
+            for name, value in compiled.params.items()
+            if name.startswith("user_id") and isinstance(value, uuid.UUID)
+        )
+    return found
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_core_write(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or table.name not in RULE_INPUTS:
+        return
+    people = _people_of(state)
+    if not people:
+        raise UnknownPerson(f"a write to {table.name} names no user_id")
+    bump(state.session, people)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    # At the end of the transaction or of a savepoint (not of a flush's own inner
+    # transaction), committed or rolled back, the next write moves the version again:
+    # one more than needed at worst, never one too few (a savepoint rolled back with
+    # the only move).
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_BUMPED, None)
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)

@@ -1,0 +1,168 @@
+"""Reads serve a kept evaluation only while it is the one a fresh evaluation would give
+(api/services/evaluation_cache.py, api/changes.py): every write to what the rules read,
+from any process, and the passage of time end it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
+from sqlmodel import Session
+
+from api.changes import NOT_RULE_INPUTS, RULE_INPUTS, UnknownPerson
+from api.config import Settings
+from api.db import make_engine, metadata
+from api.models import CheckInRow, User
+from api.services import evaluation_cache
+from tests.api.test_pain import checkin, post
+from tests.conftest import Account, FakeClock
+
+
+def kept(app: FastAPI) -> evaluation_cache.EvaluationCache:
+    cache = evaluation_cache.configure(app.state.engine, 2048)
+    return cache
+
+
+def advice(client: TestClient, account: Account) -> dict[str, Any]:
+    response = client.get("/v1/advice", headers=account.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def version(db: Engine, account: Account) -> int:
+    with Session(db) as s:
+        found = s.exec(select(User.eval_version).where(User.id == uuid.UUID(account.id))).one()
+        return int(found[0])
+
+
+def test_a_second_read_is_served_kept_and_stamped_with_its_own_time(
+    app: FastAPI, client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    assert post(client, user, checkin(clock, 2)).status_code == 201
+    cache = kept(app)
+    first = advice(client, user)
+    hits = cache.hits
+    clock.advance(minutes=3)
+    second = advice(client, user)
+    assert cache.hits == hits + 1
+    assert second["evaluated_at"] > first["evaluated_at"]
+    assert {**second, "evaluated_at": None} == {**first, "evaluated_at": None}
+
+
+def test_a_check_in_ends_the_kept_evaluation_at_once(
+    app: FastAPI, client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    assert post(client, user, checkin(clock, 2)).status_code == 201
+    assert advice(client, user)["status"] == "maintain"
+    assert advice(client, user)["status"] == "maintain"  # kept
+    flagged = post(client, user, checkin(clock, 3, red_flags={"saddle_numbness": True}))
+    assert flagged.status_code == 201
+    assert advice(client, user)["status"] == "urgent_care"
+    routine = client.get("/v1/routine", headers=user.headers)
+    assert routine.status_code == 200
+    assert routine.json()["advice"]["status"] == "urgent_care"
+
+
+def test_time_alone_ends_it_where_the_evidence_goes_stale(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    assert post(client, user, checkin(clock, 2)).status_code == 201
+    assert advice(client, user)["stale"] is False
+    clock.advance(hours=71)
+    assert advice(client, user)["stale"] is False  # kept (or evaluated again): still fresh
+    clock.advance(hours=1, minutes=1)
+    assert advice(client, user)["stale"] is True
+
+
+def test_a_write_by_another_worker_is_seen_by_this_one(
+    client: TestClient, user: Account, clock: FakeClock, settings: Settings
+) -> None:
+    """Another process has its own cache and engine: only the version tells this one."""
+    assert post(client, user, checkin(clock, 2)).status_code == 201
+    assert advice(client, user)["status"] == "maintain"
+    other = make_engine(settings)
+    try:
+        with Session(other) as s:
+            at = clock.now - timedelta(minutes=1)
+            s.add(
+                CheckInRow(
+                    user_id=uuid.UUID(user.id),
+                    recorded_at=at,
+                    received_at=at,
+                    phase="daily",
+                    pain=3,
+                    red_flags={"saddle_numbness": True},
+                    cauda_equina=True,
+                    body_hash="x" * 64,
+                )
+            )
+            s.commit()
+    finally:
+        other.dispose()
+    assert advice(client, user)["status"] == "urgent_care"
+
+
+def test_each_transaction_moves_the_version_once_and_a_rollback_not_at_all(
+    db: Engine, user: Account, clock: FakeClock
+) -> None:
+    start = version(db, user)
+    person = uuid.UUID(user.id)
+
+    def row(pain: int) -> CheckInRow:
+        at = clock.now - timedelta(minutes=pain)
+        return CheckInRow(
+            user_id=person, recorded_at=at, received_at=at, phase="daily", pain=pain,
+            body_hash="x" * 64,
+        )  # fmt: skip
+
+    with Session(db) as s:
+        s.add(row(1))
+        s.flush()
+        s.add(row(2))
+        s.commit()
+    assert version(db, user) == start + 1
+    with Session(db) as s:
+        s.add(row(3))
+        s.flush()
+        s.rollback()
+    assert version(db, user) == start + 1
+    with Session(db) as s:  # a Core statement names its person in its WHERE clause
+        s.execute(update(CheckInRow).where(CheckInRow.user_id == person).values(pain=4))
+        s.commit()
+    assert version(db, user) == start + 2
+
+
+def test_a_core_write_that_names_no_person_is_refused(db: Engine) -> None:
+    with Session(db) as s, pytest.raises(UnknownPerson):
+        s.execute(update(CheckInRow).values(pain=0))
+
+
+def test_every_table_is_a_rule_input_or_named_as_not_one() -> None:
+    """A new table must be placed: a rule input left out would be served stale."""
+    assert not RULE_INPUTS & NOT_RULE_INPUTS
+    assert set(metadata.tables) == RULE_INPUTS | NOT_RULE_INPUTS
+    assert all("user_id" in metadata.tables[name].c for name in RULE_INPUTS)
+
+
+def test_an_entry_is_not_served_for_another_catalog_or_an_edited_person(
+    db: Engine, user: Account, clock: FakeClock
+) -> None:
+    cache = evaluation_cache.EvaluationCache(4)
+    with Session(db) as s:
+        person = s.get(User, uuid.UUID(user.id))
+        assert person is not None
+        catalog: dict[str, Any] = {}
+        now = clock.now
+        cache.put(person, catalog, now, now + timedelta(hours=1), "kept")
+        assert cache.get(person, catalog, now + timedelta(minutes=1)) == "kept"
+        assert cache.get(person, {}, now + timedelta(minutes=1)) is None
+        assert cache.get(person, catalog, now - timedelta(seconds=1)) is None  # clock back
+        assert cache.get(person, catalog, now + evaluation_cache.MAX_HOLD) is None
+        person.timezone = "Europe/Paris"
+        assert cache.get(person, catalog, now + timedelta(minutes=1)) is None
