@@ -7,16 +7,18 @@ progress chart groups by, so a rule and the chart never disagree about a check-i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import fmean, median
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.domain.ladder import CatalogDose
 from api.domain.thresholds import Thresholds
 from api.domain.types import REST_PHASES, CheckIn, Dose, History, SessionLog
+
+T = TypeVar("T")
 
 # P2/P3: a next-morning check-in counts for a session ending at most this long before.
 NEXT_MORNING_WINDOW = timedelta(hours=36)
@@ -217,6 +219,26 @@ class Context:
     doses: Sequence[Dose]
     daily: Mapping[date, float]  # rest pain per local day
     rest: Sequence[CheckIn]  # rest-pain check-ins, oldest first
+    # What several rules look up alike (a session's morning after, the latest session
+    # pain), worked out once per evaluation: see `once`.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: Any, work: Callable[[], T]) -> T:
+        """`work()`, computed the first time `key` is asked for in this evaluation."""
+        if key not in self.memo:
+            self.memo[key] = work()
+        found: T = self.memo[key]
+        return found
+
+    def morning_after(self, log: SessionLog) -> tuple[Before | None, CheckIn | None]:
+        """morning_after(log, self.checkins), each half once per session."""
+        return self.before(log), self.next_morning(log)
+
+    def before(self, log: SessionLog) -> Before | None:
+        return self.once(("before", log.session_id), lambda: before_pain(log, self.checkins))
+
+    def next_morning(self, log: SessionLog) -> CheckIn | None:
+        return self.once(("morning", log.session_id), lambda: next_morning(log, self.checkins))
 
     def name(self, slug: str) -> str:
         return display_name(slug, self.catalog)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from statistics import fmean
 from typing import Any
 
-from api.domain.evidence import Context, iso, morning_after, rounded
+from api.domain.evidence import Context, iso, rounded
 from api.domain.ladder import left_out, step_up, volume
 from api.domain.rule import Rule
 from api.domain.session_rules import session_of
@@ -51,7 +51,7 @@ def _session_pain_settled(log: SessionLog, slug: str | None, ctx: Context) -> bo
         owner = session_of(c, ctx, logs)
         if owner is not None and owner.session_id == log.session_id:
             return False
-    before, morning = morning_after(log, ctx.checkins)
+    before, morning = ctx.morning_after(log)
     return not (morning is not None and before is not None and morning.pain > before.pain)
 
 
@@ -79,7 +79,7 @@ def _went_well(log: SessionLog, slug: str, dose: Dose, ctx: Context) -> bool:
 
 def _settled_next_morning(log: SessionLog, ctx: Context) -> CheckIn | None:
     """The next-morning reading after `log`, if it shows the pain settled."""
-    before, morning = morning_after(log, ctx.checkins)
+    before, morning = ctx.morning_after(log)
     if morning is None:
         return None
     settled_at = before.pain if before is not None else ctx.thresholds.during_pain_safe_max

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from api.domain.evidence import Before, Context, done_exercises, iso, morning_after, rounded
+from api.domain.evidence import Before, Context, done_exercises, iso, rounded
 from api.domain.ladder import left_out, step_down
 from api.domain.rule import Rule
 from api.domain.types import CheckIn, Reason, SessionLog
@@ -176,7 +176,8 @@ def _session_pain_reasons(rule: Rule, ctx: Context, low: float, high: float | No
     up to `high`)."""
     grouped: dict[tuple[str, str, int, datetime], list[str]] = {}
     reported: dict[tuple[str, str, int, datetime], set[str]] = {}
-    for slug, o in sorted(latest_session_pain(ctx).items()):
+    pains = ctx.once("latest_session_pain", lambda: latest_session_pain(ctx))
+    for slug, o in sorted(pains.items()):
         if o.pain > low and (high is None or o.pain <= high):
             group = (o.key, o.kind, o.pain, o.at)
             grouped.setdefault(group, []).append(slug)
@@ -219,9 +220,9 @@ def p1_session_pain(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[R
 def _latest_morning(ctx: Context) -> tuple[SessionLog, Before | None, CheckIn] | None:
     """The latest session with a next-morning reading: (log, before, next morning)."""
     for log in reversed(ctx.logs):
-        before, morning = morning_after(log, ctx.checkins)
+        morning = ctx.next_morning(log)
         if morning is not None:
-            return log, before, morning
+            return log, ctx.before(log), morning
     return None
 
 
