@@ -18,12 +18,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, Uuid, column, event, table, update
+from sqlalchemy import BigInteger, Uuid, column, event, select, table, update
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 from sqlmodel import Session
+
+from api.db import metadata
 
 # Tables the rule service reads about one person, each with a `user_id`.
 RULE_INPUTS = frozenset(
@@ -84,6 +86,38 @@ def bump(session: OrmSession, user_ids: Iterable[uuid.UUID]) -> None:
     )
     done.update(todo)
     session.info[_WROTE] = True
+    # A person loaded in this session would otherwise keep the old number after the
+    # commit (sessions do not expire on commit), and a later read in it could be served
+    # an entry made before this write.
+    moved = set(todo)
+    for obj in list(session.identity_map.values()):
+        if _table(obj) == "users" and getattr(obj, "id", None) in moved:
+            session.expire(obj, ["eval_version"])
+
+
+def bump_linked(session: OrmSession, user_id: uuid.UUID) -> None:
+    """Move the version of everyone whose rule inputs name `user_id` other than as their
+    owner (a clinician's links and plans), before the database changes those rows by
+    itself (ON DELETE CASCADE / SET NULL fires no session event): for deleting a user."""
+    people: set[uuid.UUID] = set()
+    for name, columns in linked_columns().items():
+        table = metadata.tables[name]
+        for column_name in columns:
+            found = session.connection().execute(
+                select(table.c.user_id).where(table.c[column_name] == user_id).distinct()
+            )
+            people.update(found.scalars())
+    bump(session, people)
+
+
+def linked_columns() -> dict[str, list[str]]:
+    """Per rule input, its columns other than `user_id` that refer to a user."""
+    out: dict[str, list[str]] = {}
+    for name in sorted(RULE_INPUTS):
+        for fk in metadata.tables[name].foreign_keys:
+            if fk.column.table.name == "users" and fk.parent.name != "user_id":
+                out.setdefault(name, []).append(fk.parent.name)
+    return out
 
 
 def wrote_in_this_transaction(session: OrmSession) -> bool:
@@ -105,10 +139,34 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     bump(session, people)
 
 
+def _owner_terms(where: Any) -> set[uuid.UUID]:
+    """The people a WHERE clause confines a statement to: its top-level AND terms
+    `user_id = :id` and `user_id IN (:ids)`. Anything else (an OR, `!=`) confines nothing,
+    and a statement confined by nothing is refused by the caller."""
+    terms = (
+        list(where.clauses)
+        if isinstance(where, BooleanClauseList) and where.operator is operators.and_
+        else [where]
+    )
+    found: set[uuid.UUID] = set()
+    for term in terms:
+        if not (
+            isinstance(term, BinaryExpression)
+            and getattr(term.left, "key", None) == "user_id"
+            and isinstance(term.right, BindParameter)
+        ):
+            continue
+        value = term.right.effective_value
+        if term.operator is operators.eq and isinstance(value, uuid.UUID):
+            found.add(value)
+        elif term.operator is operators.in_op and isinstance(value, list | tuple):
+            found.update(v for v in value if isinstance(v, uuid.UUID))
+    return found
+
+
 def _people_of(state: ORMExecuteState) -> set[uuid.UUID]:
-    """The user_id values a Core statement names: in its parameters (executemany), its
-    WHERE clause or its VALUES. Any bound value of a `user_id` column counts; one too
-    many only moves another person's version."""
+    """The people a Core statement writes for: the user_id of each row it inserts
+    (executemany parameters, or VALUES), or those its WHERE clause confines it to."""
     found: set[uuid.UUID] = set()
     params = state.parameters
     for p in params if isinstance(params, list) else [params] if params else []:
@@ -116,14 +174,8 @@ def _people_of(state: ORMExecuteState) -> set[uuid.UUID]:
             found.add(p["user_id"])
     statement: Any = state.statement
     where = getattr(statement, "whereclause", None)
-    for node in visitors.iterate(where) if where is not None else ():
-        if (
-            isinstance(node, BinaryExpression)
-            and getattr(node.left, "key", None) == "user_id"
-            and isinstance(node.right, BindParameter)
-            and isinstance(node.right.effective_value, uuid.UUID)
-        ):
-            found.add(node.right.effective_value)
+    if where is not None:
+        found.update(_owner_terms(where))
     if not found and state.is_insert:
         # INSERT ... VALUES (...), (...): its bound values, by column name.
         compiled = statement.compile(dialect=state.session.get_bind().dialect)

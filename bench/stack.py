@@ -304,10 +304,10 @@ def make_accounts(
     through the app's table definitions, so ids, booleans and JSON are stored the way each
     database expects (on SQLite a UUID is 32 hex digits).
     """
-    from sqlmodel import Session
+    from sqlalchemy import insert
 
     from api.config import Settings
-    from api.models import User
+    from api.models import Screening, User
     from api.security import Passwords
     from bench.people import all_clear_screening
 
@@ -321,20 +321,22 @@ def make_accounts(
     password_hash = Passwords.from_settings(cheap).hash(PASSWORD)
     now = datetime.now(UTC)
     people = [Account(str(uuid.uuid4()), f"load{n}@bench.example") for n in range(count)]
+    # Core inserts naming only the columns every revision since d120b8e has, so that a
+    # `--base` checkout's database (an older schema) takes them as well as this one's.
+    users = [
+        {
+            "id": uuid.UUID(a.user_id), "email": a.email, "password_hash": password_hash,
+            "role": "user", "equipment": ["mat", "resistance-band"], "session_minutes": 30,
+            "timezone": "UTC", "birth_year": 1980, "created_at": now, "updated_at": now,
+        }
+        for a in people
+    ]  # fmt: skip
+    screens = [all_clear_screening(uuid.UUID(a.user_id), now).model_dump() for a in people]
     engine = create_engine(sqlalchemy_url(db_url))
     try:
-        with Session(engine) as session:
-            for a in people:
-                user_id = uuid.UUID(a.user_id)
-                session.add(
-                    User(
-                        id=user_id, email=a.email, password_hash=password_hash,
-                        equipment=["mat", "resistance-band"], session_minutes=30,
-                        birth_year=1980, created_at=now, updated_at=now,
-                    )
-                )  # fmt: skip
-                session.add(all_clear_screening(user_id, now))
-            session.commit()
+        with engine.begin() as conn:
+            conn.execute(insert(User.__table__), users)  # type: ignore[attr-defined]
+            conn.execute(insert(Screening.__table__), screens)  # type: ignore[attr-defined]
     finally:
         engine.dispose()
     admin_accounts = []

@@ -7,7 +7,7 @@ Create Date: 2026-12-03
 Reads serve a cached evaluation while nothing it read has changed (issue 16). Every
 transaction that writes one of a person's rule inputs (check-ins, logs, sessions, the
 routine, the ledger, advice, screens, a clinician's plan, links and actions, thresholds)
-adds one to this number first (api/services/changes.py), so a cached evaluation is
+adds one to this number first (api/changes.py), so a cached evaluation is
 known to be current when the number it was made at is still the person's.
 """
 

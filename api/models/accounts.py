@@ -43,7 +43,7 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_created())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_created())
     # One more with every transaction that writes what the rules read about this person
-    # (api/services/changes.py): a cached evaluation made at this number is current.
+    # (api/changes.py): a cached evaluation made at this number is current.
     eval_version: int = Field(
         default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
     )

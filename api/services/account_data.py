@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session, col, delete, select
 
+from api import changes
 from api.db import metadata
 from api.errors import Forbidden
 from api.models import (
@@ -200,6 +201,8 @@ def user_owned_tables() -> list[Table]:
 def delete_account(session: Session, passwords: Passwords, user: User, password: str) -> None:
     if not passwords.verify(password, user.password_hash):
         raise Forbidden("The password does not match; the account was not deleted.")
+    # A clinician's patients lose their links and the plans' author with this account.
+    changes.bump_linked(session, user.id)
     for table in user_owned_tables():
         session.exec(delete(table).where(table.c.user_id == user.id))
     session.exec(

@@ -62,13 +62,15 @@ class EvaluationCache:
         self.misses = 0
 
     def get(self, user: User, catalog: Mapping[str, Any], now: datetime) -> Any | None:
+        # Read before the lock: an expired attribute loads from the database.
+        person = person_row(user)
         with self._lock:
             entry = self._items.get(user.id)
             fresh = (
                 entry is not None
                 and entry.catalog is catalog
                 and entry.made_at <= now < entry.until
-                and entry.person == person_row(user)
+                and entry.person == person
             )
             if not fresh:
                 self.misses += 1

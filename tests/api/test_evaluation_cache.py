@@ -11,16 +11,20 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
-from sqlmodel import Session
+from sqlalchemy import Engine, or_, update
+from sqlmodel import Session, col, select
 
-from api.changes import NOT_RULE_INPUTS, RULE_INPUTS, UnknownPerson
+from api.changes import NOT_RULE_INPUTS, RULE_INPUTS, UnknownPerson, linked_columns
 from api.config import Settings
 from api.db import make_engine, metadata
 from api.models import CheckInRow, User
 from api.services import evaluation_cache
+from api.services.catalog_snapshot import load_snapshot
+from api.services.evaluation import evaluate_person
+from tests.api.test_clinicians import link
 from tests.api.test_pain import checkin, post
-from tests.conftest import Account, FakeClock
+from tests.api.test_screening import OSTEOPOROSIS_OUT, _catalog_slugs, clear, put_screen, unscreened
+from tests.conftest import Account, AccountFactory, FakeClock
 
 
 def kept(app: FastAPI) -> evaluation_cache.EvaluationCache:
@@ -37,8 +41,10 @@ def advice(client: TestClient, account: Account) -> dict[str, Any]:
 
 def version(db: Engine, account: Account) -> int:
     with Session(db) as s:
-        found = s.exec(select(User.eval_version).where(User.id == uuid.UUID(account.id))).one()
-        return int(found[0])
+        found = s.exec(
+            select(col(User.eval_version)).where(col(User.id) == uuid.UUID(account.id))
+        ).one()
+        return int(found)
 
 
 def test_a_second_read_is_served_kept_and_stamped_with_its_own_time(
@@ -133,14 +139,59 @@ def test_each_transaction_moves_the_version_once_and_a_rollback_not_at_all(
         s.rollback()
     assert version(db, user) == start + 1
     with Session(db) as s:  # a Core statement names its person in its WHERE clause
-        s.execute(update(CheckInRow).where(CheckInRow.user_id == person).values(pain=4))
+        s.execute(update(CheckInRow).where(col(CheckInRow.user_id) == person).values(pain=4))
         s.commit()
     assert version(db, user) == start + 2
 
 
 def test_a_core_write_that_names_no_person_is_refused(db: Engine) -> None:
-    with Session(db) as s, pytest.raises(UnknownPerson):
-        s.execute(update(CheckInRow).values(pain=0))
+    someone = uuid.uuid4()
+    for where in (
+        None,
+        col(CheckInRow.user_id) != someone,  # everyone else
+        or_(col(CheckInRow.user_id) == someone, col(CheckInRow.pain) > 5),  # and more
+    ):
+        statement = update(CheckInRow).values(pain=0)
+        with Session(db) as s, pytest.raises(UnknownPerson):
+            s.execute(statement if where is None else statement.where(where))
+
+
+def test_every_other_reference_to_a_person_in_a_rule_input_is_known() -> None:
+    """Deleting a user changes these rows in the database itself (CASCADE, SET NULL):
+    account deletion moves the versions of the people they belong to (bump_linked)."""
+    assert linked_columns() == {
+        "clinician_actions": ["clinician_id"],
+        "clinician_links": ["clinician_id"],
+        "clinician_plans": ["updated_by"],
+        "user_thresholds": ["updated_by"],
+    }
+
+
+def test_a_write_then_a_read_in_one_session_sees_the_write(
+    app: FastAPI, db: Engine, user: Account, clock: FakeClock, seeded: Any
+) -> None:
+    """The person loaded before the write must not keep the number from before it."""
+    kept(app)
+    with Session(db, expire_on_commit=False) as s:
+        person = s.get(User, uuid.UUID(user.id))
+        assert person is not None
+        catalog = load_snapshot(s, 0).rule_catalog
+        now = clock()
+        for _ in range(2):
+            assert evaluate_person(s, person, now, catalog, record=False).advice.status == (
+                "maintain"
+            )
+            s.commit()
+        at = now - timedelta(minutes=1)
+        s.add(
+            CheckInRow(
+                user_id=person.id, recorded_at=at, received_at=at, phase="daily", pain=3,
+                red_flags={"saddle_numbness": True}, cauda_equina=True, body_hash="x" * 64,
+            )
+        )  # fmt: skip
+        s.commit()
+        after = evaluate_person(s, person, clock(), catalog, record=False)
+        assert after.advice.status == "urgent_care"
 
 
 def test_every_table_is_a_rule_input_or_named_as_not_one() -> None:
@@ -166,3 +217,29 @@ def test_an_entry_is_not_served_for_another_catalog_or_an_edited_person(
         assert cache.get(person, catalog, now + evaluation_cache.MAX_HOLD) is None
         person.timezone = "Europe/Paris"
         assert cache.get(person, catalog, now + timedelta(minutes=1)) is None
+
+
+def test_deleting_a_clinician_ends_their_patients_kept_evaluations(
+    client: TestClient, make_account: AccountFactory, seeded: Any
+) -> None:
+    """The database deletes the links itself (ON DELETE CASCADE): no session event sees
+    the patient's rows change, so account deletion moves their version."""
+    user = unscreened(make_account)
+    clinician = make_account(role="clinician")
+    put_screen(client, user, osteoporosis=True)
+    link(client, user, clinician)
+    allowed = [s for s in _catalog_slugs(client) if s not in OSTEOPOROSIS_OUT]
+    clear(client, clinician, user, [*allowed, "knee-hug"], despite=["knee-hug"])
+
+    def excluded() -> set[str]:
+        routine = client.get("/v1/routine", headers=user.headers)
+        assert routine.status_code == 200, routine.text
+        return {e["exercise_slug"] for e in routine.json()["excluded"]}
+
+    assert "knee-hug" not in excluded()
+    assert "knee-hug" not in excluded()  # kept
+    gone = client.request(
+        "DELETE", "/v1/me", headers=clinician.headers, json={"password": clinician.password}
+    )
+    assert gone.status_code == 204, gone.text
+    assert "knee-hug" in excluded()
