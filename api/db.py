@@ -55,13 +55,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any, busy_ms: int = 5000) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets readers proceed while one writer commits; busy_timeout waits for
     # the writer instead of failing at once with "database is locked".
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -77,7 +77,12 @@ def make_engine(settings: Settings) -> Engine:
             pool_timeout=settings.db_pool_timeout_seconds,
             hide_parameters=True,
         )
-        event.listen(engine, "connect", _sqlite_on_connect)
+        # A writer waits for the write lock as long as a request may wait for a
+        # connection: under load (bench.load, 2 workers) 5 s let a few lose the race.
+        busy_ms = int(settings.db_pool_timeout_seconds * 1000)
+        event.listen(
+            engine, "connect", lambda conn, record: _sqlite_on_connect(conn, record, busy_ms)
+        )
         return engine
     # libpq counts whole seconds (and treats 1 as 2).
     connect_args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout_seconds}
