@@ -9,21 +9,38 @@ order, on the event loop and holding nothing, for one of `limit` places; a reque
 cannot get one within `wait_seconds` is answered 503 `/problems/busy` with Retry-After,
 having run nothing.
 
-Sign-ins (they wait for the password-hash queue, which bounds them itself), health
-checks, the API documents and static files do not queue here. Catalog reads answered
-from the replay cache never reach this far.
+Sign-ins and account deletion (they wait for the password-hash queue, which bounds them
+itself), health checks, the API documents and static files do not queue here. Catalog
+reads answered from the replay cache never reach this far. A request's body is read
+before it queues, so a client sending slowly holds no place.
 """
 
 from __future__ import annotations
 
 import anyio
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
 
 EXEMPT_PREFIXES = ("/v1/auth/", "/healthz", "/readyz", "/metrics", "/static/", "/docs")
 EXEMPT = frozenset({"/openapi.json", "/redoc"})
+EXEMPT_METHODS = frozenset({("DELETE", "/v1/me")})  # a password check
 RETRY_AFTER_SECONDS = 1
+# Connections the pool keeps for what does not queue: the catalog version probe holds
+# one for good, and sign-ins and health checks need one now and then.
+RESERVED_CONNECTIONS = 2
+
+
+def places_for(pool_size: int, max_overflow: int) -> int:
+    """How many requests may work at once: every one of them finds a connection."""
+    return max(1, pool_size + max_overflow - RESERVED_CONNECTIONS)
+
+
+def queues(method: str, path: str) -> bool:
+    """Whether a request waits for a place (and so may be answered 503 busy)."""
+    return not (
+        path in EXEMPT or path.startswith(EXEMPT_PREFIXES) or (method, path) in EXEMPT_METHODS
+    )
 
 
 class Admission:
@@ -33,10 +50,10 @@ class Admission:
         self.wait_seconds = wait_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or path in EXEMPT or path.startswith(EXEMPT_PREFIXES):
+        if scope["type"] != "http" or not queues(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
+        receive = await _read_body(receive)
         admitted = False
         with anyio.move_on_after(self.wait_seconds):
             await self.places.acquire()
@@ -61,3 +78,30 @@ class Admission:
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+
+
+async def _read_body(receive: Receive) -> Receive:
+    """The request's whole body, read now (RequestPlumbing has bounded its size), and a
+    `receive` that hands it to the app as one message."""
+    chunks: list[bytes] = []
+    first: Message | None = None
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            first = message  # the client went away: the app learns it as it would have
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    pending: list[Message] = [
+        first
+        if first is not None
+        else {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+    ]
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replay

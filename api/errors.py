@@ -44,8 +44,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "safe).",
     "database-timeout": "A database statement ran past its time limit (the database is "
     "overloaded, or the request is unusually costly); retry after Retry-After seconds.",
-    "busy": "Too many requests of this costly kind (password checks) are waiting; nothing "
-    "was changed. Retry after Retry-After seconds.",
+    "busy": "The server is at capacity: the request waited too long for its turn (or for a "
+    "password check); nothing was done. Retry after Retry-After seconds.",
     "internal-error": "An unexpected error; it has been logged.",
     "http-error": "An HTTP error without a more specific type.",
 }

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from api import __version__
-from api.admission import Admission
+from api.admission import Admission, places_for
 from api.catalog_cache import CatalogCache
 from api.catalog_replay import CatalogReplay
 from api.config import Settings, get_settings
@@ -89,6 +89,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.metrics = (
         RequestMetrics(app.router.routes, multiprocess_dir()) if settings.metrics_enabled else None
     )
+    # Requests wait their turn for the database in arrival order: inside CORS (a browser
+    # can read a 503's Retry-After; preflights never queue) and the plumbing (the 503
+    # has an id, headers and its log line).
+    app.add_middleware(
+        Admission,
+        limit=places_for(settings.db_pool_size, settings.db_max_overflow),
+        wait_seconds=settings.db_pool_timeout_seconds,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -105,13 +113,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ],
             expose_headers=["ETag", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
         )
-    # Requests wait their turn for the database in arrival order (inside the plumbing,
-    # so a 503 for waiting too long has an id, headers and its log line).
-    app.add_middleware(
-        Admission,
-        limit=settings.db_pool_size + settings.db_max_overflow,
-        wait_seconds=settings.db_pool_timeout_seconds,
-    )
     # Every response, errors included, gets an id and the security headers.
     app.add_middleware(RequestPlumbing, metrics=app.state.metrics)
     # Outermost: cached catalog reads are answered before anything else runs (with the

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from api.admission import queues
 from api.errors import PROBLEM_TYPES
 from api.problems import PROBLEM_MEDIA_TYPE, problem_example
 from api.schemas.common import Problem
@@ -37,9 +38,11 @@ def _problem_schemas() -> dict[str, Any]:
     return {"Problem": schema, **defs}
 
 
-def _document_common_errors(operation: dict[str, Any]) -> None:
+def _document_common_errors(operation: dict[str, Any], queued: bool) -> None:
     """Errors any operation can give, so clients (and schema fuzzers) expect them."""
     responses = operation.setdefault("responses", {})
+    if queued:
+        responses.setdefault("503", {"description": PROBLEM_TYPES["busy"]})
     takes_input = bool(operation.get("parameters")) or "requestBody" in operation
     wanted = {"500": "internal-error"}
     if takes_input:
@@ -89,9 +92,9 @@ def install_openapi(app: FastAPI) -> None:
         # FastAPI documents its own 422 shape; ours is the Problem document.
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
-        for path_item in doc.get("paths", {}).values():
-            for operation in path_item.values():
-                _document_common_errors(operation)
+        for path, path_item in doc.get("paths", {}).items():
+            for method, operation in path_item.items():
+                _document_common_errors(operation, queues(method.upper(), path))
                 _document_required_headers(operation)
                 for status, response in operation.get("responses", {}).items():
                     if status[0] in "45":
