@@ -8,9 +8,12 @@ Run as a separate process so it can be pinned to its own core:
 
 ``--body-template``: ``{uuid}`` (a fresh uuid4) and ``{now}`` (the current time, ISO 8601
 with its offset) are filled in for each request, so writes with a client id are each new.
-``--paths-file``: one request per line, ``PATH`` or ``PATH<TAB>BODY``, each sent once in
-order (the warm-up takes the first); the run ends early when they run out
-(``exhausted``), for writes that can happen only once per resource.
+``--paths-file``: one request per line, ``PATH``, ``PATH<TAB>BODY`` or
+``PATH<TAB>BODY<TAB>TOKEN``, each sent once in order (the warm-up takes the first); the
+run ends early when they run out (``exhausted``), for writes that can happen only once
+per resource. A line's TOKEN is sent as its ``Authorization: Bearer`` header.
+``--tokens-file``: one bearer token per line; connection ``i`` sends line ``i`` (modulo
+their number) as its ``Authorization`` header, so that writes are spread over people.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 # A request: (path, body), or None when there are no more to send.
-Next = Callable[[], tuple[str, bytes] | None]
+# (path, body, bearer token for this request or "")
+Next = Callable[[], tuple[str, bytes, str] | None]
 
 
 @dataclass
@@ -39,13 +43,14 @@ class Tally:
 
 
 def fixed(path: str, body: bytes) -> Next:
-    return lambda: (path, body)
+    return lambda: (path, body, "")
 
 
 def templated(path: str, template: str) -> Next:
-    def make() -> tuple[str, bytes]:
+    def make() -> tuple[str, bytes, str]:
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        return path, template.replace("{uuid}", str(uuid.uuid4())).replace("{now}", now).encode()
+        body = template.replace("{uuid}", str(uuid.uuid4())).replace("{now}", now).encode()
+        return path, body, ""
 
     return make
 
@@ -53,12 +58,13 @@ def templated(path: str, template: str) -> Next:
 def from_file(lines: list[str], default_body: bytes) -> Next:
     queue: Iterator[str] = iter(lines)
 
-    def take() -> tuple[str, bytes] | None:
+    def take() -> tuple[str, bytes, str] | None:
         line = next(queue, None)
         if line is None:
             return None
-        path, tab, body = line.partition("\t")
-        return path, body.encode() if tab else default_body
+        path, tab, rest = line.partition("\t")
+        body, _, token = rest.partition("\t")
+        return path, body.encode() if tab else default_body, token
 
     return take
 
@@ -86,10 +92,11 @@ async def _worker(
             if request is None:
                 tally.exhausted = True
                 return
-            path, body = request
+            path, body, token = request
+            lines = [*host_lines, f"Authorization: Bearer {token}"] if token else host_lines
             started = time.perf_counter()
             try:
-                writer.write(_head(method, path, host_lines, body) + body)
+                writer.write(_head(method, path, lines, body) + body)
                 head = await reader.readuntil(b"\r\n\r\n")
                 status = int(head[9:12])
                 length = 0
@@ -123,16 +130,23 @@ async def run(
     method: str = "GET",
     body: bytes = b"",
     take: Next | None = None,
+    tokens: list[str] | None = None,
 ) -> dict[str, object]:
     host_lines = [f"Host: {host}:{port}", *headers]
+
+    def lines_of(connection: int) -> list[str]:
+        if not tokens:
+            return host_lines
+        return [*host_lines, f"Authorization: Bearer {tokens[connection % len(tokens)]}"]
+
     take = take or fixed(path, body)
     # A short warm-up so lazy start-up work is not measured.
     warm_deadline = time.perf_counter() + min(1.0, seconds / 5)
     warm = Tally()
     await asyncio.gather(
         *(
-            _worker(host, port, method, host_lines, take, warm_deadline, warm)
-            for _ in range(connections)
+            _worker(host, port, method, lines_of(c), take, warm_deadline, warm)
+            for c in range(connections)
         )
     )
     tally = Tally()
@@ -140,8 +154,8 @@ async def run(
     deadline = started + seconds
     await asyncio.gather(
         *(
-            _worker(host, port, method, host_lines, take, deadline, tally)
-            for _ in range(connections)
+            _worker(host, port, method, lines_of(c), take, deadline, tally)
+            for c in range(connections)
         )
     )
     # Ended by running out of requests: the rate is over the time they took.
@@ -182,7 +196,12 @@ def main() -> None:
     parser.add_argument("--body-template", help="{uuid} and {now} are filled per request")
     parser.add_argument("--paths-file", help="one PATH or PATH<TAB>BODY per line, each sent once")
     parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--tokens-file", help="one bearer token per line, one per connection")
     args = parser.parse_args()
+    tokens = None
+    if args.tokens_file:
+        with open(args.tokens_file, encoding="utf-8") as f:
+            tokens = [line for line in f.read().splitlines() if line]
     take: Next | None = None
     if args.paths_file:
         with open(args.paths_file, encoding="utf-8") as f:
@@ -206,6 +225,7 @@ def main() -> None:
             args.method,
             args.body.encode(),
             take,
+            tokens,
         )
     )
     print(json.dumps(result))

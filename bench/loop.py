@@ -12,11 +12,14 @@ the access log on) and driven from the other core. Each step is printed with its
 p50, p99, non-2xx answers and its req/s as a ratio of the floor's (goal: at least 0.5x).
 
 One account per step, so that what one step writes (a thousand check-ins in a few
-seconds) does not become the history another step reads: every step measures a person
-with 60 days of history. Writes carry a fresh client id per request (bench/loadgen.py
-``--body-template``), and each log goes to a different planned session (``--paths-file``):
-a repeated id or log would measure the replay path instead. GET steps use wrk when it is
-installed; each step is compared with the floor driven by the same generator.
+seconds) does not become the history another step reads; write steps and the floor
+spread over ``--people`` accounts (default 16), one per connection in turn, so that no
+person's writes queue behind each other or pile up into one history: every step
+measures people with 60 days of history. Writes carry a fresh client id per request
+(bench/loadgen.py ``--body-template``), and each log goes to a different planned
+session (``--paths-file``): a repeated id or log would measure the replay path instead.
+GET steps use wrk when it is installed; each step is compared with the floor driven by
+the same generator.
 """
 
 from __future__ import annotations
@@ -79,17 +82,28 @@ class Step:
     expect: int  # any other status is flagged (a 200 to a new check-in would be a replay)
     template: str = ""  # a body made per request ({uuid}, {now})
     pool: bool = False  # one planned session per request (the log PUT)
+    spread: bool = False  # writes spread over --people accounts, one per connection
+
+
+def people_of(step: Step, people: int) -> list[str]:
+    """The accounts a step sends as: one, or `people` for a write step."""
+    if not step.spread or people <= 1:
+        return [step.account]
+    return [f"{step.account}-{i}" for i in range(people)]
 
 
 STEPS = [
-    Step("POST /v1/checkins", "POST", "/v1/checkins", "loop-checkins", 201, CHECKIN_TEMPLATE),
+    Step("POST /v1/checkins", "POST", "/v1/checkins", "loop-checkins", 201, CHECKIN_TEMPLATE,
+         spread=True),
     Step("GET /v1/advice", "GET", "/v1/advice", "loop-advice", 200),
     Step("GET /v1/routine", "GET", "/v1/routine", "loop-routine", 200),
-    Step("POST /v1/sessions", "POST", "/v1/sessions", "loop-build", 201, SESSION_TEMPLATE),
-    Step("PUT /v1/sessions/{id}/log", "PUT", "/v1/sessions/{id}/log", "loop-log", 200, pool=True),
-]
-FLOOR = Step(f"POST {FLOOR_PATH} (floor)", "POST", FLOOR_PATH, "loop-floor", 201)
-ACCOUNTS = [s.account for s in [*STEPS, FLOOR]]
+    Step("POST /v1/sessions", "POST", "/v1/sessions", "loop-build", 201, SESSION_TEMPLATE,
+         spread=True),
+    Step("PUT /v1/sessions/{id}/log", "PUT", "/v1/sessions/{id}/log", "loop-log", 200, pool=True,
+         spread=True),
+]  # fmt: skip
+FLOOR = Step(f"POST {FLOOR_PATH} (floor)", "POST", FLOOR_PATH, "loop-floor", 201, spread=True)
+ACCOUNTS = [s.account for s in [*STEPS, FLOOR]]  # with --people 1
 WRK = shutil.which("wrk")
 LOADGEN = "loadgen"
 
@@ -106,7 +120,7 @@ def setup_engine(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-def make_accounts(url: str, now: datetime) -> dict[str, uuid.UUID]:
+def make_accounts(url: str, now: datetime, names: list[str] | None = None) -> dict[str, uuid.UUID]:
     """The accounts, each screened all-clear 61 days ago, with two check-ins a day since.
 
     One Argon2id hash at a low cost for all: a hash carries its own cost, so setup takes
@@ -123,7 +137,7 @@ def make_accounts(url: str, now: datetime) -> dict[str, uuid.UUID]:
     joined = now - timedelta(days=HISTORY_DAYS + 1)
     ids = {}
     with setup_engine(url) as engine, Session(engine) as session:
-        for name in ACCOUNTS:
+        for name in names or ACCOUNTS:
             user = User(
                 email=f"{name}@bench.example",
                 password_hash=password_hash,
@@ -220,9 +234,12 @@ def add_logged_sessions(url: str, user_id: uuid.UUID, template: uuid.UUID, now: 
             session.commit()
 
 
-def log_pool(url: str, template: uuid.UUID, count: int, path: Path, now: datetime) -> None:
+def log_pool(
+    url: str, template: uuid.UUID, count: int, path: Path, now: datetime, token: str = ""
+) -> None:
     """`count` planned sessions like `template`, each logged once by the PUT step; their
-    paths and log bodies go to `path` for bench/loadgen.py ``--paths-file``."""
+    paths and log bodies (and the owner's `token`) are added to `path` for
+    bench/loadgen.py ``--paths-file``."""
     with setup_engine(url) as engine:
         rows = copies(engine, template, count, created_at=now, updated_at=now)
         with Session(engine) as session:
@@ -236,7 +253,8 @@ def log_pool(url: str, template: uuid.UUID, count: int, path: Path, now: datetim
             "entries": log_entries(rows[0]["items"]),
         }
     )
-    path.write_text("".join(f"/v1/sessions/{r['id']}/log\t{body}\n" for r in rows))
+    with path.open("a", encoding="utf-8") as out:
+        out.writelines(f"/v1/sessions/{r['id']}/log\t{body}\t{token}\n" for r in rows)
 
 
 def build_session(port: int, token: str) -> dict[str, Any]:
@@ -252,10 +270,11 @@ def build_session(port: int, token: str) -> dict[str, Any]:
 
 
 def drive(
-    port: int, step: Step, token: str, seconds: float, connections: int, generator: str,
+    port: int, step: Step, tokens: list[str], seconds: float, connections: int, generator: str,
     workdir: Path,
 ) -> dict[str, Any]:  # fmt: skip
-    headers = {"Authorization": f"Bearer {token}"}
+    """Drive `step`: as the one account of `tokens`, or one per connection in turn."""
+    headers = {"Authorization": f"Bearer {tokens[0]}"} if len(tokens) == 1 else {}
     if step.method != "GET":
         headers.update(JSON)
     if generator == LOADGEN:
@@ -267,7 +286,10 @@ def drive(
         if step.template:
             cmd.append(f"--body-template={step.template}")
         if step.pool:
-            cmd.append(f"--paths-file={workdir / 'logs.txt'}")
+            cmd.append(f"--paths-file={workdir / 'logs.txt'}")  # each line its owner's token
+        elif len(tokens) > 1:
+            (workdir / "tokens.txt").write_text("\n".join(tokens) + "\n")
+            cmd.append(f"--tokens-file={workdir / 'tokens.txt'}")
         out = _run(cmd)
         result: dict[str, Any] = json.loads(out)
         return result
@@ -275,9 +297,20 @@ def drive(
     cmd = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    if step.method != "GET":
+    if step.method != "GET" or len(tokens) > 1:
+        # Each request as the next account in turn, when there are several.
+        listed = ", ".join(f'"{t}"' for t in tokens)
         script = workdir / f"{step.method.lower()}.lua"
-        script.write_text(f'wrk.method = "{step.method}"\n')
+        script.write_text(
+            f'wrk.method = "{step.method}"\n'
+            f"tokens = {{{listed}}}\n"
+            "n = 0\n"
+            "request = function()\n"
+            "  n = n + 1\n"
+            '  wrk.headers["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1]\n'
+            "  return wrk.format()\n"
+            "end\n"
+        )
         cmd += ["-s", str(script)]
     parsed = _parse_wrk(_run([*cmd, f"http://127.0.0.1:{port}{step.path}"]))
     return {**parsed, "non_2xx": parsed["errors"], "exhausted": False}
@@ -299,30 +332,36 @@ def generator_for(step: Step) -> str:
 
 
 def measure(
-    database: str, url: str, workdir: Path, seconds: float, connections: int, pool: int
-) -> None:
+    database: str, url: str, workdir: Path, seconds: float, connections: int, pool: int,
+    people: int,
+) -> None:  # fmt: skip
     env = prepare_database(workdir, url=url, accounts=False)
     now = datetime.now(UTC)
-    ids = make_accounts(url, now)
+    names = [name for step in [*STEPS, FLOOR] for name in people_of(step, people)]
+    ids = make_accounts(url, now, names)
     results = []
     with serve("api.main:app", env) as port:
-        tokens = {name: sign_in(port, name) for name in ACCOUNTS}
-        for name in ACCOUNTS:
+        tokens = {name: sign_in(port, name) for name in names}
+        for name in names:
             built = build_session(port, tokens[name])
             add_logged_sessions(url, ids[name], uuid.UUID(built["id"]), now)
             # The first evaluation applies what the history decided: not measured.
             _request(port, "/v1/advice", {"Authorization": f"Bearer {tokens[name]}"})
-        template = uuid.UUID(build_session(port, tokens["loop-log"])["id"])
-        log_pool(url, template, pool, workdir / "logs.txt", datetime.now(UTC))
+        (workdir / "logs.txt").write_text("")
+        loggers = people_of(STEPS[-1], people)
+        for name in loggers:
+            template = uuid.UUID(build_session(port, tokens[name])["id"])
+            share = -(-pool // len(loggers))
+            log_pool(url, template, share, workdir / "logs.txt", datetime.now(UTC), tokens[name])
         for step in STEPS:
             gen = generator_for(step)
-            r = drive(port, step, tokens[step.account], seconds, connections, gen, workdir)
-            results.append((step, gen, r))
+            mine = [tokens[name] for name in people_of(step, people)]
+            results.append((step, gen, drive(port, step, mine, seconds, connections, gen, workdir)))
     with serve("bench.floor:app", env) as port:
-        token = sign_in(port, FLOOR.account)
+        floor_tokens = [sign_in(port, name) for name in people_of(FLOOR, people)]
         for gen in sorted({g for _, g, _ in results}):  # loadgen (with its warm-up) first
-            results.append((FLOOR, gen, drive(port, FLOOR, token, seconds, connections, gen,
-                                              workdir)))  # fmt: skip
+            results.append((FLOOR, gen, drive(port, FLOOR, floor_tokens, seconds, connections,
+                                              gen, workdir)))  # fmt: skip
     report(database, results, pool)
 
 
@@ -370,6 +409,13 @@ def main() -> None:
     parser.add_argument(
         "--log-pool", type=int, help="planned sessions for the log PUT (default: 1,000 a second)"
     )
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=16,
+        help="accounts each write step and the floor spread their writes over, one per "
+        "connection in turn (1: all as one person, as before)",
+    )
     args = parser.parse_args()
     pool = args.log_pool or int((args.seconds + 1) * 1000)
     databases = [] if args.database == "postgres" else ["sqlite"]
@@ -396,10 +442,11 @@ def main() -> None:
             workdir = Path(tmp)
             if database == "sqlite":
                 url = f"sqlite:///{workdir / 'loop.db'}"
-                measure("SQLite", url, workdir, args.seconds, args.connections, pool)
+                measure("SQLite", url, workdir, args.seconds, args.connections, pool, args.people)
             else:
                 with stack.fresh_database(args.postgres_url, prefix="backstrong_loop") as pg:
-                    measure("PostgreSQL", pg, workdir, args.seconds, args.connections, pool)
+                    measure("PostgreSQL", pg, workdir, args.seconds, args.connections, pool,
+                            args.people)  # fmt: skip
 
 
 if __name__ == "__main__":
