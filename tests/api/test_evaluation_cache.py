@@ -5,7 +5,7 @@ from any process, and the passage of time end it."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +37,14 @@ def advice(client: TestClient, account: Account) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def saddle_numbness(person: uuid.UUID, at: datetime) -> CheckInRow:
+    """A check-in with a cauda equina flag, stored directly: urgent care at once."""
+    return CheckInRow(
+        user_id=person, recorded_at=at, received_at=at, phase="daily", pain=3,
+        red_flags={"saddle_numbness": True}, cauda_equina=True, body_hash="x" * 64,
+    )  # fmt: skip
 
 
 def version(db: Engine, account: Account) -> int:
@@ -95,19 +103,7 @@ def test_a_write_by_another_worker_is_seen_by_this_one(
     other = make_engine(settings)
     try:
         with Session(other) as s:
-            at = clock.now - timedelta(minutes=1)
-            s.add(
-                CheckInRow(
-                    user_id=uuid.UUID(user.id),
-                    recorded_at=at,
-                    received_at=at,
-                    phase="daily",
-                    pain=3,
-                    red_flags={"saddle_numbness": True},
-                    cauda_equina=True,
-                    body_hash="x" * 64,
-                )
-            )
+            s.add(saddle_numbness(uuid.UUID(user.id), clock.now - timedelta(minutes=1)))
             s.commit()
     finally:
         other.dispose()
@@ -182,13 +178,7 @@ def test_a_write_then_a_read_in_one_session_sees_the_write(
                 "maintain"
             )
             s.commit()
-        at = now - timedelta(minutes=1)
-        s.add(
-            CheckInRow(
-                user_id=person.id, recorded_at=at, received_at=at, phase="daily", pain=3,
-                red_flags={"saddle_numbness": True}, cauda_equina=True, body_hash="x" * 64,
-            )
-        )  # fmt: skip
+        s.add(saddle_numbness(person.id, now - timedelta(minutes=1)))
         s.commit()
         after = evaluate_person(s, person, clock(), catalog, record=False)
         assert after.advice.status == "urgent_care"
