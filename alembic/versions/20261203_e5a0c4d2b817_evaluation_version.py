@@ -14,7 +14,6 @@ known to be current when the number it was made at is still the person's.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "e5a0c4d2b817"
