@@ -66,18 +66,17 @@ class EvaluationCache:
         person = person_row(user)
         with self._lock:
             entry = self._items.get(user.id)
-            fresh = (
-                entry is not None
-                and entry.catalog is catalog
-                and entry.made_at <= now < entry.until
-                and entry.person == person
-            )
-            if not fresh:
+            if (
+                entry is None
+                or entry.catalog is not catalog
+                or not entry.made_at <= now < entry.until
+                or entry.person != person
+            ):
                 self.misses += 1
                 return None
             self.hits += 1
             self._items.move_to_end(user.id)
-            return entry.value if entry is not None else None
+            return entry.value
 
     def put(
         self,
