@@ -2,20 +2,22 @@
 
 The catalog routes record each 200 response they render in the catalog cache
 (api/catalog_cache.py) under (catalog version, path, query string). Later GETs for
-the same URL at the same stored version are answered here, before routing,
-dependency injection and validation run: those already ran, with the same inputs,
-for the recorded response. Anything not recorded falls through to the routes
-unchanged. The version is read from the database on every request (VersionProbe),
-so an edit is seen at once by every API process. Replayed responses are counted in
-the request metrics under the template of the route that recorded them, exactly as
-if the router had answered.
+the same URL at the same stored version are answered here, before the framework runs
+at all (api/main.py ``Backstrong.__call__``: no error, telemetry or body-limit layer, no
+routing, dependency injection or validation): those already ran, with the same inputs,
+for the recorded response. A request with an ``Origin`` header, when CORS is on, goes
+to the framework, so the CORS layer answers it with its allow-origin header. Anything
+not recorded falls through to the routes unchanged. The version is read from the
+database on every request (VersionProbe), so an edit is seen at once by every API
+process. Replayed responses are counted in the request metrics under the template of
+the route that recorded them, exactly as if the router had answered.
 """
 
 from __future__ import annotations
 
 import time
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from api.catalog_cache import CatalogCache, ProbeFailed
 from api.metrics import UNMATCHED, RequestMetrics
@@ -41,36 +43,27 @@ def replay_template(path: str) -> str:
 
 
 class CatalogReplay:
-    """ASGI middleware: answers a GET the catalog cache holds a response for."""
+    """Answers a GET the catalog cache holds a response for (`answer`), or declines."""
 
     def __init__(
-        self, app: ASGIApp, *, cache: CatalogCache, metrics: RequestMetrics | None = None
+        self, *, cache: CatalogCache, metrics: RequestMetrics | None = None, cors: bool = False
     ) -> None:
-        self.app = app
         self.cache = cache
         self.probe = cache.probe
         self.metrics = metrics
+        self.cors = cors
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, send: Send) -> bool:
+        """Send the recorded response and return True; False when there is none (the
+        request is then the framework's, untouched)."""
         if (
             scope["type"] != "http"
             or scope["method"] != "GET"
             or not scope["path"].startswith(REPLAY_PREFIXES)
         ):
-            await self.app(scope, receive, send)
-            return
+            return False
         # Before the version read, so the logged and measured time includes it.
         started = time.perf_counter()
-        try:
-            version = self.probe.read()
-        except ProbeFailed:
-            await self.app(scope, receive, send)
-            return
-        hit = self.cache.replayed(version, scope["path"], scope["query_string"])
-        if hit is None:
-            await self.app(scope, receive, send)
-            return
-        rendered, cache_control, template = hit
         if_none_match = None
         incoming = ""
         for name, value in scope["headers"]:
@@ -78,6 +71,16 @@ class CatalogReplay:
                 if_none_match = value.decode("latin-1")
             elif name == b"x-request-id":
                 incoming = value.decode("latin-1")
+            elif name == b"origin" and self.cors:
+                return False
+        try:
+            version = self.probe.read()
+        except ProbeFailed:
+            return False
+        hit = self.cache.replayed(version, scope["path"], scope["query_string"])
+        if hit is None:
+            return False
+        rendered, cache_control, template = hit
         # The same id, security headers and access log as every other response.
         request_id = request_id_for(incoming)
         headers = [
@@ -90,7 +93,7 @@ class CatalogReplay:
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             self._done(scope, template, 304, started, request_id)
-            return
+            return True
         headers += [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(rendered.body)).encode()),
@@ -98,6 +101,7 @@ class CatalogReplay:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": rendered.body})
         self._done(scope, template, 200, started, request_id)
+        return True
 
     def _done(
         self, scope: Scope, template: str, status: int, started: float, request_id: str

@@ -106,6 +106,31 @@ def test_cors_only_for_configured_origins(settings: object, db: object) -> None:
         assert "access-control-allow-origin" not in other.headers
 
 
+def test_a_repeated_catalog_read_from_a_browser_keeps_its_cors_header(
+    settings: object, db: object
+) -> None:
+    """The second read of a URL is answered from the replay cache, before the framework's
+    layers; a browser's must still get the allow-origin header, or it cannot read it."""
+    from api.main import create_app
+    from tests.conftest import test_settings
+
+    open_app = create_app(
+        test_settings(settings.database_url, cors_origins=["https://app.example"]),  # type: ignore[attr-defined]
+        engine=db,  # type: ignore[arg-type]
+    )
+    with TestClient(open_app) as c:
+        browser = {"Origin": "https://app.example"}
+        first = c.get("/v1/exercises", headers=browser)
+        plain = c.get("/v1/exercises")
+        again = c.get("/v1/exercises", headers=browser)
+        assert first.status_code == plain.status_code == again.status_code == 200
+        assert again.content == first.content
+        assert again.headers["etag"] == first.headers["etag"]
+        assert first.headers["access-control-allow-origin"] == "https://app.example"
+        assert again.headers["access-control-allow-origin"] == "https://app.example"
+        assert "access-control-allow-origin" not in plain.headers
+
+
 def test_logs_hold_no_secrets_or_health_data(
     app: FastAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
