@@ -67,6 +67,7 @@ class VersionProbe:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._raw: Any = None
+        self._cursor: Any = None
 
     def _connect(self) -> Any:
         raw = self._engine.raw_connection()
@@ -76,6 +77,9 @@ class VersionProbe:
             driver.execute(f"SET statement_timeout = {self.TIMEOUT_MS}")  # type: ignore[union-attr]
         else:
             driver.isolation_level = None  # type: ignore[union-attr]
+        # One driver cursor, kept: a new one (through the pool's wrapper) per read cost a
+        # third of the read on SQLite.
+        self._cursor = driver.cursor()  # type: ignore[union-attr]
         return raw
 
     def read(self) -> int:
@@ -84,13 +88,11 @@ class VersionProbe:
             try:
                 if self._raw is None:
                     self._raw = self._connect()
-                cursor = self._raw.cursor()
-                try:
-                    cursor.execute(CATALOG_VERSION_SQL)
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
-                return int(row[0]) if row else 0
+                self._cursor.execute(CATALOG_VERSION_SQL)
+                # fetchall, not fetchone: it steps the statement to its end, so SQLite
+                # ends the read at once instead of holding a snapshot until the next one.
+                rows = self._cursor.fetchall()
+                return int(rows[0][0]) if rows else 0
             except (errors, DBAPIError) as exc:
                 self.close()
                 if attempt == 2:
@@ -98,6 +100,10 @@ class VersionProbe:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
+        if self._cursor is not None:
+            with contextlib.suppress(Exception):
+                self._cursor.close()
+            self._cursor = None
         if self._raw is not None:
             with contextlib.suppress(Exception):
                 self._raw.invalidate()
