@@ -40,7 +40,7 @@ from api.routes import (
     wearable,
 )
 from api.security import HashPool, Passwords
-from api.services import evaluation_cache
+from api.services import evaluation_cache, row_cache
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     evaluation_cache.configure(engine, settings.evaluation_cache_entries)
+    row_cache.configure(engine, settings.evaluation_cache_entries)
     app.state.passwords = Passwords.from_settings(settings)
     app.state.hash_pool = HashPool(
         settings.hash_concurrency, settings.hash_queue_seconds, settings.hash_queue_max

@@ -28,6 +28,7 @@ from api.db import make_engine, metadata
 from api.deps import get_clock
 from api.main import create_app
 from api.models import Screening, User
+from api.services import row_cache
 from api.services.seed import SeedReport, apply_seed, load_seed
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -118,6 +119,9 @@ def db(engine: Engine) -> Iterator[Engine]:
         yield engine
     finally:
         _truncate_all(engine)
+        # Emptied as no database in use ever is: the next case may store rows with the
+        # same ids and times (fixed test data) and other content.
+        row_cache.clear(engine)
 
 
 @pytest.fixture

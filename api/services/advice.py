@@ -38,7 +38,7 @@ def advice_public(advice: Advice) -> AdvicePublic:
 def store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> None:
     """Keep `advice` unless it is the same as the latest stored, read now (not when the
     evaluation began: a concurrent request may have stored advice since)."""
-    latest = latest_advice(session, user_id)
+    latest = latest_advice(session, user_id, flare=False)
     digest = fingerprint(advice)
     if latest is not None and latest.fingerprint == digest:
         return

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row
 from sqlmodel import Session, col, select
@@ -24,6 +24,7 @@ from api.domain.types import (
 )
 from api.models import AdviceRow, CheckInRow, SessionLogRow, UserThresholds
 from api.services import history_queries as queries
+from api.services.row_cache import rows_for
 
 
 def checkin_to_domain(row: CheckInRow | Row[Any]) -> CheckIn:
@@ -100,29 +101,51 @@ def _latest_assessment(own: CheckIn | None, by_clinician: datetime | None) -> Ch
     return own
 
 
+Flare = tuple[date, float]  # a flare's first day and baseline
+
+
 @dataclass(frozen=True)
 class LatestAdvice:
     """What an evaluation needs of the latest stored advice: whether it changed, and the
-    flare it stood on."""
+    flare it stood on (None when it stood on none, or when not asked for)."""
 
     fingerprint: str
     status: str
-    reasons: list[dict[str, Any]]
+    carried_flare: Flare | None = None
 
 
-def latest_advice(session: Session, user_id: uuid.UUID) -> LatestAdvice | None:
+_NO_FLARE = ("no flare",)  # kept for advice that stood on none (the cache keeps no None)
+
+
+def latest_advice(
+    session: Session, user_id: uuid.UUID, *, flare: bool = True
+) -> LatestAdvice | None:
+    """The latest stored advice; with `flare`, the flare it stood on, read from its
+    reasons (stored advice is never changed: kept per row, decoded once)."""
     row = session.exec(
-        select(AdviceRow.fingerprint, AdviceRow.status, AdviceRow.reasons)
+        select(AdviceRow.id, AdviceRow.fingerprint, AdviceRow.status)
         .where(AdviceRow.user_id == user_id)
         .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
         .limit(1)
     ).first()
-    return LatestAdvice(row[0], row[1], list(row[2] or [])) if row is not None else None
+    if row is None:
+        return None
+    advice_id, digest, status = row
+    if not flare:
+        return LatestAdvice(digest, status)
+    cache = rows_for(session)
+    key = ("a", advice_id)
+    kept: tuple[Any, ...] | None = cache.known([key]).get(key)
+    if kept is None:
+        reasons = session.exec(select(AdviceRow.reasons).where(AdviceRow.id == advice_id)).first()
+        kept = _carried_flare(list(reasons or [])) or _NO_FLARE
+        cache.keep({key: kept})
+    return LatestAdvice(digest, status, None if kept is _NO_FLARE else cast(Flare, kept))
 
 
-def _carried_flare(latest: LatestAdvice | None) -> tuple[date, float] | None:
-    """The flare (first day, baseline) of the latest stored advice, if it stood on one."""
-    for reason in latest.reasons if latest is not None else []:
+def _carried_flare(reasons: list[dict[str, Any]]) -> Flare | None:
+    """The flare (first day, baseline) stored advice with these reasons stood on, if any."""
+    for reason in reasons:
         evidence = reason.get("evidence") or {}
         if reason.get("rule_id") == "F1" and "flare_began" in evidence:
             try:
@@ -130,6 +153,39 @@ def _carried_flare(latest: LatestAdvice | None) -> tuple[date, float] | None:
             except (KeyError, TypeError, ValueError):
                 return None
     return None
+
+
+def _window(
+    session: Session, user_id: uuid.UUID, now: datetime, since: datetime, rest_since: datetime
+) -> tuple[tuple[CheckIn, ...], tuple[SessionLog, ...]]:
+    """The window's check-ins and logs (queries.window), as domain data: read as keys,
+    and whole (then converted and kept) only where the row cache lacks them."""
+    checkin_keys, log_keys = queries.window_keys(session, user_id, now, since, rest_since)
+    cache = rows_for(session)
+    wanted = [("c", *k) for k in checkin_keys] + [("l", *k) for k in log_keys]
+    found = cache.known(wanted)
+    fresh: dict[Hashable, Any] = {}
+    missing = [k[1] for k in wanted[: len(checkin_keys)] if k not in found]
+    if missing:
+        for row in queries.checkins_by_id(session, user_id, missing):
+            fresh[("c", row.id, row.received_at, row.body_hash)] = checkin_to_domain(row)
+    missing = [k[1] for k in wanted[len(checkin_keys) :] if k not in found]
+    by_session: dict[Any, SessionLog] = {}
+    if missing:
+        for row in queries.logs_by_session(session, user_id, now, since, missing):
+            converted = log_to_domain(row, row.planned_items)
+            fresh[("l", row.session_id, row.version, row.updated_at)] = converted
+            # A correction committed between the two reads is read whole, as it is now.
+            by_session[row.session_id] = converted
+    cache.keep(fresh)
+    found.update(fresh)
+    checkins = tuple(found[k] for k in wanted[: len(checkin_keys)] if k in found)
+    logs: list[SessionLog] = []
+    for key in wanted[len(checkin_keys) :]:
+        log = found.get(key) or by_session.get(key[1])
+        if log is not None:
+            logs.append(log)
+    return checkins, tuple(logs)
 
 
 def load_history(
@@ -166,15 +222,15 @@ def load_history(
     # Rest pain has its own window back from the latest rest-pain check-in
     # (evidence.context does the same), so silence in rest pain loses no evidence.
     rest_since = min(since, (last_rest[0].recorded_at if last_rest else now) - WINDOW)
-    recent, logs = queries.window(session, user_id, now, since, rest_since)
+    checkins, logs = _window(session, user_id, now, since, rest_since)
 
     def one(kind: str) -> CheckIn | None:
         rows = found.get(kind)
         return checkin_to_domain(rows[0]) if rows else None
 
     return History(
-        checkins=tuple(checkin_to_domain(r) for r in recent),
-        logs=tuple(log_to_domain(log, log.planned_items) for log in logs),
+        checkins=checkins,
+        logs=logs,
         doses=doses,
         last_cauda_equina=one("cauda_equina"),
         last_infection_or_fracture=one("infection_or_fracture"),
@@ -187,7 +243,7 @@ def load_history(
         left_out_since=dict(left_out_since or {}),
         dose_changed_at=dict(dose_changed_at or {}),
         cleared=cleared,
-        carried_flare=_carried_flare(stored),
+        carried_flare=stored.carried_flare if stored is not None else None,
         timezone=timezone,
         risk_factors=risk_factors,
         next_data_at=min(

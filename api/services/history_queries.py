@@ -15,7 +15,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, literal, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
 from api.domain.trend_rules import FIRST_READINGS
@@ -147,6 +158,27 @@ _LOGS = (
     )
 )
 
+# The same windows as keys: what tells one stored content of a row from another
+# (api/services/row_cache.py). Whole rows are then read only for keys not kept.
+CHECKIN_KEY = ("id", "received_at", "body_hash")
+LOG_KEY = ("session_id", "version", "updated_at")
+_WINDOW_KEYS = _WINDOW.with_only_columns(*(CHECKINS.c[n] for n in CHECKIN_KEY))
+_LOG_KEYS = (
+    select(*(LOGS.c[n] for n in LOG_KEY))
+    .where(
+        LOGS.c.user_id == _USER,
+        LOGS.c.started_at >= _SINCE,
+        LOGS.c.started_at <= _NOW,
+    )
+)  # fmt: skip
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_CHECKINS_BY_ID = select(*READ, CHECKINS.c.body_hash).where(
+    CHECKINS.c.user_id == _USER, CHECKINS.c.id.in_(_IDS)
+)
+_LOGS_BY_SESSION = _LOGS.with_only_columns(
+    *_LOGS.selected_columns, LOGS.c.version, LOGS.c.updated_at
+).where(LOGS.c.session_id.in_(_IDS))
+
 
 def anchors(session: Session, user_id: uuid.UUID, now: datetime) -> dict[str, datetime]:
     """The latest check-in and log at or before `now`, the latest clinician resolution
@@ -171,3 +203,29 @@ def window(
     each log with its session's planned items."""
     params = {"user_id": user_id, "now": now, "since": since, "rest_since": rest_since}
     return session.execute(_WINDOW, params).all(), session.execute(_LOGS, params).all()
+
+
+def window_keys(
+    session: Session, user_id: uuid.UUID, now: datetime, since: datetime, rest_since: datetime
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The keys (CHECKIN_KEY, LOG_KEY) of what `window` reads."""
+    params = {"user_id": user_id, "now": now, "since": since, "rest_since": rest_since}
+    return (
+        [tuple(r) for r in session.execute(_WINDOW_KEYS, params)],
+        [tuple(r) for r in session.execute(_LOG_KEYS, params)],
+    )
+
+
+def checkins_by_id(session: Session, user_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> Sequence[Any]:
+    """This person's check-ins with these ids (the columns `window` reads, and the
+    body digest)."""
+    return session.execute(_CHECKINS_BY_ID, {"user_id": user_id, "ids": list(ids)}).all()
+
+
+def logs_by_session(
+    session: Session, user_id: uuid.UUID, now: datetime, since: datetime, ids: Sequence[uuid.UUID]
+) -> Sequence[Any]:
+    """This person's logs of these sessions in the window, as `window` reads them, with
+    their version and last change."""
+    params = {"user_id": user_id, "now": now, "since": since, "ids": list(ids)}
+    return session.execute(_LOGS_BY_SESSION, params).all()

@@ -116,6 +116,8 @@ BUSINESS_RULES = tuple(
         ("dose", r"a dose needs reps, a hold time or minutes"),
         ("muscles|equipment", r"(muscles|equipment) listed as both"),
         (r"entries\.\d+", r"give the reps of each completed set"),
+        # The shortest session depends on the routine and the equipment at hand.
+        ("minutes", r"\d+ minutes is too short: "),
         (r"entries\.\d+\.exercise_slug", r"listed twice"),
         ("slug", r"slugs never change"),
         ("red_flags_resolved", r"a resolution check-in must report no red flags"),
