@@ -120,6 +120,14 @@ def linked_columns() -> dict[str, list[str]]:
     return out
 
 
+def holds_person(session: OrmSession, user_id: uuid.UUID) -> bool:
+    """Whether this transaction has moved `user_id`'s version and so holds the person
+    until it ends: the row lock on PostgreSQL, the database's write lock on SQLite. No
+    other writer can store anything of theirs meanwhile, so what this transaction reads
+    of them from now on stays the latest."""
+    return user_id in session.info.get(_BUMPED, ())
+
+
 def wrote_in_this_transaction(session: OrmSession) -> bool:
     """Whether this transaction has moved a version (so it reads its own writes)."""
     return bool(session.info.get(_WROTE))

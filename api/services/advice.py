@@ -11,7 +11,7 @@ from api.domain.types import Advice
 from api.models import AdviceRow
 from api.schemas.pain import AdvicePublic, ReasonPublic
 from api.services.care_team import alert_on_advice
-from api.services.history import latest_advice
+from api.services.history import LatestAdvice, latest_advice
 
 
 def advice_public(advice: Advice) -> AdvicePublic:
@@ -35,10 +35,20 @@ def advice_public(advice: Advice) -> AdvicePublic:
     )
 
 
-def store_if_changed(session: Session, user_id: uuid.UUID, advice: Advice) -> None:
+def store_if_changed(
+    session: Session,
+    user_id: uuid.UUID,
+    advice: Advice,
+    *,
+    latest: LatestAdvice | None = None,
+    current: bool = False,
+) -> None:
     """Keep `advice` unless it is the same as the latest stored, read now (not when the
-    evaluation began: a concurrent request may have stored advice since)."""
-    latest = latest_advice(session, user_id, flare=False)
+    evaluation began: a concurrent request may have stored advice since), or `latest`
+    when it is `current`: read while this transaction held the person
+    (api/changes.py holds_person), so nothing can have been stored since."""
+    if not current:
+        latest = latest_advice(session, user_id, flare=False)
     digest = fingerprint(advice)
     if latest is not None and latest.fingerprint == digest:
         return

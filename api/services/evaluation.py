@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from api.changes import holds_person
 from api.domain.catalog import CatalogInfo
 from api.domain.decisions import (
     Clearance,
@@ -95,6 +96,9 @@ def evaluate_person(
     # An exercise left out (0 sets) counts its sessions from when that was stored.
     out_since = {slug: row.updated_at for slug, row in rows.items() if row.sets <= 0}
     changed = {slug: row.updated_at for slug, row in rows.items()}
+    # Read while this transaction holds the person, the latest advice is still the latest
+    # when the new advice is stored: no second read then.
+    held = record and holds_person(session, user.id)
     latest = latest_advice(session, user.id)
     history = load_history(
         session,
@@ -118,7 +122,7 @@ def evaluate_person(
         # Only what this evaluation's own steps moved is written.
         touched = {slug for s in steps if s.moves for slug in (s.exercise_slug, s.to_slug)}
         stored.save(session, user.id, rows, {k: after[k] for k in touched}, now)
-        store_if_changed(session, user.id, advice)
+        store_if_changed(session, user.id, advice, latest=latest, current=held)
     evaluation = Evaluation(advice, after, catalog, clearance, screen, steps)
     if cache is not None:
         # The stored screen row belongs to this session: entries never carry it.

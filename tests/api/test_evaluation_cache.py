@@ -14,7 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, col, select
 
-from api.changes import NOT_RULE_INPUTS, RULE_INPUTS, UnknownPerson, linked_columns
+from api.changes import (
+    NOT_RULE_INPUTS,
+    RULE_INPUTS,
+    UnknownPerson,
+    holds_person,
+    linked_columns,
+)
 from api.config import Settings
 from api.db import make_engine, metadata
 from api.models import CheckInRow, User
@@ -138,6 +144,26 @@ def test_each_transaction_moves_the_version_once_and_a_rollback_not_at_all(
         s.execute(update(CheckInRow).where(col(CheckInRow.user_id) == person).values(pain=4))
         s.commit()
     assert version(db, user) == start + 2
+
+
+def test_a_transaction_holds_the_person_from_its_first_write_to_its_end(
+    db: Engine, user: Account, clock: FakeClock
+) -> None:
+    """What store_if_changed relies on to skip its second read of the latest advice."""
+    person = uuid.UUID(user.id)
+    with Session(db) as s:
+        assert not holds_person(s, person)
+        s.add(
+            CheckInRow(
+                user_id=person, recorded_at=clock.now, received_at=clock.now, phase="daily",
+                pain=3, body_hash="x" * 64,
+            )
+        )  # fmt: skip
+        s.flush()
+        assert holds_person(s, person)
+        assert not holds_person(s, uuid.uuid4())
+        s.commit()
+        assert not holds_person(s, person)
 
 
 def test_a_core_write_that_names_no_person_is_refused(db: Engine) -> None:
