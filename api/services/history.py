@@ -165,18 +165,19 @@ def _window(
     wanted = [("c", *k) for k in checkin_keys] + [("l", *k) for k in log_keys]
     found = cache.known(wanted)
     fresh: dict[Hashable, Any] = {}
-    missing = [k[1] for k in wanted[: len(checkin_keys)] if k not in found]
+    missing = [queries.key_id(k[1]) for k in wanted[: len(checkin_keys)] if k not in found]
     if missing:
         for row in queries.checkins_by_id(session, user_id, missing):
-            fresh[("c", row.id, row.received_at, row.body_hash)] = checkin_to_domain(row)
-    missing = [k[1] for k in wanted[len(checkin_keys) :] if k not in found]
+            key = ("c", row.key_id, row.key_received_at, row.key_body_hash)
+            fresh[key] = checkin_to_domain(row)
+    missing = [queries.key_id(k[1]) for k in wanted[len(checkin_keys) :] if k not in found]
     by_session: dict[Any, SessionLog] = {}
     if missing:
         for row in queries.logs_by_session(session, user_id, now, since, missing):
             converted = log_to_domain(row, row.planned_items)
-            fresh[("l", row.session_id, row.version, row.updated_at)] = converted
+            fresh[("l", row.key_session_id, row.key_version, row.key_updated_at)] = converted
             # A correction committed between the two reads is read whole, as it is now.
-            by_session[row.session_id] = converted
+            by_session[row.key_session_id] = converted
     cache.keep(fresh)
     found.update(fresh)
     checkins = tuple(found[k] for k in wanted[: len(checkin_keys)] if k in found)

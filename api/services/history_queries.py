@@ -20,11 +20,13 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    String,
     and_,
     bindparam,
     literal,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 from sqlmodel import Session
@@ -159,12 +161,22 @@ _LOGS = (
 )
 
 # The same windows as keys: what tells one stored content of a row from another
-# (api/services/row_cache.py). Whole rows are then read only for keys not kept.
+# (api/services/row_cache.py). Whole rows are then read only for keys not kept. Keys are
+# read as the driver gives them (no UUID or time zone conversion: on SQLite that cost
+# more than the rest of the read), so they are only compared, never interpreted.
 CHECKIN_KEY = ("id", "received_at", "body_hash")
 LOG_KEY = ("session_id", "version", "updated_at")
-_WINDOW_KEYS = _WINDOW.with_only_columns(*(CHECKINS.c[n] for n in CHECKIN_KEY))
+
+
+def _raw(column: Any) -> Any:
+    return type_coerce(column, String).label(f"key_{column.name}")
+
+
+_CHECKIN_KEYS = [_raw(CHECKINS.c[n]) for n in CHECKIN_KEY]
+_LOG_KEY_COLUMNS = [_raw(LOGS.c[n]) for n in LOG_KEY]
+_WINDOW_KEYS = _WINDOW.with_only_columns(*_CHECKIN_KEYS)
 _LOG_KEYS = (
-    select(*(LOGS.c[n] for n in LOG_KEY))
+    select(*_LOG_KEY_COLUMNS)
     .where(
         LOGS.c.user_id == _USER,
         LOGS.c.started_at >= _SINCE,
@@ -172,12 +184,17 @@ _LOG_KEYS = (
     )
 )  # fmt: skip
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-_CHECKINS_BY_ID = select(*READ, CHECKINS.c.body_hash).where(
+_CHECKINS_BY_ID = select(*READ, *_CHECKIN_KEYS).where(
     CHECKINS.c.user_id == _USER, CHECKINS.c.id.in_(_IDS)
 )
-_LOGS_BY_SESSION = _LOGS.with_only_columns(
-    *_LOGS.selected_columns, LOGS.c.version, LOGS.c.updated_at
-).where(LOGS.c.session_id.in_(_IDS))
+_LOGS_BY_SESSION = _LOGS.with_only_columns(*_LOGS.selected_columns, *_LOG_KEY_COLUMNS).where(
+    LOGS.c.session_id.in_(_IDS)
+)
+
+
+def key_id(raw: Any) -> uuid.UUID:
+    """The id a raw key holds (SQLite gives the stored hex text, PostgreSQL a UUID)."""
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
 
 
 def anchors(session: Session, user_id: uuid.UUID, now: datetime) -> dict[str, datetime]:
@@ -208,7 +225,7 @@ def window(
 def window_keys(
     session: Session, user_id: uuid.UUID, now: datetime, since: datetime, rest_since: datetime
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The keys (CHECKIN_KEY, LOG_KEY) of what `window` reads."""
+    """The raw keys (CHECKIN_KEY, LOG_KEY) of what `window` reads."""
     params = {"user_id": user_id, "now": now, "since": since, "rest_since": rest_since}
     return (
         [tuple(r) for r in session.execute(_WINDOW_KEYS, params)],
@@ -217,8 +234,8 @@ def window_keys(
 
 
 def checkins_by_id(session: Session, user_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> Sequence[Any]:
-    """This person's check-ins with these ids (the columns `window` reads, and the
-    body digest)."""
+    """This person's check-ins with these ids (the columns `window` reads, and their
+    raw keys as key_id, key_received_at, key_body_hash)."""
     return session.execute(_CHECKINS_BY_ID, {"user_id": user_id, "ids": list(ids)}).all()
 
 
@@ -226,6 +243,6 @@ def logs_by_session(
     session: Session, user_id: uuid.UUID, now: datetime, since: datetime, ids: Sequence[uuid.UUID]
 ) -> Sequence[Any]:
     """This person's logs of these sessions in the window, as `window` reads them, with
-    their version and last change."""
+    their raw keys (key_session_id, key_version, key_updated_at)."""
     params = {"user_id": user_id, "now": now, "since": since, "ids": list(ids)}
     return session.execute(_LOGS_BY_SESSION, params).all()
