@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.domain.ladder import CatalogDose
 from api.domain.thresholds import Thresholds
-from api.domain.types import REST_PHASES, CheckIn, Dose, History, SessionLog
+from api.domain.types import REST_PHASES, CheckIn, Dose, History, SessionLog, memo
 
 T = TypeVar("T")
 
@@ -141,6 +141,10 @@ def morning_after(
 
 
 def done_exercises(log: SessionLog) -> tuple[str, ...]:
+    return memo(log, "_done_exercises", _done_exercises)
+
+
+def _done_exercises(log: SessionLog) -> tuple[str, ...]:
     return tuple(sorted({e.exercise_slug for e in log.entries if not e.skipped}))
 
 
@@ -148,6 +152,10 @@ def done_exercises(log: SessionLog) -> tuple[str, ...]:
 
 
 def _checkin_key(c: CheckIn) -> tuple[Any, ...]:
+    return memo(c, "_order_key", _checkin_order)
+
+
+def _checkin_order(c: CheckIn) -> tuple[Any, ...]:
     return (
         c.recorded_at,
         c.id,
@@ -171,6 +179,10 @@ def _none_last(value: int | None) -> int:
 
 
 def _log_key(log: SessionLog) -> tuple[Any, ...]:
+    return memo(log, "_order_key", _log_order)
+
+
+def _log_order(log: SessionLog) -> tuple[Any, ...]:
     entries = tuple(
         sorted(
             (

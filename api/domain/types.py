@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 Status = Literal["progress", "maintain", "hold", "regress", "see_doctor", "urgent_care"]
 Phase = Literal["daily", "before", "during", "after", "next_morning"]
@@ -59,6 +59,21 @@ CLINICIAN_ASSESSOR = "clinician"
 V1_ASSESSOR = "unspecified"
 # RF4: `locations` that lie in the leg (a slug containing any of these words).
 LEG_WORDS = ("leg", "thigh", "knee", "calf", "shin", "ankle", "foot", "feet", "toe")
+
+
+_T = TypeVar("_T")
+
+
+def memo(value: object, name: str, compute: Callable[[Any], _T]) -> _T:
+    """`compute(value)`, kept on `value` under `name`: for frozen check-ins and logs,
+    which the service keeps per stored row and shares between evaluations, so what is
+    derived from one is derived once. It is not a field: equality, hashing, `replace`
+    and `asdict` never see it."""
+    found: _T | None = value.__dict__.get(name)
+    if found is None:
+        found = compute(value)
+        object.__setattr__(value, name, found)
+    return found
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,9 @@ class CheckIn:
     @property
     def leg_symptoms(self) -> frozenset[str]:
         """RF4's leg symptoms reported here: below the knee, numbness, leg locations."""
+        return memo(self, "_leg_symptoms", CheckIn._leg_symptoms)
+
+    def _leg_symptoms(self) -> frozenset[str]:
         found = {loc for loc in self.locations if any(w in loc for w in LEG_WORDS)}
         if self.radiating_below_knee:
             found.add("below_knee")
