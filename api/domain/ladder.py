@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from api.domain.types import Dose
+from api.domain.types import Dose, memo
 
 MAX_SETS = 3  # CLINICAL.md: one more set, max 3
 REP_STEP = 3  # "steps of about 2-3" (5, 8, 10 for "5-10 times")
@@ -68,6 +68,11 @@ def _down_to(start: int, floor: int, step: int) -> list[int]:
 
 def catalog_ladder(c: CatalogDose) -> list[Dose]:
     """The catalog's own doses, easiest first (its first rung is the floor)."""
+    # Kept on the catalog entry, which lives as long as its catalog snapshot.
+    return list(memo(c, "_catalog_ladder", _catalog_rungs))
+
+
+def _catalog_rungs(c: CatalogDose) -> tuple[Dose, ...]:
     reps = _steps(c.reps_min, c.reps_max or c.reps_min, REP_STEP) if c.reps_min else [None]
     holds = (
         _steps(c.hold_seconds, c.hold_seconds_max or c.hold_seconds, HOLD_STEP)
@@ -88,11 +93,15 @@ def catalog_ladder(c: CatalogDose) -> list[Dose]:
             # before it: every step up is more work, so every step down is less.
             start = next((r for r in counted if sets * r > (sets - 1) * top), top)
             levels += [dose(sets, r, holds[-1]) for r in counted if r >= start]
-    return levels
+    return tuple(levels)
 
 
 def below_floor(c: CatalogDose) -> list[Dose]:
     """The rungs under the catalog floor, easiest first: reps, then holds, then sets."""
+    return list(memo(c, "_below_floor", _rungs_below))
+
+
+def _rungs_below(c: CatalogDose) -> tuple[Dose, ...]:
     floor = catalog_ladder(c)[0]
     rungs: list[Dose] = []
     current = floor
@@ -107,7 +116,7 @@ def below_floor(c: CatalogDose) -> list[Dose]:
     if current.sets > 1:
         current = replace(current, sets=1)
         rungs.append(current)
-    return list(reversed(rungs))
+    return tuple(reversed(rungs))
 
 
 def ladder(c: CatalogDose) -> list[Dose]:
