@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row
+from sqlalchemy import Row, bindparam
 from sqlmodel import Session, col, select
 
 from api.domain.rules import WINDOW
@@ -117,17 +117,22 @@ class LatestAdvice:
 _NO_FLARE = ("no flare",)  # kept for advice that stood on none (the cache keeps no None)
 
 
+# Built once: every evaluation runs them.
+_LATEST_ADVICE = (
+    select(AdviceRow.id, AdviceRow.fingerprint, AdviceRow.status)
+    .where(AdviceRow.user_id == bindparam("user_id"))
+    .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
+    .limit(1)
+)
+_REASONS = select(AdviceRow.reasons).where(AdviceRow.id == bindparam("id"))
+
+
 def latest_advice(
     session: Session, user_id: uuid.UUID, *, flare: bool = True
 ) -> LatestAdvice | None:
     """The latest stored advice; with `flare`, the flare it stood on, read from its
     reasons (stored advice is never changed: kept per row, decoded once)."""
-    row = session.exec(
-        select(AdviceRow.id, AdviceRow.fingerprint, AdviceRow.status)
-        .where(AdviceRow.user_id == user_id)
-        .order_by(col(AdviceRow.evaluated_at).desc(), col(AdviceRow.id).desc())
-        .limit(1)
-    ).first()
+    row = session.exec(_LATEST_ADVICE, params={"user_id": user_id}).first()
     if row is None:
         return None
     advice_id, digest, status = row
@@ -137,7 +142,7 @@ def latest_advice(
     key = ("a", advice_id)
     kept: tuple[Any, ...] | None = cache.known([key]).get(key)
     if kept is None:
-        reasons = session.exec(select(AdviceRow.reasons).where(AdviceRow.id == advice_id)).first()
+        reasons = session.exec(_REASONS, params={"id": advice_id}).first()
         kept = _carried_flare(list(reasons or [])) or _NO_FLARE
         cache.keep({key: kept})
     return LatestAdvice(digest, status, None if kept is _NO_FLARE else cast(Flare, kept))

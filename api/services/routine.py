@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
 from api.domain.decisions import DoseStep, RoutineEntry, revert_steps
@@ -32,8 +33,17 @@ def dose_dict(d: Dose) -> dict[str, Any]:
     }
 
 
+# Built once: every evaluation runs these, and building a statement (and its cache key)
+# cost more than running it.
+_ROUTINE = select(RoutineItem).where(RoutineItem.user_id == bindparam("user_id"))
+_APPLIED = select(DoseChange.decision_key).where(
+    DoseChange.user_id == bindparam("user_id"),
+    col(DoseChange.decision_key).in_(bindparam("keys", expanding=True)),
+)
+
+
 def load_rows(session: Session, user_id: uuid.UUID) -> dict[str, RoutineItem]:
-    rows = session.exec(select(RoutineItem).where(RoutineItem.user_id == user_id)).all()
+    rows = session.exec(_ROUTINE, params={"user_id": user_id}).all()
     return {r.exercise_slug: r for r in rows}
 
 
@@ -91,13 +101,7 @@ def save(
 def applied_keys(session: Session, user_id: uuid.UUID, keys: Sequence[str]) -> set[str]:
     if not keys:
         return set()
-    return set(
-        session.exec(
-            select(DoseChange.decision_key).where(
-                DoseChange.user_id == user_id, col(DoseChange.decision_key).in_(keys)
-            )
-        ).all()
-    )
+    return set(session.exec(_APPLIED, params={"user_id": user_id, "keys": list(keys)}).all())
 
 
 def record_steps(

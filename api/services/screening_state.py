@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
@@ -45,13 +46,16 @@ class ScreenState:
         return self.screen.risk_factors if self.screen is not None else frozenset()
 
 
+_LATEST = (
+    select(Screening)
+    .where(Screening.user_id == bindparam("user_id"))
+    .order_by(col(Screening.created_at).desc(), col(Screening.id).desc())
+    .limit(1)
+)  # built once: every evaluation runs it
+
+
 def latest_row(session: Session, user_id: uuid.UUID) -> Screening | None:
-    return session.exec(
-        select(Screening)
-        .where(Screening.user_id == user_id)
-        .order_by(col(Screening.created_at).desc(), col(Screening.id).desc())
-        .limit(1)
-    ).first()
+    return session.exec(_LATEST, params={"user_id": user_id}).first()
 
 
 def screened(session: Session, user_id: uuid.UUID) -> bool:
