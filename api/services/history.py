@@ -125,6 +125,7 @@ _LATEST_ADVICE = (
     .limit(1)
 )
 _REASONS = select(AdviceRow.reasons).where(AdviceRow.id == bindparam("id"))
+_THRESHOLDS = select(UserThresholds).where(UserThresholds.user_id == bindparam("user_id"))
 
 
 def latest_advice(
@@ -259,7 +260,7 @@ def load_history(
 
 
 def thresholds_for(session: Session, user_id: uuid.UUID) -> Thresholds:
-    row = session.get(UserThresholds, user_id)
+    row = session.exec(_THRESHOLDS, params={"user_id": user_id}).first()
     if row is None or not row.values:
         return DEFAULT_THRESHOLDS
     try:

@@ -46,6 +46,7 @@ class ScreenState:
         return self.screen.risk_factors if self.screen is not None else frozenset()
 
 
+_PLAN = select(ClinicianPlan).where(ClinicianPlan.user_id == bindparam("user_id"))
 _LATEST = (
     select(Screening)
     .where(Screening.user_id == bindparam("user_id"))
@@ -106,7 +107,7 @@ def screened_clearance(
     session: Session, user: User, catalog: Mapping[str, CatalogInfo], today: date
 ) -> tuple[Clearance, ScreenState]:
     """The clinician's plan with the screen's exclusions and limits folded in."""
-    plan = session.get(ClinicianPlan, user.id)
+    plan = session.exec(_PLAN, params={"user_id": user.id}).first()
     base = clearance_from_plan(plan) if plan is not None else NO_CLEARANCE
     row = latest_row(session, user.id)
     screen = to_screen(row) if row is not None else None
