@@ -33,6 +33,25 @@ GATE_TREND_POINTS = 1  # ...up by this much
 # --- progression (P4), its gate (P0) and its cap (V1) ------------------------------------
 
 
+def _hurt_in_session(ctx: Context) -> dict[str, list[str | None]]:
+    """Per logged session, the exercises (None: not named) of the check-ins during or
+    after it with pain above the safe zone: worked out once per evaluation."""
+
+    def work() -> dict[str, list[str | None]]:
+        safe = ctx.thresholds.during_pain_safe_max
+        logs = {x.session_id: x for x in ctx.logs}
+        hurt: dict[str, list[str | None]] = {}
+        for c in ctx.checkins:
+            if c.phase not in ("during", "after") or c.pain <= safe:
+                continue
+            owner = session_of(c, ctx, logs)
+            if owner is not None:
+                hurt.setdefault(owner.session_id, []).append(c.exercise_slug)
+        return hurt
+
+    return ctx.once("hurt_in_session", work)
+
+
 def _session_pain_settled(log: SessionLog, slug: str | None, ctx: Context) -> bool:
     """No pain above the safe zone reported during or right after this session (for one
     exercise, or for any when `slug` is None), and no rise the next morning."""
@@ -42,14 +61,8 @@ def _session_pain_settled(log: SessionLog, slug: str | None, ctx: Context) -> bo
     for e in log.entries:
         if (slug is None or e.exercise_slug == slug) and (e.pain_during or 0) > safe:
             return False
-    logs = {x.session_id: x for x in ctx.logs}
-    for c in ctx.checkins:
-        if c.phase not in ("during", "after") or c.pain <= safe:
-            continue
-        if c.exercise_slug not in (None, slug) and slug is not None:
-            continue
-        owner = session_of(c, ctx, logs)
-        if owner is not None and owner.session_id == log.session_id:
+    for exercise in _hurt_in_session(ctx).get(log.session_id, ()):
+        if slug is None or exercise in (None, slug):
             return False
     before, morning = ctx.morning_after(log)
     return not (morning is not None and before is not None and morning.pain > before.pain)

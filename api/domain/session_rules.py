@@ -65,7 +65,7 @@ def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
 
     def add(key: str, at: datetime, slugs: Iterable[str], pain: int, kind: str,
             session: SessionLog | None) -> None:  # fmt: skip
-        fallback = [s for s in done_exercises(session) if s in in_routine] if session else []
+        fallback: list[str] | None = None  # worked out only when needed
         targets: list[tuple[str, str]] = []  # (exercise it counts for, reported for)
         for slug in slugs:
             if slug in in_routine:
@@ -73,6 +73,9 @@ def latest_session_pain(ctx: Context) -> dict[str, Occasion]:
             elif slug in changed and at <= changed[slug]:
                 continue  # it left the routine after this pain: acted on
             else:
+                if fallback is None:
+                    done = done_exercises(session) if session else ()
+                    fallback = [s for s in done if s in in_routine]
                 targets += [(s, slug) for s in fallback or routine]
         when, pains = occasions.get(key, (at, {}))
         for slug, reported in targets:
