@@ -135,9 +135,9 @@ class CheckIn:
     @property
     def leg_symptoms(self) -> frozenset[str]:
         """RF4's leg symptoms reported here: below the knee, numbness, leg locations."""
-        return memo(self, "_leg_symptoms", CheckIn._leg_symptoms)
+        return memo(self, "_leg_symptoms", CheckIn._find_leg_symptoms)
 
-    def _leg_symptoms(self) -> frozenset[str]:
+    def _find_leg_symptoms(self) -> frozenset[str]:
         found = {loc for loc in self.locations if any(w in loc for w in LEG_WORDS)}
         if self.radiating_below_knee:
             found.add("below_knee")

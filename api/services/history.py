@@ -161,6 +161,11 @@ def _carried_flare(reasons: list[dict[str, Any]]) -> Flare | None:
     return None
 
 
+def _key(kind: str, row: Row[Any], names: Sequence[str]) -> tuple[Any, ...]:
+    """A whole row's key, as the keys query gives it (its key_* columns)."""
+    return (kind, *(row._mapping[f"key_{name}"] for name in names))
+
+
 def _window(
     session: Session, user_id: uuid.UUID, now: datetime, since: datetime, rest_since: datetime
 ) -> tuple[tuple[CheckIn, ...], tuple[SessionLog, ...]]:
@@ -174,14 +179,13 @@ def _window(
     missing = [queries.key_id(k[1]) for k in wanted[: len(checkin_keys)] if k not in found]
     if missing:
         for row in queries.checkins_by_id(session, user_id, missing):
-            key = ("c", row.key_id, row.key_received_at, row.key_body_hash)
-            fresh[key] = checkin_to_domain(row)
+            fresh[_key("c", row, queries.CHECKIN_KEY)] = checkin_to_domain(row)
     missing = [queries.key_id(k[1]) for k in wanted[len(checkin_keys) :] if k not in found]
     by_session: dict[Any, SessionLog] = {}
     if missing:
         for row in queries.logs_by_session(session, user_id, now, since, missing):
             converted = log_to_domain(row, row.planned_items)
-            fresh[("l", row.key_session_id, row.key_version, row.key_updated_at)] = converted
+            fresh[_key("l", row, queries.LOG_KEY)] = converted
             # A correction committed between the two reads is read whole, as it is now.
             by_session[row.key_session_id] = converted
     cache.keep(fresh)

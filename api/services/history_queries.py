@@ -165,7 +165,7 @@ _LOGS = (
 # read as the driver gives them (no UUID or time zone conversion: on SQLite that cost
 # more than the rest of the read), so they are only compared, never interpreted.
 CHECKIN_KEY = ("id", "received_at", "body_hash")
-LOG_KEY = ("session_id", "version", "updated_at")
+LOG_KEY = ("session_id", "version", "updated_at", "body_hash")
 
 
 def _raw(column: Any) -> Any:
@@ -217,7 +217,8 @@ def window(
     session: Session, user_id: uuid.UUID, now: datetime, since: datetime, rest_since: datetime
 ) -> tuple[Sequence[Any], Sequence[Any]]:
     """Check-ins from `since` (rest pain from `rest_since`) and logs from `since`, to `now`,
-    each log with its session's planned items."""
+    each log with its session's planned items: the whole read, which the row-cache read
+    (history._window) must always equal (tests/api/test_row_cache.py)."""
     params = {"user_id": user_id, "now": now, "since": since, "rest_since": rest_since}
     return session.execute(_WINDOW, params).all(), session.execute(_LOGS, params).all()
 
@@ -243,6 +244,6 @@ def logs_by_session(
     session: Session, user_id: uuid.UUID, now: datetime, since: datetime, ids: Sequence[uuid.UUID]
 ) -> Sequence[Any]:
     """This person's logs of these sessions in the window, as `window` reads them, with
-    their raw keys (key_session_id, key_version, key_updated_at)."""
+    their raw keys (key_session_id, key_version, key_updated_at, key_body_hash)."""
     params = {"user_id": user_id, "now": now, "since": since, "ids": list(ids)}
     return session.execute(_LOGS_BY_SESSION, params).all()

@@ -28,12 +28,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-# Rows kept per process and database when no size is configured (about 30 MB): the
-# windows of the five hundred people who evaluated last.
+# Rows kept per process and database when no size is configured: the windows of the
+# few hundred people who evaluated last (a converted row is about half a kilobyte).
 DEFAULT_ROWS = 65_536
 # Rows kept for each person the evaluation cache is sized for (evaluation_cache_entries):
-# most of a person's window is read again only while they are active.
-ROWS_PER_PERSON = 32
+# most of a window of 60 days of daily check-ins and sessions.
+ROWS_PER_PERSON = 64
+# However many people that is: about 500 MB per process at most.
+MAX_ROWS = 1_000_000
 
 
 class RowCache:
@@ -101,7 +103,7 @@ def configure(engine: Engine, people: int) -> RowCache:
         cache = _CACHES.get(engine)
         if cache is None:
             cache = _CACHES[engine] = RowCache()
-        cache.rows = people * ROWS_PER_PERSON
+        cache.rows = min(people * ROWS_PER_PERSON, MAX_ROWS)
         return cache
 
 

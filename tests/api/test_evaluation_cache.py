@@ -164,6 +164,21 @@ def test_a_transaction_holds_the_person_from_its_first_write_to_its_end(
         assert not holds_person(s, uuid.uuid4())
         s.commit()
         assert not holds_person(s, person)
+        # A savepoint rolled back with the only move, or the whole transaction: not held.
+        s.begin()
+        nested = s.begin_nested()
+        s.add(
+            CheckInRow(
+                user_id=person, recorded_at=clock.now, received_at=clock.now, phase="daily",
+                pain=4, body_hash="y" * 64,
+            )
+        )  # fmt: skip
+        s.flush()
+        assert holds_person(s, person)
+        nested.rollback()
+        assert not holds_person(s, person)
+        s.rollback()
+        assert not holds_person(s, person)
 
 
 def test_a_core_write_that_names_no_person_is_refused(db: Engine) -> None:
