@@ -151,15 +151,20 @@ def test_a_transaction_holds_the_person_from_its_first_write_to_its_end(
 ) -> None:
     """What store_if_changed relies on to skip its second read of the latest advice."""
     person = uuid.UUID(user.id)
-    with Session(db) as s:
-        assert not holds_person(s, person)
+
+    def store(s: Session, pain: int) -> None:
+        at = clock.now - timedelta(minutes=pain)
         s.add(
             CheckInRow(
-                user_id=person, recorded_at=clock.now, received_at=clock.now, phase="daily",
-                pain=3, body_hash="x" * 64,
+                user_id=person, recorded_at=at, received_at=at, phase="daily", pain=pain,
+                body_hash="x" * 64,
             )
         )  # fmt: skip
         s.flush()
+
+    with Session(db) as s:
+        assert not holds_person(s, person)
+        store(s, 3)
         assert holds_person(s, person)
         assert not holds_person(s, uuid.uuid4())
         s.commit()
@@ -167,13 +172,7 @@ def test_a_transaction_holds_the_person_from_its_first_write_to_its_end(
         # A savepoint rolled back with the only move, or the whole transaction: not held.
         s.begin()
         nested = s.begin_nested()
-        s.add(
-            CheckInRow(
-                user_id=person, recorded_at=clock.now, received_at=clock.now, phase="daily",
-                pain=4, body_hash="y" * 64,
-            )
-        )  # fmt: skip
-        s.flush()
+        store(s, 4)
         assert holds_person(s, person)
         nested.rollback()
         assert not holds_person(s, person)
