@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from sqlalchemy import Engine
@@ -68,21 +68,6 @@ class RowCache:
                 items.move_to_end(key)
             while len(items) > self.rows:
                 items.popitem(last=False)
-
-    def through(
-        self,
-        keys: list[Hashable],
-        missing: Callable[[list[Hashable]], dict[Hashable, Any]],
-    ) -> list[Any]:
-        """The value for each of `keys`, in order: kept ones from here, the others from
-        `missing` (called once, with the keys not kept; it returns their values)."""
-        found = self.known(keys)
-        absent = [k for k in keys if k not in found]
-        if absent:
-            fresh = missing(absent)
-            self.keep(fresh)
-            found.update(fresh)
-        return [found[k] for k in keys if k in found]
 
     def clear(self) -> None:
         with self._lock:
