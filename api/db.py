@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import itertools
+import os
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, MetaData, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -66,12 +72,155 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any, busy_ms: int = 5000)
     cursor.close()
 
 
+# Statements after which Python's sqlite3 has opened a write transaction (it sends BEGIN
+# before these, and only these).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+
+
+class _WriteGate:
+    """One writing transaction at a time per database file, the others waiting in line.
+
+    SQLite lets one writer in at a time; a second one waits in its busy handler, which
+    sleeps in steps of up to 100 ms and is not woken when the lock is let go. With a
+    transaction that evaluates the rules while holding the lock, a worker's threads
+    slept while the lock was free: bench.loop measured p99 3-4 s on check-ins and log
+    writes, with the CPU idle. Here a thread lock lines up the writers of a process and
+    an flock(2) on a file beside the database lines up the processes (workers, the CLI):
+    the next writer is woken when the last one commits. A thread lock alone let one
+    worker's writers pass each other while the other worker's slept in SQLite (bench.load
+    saw fewer req/s and requests timing out in the queue). SQLite's own lock stays the
+    authority; a writer that does not take the gate still meets it there.
+    """
+
+    # The gate file's lock is tried, not waited for (flock has no timeout), at this pace:
+    # only the one writer of each process that holds the thread lock polls it.
+    POLL_SECONDS = (0.0005, 0.001, 0.002)
+
+    def __init__(self, timeout_seconds: float, path: str | None) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout_seconds
+        self._path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self._timeout
+        if not self._lock.acquire(timeout=self._timeout):
+            raise _locked()
+        try:
+            self._lock_file(deadline)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def _lock_file(self, deadline: float) -> None:
+        if self._path is None:
+            return
+        if self._fd is None or self._pid != os.getpid():
+            # A descriptor inherited over fork shares its lock with the parent: open anew.
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        for attempt in itertools.count():
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _locked() from None
+                time.sleep(self.POLL_SECONDS[min(attempt, len(self.POLL_SECONDS) - 1)])
+
+
+def _locked() -> sqlite3.OperationalError:
+    # What SQLite says when its busy timeout runs out: a 503 to the client.
+    return sqlite3.OperationalError("database is locked")
+
+
+def _gate_file(url: str) -> str | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}-write-gate"
+
+
+class _GatedConnection(sqlite3.Connection):
+    """A driver connection that gives the engine's write gate back when its transaction
+    ends: on commit, on rollback (also the pool's reset on return), and on close."""
+
+    gate: _WriteGate | None = None
+    holding = False
+
+    def enter_write(self) -> None:
+        if self.gate is not None and not self.holding:
+            self.gate.acquire()
+            self.holding = True
+
+    def leave_if_done(self) -> None:
+        # Still in a transaction (a failed COMMIT): the rollback that follows lets go.
+        if self.holding and not self.in_transaction and self.gate is not None:
+            self.holding = False
+            self.gate.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.leave_if_done()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.leave_if_done()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.holding and self.gate is not None:
+                self.holding = False
+                self.gate.release()
+
+
+def _gate_writes(engine: Engine, gate: _WriteGate) -> None:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        if isinstance(dbapi_connection, _GatedConnection):
+            dbapi_connection.gate = gate
+
+    def before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        raw = conn.connection.dbapi_connection
+        writes = statement.lstrip()[:6].upper() in _WRITES
+        if writes and isinstance(raw, _GatedConnection) and not raw.holding:
+            raw.enter_write()
+
+    def after(conn: Any, *_args: Any) -> None:
+        # A statement in autocommit mode (or one that failed before BEGIN) holds no lock.
+        raw = conn.connection.dbapi_connection
+        if isinstance(raw, _GatedConnection):
+            raw.leave_if_done()
+
+    def failed(context: Any) -> None:
+        if context.connection is not None and not context.connection.invalidated:
+            after(context.connection)
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "handle_error", failed)
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if settings.is_sqlite:
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False},
+            connect_args={"check_same_thread": False, "factory": _GatedConnection},
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout_seconds,
@@ -83,6 +232,8 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(
             engine, "connect", lambda conn, record: _sqlite_on_connect(conn, record, busy_ms)
         )
+        gate = _WriteGate(settings.db_pool_timeout_seconds, _gate_file(url))
+        _gate_writes(engine, gate)
         return engine
     # libpq counts whole seconds (and treats 1 as 2).
     connect_args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout_seconds}
