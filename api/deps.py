@@ -93,7 +93,11 @@ def current_user(
     except (InvalidToken, ValueError) as exc:
         raise Unauthorized("The access token is invalid or expired.") from exc
     user = session.get(User, user_id)
-    release_connection(session)
+    # The connection stays with the session for the endpoint: one checkout, one
+    # transaction per request. Safe because a request gets here only with a place from
+    # api/admission.py, and there are fewer places than pooled connections; a route that
+    # does not queue for a place and then waits (DELETE /v1/me, for the password-hash
+    # queue) hands the connection back itself first.
     if user is None:
         raise Unauthorized("The access token's account no longer exists.")
     return user

@@ -6,7 +6,9 @@ import uuid
 from functools import partial
 
 from fastapi import APIRouter, Response, status
+from starlette.concurrency import run_in_threadpool
 
+from api.db import release_connection
 from api.deps import CatalogDep, Clock, CurrentUser, HashPoolDep, PasswordsDep, SessionDep
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
@@ -89,6 +91,9 @@ async def delete_me(
     passwords: PasswordsDep,
     hashing: HashPoolDep,
 ) -> None:
+    # This route does not queue for a place (api/admission.py) and waits for the hash
+    # queue: it must not hold a connection meanwhile.
+    await run_in_threadpool(release_connection, session)
     await hashing.run(
         partial(
             account_data.delete_account, session, passwords, user, body.password.get_secret_value()
