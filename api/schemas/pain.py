@@ -91,7 +91,11 @@ class CheckInCreate(Input):
     recorded_at: Instant = Field(description="When the person answered, with its offset.")
     phase: Phase
     pain: int = Field(ge=0, le=10, description="0 = no pain, 10 = worst imaginable")
-    session_id: Uuid | None = None
+    session_id: Uuid | None = Field(
+        default=None,
+        description="One of your sessions (POST /v1/sessions) this pain belongs to; any "
+        "other id is a 422 naming this field.",
+    )
     exercise_slug: Slug | None = None
     locations: list[Slug] = Field(default_factory=list, max_length=10)
     radiating_below_knee: bool | None = Field(

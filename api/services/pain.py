@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import Uuid, bindparam
 from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
@@ -17,7 +18,7 @@ from api.domain.types import (
     SERIOUS_CAUSE_FLAGS,
 )
 from api.errors import Conflict, FieldError, NotFound
-from api.models import AdviceRow, CheckInRow, User
+from api.models import AdviceRow, CheckInRow, TrainingSession, User
 from api.pagination import keyset_page
 from api.schemas.pain import (
     AdvicePublic,
@@ -36,7 +37,19 @@ def checkin_public(row: CheckInRow) -> CheckInPublic:
     return CheckInPublic.model_validate(row, from_attributes=True)
 
 
-def _validate(body: CheckInCreate, catalog: Mapping[str, CatalogInfo], now: datetime) -> None:
+# Prebuilt: runs only for check-ins that name a session.
+_SESSION_OWNER = select(TrainingSession.user_id).where(
+    TrainingSession.id == bindparam("session_id", type_=Uuid())
+)
+
+
+def _validate(
+    session: Session,
+    user: User,
+    body: CheckInCreate,
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
+) -> None:
     errors = future_error("recorded_at", body.recorded_at, now)
     yes = body.red_flags.yes()
     if body.red_flags_resolved and yes:
@@ -54,6 +67,12 @@ def _validate(body: CheckInCreate, catalog: Mapping[str, CatalogInfo], now: date
             )
     if body.exercise_slug is not None and body.exercise_slug not in catalog:
         errors.append(("exercise_slug", f"no exercise {body.exercise_slug!r}"))
+    if body.session_id is not None:
+        # As wearable uploads do: a session that is someone else's reads as no session,
+        # so the answer tells nothing about other people's ids.
+        owner = session.exec(_SESSION_OWNER, params={"session_id": body.session_id}).first()
+        if owner != user.id:
+            errors.append(("session_id", "no such session of yours"))
     if errors:
         raise FieldError(errors)
 
@@ -75,7 +94,7 @@ def record_checkin(
         existing = session.get(CheckInRow, body.id)
         if existing is not None:
             return _replay(session, user, existing, digest, catalog, now)
-    _validate(body, catalog, now)
+    _validate(session, user, body, catalog, now)
     yes = body.red_flags.yes()
     assessment = (
         body.red_flags_resolved if isinstance(body.red_flags_resolved, Assessment) else None
