@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
@@ -52,8 +52,24 @@ def whole_number(value: object) -> object:
     return value
 
 
+# Far wider than any time a person records, and narrow enough that a date-time moved to
+# UTC stays a date-time: 0001-01-01T00:00:00+14:00 is before year 1 in UTC, and
+# converting it raised OverflowError (a 500) in the services.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    # Compared, never converted: a comparison of aware date-times cannot overflow.
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("must be from 1900-01-01 to 2199-12-31 (UTC)")
+    return value
+
+
 WholeNumber = Annotated[int, BeforeValidator(whole_number)]
-Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_iso_text_only)]
+Instant = Annotated[
+    AwareDatetime, Strict(False), BeforeValidator(_iso_text_only), AfterValidator(_in_range)
+]
 Uuid = Annotated[uuid.UUID, Strict(False)]
 Day = Annotated[date, Strict(False)]
 Email = Annotated[

@@ -142,6 +142,7 @@ BUSINESS_RULES = tuple(
         ("cursor", r"not a cursor returned by this API"),
         # The clock: nothing recorded in the future; an end after its start, within a bound.
         ("recorded_at|started_at", r"is in the future"),
+        (r"[\w.]+", r"must be from 1900-01-01 to 2199-12-31 \(UTC\)"),
         ("ended_at", r"must be after started_at|is before started_at|a \w+ cannot last more"),
         (r"(heart_rate|reps)\.\d+\.t", r"is outside started_at\.\.ended_at"),
         # PostgreSQL text cannot hold U+0000; the API description says it is refused.

@@ -143,3 +143,49 @@ def test_nul_characters_are_refused_naming_the_field(
     assert _count_checkins(db) == 0
     signin = client.post("/v1/auth/token", data={"username": "a\x00@x.org", "password": "pw"})
     _field_error(signin, "username")
+
+
+EDGE_TIMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1899-12-31T23:59:59Z"]
+
+
+@pytest.mark.parametrize("value", EDGE_TIMES)
+def test_a_date_time_out_of_any_sane_range_names_its_field(
+    client: TestClient, user: Account, clock: FakeClock, db: Engine, value: str
+) -> None:
+    # Each of the first two raised OverflowError (a 500) when moved to UTC.
+    _field_error(
+        client.post("/v1/checkins", headers=user.headers, json=_checkin(clock, recorded_at=value)),
+        "recorded_at",
+    )
+    assert _count_checkins(db) == 0
+    for path in ("/v1/checkins", "/v1/sessions"):
+        _field_error(client.get(path, headers=user.headers, params={"since": value}), "since")
+    built = client.post("/v1/sessions", headers=user.headers, json={"minutes": 20})
+    assert built.status_code == 201, built.text
+    log = {"started_at": value, "ended_at": clock.now.isoformat(), "entries": []}
+    _field_error(
+        client.put(f"/v1/sessions/{built.json()['id']}/log", headers=user.headers, json=log),
+        "started_at",
+    )
+    device = client.post("/v1/me/devices", headers=user.headers, json={"name": "Band"})
+    upload: dict[str, Any] = {
+        "device_session_id": "edge",
+        "started_at": value,
+        "ended_at": clock.now.isoformat(),
+    }
+    band = {"Authorization": f"Bearer {device.json()['token']}"}
+    response = client.post(
+        "/v1/wearable/uploads", headers={**band, "Idempotency-Key": "k"}, json=upload
+    )
+    _field_error(response, "started_at")
+    # A sample's time is checked against the recording's span, by comparison.
+    upload = {
+        "device_session_id": "edge",
+        "started_at": (clock.now - timedelta(minutes=10)).isoformat(),
+        "ended_at": clock.now.isoformat(),
+        "heart_rate": [{"t": value, "bpm": 80}],
+    }
+    response = client.post(
+        "/v1/wearable/uploads", headers={**band, "Idempotency-Key": "k2"}, json=upload
+    )
+    _field_error(response, "heart_rate.0.t")
