@@ -93,8 +93,9 @@ class CheckInCreate(Input):
     pain: int = Field(ge=0, le=10, description="0 = no pain, 10 = worst imaginable")
     session_id: Uuid | None = Field(
         default=None,
-        description="One of your sessions (POST /v1/sessions) this pain belongs to; any "
-        "other id is a 422 naming this field.",
+        description="Your session (POST /v1/sessions) this pain belongs to. Another "
+        "person's session is a 422 naming this field; an id the server has not seen yet is "
+        "taken (an offline app may sync the check-in before its session).",
     )
     exercise_slug: Slug | None = None
     locations: list[Slug] = Field(default_factory=list, max_length=10)

@@ -68,10 +68,11 @@ def _validate(
     if body.exercise_slug is not None and body.exercise_slug not in catalog:
         errors.append(("exercise_slug", f"no exercise {body.exercise_slug!r}"))
     if body.session_id is not None:
-        # As wearable uploads do: a session that is someone else's reads as no session,
-        # so the answer tells nothing about other people's ids.
+        # Someone else's session is refused, as wearable uploads refuse it. A session the
+        # server has not seen is taken: an offline app may sync the check-in first (or its
+        # session may have been refused), and a pain report is never lost over it.
         owner = session.exec(_SESSION_OWNER, params={"session_id": body.session_id}).first()
-        if owner != user.id:
+        if owner is not None and owner != user.id:
             errors.append(("session_id", "no such session of yours"))
     if errors:
         raise FieldError(errors)

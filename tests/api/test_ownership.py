@@ -453,7 +453,18 @@ def test_another_persons_session_id_in_a_body_changes_nothing_of_theirs(world: W
     refused = w.upload(device, session_id=session["id"])
     assert refused.status_code == 422, refused.text
     assert [e["field"] for e in refused.json()["errors"]] == ["session_id"]
-    # A check-in may name a session the server has not seen yet (offline clients), so
-    # it is not refused; it still stays the stranger's and counts for nobody else.
-    w.checkin(w.stranger, phase="before", pain=9, session_id=session["id"])
+    # A check-in naming it is refused the same way (a check-in may still name a session
+    # the server has not seen yet: tests/api/test_pain.py).
+    refused = w.client.post(
+        "/v1/checkins",
+        headers=w.stranger.headers,
+        json={
+            "recorded_at": w.clock.now.isoformat(),
+            "phase": "before",
+            "pain": 9,
+            "session_id": session["id"],
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["session_id"]
     assert owners_view() == before
