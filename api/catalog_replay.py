@@ -46,8 +46,14 @@ class CatalogReplay:
     """Answers a GET the catalog cache holds a response for (`answer`), or declines."""
 
     def __init__(
-        self, *, cache: CatalogCache, metrics: RequestMetrics | None = None, cors: bool = False
+        self,
+        *,
+        cache: CatalogCache,
+        metrics: RequestMetrics | None = None,
+        cors: bool = False,
+        headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
+        self.headers = SECURITY_HEADERS if headers is None else headers
         self.cache = cache
         self.probe = cache.probe
         self.metrics = metrics
@@ -87,7 +93,7 @@ class CatalogReplay:
             (b"etag", rendered.etag.encode()),
             (b"cache-control", cache_control.encode()),
             (b"x-request-id", request_id.encode()),
-            *SECURITY_HEADERS,
+            *self.headers,
         ]
         if none_match(if_none_match, rendered.etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})

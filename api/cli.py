@@ -238,6 +238,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # The app writes its own JSON access log (api.access), without query strings.
         access_log=False,
         proxy_headers=True,
+        # No "server: uvicorn" banner on every response.
+        server_header=False,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 

@@ -24,7 +24,7 @@ from api.db import make_engine
 from api.json_log import QueuedJsonHandler
 from api.metrics import RequestMetrics, multiprocess_dir
 from api.metrics import router as metrics_router
-from api.middleware import RequestPlumbing
+from api.middleware import RequestPlumbing, security_headers
 from api.openapi import install_openapi, operation_id
 from api.problems import install_error_handlers
 from api.routes import (
@@ -132,7 +132,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             expose_headers=["ETag", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
         )
     # Every response, errors included, gets an id and the security headers.
-    app.add_middleware(RequestPlumbing, metrics=app.state.metrics)
+    headers = security_headers(settings.env == "production")
+    app.add_middleware(RequestPlumbing, metrics=app.state.metrics, headers=headers)
     # Before the framework: cached catalog reads are answered before anything else runs
     # (with the same id, headers and access log).
     app.replay = CatalogReplay(
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # It answers before routing, so it counts the reads it answers itself.
         metrics=app.state.metrics,
         cors=bool(settings.cors_origins),
+        headers=headers,
     )
 
     install_error_handlers(app)

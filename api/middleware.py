@@ -30,6 +30,18 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+# In production the API is only reached over HTTPS (behind a TLS-terminating proxy), so
+# browsers are told never to try plain HTTP: a year, the usual preload minimum.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# What the API answers about a person is theirs: no shared cache (or browser history)
+# keeps it. Routes whose answers may be kept (the catalog, the rules page) say so.
+NO_STORE = (b"cache-control", b"no-store")
+
+
+def security_headers(production: bool) -> list[tuple[bytes, bytes]]:
+    return [*SECURITY_HEADERS, HSTS] if production else list(SECURITY_HEADERS)
+
+
 # One limit for every body; routes that take more (wearable uploads) read and bound
 # their bodies themselves and are listed here with their own ceiling.
 DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -42,9 +54,15 @@ def request_id_for(incoming: str) -> str:
 
 
 class RequestPlumbing:
-    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: RequestMetrics | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.headers = SECURITY_HEADERS if headers is None else headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,6 +76,7 @@ class RequestPlumbing:
             elif name == b"content-length":
                 declared = value
         request_id = request_id_for(incoming)
+        api = scope["path"].startswith("/v1/")
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -108,7 +127,9 @@ class RequestPlumbing:
                 response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                headers.extend(SECURITY_HEADERS)
+                headers.extend(self.headers)
+                if api and not any(name == b"cache-control" for name, _ in headers):
+                    headers.append(NO_STORE)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -137,14 +158,14 @@ class RequestPlumbing:
             send, request_id, 413, "payload-too-large", f"The body is larger than {limit} bytes."
         )
 
-    @staticmethod
     async def _send_problem(
-        send: Send, request_id: str, status: int, slug: str, detail: str
+        self, send: Send, request_id: str, status: int, slug: str, detail: str
     ) -> None:
         response = problem_response(status, slug, detail)
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
         headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-        headers.extend(SECURITY_HEADERS)
+        headers.extend(self.headers)
+        headers.append(NO_STORE)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 

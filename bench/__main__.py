@@ -114,6 +114,7 @@ def serve(app: str, env: dict[str, str]) -> Iterator[int]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--no-server-header",  # as `backstrong serve`
         ],
         cwd=ROOT,
         env=env,

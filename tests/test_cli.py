@@ -96,3 +96,17 @@ def test_create_admin_and_set_role(
     assert "no account" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["set-role", "boss@example.com", "superuser"])
+
+
+def test_serve_sends_no_server_banner(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setenv("BACKSTRONG_METRICS_ENABLED", "false")
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    main(["serve"])
+    assert seen["app"] == "api.main:app"
+    # uvicorn would otherwise add "server: uvicorn" to every response.
+    assert seen["server_header"] is False

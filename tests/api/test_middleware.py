@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.json_log import JsonFormatter
+from tests.conftest import Account
 
 
 def test_request_id_and_security_headers(client: TestClient) -> None:
@@ -166,3 +167,36 @@ def test_logs_hold_no_secrets_or_health_data(
     assert "no_such_table" in logged  # the failure itself is logged, for operators
     for secret in ("pw-secret-123", token, "hip-secret", "knee-secret"):
         assert secret not in logged
+
+
+def test_personal_answers_are_never_stored_by_a_cache(client: TestClient, user: Account) -> None:
+    for path in ("/v1/me", "/v1/checkins", "/v1/advice", "/v1/routine", "/v1/me/export"):
+        response = client.get(path, headers=user.headers)
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["cache-control"] == "no-store", path
+    # Errors too (here: who the caller is not).
+    assert client.get("/v1/me").headers["cache-control"] == "no-store"
+    # The catalog says itself how long it may be kept, and keeps saying it.
+    for _ in range(2):
+        catalog = client.get("/v1/exercises", headers=user.headers)
+        assert catalog.headers["cache-control"] != "no-store"
+        assert "no-store" not in catalog.headers.get_list("cache-control")
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_strict_transport_security_in_production_only(
+    settings: object, db: object, env: str
+) -> None:
+    from api.main import create_app
+    from tests.conftest import test_settings
+
+    app = create_app(
+        test_settings(settings.database_url, env=env, secret_key="s" * 64),  # type: ignore[attr-defined]
+        engine=db,  # type: ignore[arg-type]
+    )
+    with TestClient(app) as c:
+        # The second catalog read is a replay, answered before the framework.
+        responses = [c.get("/healthz"), c.get("/nope"), *(c.get("/v1/exercises") for _ in "ab")]
+    for response in responses:
+        hsts = response.headers.get("strict-transport-security")
+        assert hsts == ("max-age=31536000; includeSubDomains" if env == "production" else None)
