@@ -176,6 +176,9 @@ def cmd_create_admin(args: argparse.Namespace) -> None:
 
 
 def cmd_set_role(args: argparse.Namespace) -> None:
+    from sqlmodel import col, delete
+
+    from api.models import ClinicianInvitation
     from api.services import accounts
 
     settings = _settings()
@@ -190,12 +193,24 @@ def cmd_set_role(args: argparse.Namespace) -> None:
             user.role = args.role
             user.updated_at = utcnow()
             session.add(user)
+            withdrawn = 0
+            if before == "clinician" and args.role != "clinician":
+                # Codes minted as a clinician would otherwise link patients again the day
+                # the account is made a clinician once more.
+                withdrawn = session.exec(
+                    delete(ClinicianInvitation).where(
+                        col(ClinicianInvitation.clinician_id) == user.id,
+                        col(ClinicianInvitation.used_at).is_(None),
+                    )
+                ).rowcount
             session.commit()
     except SQLAlchemyError as exc:
         raise _db_error(exc) from exc
     finally:
         engine.dispose()
     print(f"set-role: {user.email} {before} -> {args.role}")
+    if withdrawn:
+        print(f"set-role: {withdrawn} unused invitation code(s) withdrawn")
 
 
 def _prepare_metrics(workers: int) -> None:

@@ -110,3 +110,43 @@ def test_serve_sends_no_server_banner(
     assert seen["app"] == "api.main:app"
     # uvicorn would otherwise add "server: uvicorn" to every response.
     assert seen["server_header"] is False
+
+
+def test_a_demoted_clinicians_unused_codes_stay_dead(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.config import Settings
+    from api.main import create_app
+    from tests.conftest import sign_in
+
+    assert main(["migrate"]) == 0
+    monkeypatch.setenv("BACKSTRONG_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("BACKSTRONG_ARGON2_MEMORY_KIB", "1024")
+    with TestClient(create_app(Settings())) as client:
+
+        def account(email: str) -> dict[str, str]:
+            made = client.post(
+                "/v1/auth/register", json={"email": email, "password": "a-good-password"}
+            )
+            assert made.status_code == 201, made.text
+            token = sign_in(client, email, "a-good-password").json()["access_token"]
+            return {"Authorization": f"Bearer {token}"}
+
+        therapist, patient = account("pt@example.com"), account("patient@example.com")
+        assert main(["set-role", "pt@example.com", "clinician"]) == 0
+        used = client.post("/v1/clinician/invitations", headers=therapist).json()["code"]
+        unused = client.post("/v1/clinician/invitations", headers=therapist).json()["code"]
+        linked = client.post("/v1/me/clinicians", headers=patient, json={"code": used})
+        assert linked.status_code == 201, linked.text
+        capsys.readouterr()
+        assert main(["set-role", "pt@example.com", "user"]) == 0
+        assert "1 unused invitation code(s) withdrawn" in capsys.readouterr().out
+        assert main(["set-role", "pt@example.com", "clinician"]) == 0
+        again = client.post("/v1/me/clinicians", headers=patient, json={"code": unused})
+        assert again.status_code == 422, again.text
+        assert again.json()["errors"][0]["field"] == "code"
+        # The link made while a clinician is the patient's to keep or end.
+        mine = client.get("/v1/me/clinicians", headers=patient).json()["items"]
+        assert len(mine) == 1
