@@ -5,11 +5,19 @@ from __future__ import annotations
 import uuid
 from functools import partial
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from api.db import release_connection
-from api.deps import CatalogDep, Clock, CurrentUser, HashPoolDep, PasswordsDep, SessionDep
+from api.deps import (
+    CatalogDep,
+    Clock,
+    CurrentUser,
+    HashPoolDep,
+    PasswordsDep,
+    SessionDep,
+    SettingsDep,
+)
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.auth import NO_STORE
@@ -82,13 +90,19 @@ def export_me(user: CurrentUser, session: SessionDep, clock: Clock) -> AccountEx
     "",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Erase my account and all its data (password required)",
-    responses=problem_responses(403, 422),
+    description="A wrong password counts with sign-in's failures for the account and the "
+    "client address: at the same limits the answer is 429 with Retry-After, here and at "
+    "sign-in.",
+    responses=problem_responses(403, 422, 429),
 )
 async def delete_me(
     body: DeleteAccountIn,
+    request: Request,
     user: CurrentUser,
     session: SessionDep,
     passwords: PasswordsDep,
+    settings: SettingsDep,
+    clock: Clock,
     hashing: HashPoolDep,
 ) -> None:
     # This route does not queue for a place (api/admission.py) and waits for the hash
@@ -96,7 +110,14 @@ async def delete_me(
     await run_in_threadpool(release_connection, session)
     await hashing.run(
         partial(
-            account_data.delete_account, session, passwords, user, body.password.get_secret_value()
+            account_data.delete_account,
+            session,
+            passwords,
+            settings,
+            user,
+            body.password.get_secret_value(),
+            address=request.client.host if request.client else "unknown",
+            now=clock(),
         )
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 from sqlmodel import Session, col, delete, select
 
 from api import changes
+from api.config import Settings
 from api.db import metadata
 from api.errors import Forbidden
 from api.models import (
@@ -43,7 +44,12 @@ from api.schemas.accounts import (
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.security import Passwords
 from api.services import throttle
-from api.services.accounts import public_user
+from api.services.accounts import (
+    count_failure,
+    public_user,
+    refuse_while_locked,
+    sign_in_limits,
+)
 
 # Where each table holding a person's data appears in their export.
 EXPORT_SECTIONS = {
@@ -198,8 +204,22 @@ def user_owned_tables() -> list[Table]:
     return [t for t in reversed(metadata.sorted_tables) if "user_id" in t.c]
 
 
-def delete_account(session: Session, passwords: Passwords, user: User, password: str) -> None:
+def delete_account(
+    session: Session,
+    passwords: Passwords,
+    settings: Settings,
+    user: User,
+    password: str,
+    *,
+    address: str,
+    now: datetime,
+) -> None:
+    # The password typed here counts with sign-in's failures: a stolen access token must
+    # not become a way to guess it without limit.
+    limits = sign_in_limits(settings, user.email, address)
+    refuse_while_locked(session, limits, now)
     if not passwords.verify(password, user.password_hash):
+        count_failure(session, limits, now)
         raise Forbidden("The password does not match; the account was not deleted.")
     # A clinician's patients lose their links and the plans' author with this account.
     changes.bump_linked(session, user.id)

@@ -76,7 +76,9 @@ def create_user(
     return user
 
 
-def _limits(settings: Settings, email: str, address: str) -> list[throttle.Limit]:
+def sign_in_limits(settings: Settings, email: str, address: str) -> list[throttle.Limit]:
+    """What a password typed for `email` from `address` counts against: the account and
+    the client address, shared by sign-in and every other password check."""
     window = timedelta(minutes=settings.login_failure_window_minutes)
     return [
         throttle.Limit(
@@ -88,6 +90,20 @@ def _limits(settings: Settings, email: str, address: str) -> list[throttle.Limit
             throttle.address_key(address), settings.login_max_failures_per_address, window
         ),
     ]
+
+
+def refuse_while_locked(session: Session, limits: list[throttle.Limit], now: datetime) -> None:
+    for limit in limits:
+        wait = throttle.locked_for(session, limit, now)
+        if wait is not None:
+            raise _too_many(wait)
+
+
+def count_failure(session: Session, limits: list[throttle.Limit], now: datetime) -> None:
+    """Count a wrong password (committed), and answer 429 if that locked it."""
+    throttle.record_failure(session, limits, now)
+    session.commit()
+    refuse_while_locked(session, limits, now)
 
 
 def _too_many(seconds: int) -> TooManyRequests:
@@ -108,22 +124,14 @@ def login(
     address: str,
     now: datetime,
 ) -> TokenPair:
-    limits = _limits(settings, email, address)
+    limits = sign_in_limits(settings, email, address)
     # Checked before hashing, so a locked-out flood costs no CPU.
-    for limit in limits:
-        wait = throttle.locked_for(session, limit, now)
-        if wait is not None:
-            raise _too_many(wait)
+    refuse_while_locked(session, limits, now)
     user = find_user_by_email(session, email)
     # As in register: nothing held through the hash.
     session.commit()
     if not passwords.verify(password, user.password_hash if user else None) or user is None:
-        throttle.record_failure(session, limits, now)
-        session.commit()
-        for limit in limits:
-            wait = throttle.locked_for(session, limit, now)
-            if wait is not None:
-                raise _too_many(wait)
+        count_failure(session, limits, now)
         raise Unauthorized(BAD_CREDENTIALS)
     throttle.clear(session, limits[0].key)
     pair = _issue_tokens(session, settings, user, uuid.uuid4(), now)

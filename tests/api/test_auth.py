@@ -369,3 +369,27 @@ def test_a_sign_in_queued_past_its_bound_gets_503_with_retry_after(
             "/v1/auth/register", json={"email": "new@example.com", "password": "x" * 12}
         )
         assert retried.status_code == 201
+
+
+def test_password_checks_on_account_deletion_count_with_sign_in_failures(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    def delete_me(password: str) -> Any:
+        return client.request("DELETE", "/v1/me", headers=user.headers, json={"password": password})
+
+    # Failures at sign-in and here add up, toward the same lock.
+    for attempt in range(1, 5):
+        assert sign_in(client, user.email, f"wrong-{attempt}").status_code == 401
+    for attempt in range(5, 10):
+        assert delete_me(f"wrong-{attempt}").status_code == 403, attempt
+    tenth = delete_me("wrong-10")
+    assert tenth.status_code == 429, tenth.text
+    assert tenth.json()["type"] == "/problems/too-many-requests"
+    retry_after = int(tenth.headers["retry-after"])
+    assert 0 < retry_after <= 15 * 60
+    # Locked here and at sign-in, even with the right password; the account is intact.
+    assert delete_me(user.password).status_code == 429
+    assert sign_in(client, user.email, user.password).status_code == 429
+    assert client.get("/v1/me", headers=user.headers).status_code == 200
+    clock.advance(seconds=retry_after + 1)
+    assert delete_me(user.password).status_code == 204
