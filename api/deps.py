@@ -14,14 +14,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
-from sqlmodel import Session
+from sqlalchemy import Uuid, bindparam, exists
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.catalog_cache import CatalogCache
 from api.config import Settings
 from api.db import release_connection, utcnow
 from api.errors import Forbidden, Unauthorized
-from api.models import Device, User
+from api.models import Device, RefreshToken, User
 from api.security import HashPool, InvalidToken, Passwords, decode_access_token
 from api.services.catalog_snapshot import Snapshot
 from api.services.devices import authenticate_device
@@ -80,6 +81,17 @@ _device_bearer = HTTPBearer(
 )
 
 
+_USER_AND_FAMILY = select(
+    User,
+    exists()
+    .where(
+        col(RefreshToken.family_id) == bindparam("family_id", type_=Uuid()),
+        col(RefreshToken.revoked_at).is_not(None),
+    )
+    .label("ended"),
+).where(User.id == bindparam("user_id", type_=Uuid()))
+
+
 def current_user(
     session: SessionDep,
     settings: SettingsDep,
@@ -90,9 +102,19 @@ def current_user(
     try:
         claims = decode_access_token(settings, token)
         user_id = uuid.UUID(str(claims["sub"]))
+        family_id = uuid.UUID(str(claims["fid"])) if "fid" in claims else None
     except (InvalidToken, ValueError) as exc:
         raise Unauthorized("The access token is invalid or expired.") from exc
-    user = session.get(User, user_id)
+    if family_id is None:
+        user = session.get(User, user_id)
+    else:
+        # Whether its sign-in has ended rides on the account read: one statement.
+        found = session.exec(
+            _USER_AND_FAMILY, params={"user_id": user_id, "family_id": family_id}
+        ).first()
+        user, ended = found if found is not None else (None, False)
+        if ended:
+            raise Unauthorized("This sign-in has ended (signed out, or ended for safety).")
     # The connection stays with the session for the endpoint: one checkout, one
     # transaction per request. Safe because a request gets here only with a place from
     # api/admission.py, and there are fewer places than pooled connections; a route that

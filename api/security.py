@@ -74,7 +74,12 @@ class Passwords:
 
 
 def create_access_token(
-    settings: Settings, *, user_id: uuid.UUID, role: str, now: datetime
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    role: str,
+    now: datetime,
+    family_id: uuid.UUID | None = None,
 ) -> tuple[str, int]:
     lifetime = timedelta(minutes=settings.access_token_minutes)
     claims = {
@@ -85,6 +90,10 @@ def create_access_token(
         "exp": int((now + lifetime).timestamp()),
         "jti": uuid.uuid4().hex,
     }
+    if family_id is not None:
+        # The sign-in it belongs to: signing out (or a stolen refresh token's reuse) ends
+        # the family, and with it this token, at once (api/deps.py current_user).
+        claims["fid"] = str(family_id)
     token = jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
     return token, int(lifetime.total_seconds())
 

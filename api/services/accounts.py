@@ -152,7 +152,9 @@ def _issue_tokens(
             expires_at=now + timedelta(days=settings.refresh_token_days),
         )
     )
-    access, expires_in = create_access_token(settings, user_id=user.id, role=user.role, now=now)
+    access, expires_in = create_access_token(
+        settings, user_id=user.id, role=user.role, now=now, family_id=family_id
+    )
     return TokenPair(access_token=access, expires_in=expires_in, refresh_token=refresh)
 
 

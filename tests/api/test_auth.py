@@ -393,3 +393,36 @@ def test_password_checks_on_account_deletion_count_with_sign_in_failures(
     assert client.get("/v1/me", headers=user.headers).status_code == 200
     clock.advance(seconds=retry_after + 1)
     assert delete_me(user.password).status_code == 204
+
+
+def test_signing_out_ends_that_sign_ins_access_tokens_at_once(
+    client: TestClient, user: Account
+) -> None:
+    other = sign_in(client, user.email, user.password).json()
+    other_headers = {"Authorization": f"Bearer {other['access_token']}"}
+    assert client.get("/v1/me", headers=user.headers).status_code == 200
+    assert (
+        client.post("/v1/auth/logout", json={"refresh_token": user.refresh_token}).status_code
+        == 204
+    )
+    ended = client.get("/v1/me", headers=user.headers)
+    assert ended.status_code == 401, ended.text
+    assert ended.json()["type"] == "/problems/unauthorized"
+    assert "sign-in has ended" in ended.json()["detail"]
+    # Writes too, and the other sign-in goes on.
+    assert (
+        client.post("/v1/me/devices", headers=user.headers, json={"name": "x"}).status_code == 401
+    )
+    assert client.get("/v1/me", headers=other_headers).status_code == 200
+
+
+def test_a_reused_refresh_token_ends_the_familys_access_tokens(
+    client: TestClient, user: Account
+) -> None:
+    rotated = client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token}).json()
+    newest = {"Authorization": f"Bearer {rotated['access_token']}"}
+    assert client.get("/v1/me", headers=newest).status_code == 200
+    # The old refresh token comes back: someone else has it, so the whole family ends.
+    client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert client.get("/v1/me", headers=newest).status_code == 401
+    assert client.get("/v1/me", headers=user.headers).status_code == 401
