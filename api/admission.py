@@ -18,6 +18,7 @@ before it queues, so a client sending slowly holds no place.
 from __future__ import annotations
 
 import anyio
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
@@ -44,16 +45,32 @@ def queues(method: str, path: str) -> bool:
 
 
 class Admission:
-    def __init__(self, app: ASGIApp, limit: int, wait_seconds: float) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, wait_seconds: float, body_seconds: float = 30.0
+    ) -> None:
         self.app = app
         self.places = anyio.CapacityLimiter(limit)
         self.wait_seconds = wait_seconds
+        # A client that sends its headers and then its body slowly (or never) is let go
+        # after this long, with a 408, instead of holding a connection open indefinitely.
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not queues(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
-        receive = await _read_body(receive)
+        try:
+            with anyio.fail_after(self.body_seconds):
+                receive = await _read_body(receive)
+        except TimeoutError:
+            await self._send_problem(
+                send,
+                408,
+                "request-timeout",
+                f"The body did not arrive within {self.body_seconds:g} seconds; nothing was done.",
+                {"Connection": "close"},
+            )
+            return
         admitted = False
         with anyio.move_on_after(self.wait_seconds):
             await self.places.acquire()
@@ -66,17 +83,23 @@ class Admission:
         finally:
             self.places.release()
 
-    @staticmethod
-    async def _busy(send: Send) -> None:
-        response = problem_response(
+    async def _busy(self, send: Send) -> None:
+        await self._send_problem(
+            send,
             503,
             "busy",
             "The server has too many requests at work right now; nothing was done. "
             "Retry after Retry-After seconds.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-        headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
+
+    @staticmethod
+    async def _send_problem(
+        send: Send, status: int, slug: str, detail: str, headers: dict[str, str]
+    ) -> None:
+        response = problem_response(status, slug, detail, headers=headers)
+        raw = [(k.encode(), v.encode()) for k, v in response.headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": response.body})
 
 
@@ -84,19 +107,16 @@ async def _read_body(receive: Receive) -> Receive:
     """The request's whole body, read now (RequestPlumbing has bounded its size), and a
     `receive` that hands it to the app as one message."""
     chunks: list[bytes] = []
-    first: Message | None = None
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            first = message  # the client went away: the app learns it as it would have
-            break
+            # The client went away mid-body: the app is not run for half a request.
+            raise ClientDisconnect()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
     pending: list[Message] = [
-        first
-        if first is not None
-        else {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        {"type": "http.request", "body": b"".join(chunks), "more_body": False}
     ]
 
     async def replay() -> Message:

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # A sign-in, registration or password check whose hash cannot start within this many
     # seconds (or finds hash_queue_max others waiting) is answered 503 with Retry-After.
     hash_queue_seconds: float = Field(default=3.0, gt=0, le=60)
+    # A request body that has not all arrived this long after its headers is a 408.
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     hash_queue_max: int = Field(default=64, ge=1, le=10_000)
     # People whose latest read evaluation is kept per worker (0: none); reads serve it
     # until a write to their data, or time, can change it (api/services/evaluation_cache.py).

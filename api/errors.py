@@ -36,6 +36,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "precondition-failed": "If-Match did not match the current version: reload and retry.",
     "precondition-required": "This write needs an If-Match header with the current ETag.",
     "payload-too-large": "The request body is larger than allowed.",
+    "request-timeout": "The request body did not arrive in time; nothing was done. Send it "
+    "again (the same ids and Idempotency-Key make that safe).",
     "unsupported-media-type": "The body's content type or encoding is not supported.",
     "too-many-requests": "Too many attempts; wait for Retry-After seconds.",
     "not-ready": "The service is up but cannot serve yet (database or migrations).",

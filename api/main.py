@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         Admission,
         limit=places_for(settings.db_pool_size, settings.db_max_overflow),
         wait_seconds=settings.db_pool_timeout_seconds,
+        body_seconds=settings.body_timeout_seconds,
     )
     if settings.cors_origins:
         app.add_middleware(

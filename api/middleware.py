@@ -12,6 +12,7 @@ import os
 import re
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import request_id_var
@@ -41,6 +42,9 @@ NO_STORE = (b"cache-control", b"no-store")
 def security_headers(production: bool) -> list[tuple[bytes, bytes]]:
     return [*SECURITY_HEADERS, HSTS] if production else list(SECURITY_HEADERS)
 
+
+# What a request whose client disconnected before sending its body is counted as.
+CLIENT_CLOSED = 499
 
 # One limit for every body; routes that take more (wearable uploads) read and bound
 # their bodies themselves and are listed here with their own ceiling.
@@ -135,6 +139,11 @@ class RequestPlumbing:
 
         try:
             await self.app(scope, app_receive, send_with_headers)
+        except ClientDisconnect:
+            # The client went away before its body arrived: nothing to answer, nothing
+            # broken. Counted and logged as 499 (nginx's "client closed request").
+            status = CLIENT_CLOSED
+            logging.getLogger("api.errors").info("client went away before its request was read")
         except Exception:
             # Answered here, inside the request's context, so the 500 carries its id.
             status = 500

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI, Request
@@ -200,3 +201,87 @@ def test_strict_transport_security_in_production_only(
     for response in responses:
         hsts = response.headers.get("strict-transport-security")
         assert hsts == ("max-age=31536000; includeSubDomains" if env == "production" else None)
+
+
+def _post_checkins_scope(user: Account, length: int) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/checkins",
+        "raw_path": b"/v1/checkins",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(length).encode()),
+            (b"authorization", user.headers["Authorization"].encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
+def test_a_client_that_goes_away_mid_body_is_no_error(
+    app: FastAPI, client: TestClient, user: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    incoming: list[Any] = [
+        {"type": "http.request", "body": b'{"phase": "daily", "pa', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return incoming.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO):
+        asgi: Any = app
+        portal: Any = client.portal
+        portal.call(asgi, _post_checkins_scope(user, 200), receive, send)
+    # Nothing to answer (nobody is listening), nothing logged as an error, nothing stored.
+    assert sent == []
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any("client went away" in r.getMessage() for r in caplog.records)
+    assert client.get("/v1/checkins", headers=user.headers).json()["items"] == []
+    assert 'status="499"' in client.get("/metrics").text
+
+
+def test_a_body_that_never_finishes_is_a_408(settings: object, db: object, user: Account) -> None:
+    import anyio
+
+    from api.main import create_app
+    from tests.conftest import test_settings
+
+    app = create_app(
+        test_settings(settings.database_url, body_timeout_seconds=0.2),  # type: ignore[attr-defined]
+        engine=db,  # type: ignore[arg-type]
+    )
+    first: list[Any] = [{"type": "http.request", "body": b'{"phase": ', "more_body": True}]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        if first:
+            return first.pop(0)
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    with TestClient(app) as c:
+        asgi: Any = app
+        portal: Any = c.portal
+        portal.call(asgi, _post_checkins_scope(user, 200), receive, send)
+        assert c.get("/v1/checkins", headers=user.headers).json()["items"] == []
+    start = sent[0]
+    assert start["status"] == 408
+    headers = dict(start["headers"])
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert headers[b"connection"] == b"close"
+    assert json.loads(sent[1]["body"])["type"] == "/problems/request-timeout"
