@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from api.deps import CatalogDep, ClinicianUser, Clock, CurrentUser, SessionDep
 from api.pagination import DEFAULT_LIMIT
@@ -35,7 +35,8 @@ PATIENT_ERRORS = problem_responses(403, 404)
     "/v1/clinician/invitations",
     status_code=status.HTTP_201_CREATED,
     summary="A single-use code a patient enters to link to you (clinician)",
-    responses=problem_responses(403),
+    description="Each code lasts 7 days; at most 20 unused ones at a time (409 past that).",
+    responses=problem_responses(403, 409),
 )
 def create_invitation(
     clinician: ClinicianUser, session: SessionDep, clock: Clock
@@ -49,13 +50,21 @@ def create_invitation(
     summary="Link a clinician with their invitation code",
     responses={
         200: {"model": LinkPublic, "description": "Already linked"},
-        **problem_responses(422),
+        **problem_responses(422, 429),
     },
+    description="Wrong codes are counted per account (10) and per client address (50) "
+    "within 15 minutes; past either, 429 with Retry-After.",
 )
 def link_clinician(
-    body: LinkCreate, response: Response, user: CurrentUser, session: SessionDep, clock: Clock
+    body: LinkCreate,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    clock: Clock,
 ) -> LinkPublic:
-    link, created = clinicians.link(session, user, body.code, clock())
+    address = request.client.host if request.client else "unknown"
+    link, created = clinicians.link(session, user, body.code, clock(), address)
     if not created:
         response.status_code = status.HTTP_200_OK
     return link

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from api.domain.catalog import CatalogInfo
 from api.domain.thresholds import DEFAULT_THRESHOLDS, SPEC, ThresholdError
-from api.errors import FieldError, NotFound
+from api.errors import Conflict, FieldError, NotFound, TooManyRequests
 from api.models import (
     AdviceRow,
     CheckInRow,
@@ -44,7 +44,7 @@ from api.schemas.clinicians import (
     ThresholdsPublic,
 )
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
-from api.services import screening
+from api.services import screening, throttle
 from api.services.advice import advice_public
 from api.services.alerts import last_log
 from api.services.care_team import RESOLVE_ACTION, record
@@ -57,6 +57,13 @@ INVITATION_LIFETIME = timedelta(days=7)
 # Unambiguous letters and digits (no 0/O, 1/I/L): read aloud or typed from paper.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+# Codes are 8 characters of 31 (about 40 bits): guessing one must stay hopeless, so wrong
+# codes are counted like wrong passwords (per account and per client address, in the
+# database every process shares) and a clinician holds a bounded number of live codes.
+CODE_GUESSES_PER_ACCOUNT = 10
+CODE_GUESSES_PER_ADDRESS = 50
+CODE_GUESS_WINDOW = timedelta(minutes=15)
+MAX_OUTSTANDING_CODES = 20
 
 
 def _digest(code: str) -> str:
@@ -68,6 +75,20 @@ def _digest(code: str) -> str:
 
 
 def create_invitation(session: Session, clinician: User, now: datetime) -> InvitationPublic:
+    outstanding = session.exec(
+        select(func.count())
+        .select_from(ClinicianInvitation)
+        .where(
+            col(ClinicianInvitation.clinician_id) == clinician.id,
+            col(ClinicianInvitation.used_at).is_(None),
+            col(ClinicianInvitation.expires_at) > now,
+        )
+    ).one()
+    if outstanding >= MAX_OUTSTANDING_CODES:
+        raise Conflict(
+            f"You have {outstanding} unused invitation codes; a new one can be made when one "
+            "is used or expires (codes last 7 days)."
+        )
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     shown = f"{code[:4]}-{code[4:]}"
     invitation = ClinicianInvitation(
@@ -93,13 +114,38 @@ def _link_public(session: Session, link: ClinicianLink) -> LinkPublic:
     )
 
 
-def link(session: Session, patient: User, code: str, now: datetime) -> tuple[LinkPublic, bool]:
+def _guess_limits(patient: User, address: str) -> list[throttle.Limit]:
+    return [
+        throttle.Limit(f"code-account:{patient.id}", CODE_GUESSES_PER_ACCOUNT, CODE_GUESS_WINDOW),
+        throttle.Limit(f"code-address:{address}", CODE_GUESSES_PER_ADDRESS, CODE_GUESS_WINDOW),
+    ]
+
+
+def _refuse_while_locked(session: Session, limits: list[throttle.Limit], now: datetime) -> None:
+    for limit in limits:
+        wait = throttle.locked_for(session, limit, now)
+        if wait is not None:
+            raise TooManyRequests(
+                f"Too many wrong invitation codes. Try again in {wait} seconds.",
+                retry_after=wait,
+                extra={"retry_after": wait},
+            )
+
+
+def link(
+    session: Session, patient: User, code: str, now: datetime, address: str = "unknown"
+) -> tuple[LinkPublic, bool]:
     """Link the caller to the inviting clinician. Returns (link, newly created)."""
+    limits = _guess_limits(patient, address)
+    _refuse_while_locked(session, limits, now)
     invitation = session.exec(
         select(ClinicianInvitation).where(ClinicianInvitation.code_hash == _digest(code))
     ).first()
     invalid = FieldError([("code", "unknown, already used or expired invitation code")])
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= now:
+        throttle.record_failure(session, limits, now)
+        session.commit()
+        _refuse_while_locked(session, limits, now)
         raise invalid
     # Claim the code atomically: of two patients using it at once, one links.
     claimed = session.exec(

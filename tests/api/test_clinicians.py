@@ -18,6 +18,9 @@ from tests.conftest import Account, AccountFactory, FakeClock
 pytestmark = pytest.mark.usefixtures("seeded")
 
 
+CODE_DIGITS = "23456789A"
+
+
 def invite(client: TestClient, clinician: Account) -> str:
     response = client.post("/v1/clinician/invitations", headers=clinician.headers)
     assert response.status_code == 201, response.text
@@ -351,3 +354,48 @@ def test_a_status_that_turns_with_time_alone_reaches_the_clinician(
     # Acknowledged: quiet while the advice stays the same.
     assert client.get("/v1/alerts", headers=pt.headers).json()["items"] == []
     assert client.post(f"/v1/alerts/{first[0]['id']}/ack", headers=other.headers).status_code == 404
+
+
+def test_guessing_invitation_codes_is_throttled(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    real = invite(client, pt)
+
+    def redeem(code: str) -> Any:
+        return client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
+
+    for n in range(9):
+        assert redeem(f"AAAA-AAA{CODE_DIGITS[n]}").status_code == 422
+    tenth = redeem("BBBB-BBBB")
+    assert tenth.status_code == 429, tenth.text
+    assert tenth.json()["type"] == "/problems/too-many-requests"
+    wait = int(tenth.headers["retry-after"])
+    assert 0 < wait <= 15 * 60
+    # Locked, even for the right code (which stays unused for its patient)...
+    assert redeem(real).status_code == 429
+    # ...while another account may still redeem codes.
+    other = make_account()
+    mine = client.post(
+        "/v1/me/clinicians", headers=other.headers, json={"code": invite(client, pt)}
+    )
+    assert mine.status_code == 201
+    clock.advance(seconds=wait + 1)
+    assert redeem(real).status_code == 201
+
+
+def test_a_clinician_holds_a_bounded_number_of_live_codes(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    codes = [invite(client, pt) for _ in range(20)]
+    more = client.post("/v1/clinician/invitations", headers=pt.headers)
+    assert more.status_code == 409, more.text
+    assert "20 unused invitation codes" in more.json()["detail"]
+    # Using one frees a place; so does time (codes last 7 days).
+    used = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": codes[0]})
+    assert used.status_code == 201
+    invite(client, pt)
+    assert client.post("/v1/clinician/invitations", headers=pt.headers).status_code == 409
+    clock.advance(days=8)
+    invite(client, pt)
