@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api.cli import main
+from api.config import Settings
+from api.main import create_app
+from tests.conftest import sign_in
 
 
 @pytest.fixture
@@ -15,6 +19,15 @@ def fresh_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("BACKSTRONG_DATABASE_URL", url)
     monkeypatch.delenv("BACKSTRONG_ENV", raising=False)
     return url
+
+
+@pytest.fixture
+def migrated(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A migrated database, and cheap password hashing for the accounts a test makes."""
+    assert main(["migrate"]) == 0
+    monkeypatch.setenv("BACKSTRONG_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("BACKSTRONG_ARGON2_MEMORY_KIB", "1024")
+    return fresh_url
 
 
 def test_migrate_seed_check(fresh_url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,18 +71,9 @@ def test_unreachable_database(
 
 
 def test_create_admin_and_set_role(
-    fresh_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    migrated: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fastapi.testclient import TestClient
-
-    from api.config import Settings
-    from api.main import create_app
-    from tests.conftest import sign_in
-
-    assert main(["migrate"]) == 0
     monkeypatch.setenv("BACKSTRONG_ADMIN_PASSWORD", "admin-password-1")
-    monkeypatch.setenv("BACKSTRONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("BACKSTRONG_ARGON2_MEMORY_KIB", "1024")
     assert main(["create-admin", "Boss@Example.com"]) == 0
     assert "boss@example.com is an admin" in capsys.readouterr().out
     assert main(["create-admin", "boss@example.com"]) == 1
@@ -113,17 +117,8 @@ def test_serve_sends_no_server_banner(
 
 
 def test_a_demoted_clinicians_unused_codes_stay_dead(
-    fresh_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    migrated: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fastapi.testclient import TestClient
-
-    from api.config import Settings
-    from api.main import create_app
-    from tests.conftest import sign_in
-
-    assert main(["migrate"]) == 0
-    monkeypatch.setenv("BACKSTRONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("BACKSTRONG_ARGON2_MEMORY_KIB", "1024")
     with TestClient(create_app(Settings())) as client:
 
         def account(email: str) -> dict[str, str]:
