@@ -45,32 +45,16 @@ def queues(method: str, path: str) -> bool:
 
 
 class Admission:
-    def __init__(
-        self, app: ASGIApp, limit: int, wait_seconds: float, body_seconds: float = 30.0
-    ) -> None:
+    def __init__(self, app: ASGIApp, limit: int, wait_seconds: float) -> None:
         self.app = app
         self.places = anyio.CapacityLimiter(limit)
         self.wait_seconds = wait_seconds
-        # A client that sends its headers and then its body slowly (or never) is let go
-        # after this long, with a 408, instead of holding a connection open indefinitely.
-        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not queues(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
-        try:
-            with anyio.fail_after(self.body_seconds):
-                receive = await _read_body(receive)
-        except TimeoutError:
-            await self._send_problem(
-                send,
-                408,
-                "request-timeout",
-                f"The body did not arrive within {self.body_seconds:g} seconds; nothing was done.",
-                {"Connection": "close"},
-            )
-            return
+        receive = await _read_body(receive)
         admitted = False
         with anyio.move_on_after(self.wait_seconds):
             await self.places.acquire()
@@ -104,8 +88,9 @@ class Admission:
 
 
 async def _read_body(receive: Receive) -> Receive:
-    """The request's whole body, read now (RequestPlumbing has bounded its size), and a
-    `receive` that hands it to the app as one message."""
+    """The request's whole body, read now (RequestPlumbing has read it already, within
+    its size and time limits, for the methods that carry one), and a `receive` that hands
+    it to the app as one message."""
     chunks: list[bytes] = []
     while True:
         message = await receive()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import itertools
+import logging
 import os
 import sqlite3
 import threading
@@ -125,7 +126,20 @@ class _WriteGate:
             return
         if self._fd is None or self._pid != os.getpid():
             # A descriptor inherited over fork shares its lock with the parent: open anew.
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # Read-only is enough for flock, so a file another user (the CLI run as root)
+            # made is still usable; one that cannot be opened at all leaves the processes
+            # to meet in SQLite's busy handler, as before the gate.
+            try:
+                self._fd = os.open(self._path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as exc:
+                logging.getLogger(__name__).warning(
+                    "SQLite write gate %s cannot be opened (%s): writers of other processes "
+                    "wait in SQLite's busy handler",
+                    self._path,
+                    exc.strerror,
+                )
+                self._path = None
+                return
             self._pid = os.getpid()
         for attempt in itertools.count():
             try:

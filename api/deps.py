@@ -115,11 +115,11 @@ def current_user(
         user, ended = found if found is not None else (None, False)
         if ended:
             raise Unauthorized("This sign-in has ended (signed out, or ended for safety).")
-    # The connection stays with the session for the endpoint: one checkout, one
-    # transaction per request. Safe because a request gets here only with a place from
-    # api/admission.py, and there are fewer places than pooled connections; a route that
-    # does not queue for a place and then waits (DELETE /v1/me, for the password-hash
-    # queue) hands the connection back itself first.
+    # Handed back before the endpoint's hop (release_connection says why). Keeping it
+    # for the endpoint was tried: routes that do not queue for a place (DELETE /v1/me)
+    # and catalog reloads (a second connection) could then hold every connection while
+    # waiting for a thread.
+    release_connection(session)
     if user is None:
         raise Unauthorized("The access token's account no longer exists.")
     return user

@@ -114,7 +114,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         Admission,
         limit=places_for(settings.db_pool_size, settings.db_max_overflow),
         wait_seconds=settings.db_pool_timeout_seconds,
-        body_seconds=settings.body_timeout_seconds,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -134,7 +133,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
     # Every response, errors included, gets an id and the security headers.
     headers = security_headers(settings.env == "production")
-    app.add_middleware(RequestPlumbing, metrics=app.state.metrics, headers=headers)
+    app.add_middleware(
+        RequestPlumbing,
+        metrics=app.state.metrics,
+        headers=headers,
+        body_seconds=settings.body_timeout_seconds,
+    )
     # Before the framework: cached catalog reads are answered before anything else runs
     # (with the same id, headers and access log).
     app.replay = CatalogReplay(

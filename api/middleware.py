@@ -12,6 +12,7 @@ import os
 import re
 import time
 
+import anyio
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,10 +64,12 @@ class RequestPlumbing:
         app: ASGIApp,
         metrics: RequestMetrics | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
+        body_seconds: float = 30.0,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.headers = SECURITY_HEADERS if headers is None else headers
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,26 +96,49 @@ class RequestPlumbing:
             request_id_var.reset(token)
             return
 
-        # With a declared length within the limit the server enforces it already.
         app_receive = receive
-        if declared is None and scope["method"] in ("POST", "PUT", "PATCH"):
-            # No length announced (chunked): read it here, within the limit, so the 413
-            # is ours and not a parsing error further in.
+        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            # The whole body, read here: within the limit (a body sent without a length,
+            # chunked, is counted here, so the 413 is ours and not a parsing error further
+            # in), within the time limit (a client sending slowly, or never, is let go
+            # with a 408 instead of holding the connection open), and whole (a client
+            # that went away mid-body is not answered, and the app never runs for half a
+            # request).
             chunks: list[bytes] = []
             received = 0
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    break
-                chunks.append(message.get("body", b""))
-                received += len(chunks[-1])
-                if received > limit:
-                    await self._too_large(send, request_id, limit)
-                    self._done(scope, 413, started, request_id)
-                    request_id_var.reset(token)
-                    return
-                if not message.get("more_body", False):
-                    break
+            try:
+                with anyio.fail_after(self.body_seconds):
+                    while True:
+                        message = await receive()
+                        if message["type"] != "http.request":
+                            raise ClientDisconnect()
+                        chunks.append(message.get("body", b""))
+                        received += len(chunks[-1])
+                        if received > limit:
+                            await self._too_large(send, request_id, limit)
+                            self._done(scope, 413, started, request_id)
+                            request_id_var.reset(token)
+                            return
+                        if not message.get("more_body", False):
+                            break
+            except TimeoutError:
+                await self._send_problem(
+                    send,
+                    request_id,
+                    408,
+                    "request-timeout",
+                    f"The body did not arrive within {self.body_seconds:g} seconds; nothing "
+                    "was done.",
+                    close=True,
+                )
+                self._done(scope, 408, started, request_id)
+                request_id_var.reset(token)
+                return
+            except ClientDisconnect:
+                logging.getLogger("api.errors").info("client went away before its body arrived")
+                self._done(scope, CLIENT_CLOSED, started, request_id)
+                request_id_var.reset(token)
+                return
             buffered: list[Message] = [
                 {"type": "http.request", "body": b"".join(chunks), "more_body": False}
             ]
@@ -140,10 +166,12 @@ class RequestPlumbing:
         try:
             await self.app(scope, app_receive, send_with_headers)
         except ClientDisconnect:
-            # The client went away before its body arrived: nothing to answer, nothing
-            # broken. Counted and logged as 499 (nginx's "client closed request").
-            status = CLIENT_CLOSED
-            logging.getLogger("api.errors").info("client went away before its request was read")
+            # The client went away while the app waited for it (a route that reads more
+            # after its body): nothing broken. Counted and logged as 499 (nginx's "client
+            # closed request") unless an answer had already started.
+            if not response_started:
+                status = CLIENT_CLOSED
+            logging.getLogger("api.errors").info("client went away during its request")
         except Exception:
             # Answered here, inside the request's context, so the 500 carries its id.
             status = 500
@@ -168,10 +196,12 @@ class RequestPlumbing:
         )
 
     async def _send_problem(
-        self, send: Send, request_id: str, status: int, slug: str, detail: str
+        self, send: Send, request_id: str, status: int, slug: str, detail: str, close: bool = False
     ) -> None:
         response = problem_response(status, slug, detail)
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
+        if close:
+            headers.append((b"connection", b"close"))
         headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
         headers.extend(self.headers)
         headers.append(NO_STORE)

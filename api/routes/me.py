@@ -6,9 +6,7 @@ import uuid
 from functools import partial
 
 from fastapi import APIRouter, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
-from api.db import release_connection
 from api.deps import (
     CatalogDep,
     Clock,
@@ -105,9 +103,6 @@ async def delete_me(
     clock: Clock,
     hashing: HashPoolDep,
 ) -> None:
-    # This route does not queue for a place (api/admission.py) and waits for the hash
-    # queue: it must not hold a connection meanwhile.
-    await run_in_threadpool(release_connection, session)
     await hashing.run(
         partial(
             account_data.delete_account,

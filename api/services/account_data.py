@@ -218,6 +218,7 @@ def delete_account(
     # not become a way to guess it without limit.
     limits = sign_in_limits(settings, user.email, address)
     refuse_while_locked(session, limits, now)
+    session.commit()  # as sign-in does: no connection held through the hash
     if not passwords.verify(password, user.password_hash):
         count_failure(session, limits, now)
         raise Forbidden("The password does not match; the account was not deleted.")

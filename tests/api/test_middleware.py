@@ -203,7 +203,8 @@ def test_strict_transport_security_in_production_only(
         assert hsts == ("max-age=31536000; includeSubDomains" if env == "production" else None)
 
 
-def _post_checkins_scope(user: Account, length: int) -> dict[str, Any]:
+def _post_checkins_scope(user: Account, length: int | None) -> dict[str, Any]:
+    # length None: sent chunked, without a Content-Length.
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -217,16 +218,21 @@ def _post_checkins_scope(user: Account, length: int) -> dict[str, Any]:
         "headers": [
             (b"host", b"testserver"),
             (b"content-type", b"application/json"),
-            (b"content-length", str(length).encode()),
             (b"authorization", user.headers["Authorization"].encode()),
+            *([] if length is None else [(b"content-length", str(length).encode())]),
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
 
 
+@pytest.mark.parametrize("length", [200, None], ids=["with length", "chunked"])
 def test_a_client_that_goes_away_mid_body_is_no_error(
-    app: FastAPI, client: TestClient, user: Account, caplog: pytest.LogCaptureFixture
+    app: FastAPI,
+    client: TestClient,
+    user: Account,
+    caplog: pytest.LogCaptureFixture,
+    length: int | None,
 ) -> None:
     incoming: list[Any] = [
         {"type": "http.request", "body": b'{"phase": "daily", "pa', "more_body": True},
@@ -243,7 +249,7 @@ def test_a_client_that_goes_away_mid_body_is_no_error(
     with caplog.at_level(logging.INFO):
         asgi: Any = app
         portal: Any = client.portal
-        portal.call(asgi, _post_checkins_scope(user, 200), receive, send)
+        portal.call(asgi, _post_checkins_scope(user, length), receive, send)
     # Nothing to answer (nobody is listening), nothing logged as an error, nothing stored.
     assert sent == []
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
@@ -252,7 +258,10 @@ def test_a_client_that_goes_away_mid_body_is_no_error(
     assert 'status="499"' in client.get("/metrics").text
 
 
-def test_a_body_that_never_finishes_is_a_408(settings: object, db: object, user: Account) -> None:
+@pytest.mark.parametrize("length", [200, None], ids=["with length", "chunked"])
+def test_a_body_that_never_finishes_is_a_408(
+    settings: object, db: object, user: Account, length: int | None
+) -> None:
     import anyio
 
     from api.main import create_app
@@ -277,7 +286,7 @@ def test_a_body_that_never_finishes_is_a_408(settings: object, db: object, user:
     with TestClient(app) as c:
         asgi: Any = app
         portal: Any = c.portal
-        portal.call(asgi, _post_checkins_scope(user, 200), receive, send)
+        portal.call(asgi, _post_checkins_scope(user, length), receive, send)
         assert c.get("/v1/checkins", headers=user.headers).json()["items"] == []
     start = sent[0]
     assert start["status"] == 408
