@@ -44,12 +44,7 @@ from api.schemas.accounts import (
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.security import Passwords
 from api.services import throttle
-from api.services.accounts import (
-    count_failure,
-    public_user,
-    refuse_while_locked,
-    sign_in_limits,
-)
+from api.services.accounts import public_user, sign_in_limits
 
 # Where each table holding a person's data appears in their export.
 EXPORT_SECTIONS = {
@@ -217,10 +212,10 @@ def delete_account(
     # The password typed here counts with sign-in's failures: a stolen access token must
     # not become a way to guess it without limit.
     limits = sign_in_limits(settings, user.email, address)
-    refuse_while_locked(session, limits, now)
+    throttle.refuse_while_locked(session, limits, now)
     session.commit()  # as sign-in does: no connection held through the hash
     if not passwords.verify(password, user.password_hash):
-        count_failure(session, limits, now)
+        throttle.count_failure(session, limits, now)
         raise Forbidden("The password does not match; the account was not deleted.")
     # A clinician's patients lose their links and the plans' author with this account.
     changes.bump_linked(session, user.id)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.errors import Conflict, FieldError, TooManyRequests, Unauthorized
+from api.errors import Conflict, FieldError, Unauthorized
 from api.models import Equipment, RefreshToken, User
 from api.schemas.accounts import MIN_AGE_YEARS, ProfilePatch, RegisterIn, TokenPair, UserPublic
 from api.security import (
@@ -92,28 +92,6 @@ def sign_in_limits(settings: Settings, email: str, address: str) -> list[throttl
     ]
 
 
-def refuse_while_locked(session: Session, limits: list[throttle.Limit], now: datetime) -> None:
-    for limit in limits:
-        wait = throttle.locked_for(session, limit, now)
-        if wait is not None:
-            raise _too_many(wait)
-
-
-def count_failure(session: Session, limits: list[throttle.Limit], now: datetime) -> None:
-    """Count a wrong password (committed), and answer 429 if that locked it."""
-    throttle.record_failure(session, limits, now)
-    session.commit()
-    refuse_while_locked(session, limits, now)
-
-
-def _too_many(seconds: int) -> TooManyRequests:
-    return TooManyRequests(
-        f"Too many failed sign-in attempts. Try again in {seconds} seconds.",
-        retry_after=seconds,
-        extra={"retry_after": seconds},
-    )
-
-
 def login(
     session: Session,
     passwords: Passwords,
@@ -126,12 +104,12 @@ def login(
 ) -> TokenPair:
     limits = sign_in_limits(settings, email, address)
     # Checked before hashing, so a locked-out flood costs no CPU.
-    refuse_while_locked(session, limits, now)
+    throttle.refuse_while_locked(session, limits, now)
     user = find_user_by_email(session, email)
     # As in register: nothing held through the hash.
     session.commit()
     if not passwords.verify(password, user.password_hash if user else None) or user is None:
-        count_failure(session, limits, now)
+        throttle.count_failure(session, limits, now)
         raise Unauthorized(BAD_CREDENTIALS)
     throttle.clear(session, limits[0].key)
     pair = _issue_tokens(session, settings, user, uuid.uuid4(), now)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from api.domain.catalog import CatalogInfo
 from api.domain.thresholds import DEFAULT_THRESHOLDS, SPEC, ThresholdError
-from api.errors import Conflict, FieldError, NotFound, TooManyRequests
+from api.errors import Conflict, FieldError, NotFound
 from api.models import (
     AdviceRow,
     CheckInRow,
@@ -64,6 +64,7 @@ CODE_GUESSES_PER_ACCOUNT = 10
 CODE_GUESSES_PER_ADDRESS = 50
 CODE_GUESS_WINDOW = timedelta(minutes=15)
 MAX_OUTSTANDING_CODES = 20
+WRONG_CODES = "wrong invitation codes"
 
 
 def _digest(code: str) -> str:
@@ -121,31 +122,18 @@ def _guess_limits(patient: User, address: str) -> list[throttle.Limit]:
     ]
 
 
-def _refuse_while_locked(session: Session, limits: list[throttle.Limit], now: datetime) -> None:
-    for limit in limits:
-        wait = throttle.locked_for(session, limit, now)
-        if wait is not None:
-            raise TooManyRequests(
-                f"Too many wrong invitation codes. Try again in {wait} seconds.",
-                retry_after=wait,
-                extra={"retry_after": wait},
-            )
-
-
 def link(
     session: Session, patient: User, code: str, now: datetime, address: str = "unknown"
 ) -> tuple[LinkPublic, bool]:
     """Link the caller to the inviting clinician. Returns (link, newly created)."""
     limits = _guess_limits(patient, address)
-    _refuse_while_locked(session, limits, now)
+    throttle.refuse_while_locked(session, limits, now, WRONG_CODES)
     invitation = session.exec(
         select(ClinicianInvitation).where(ClinicianInvitation.code_hash == _digest(code))
     ).first()
     invalid = FieldError([("code", "unknown, already used or expired invitation code")])
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= now:
-        throttle.record_failure(session, limits, now)
-        session.commit()
-        _refuse_while_locked(session, limits, now)
+        throttle.count_failure(session, limits, now, WRONG_CODES)
         raise invalid
     # Claim the code atomically: of two patients using it at once, one links.
     claimed = session.exec(

@@ -1,4 +1,5 @@
-"""Failed-login throttling, shared by every API process through the database."""
+"""Throttling of failures (passwords, invitation codes), shared by every API process
+through the database."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, delete, func, select
 
+from api.errors import TooManyRequests
 from api.models import LoginFailure
 
 
@@ -40,6 +42,29 @@ def locked_for(session: Session, limit: Limit, now: datetime) -> int | None:
     # Locked until the oldest of the last `max_failures` failures leaves the window.
     unlock_at = recent[-1] + limit.window
     return max(1, math.ceil((unlock_at - now).total_seconds()))
+
+
+def refuse_while_locked(
+    session: Session, limits: list[Limit], now: datetime, what: str = "failed sign-in attempts"
+) -> None:
+    """429 with Retry-After while any of `limits` is locked."""
+    for limit in limits:
+        wait = locked_for(session, limit, now)
+        if wait is not None:
+            raise TooManyRequests(
+                f"Too many {what}. Try again in {wait} seconds.",
+                retry_after=wait,
+                extra={"retry_after": wait},
+            )
+
+
+def count_failure(
+    session: Session, limits: list[Limit], now: datetime, what: str = "failed sign-in attempts"
+) -> None:
+    """Count a failure against `limits` (committed), and answer 429 if that locked one."""
+    record_failure(session, limits, now)
+    session.commit()
+    refuse_while_locked(session, limits, now, what)
 
 
 def record_failure(session: Session, limits: list[Limit], now: datetime) -> None:
