@@ -58,6 +58,7 @@ NOT_RULE_INPUTS = frozenset(
         "exercises",
         "idempotency_keys",
         "login_failures",
+        "outbox",
         "muscles",
         "refresh_tokens",
         "users",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -259,6 +261,58 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
+OUTBOX_KEEP_SENT = timedelta(days=30)
+
+
+def cmd_outbox(args: argparse.Namespace) -> None:
+    """Hand queued messages to a mailer: one JSON line each on stdout, oldest first, then
+    mark them sent (printed before the mark is committed: a message may come twice, never
+    not at all). Sent ones are forgotten after 30 days."""
+    from sqlmodel import col, delete, select, update
+
+    from api.models import OutboxMessage
+
+    engine = make_engine(_settings())
+    try:
+        _require_head(engine)
+        with Session(engine) as session:
+            query = (
+                select(OutboxMessage)
+                .where(col(OutboxMessage.sent_at).is_(None))
+                .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
+                .limit(args.limit)
+            )
+            if engine.dialect.name == "postgresql":
+                # Two mailers draining at once take different messages.
+                query = query.with_for_update(skip_locked=True)
+            rows = session.exec(query).all()
+            for row in rows:
+                line = {
+                    "id": str(row.id),
+                    "to": row.recipient,
+                    "kind": row.kind,
+                    "created_at": row.created_at.isoformat(),
+                }
+                print(json.dumps(line), flush=True)
+            if not args.peek:
+                now = utcnow()
+                ids = [row.id for row in rows]
+                if ids:
+                    session.exec(
+                        update(OutboxMessage)
+                        .where(col(OutboxMessage.id).in_(ids))
+                        .values(sent_at=now)
+                    )
+                session.exec(
+                    delete(OutboxMessage).where(col(OutboxMessage.sent_at) < now - OUTBOX_KEEP_SENT)
+                )
+                session.commit()
+    except SQLAlchemyError as exc:
+        raise _db_error(exc) from exc
+    finally:
+        engine.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backstrong", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -293,6 +347,15 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("email")
     role.add_argument("role", choices=ROLES)
     role.set_defaults(func=cmd_set_role)
+
+    outbox = sub.add_parser(
+        "outbox",
+        help="print queued messages (JSON lines: id, to, kind, created_at) for a mailer, "
+        "and mark them sent",
+    )
+    outbox.add_argument("--limit", type=int, default=1000, help="at most this many")
+    outbox.add_argument("--peek", action="store_true", help="print only; leave them queued")
+    outbox.set_defaults(func=cmd_outbox)
     return parser
 
 

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_failure_window_minutes: int = Field(default=15, ge=1)
+    # Registrations from one client address within login_failure_window_minutes, counted
+    # whether the address was new or not (the answer is the same); past it, 429.
+    register_max_per_address: int = Field(default=20, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -49,6 +49,12 @@ SessionDep = Annotated[Session, Depends(get_session)]
 # The small dependencies below are async so that FastAPI runs them on the event loop: a
 # sync one is a hop to a worker thread each (bench.load: about a tenth of a worker's CPU
 # went to resolving dependencies, mostly those hops).
+def client_address(request: Request) -> str:
+    """Who throttles count against: the connection's address, or X-Forwarded-For's from
+    a proxy uvicorn trusts (FORWARDED_ALLOW_IPS; README "Security")."""
+    return request.client.host if request.client else "unknown"
+
+
 async def get_clock() -> Callable[[], datetime]:
     """The time source; tests override it to move time forward."""
     return utcnow

@@ -133,7 +133,7 @@ def account(port: int) -> str:
         port, "/v1/auth/register", {"Content-Type": "application/json"}, "POST",
         json.dumps({"email": email, "password": password}),
     )  # fmt: skip
-    assert status == 201, body
+    assert status == 202, body
     status, _, body = _request(
         port, "/v1/auth/token", {"Content-Type": "application/x-www-form-urlencoded"}, "POST",
         f"username={email}&password={password}",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from api.cli import main
 from api.config import Settings
@@ -125,7 +127,7 @@ def test_a_demoted_clinicians_unused_codes_stay_dead(
             made = client.post(
                 "/v1/auth/register", json={"email": email, "password": "a-good-password"}
             )
-            assert made.status_code == 201, made.text
+            assert made.status_code == 202, made.text
             token = sign_in(client, email, "a-good-password").json()["access_token"]
             return {"Authorization": f"Bearer {token}"}
 
@@ -145,3 +147,43 @@ def test_a_demoted_clinicians_unused_codes_stay_dead(
         # The link made while a clinician is the patient's to keep or end.
         mine = client.get("/v1/me/clinicians", headers=patient).json()["items"]
         assert len(mine) == 1
+
+
+def test_the_outbox_hands_each_registration_message_to_a_mailer_once(
+    migrated: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with TestClient(create_app(Settings())) as client:
+        for email in ("new@example.com", "New@Example.com", "other@example.com"):
+            made = client.post(
+                "/v1/auth/register", json={"email": email, "password": "a-good-password"}
+            )
+            assert made.status_code == 202, made.text
+        capsys.readouterr()
+        assert main(["outbox", "--peek"]) == 0
+        peeked = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [(m["to"], m["kind"]) for m in peeked] == [
+            ("new@example.com", "welcome"),
+            ("new@example.com", "already-registered"),
+            ("other@example.com", "welcome"),
+        ]
+        assert main(["outbox", "--limit", "2"]) == 0
+        first = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert first == peeked[:2]
+        assert main(["outbox"]) == 0
+        rest = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert rest == peeked[2:]
+        assert main(["outbox"]) == 0
+        assert capsys.readouterr().out == ""
+        # What went to a person's address is in their export, and goes with the account.
+        token = sign_in(client, "new@example.com", "a-good-password").json()["access_token"]
+        me = {"Authorization": f"Bearer {token}"}
+        messages = client.get("/v1/me/export", headers=me).json()["messages"]
+        assert [m["kind"] for m in messages] == ["welcome", "already-registered"]
+        assert all(m["sent_at"] for m in messages)
+        gone = client.request("DELETE", "/v1/me", headers=me, json={"password": "a-good-password"})
+        assert gone.status_code == 204, gone.text
+    engine = create_engine(migrated)
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT recipient FROM outbox")).scalars().all()
+    engine.dispose()
+    assert left == ["other@example.com"]

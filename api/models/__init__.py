@@ -3,7 +3,7 @@
 # Registers the session events that move a person's eval_version with every write to
 # what the rules read (api/changes.py): wherever tables are written, they are loaded.
 import api.changes  # noqa: F401
-from api.models.accounts import Device, LoginFailure, RefreshToken, User
+from api.models.accounts import Device, LoginFailure, OutboxMessage, RefreshToken, User
 from api.models.catalog import (
     CatalogState,
     Equipment,
@@ -48,6 +48,7 @@ __all__ = [
     "ExerciseEquipment",
     "ExerciseMuscle",
     "LoginFailure",
+    "OutboxMessage",
     "Muscle",
     "RefreshToken",
     "Screening",

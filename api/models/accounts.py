@@ -1,4 +1,5 @@
-"""Account tables: users, refresh tokens, wearable devices, failed-login records."""
+"""Account tables: users, refresh tokens, wearable devices, failed-login records, the
+outbox of messages to email addresses."""
 
 from __future__ import annotations
 
@@ -98,3 +99,24 @@ class LoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300)
     failed_at: datetime = Field(sa_column=_created())
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message for an email address, waiting for a mailer (`backstrong outbox`).
+
+    Registration queues one whether or not the address already had an account, so its
+    answer tells nobody which addresses are registered; the address's owner learns it
+    from the message instead.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_sent_at_created_at", "sent_at", "created_at"),
+        Index("ix_outbox_recipient", "recipient"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    recipient: str = Field(max_length=254)
+    kind: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import Clock, HashPoolDep, PasswordsDep, SessionDep, SettingsDep
+from api.deps import Clock, HashPoolDep, PasswordsDep, SessionDep, SettingsDep, client_address
 from api.errors import FieldError
 from api.problems import problem_responses
-from api.schemas.accounts import RefreshIn, RegisterIn, TokenPair, UserPublic
+from api.schemas.accounts import RefreshIn, RegisterIn, RegistrationAccepted, TokenPair
 from api.schemas.common import NUL_MESSAGE
 from api.services import accounts
 
@@ -23,20 +23,39 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 @router.post(
     "/register",
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     summary="Create an account",
-    responses=problem_responses(409, 422),
+    description=(
+        "Answers 202 with the same body whether or not the address already had an "
+        "account, so that nobody learns from it who is registered; a message goes to the "
+        "address either way (a welcome, or a note that someone tried to register it "
+        "again). A new account can sign in at once. Registrations count per client "
+        "address (`BACKSTRONG_REGISTER_MAX_PER_ADDRESS` within "
+        "`BACKSTRONG_LOGIN_FAILURE_WINDOW_MINUTES`): past that, 429 with `Retry-After`."
+    ),
+    responses=problem_responses(422, 429),
 )
 async def register(
     body: RegisterIn,
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     passwords: PasswordsDep,
     clock: Clock,
     hashing: HashPoolDep,
-) -> UserPublic:
+) -> RegistrationAccepted:
     # Hashing runs in its own low-priority pool, never on the event loop.
-    user = await hashing.run(partial(accounts.register, session, passwords, body, clock()))
-    return accounts.public_user(user)
+    return await hashing.run(
+        partial(
+            accounts.register,
+            session,
+            passwords,
+            settings,
+            body,
+            address=client_address(request),
+            now=clock(),
+        )
+    )
 
 
 @router.post(
@@ -59,7 +78,7 @@ async def sign_in(
     ]
     if nul:
         raise FieldError(nul)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     pair = await hashing.run(
         partial(
             accounts.login,

@@ -6,7 +6,14 @@ import uuid
 
 from fastapi import APIRouter, Request, Response, status
 
-from api.deps import CatalogDep, ClinicianUser, Clock, CurrentUser, SessionDep
+from api.deps import (
+    CatalogDep,
+    ClinicianUser,
+    Clock,
+    CurrentUser,
+    SessionDep,
+    client_address,
+)
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit
@@ -63,7 +70,7 @@ def link_clinician(
     session: SessionDep,
     clock: Clock,
 ) -> LinkPublic:
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     link, created = clinicians.link(session, user, body.code, clock(), address)
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -15,6 +15,7 @@ from api.deps import (
     PasswordsDep,
     SessionDep,
     SettingsDep,
+    client_address,
 )
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
@@ -111,7 +112,7 @@ async def delete_me(
             settings,
             user,
             body.password.get_secret_value(),
-            address=request.client.host if request.client else "unknown",
+            address=client_address(request),
             now=clock(),
         )
     )

@@ -58,6 +58,17 @@ class RegisterIn(Input):
     display_name: DisplayName | None = Field(default=None, examples=["Sam"])
 
 
+class RegistrationAccepted(BaseModel):
+    """The same for an address that had no account (it has one now) and for one that
+    had: the answer must not tell which (a back-pain app's accounts are health data)."""
+
+    email: str = Field(
+        description="The address as stored (trimmed, lower-cased): sign in with it",
+        examples=["sam@example.com"],
+    )
+    detail: str = Field(description="What happens next, for people")
+
+
 class UserPublic(BaseModel):
     id: uuid.UUID
     email: str
@@ -174,12 +185,21 @@ class UploadExport(UploadPublic):
     energy_kcal: float | None
 
 
+class MessageExport(BaseModel):
+    kind: Literal["welcome", "already-registered"] = Field(
+        description="A welcome, or a note that someone tried to register the address again"
+    )
+    created_at: datetime
+    sent_at: datetime | None = Field(description="When a mailer took it; null while queued")
+
+
 class AccountExport(BaseModel):
     exported_at: datetime
     profile: UserPublic
     devices: list[DevicePublic]
     sign_ins: list[SignInPublic]
     failed_logins: list[datetime]
+    messages: list[MessageExport] = Field(description="Messages to your address, queued or sent")
     checkins: list[CheckInPublic]
     advice: list[StoredAdvice]
     thresholds: dict[str, float] = Field(description="A clinician's overrides, if any")

@@ -24,6 +24,7 @@ from api.models import (
     Device,
     DoseChange,
     LoginFailure,
+    OutboxMessage,
     RefreshToken,
     RoutineItem,
     Screening,
@@ -37,6 +38,7 @@ from api.schemas.accounts import (
     AccountExport,
     DevicePublic,
     DoseChangeExport,
+    MessageExport,
     RoutineExport,
     SignInPublic,
     UploadExport,
@@ -52,6 +54,7 @@ EXPORT_SECTIONS = {
     "devices": "devices",
     "refresh_tokens": "sign_ins",
     "login_failures": "failed_logins",
+    "outbox": "messages",
     "checkins": "checkins",
     "advice": "advice",
     "user_thresholds": "thresholds",
@@ -83,6 +86,11 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
         select(LoginFailure.failed_at)
         .where(LoginFailure.key == throttle.account_key(user.email))
         .order_by(col(LoginFailure.failed_at))
+    ).all()
+    messages = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == user.email)
+        .order_by(col(OutboxMessage.created_at))
     ).all()
     thresholds = session.get(UserThresholds, user.id)
     sessions = mine(TrainingSession, col(TrainingSession.created_at))
@@ -120,6 +128,9 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
             for t in mine(RefreshToken, col(RefreshToken.created_at))
         ],
         failed_logins=list(failures),
+        messages=[
+            MessageExport(kind=m.kind, created_at=m.created_at, sent_at=m.sent_at) for m in messages
+        ],
         checkins=[
             CheckInPublic.model_validate(c, from_attributes=True)
             for c in mine(CheckInRow, col(CheckInRow.recorded_at))
@@ -224,5 +235,6 @@ def delete_account(
     session.exec(
         delete(LoginFailure).where(col(LoginFailure.key) == throttle.account_key(user.email))
     )
+    session.exec(delete(OutboxMessage).where(col(OutboxMessage.recipient) == user.email))
     session.delete(user)
     session.commit()

@@ -13,9 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.errors import Conflict, FieldError, Unauthorized
-from api.models import Equipment, RefreshToken, User
-from api.schemas.accounts import MIN_AGE_YEARS, ProfilePatch, RegisterIn, TokenPair, UserPublic
+from api.errors import FieldError, Unauthorized
+from api.models import Equipment, OutboxMessage, RefreshToken, User
+from api.schemas.accounts import (
+    MIN_AGE_YEARS,
+    ProfilePatch,
+    RegisterIn,
+    RegistrationAccepted,
+    TokenPair,
+    UserPublic,
+)
 from api.security import (
     REFRESH_TOKEN_PREFIX,
     Passwords,
@@ -37,27 +44,67 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
-def register(session: Session, passwords: Passwords, data: RegisterIn, now: datetime) -> User:
+REGISTERED = (
+    "If {email} can be registered, its account is ready: sign in with it. Either way, a "
+    "message about it is on its way to that address."
+)
+# Outbox kinds: what the address's owner is told.
+WELCOME = "welcome"
+ALREADY_REGISTERED = "already-registered"  # someone tried to register it again
+
+
+def register_limit(settings: Settings, address: str) -> throttle.Limit:
+    return throttle.Limit(
+        throttle.register_key(address),
+        settings.register_max_per_address,
+        timedelta(minutes=settings.login_failure_window_minutes),
+    )
+
+
+def register(
+    session: Session,
+    passwords: Passwords,
+    settings: Settings,
+    data: RegisterIn,
+    *,
+    address: str,
+    now: datetime,
+) -> RegistrationAccepted:
+    """Create the account if the address has none; either way queue a message for the
+    address and answer alike, so the answer does not tell who has an account (issue 18).
+    Both ways compute the hash and write the same rows but the account, so they take
+    about as long."""
     email = normalise_email(str(data.email))
-    if find_user_by_email(session, email) is not None:
-        raise Conflict("An account with this email already exists.")
+    limit = register_limit(settings, address)
+    throttle.refuse_while_locked(session, [limit], now, what="registrations from this address")
+    # Every attempt counts, not only those for a registered address: counting only those
+    # would make the 429 tell the same thing the answer no longer does.
+    throttle.record_failure(session, [limit], now)
+    taken = find_user_by_email(session, email) is not None
     # No transaction (nor SQLite's write lock, nor a pooled connection) is held through
     # the hash; the unique email index still settles a race (below).
     session.commit()
-    user = User(
-        email=email,
-        password_hash=passwords.hash(data.password.get_secret_value()),
-        display_name=data.display_name,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(user)
-    try:
+    password_hash = passwords.hash(data.password.get_secret_value())
+    if not taken:
+        session.add(
+            User(
+                email=email,
+                password_hash=password_hash,
+                display_name=data.display_name,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.add(OutboxMessage(recipient=email, kind=WELCOME, created_at=now))
+        try:
+            session.commit()
+        except IntegrityError:  # a concurrent registration of the address won the race
+            session.rollback()
+            taken = True
+    if taken:
+        session.add(OutboxMessage(recipient=email, kind=ALREADY_REGISTERED, created_at=now))
         session.commit()
-    except IntegrityError as exc:  # a concurrent registration won the race
-        session.rollback()
-        raise Conflict("An account with this email already exists.") from exc
-    return user
+    return RegistrationAccepted(email=email, detail=REGISTERED.format(email=email))
 
 
 def create_user(

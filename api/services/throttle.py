@@ -28,6 +28,10 @@ def address_key(address: str) -> str:
     return f"address:{address}"
 
 
+def register_key(address: str) -> str:
+    return f"register:{address}"
+
+
 def locked_for(session: Session, limit: Limit, now: datetime) -> int | None:
     """Seconds until `limit.key` may try again, or None when it is not locked."""
     since = now - limit.window

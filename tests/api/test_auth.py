@@ -13,21 +13,36 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from api.models import RefreshToken, User
+from api.deps import get_clock
+from api.main import create_app
+from api.models import OutboxMessage, RefreshToken, User
 from api.security import Passwords
-from tests.conftest import TEST_SECRET, Account, AccountFactory, FakeClock, sign_in
+from tests.conftest import (
+    TEST_SECRET,
+    Account,
+    AccountFactory,
+    FakeClock,
+    sign_in,
+)
+from tests.conftest import (
+    test_settings as settings_with,
+)
 
 
-def test_register_returns_the_profile_without_secrets(client: TestClient) -> None:
+def test_registering_creates_an_account_that_signs_in_at_once(client: TestClient) -> None:
     response = client.post(
         "/v1/auth/register",
         json={"email": "Sam@Example.COM", "password": "long-enough-pw", "display_name": " Sam "},
     )
-    assert response.status_code == 201
-    body = response.json()
-    assert set(body) == {
+    assert response.status_code == 202
+    assert set(response.json()) == {"email", "detail"}
+    assert response.json()["email"] == "sam@example.com"
+    assert "long-enough-pw" not in response.text
+    token = sign_in(client, "SAM@example.com", "long-enough-pw").json()["access_token"]
+    me = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert set(me) == {
         "id",
         "email",
         "display_name",
@@ -39,21 +54,85 @@ def test_register_returns_the_profile_without_secrets(client: TestClient) -> Non
         "created_at",
         "updated_at",
     }
-    assert body["email"] == "sam@example.com"
-    assert body["display_name"] == "Sam"
-    assert body["role"] == "user"
-    assert body["timezone"] == "UTC"
-    assert "long-enough-pw" not in response.text
+    assert me["email"] == "sam@example.com"
+    assert me["display_name"] == "Sam"
+    assert me["role"] == "user"
+    assert me["timezone"] == "UTC"
 
 
-def test_email_is_unique_case_insensitively(client: TestClient, db: Engine) -> None:
-    first = client.post("/v1/auth/register", json={"email": "a@example.com", "password": "x" * 10})
-    assert first.status_code == 201
-    again = client.post("/v1/auth/register", json={"email": "A@EXAMPLE.com", "password": "y" * 10})
-    assert again.status_code == 409
-    assert again.json()["type"] == "/problems/conflict"
+def _outbox(db: Engine) -> list[tuple[str, str]]:
     with Session(db) as s:
-        assert len(s.exec(select(User)).all()) == 1
+        rows = s.exec(select(OutboxMessage).order_by(col(OutboxMessage.created_at))).all()
+        return [(m.recipient, m.kind) for m in rows]
+
+
+def test_registration_does_not_tell_whether_an_address_has_an_account(
+    client: TestClient, db: Engine, clock: FakeClock
+) -> None:
+    # Issue 18, finding 1: a registered address used to answer 409 at once.
+    first = client.post("/v1/auth/register", json={"email": "a@example.com", "password": "x" * 10})
+    clock.advance(seconds=1)
+    again = client.post("/v1/auth/register", json={"email": "A@EXAMPLE.com", "password": "y" * 10})
+    fresh = client.post("/v1/auth/register", json={"email": "b@example.com", "password": "y" * 10})
+    assert first.status_code == again.status_code == fresh.status_code == 202
+    assert again.headers["content-type"] == fresh.headers["content-type"]
+    # The same body, but for the address it names.
+    assert again.json() == first.json()
+    assert fresh.json() == {
+        k: v.replace("a@example.com", "b@example.com") for k, v in first.json().items()
+    }
+    with Session(db) as s:
+        assert len(s.exec(select(User)).all()) == 2
+    # The owner keeps the account and password; the address is told either way.
+    assert sign_in(client, "a@example.com", "x" * 10).status_code == 200
+    assert sign_in(client, "a@example.com", "y" * 10).status_code == 401
+    assert _outbox(db) == [
+        ("a@example.com", "welcome"),
+        ("a@example.com", "already-registered"),
+        ("b@example.com", "welcome"),
+    ]
+
+
+def test_a_registration_that_loses_a_race_answers_like_any_other(
+    client: TestClient, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.services import accounts
+
+    body = {"email": "race@example.com", "password": "x" * 12}
+    first = client.post("/v1/auth/register", json=body)
+    # The other registration commits between this one's look-up and its insert.
+    monkeypatch.setattr(accounts, "find_user_by_email", lambda *_: None)
+    lost = client.post("/v1/auth/register", json=body)
+    assert (lost.status_code, lost.json()) == (202, first.json())
+    assert _outbox(db) == [
+        ("race@example.com", "welcome"),
+        ("race@example.com", "already-registered"),
+    ]
+
+
+def test_registrations_are_throttled_per_client_address(
+    settings: Any, db: Engine, clock: FakeClock
+) -> None:
+    app = create_app(settings_with(settings.database_url, register_max_per_address=3), engine=db)
+    app.dependency_overrides[get_clock] = lambda: clock
+    with TestClient(app) as c:
+
+        def register(email: str) -> Any:
+            return c.post("/v1/auth/register", json={"email": email, "password": "x" * 12})
+
+        # New and registered addresses count alike: a 429 after registered ones only
+        # would tell what the 202 does not.
+        assert [register(e).status_code for e in ("a@x.org", "a@x.org", "b@x.org")] == [202] * 3
+        refused = register("c@x.org")
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == "application/problem+json"
+        wait = int(refused.headers["retry-after"])
+        assert 0 < wait <= 15 * 60
+        with Session(db) as s:
+            assert s.exec(select(User).where(User.email == "c@x.org")).first() is None
+        assert ("c@x.org", "welcome") not in _outbox(db)
+        clock.advance(seconds=wait + 1)
+        assert register("c@x.org").status_code == 202
 
 
 @pytest.mark.parametrize(
@@ -81,7 +160,7 @@ def test_sign_in_refresh_rotation_and_reuse_detection(client: TestClient) -> Non
     created = client.post(
         "/v1/auth/register", json={"email": "pat@example.com", "password": "pat-password-1"}
     )
-    assert created.status_code == 201
+    assert created.status_code == 202
     # The real OAuth2 form flow, as Swagger UI's Authorize button sends it.
     tokens = client.post(
         "/v1/auth/token",
@@ -98,13 +177,13 @@ def test_sign_in_refresh_rotation_and_reuse_detection(client: TestClient) -> Non
     assert pair["token_type"] == "bearer"
     assert pair["expires_in"] == 15 * 60
     claims = jwt.decode(pair["access_token"], TEST_SECRET, algorithms=["HS256"])
-    assert claims["sub"] == created.json()["id"]
     assert claims["role"] == "user"
     assert {"exp", "iat", "jti"} <= set(claims)
 
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
     assert me.status_code == 200
     assert me.json()["email"] == "pat@example.com"
+    assert claims["sub"] == me.json()["id"]
 
     rotated = client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert rotated.status_code == 200
@@ -245,12 +324,9 @@ def test_a_successful_sign_in_resets_the_account_count(client: TestClient, user:
 
 
 def test_login_throttling_per_client_address(settings: Any, db: Engine, clock: FakeClock) -> None:
-    from api.deps import get_clock
-    from api.main import create_app
-    from tests.conftest import test_settings
 
     app = create_app(
-        test_settings(settings.database_url, login_max_failures_per_address=5), engine=db
+        settings_with(settings.database_url, login_max_failures_per_address=5), engine=db
     )
     app.dependency_overrides[get_clock] = lambda: clock
     with TestClient(app) as c:
@@ -311,12 +387,9 @@ def test_refresh_tokens_are_stored_hashed(client: TestClient, user: Account, db:
 def test_a_sign_in_queued_past_its_bound_gets_503_with_retry_after(
     settings: Any, db: Engine, clock: FakeClock, user: Account
 ) -> None:
-    from api.deps import get_clock
-    from api.main import create_app
-    from tests.conftest import test_settings
 
     app = create_app(
-        test_settings(settings.database_url, hash_concurrency=1, hash_queue_seconds=0.3),
+        settings_with(settings.database_url, hash_concurrency=1, hash_queue_seconds=0.3),
         engine=db,
     )
     app.dependency_overrides[get_clock] = lambda: clock
@@ -368,7 +441,7 @@ def test_a_sign_in_queued_past_its_bound_gets_503_with_retry_after(
         retried = c.post(
             "/v1/auth/register", json={"email": "new@example.com", "password": "x" * 12}
         )
-        assert retried.status_code == 201
+        assert retried.status_code == 202
 
 
 def test_password_checks_on_account_deletion_count_with_sign_in_failures(

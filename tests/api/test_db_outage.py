@@ -149,7 +149,7 @@ def test_recovers_by_itself_when_the_database_appears(tmp_path: Path) -> None:
         created = client.post(
             "/v1/auth/register", json={"email": "b@example.com", "password": "x" * 12}
         )
-        assert created.status_code == 201, created.text
+        assert created.status_code == 202, created.text
 
 
 def _terminate(admin: Engine, application_name: str) -> int:

@@ -180,8 +180,10 @@ def _register(s: Setting) -> Probe:
 
     def nothing_stored() -> None:
         clean = {k: v for k, v in body.items() if k != "role"}
-        created = s.ok(s.client.post("/v1/auth/register", json=clean), 201)
-        assert created["role"] == "user"
+        s.ok(s.client.post("/v1/auth/register", json=clean), 202)
+        token = sign_in(s.client, clean["email"], clean["password"]).json()["access_token"]
+        me = s.ok(s.client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}))
+        assert me["role"] == "user"
 
     return Probe({}, "/v1/auth/register", body, "role", nothing_stored)
 

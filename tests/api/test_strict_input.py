@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.conftest import Account, FakeClock
+from tests.conftest import Account, FakeClock, sign_in
 
 
 def _field_error(response: Any, field: str) -> None:
@@ -119,8 +119,9 @@ def test_emails_are_checked_and_normalised(client: TestClient) -> None:
     response = client.post(
         "/v1/auth/register", json={"email": "Sam+back@Mail.Example.org", "password": "pw-123456789"}
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     assert response.json()["email"] == "sam+back@mail.example.org"
+    assert sign_in(client, "sam+back@mail.example.org", "pw-123456789").status_code == 200
     for bad in ("not-an-email", "sam@", "a" * 250 + "@example.org"):
         _field_error(
             client.post("/v1/auth/register", json={"email": bad, "password": "pw-123456789"}),
