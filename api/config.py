@@ -67,9 +67,18 @@ class Settings(BaseSettings):
     # People whose latest read evaluation is kept per worker (0: none); reads serve it
     # until a write to their data, or time, can change it (api/services/evaluation_cache.py).
     evaluation_cache_entries: int = Field(default=2048, ge=0, le=1_000_000)
-    # Failed logins before an account, or a client address, is locked out.
+    # Wrong passwords (sign-in, DELETE /v1/me) within login_failure_window_minutes:
+    # - per account and client address: past this, that pair is locked (429);
+    login_max_failures_per_pair: int = Field(default=10, ge=1)
+    # - per account from anywhere: past this, each further try waits 1 s, doubling with
+    #   each failure up to login_max_delay_seconds (slowed, never locked);
     login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_delay_seconds: int = Field(default=300, ge=1, le=3600)
+    # - per client address for any account: past this, the address is locked (429).
     login_max_failures_per_address: int = Field(default=50, ge=1)
+    # An address the account signed in from within this many days is spared the last
+    # two (0: none is): an attacker elsewhere can neither slow nor lock its owner there.
+    login_known_address_days: int = Field(default=90, ge=0, le=3650)
     login_failure_window_minutes: int = Field(default=15, ge=1)
     # Registrations from one client address within login_failure_window_minutes, counted
     # whether the address was new or not (the answer is the same); past it, 429.

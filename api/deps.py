@@ -52,7 +52,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 def client_address(request: Request) -> str:
     """Who throttles count against: the connection's address, or X-Forwarded-For's from
     a proxy uvicorn trusts (FORWARDED_ALLOW_IPS; README "Security")."""
-    return request.client.host if request.client else "unknown"
+    # At most what refresh_tokens.address holds (an IPv6 address is up to 45 characters).
+    return request.client.host[:64] if request.client else "unknown"
 
 
 async def get_clock() -> Callable[[], datetime]:

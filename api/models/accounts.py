@@ -67,6 +67,9 @@ class RefreshToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # The client address it was issued to: where the account has signed in from, which
+    # the sign-in throttle spares (api/services/accounts.py password_gate).
+    address: str | None = Field(default=None, max_length=64)
 
 
 class Device(SQLModel, table=True):

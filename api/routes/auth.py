@@ -101,9 +101,16 @@ async def sign_in(
     responses=problem_responses(401, 422),
 )
 def refresh_tokens(
-    body: RefreshIn, response: Response, session: SessionDep, settings: SettingsDep, clock: Clock
+    body: RefreshIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: Clock,
 ) -> TokenPair:
-    pair = accounts.refresh(session, settings, body.refresh_token, clock())
+    pair = accounts.refresh(
+        session, settings, body.refresh_token, address=client_address(request), now=clock()
+    )
     response.headers.update(NO_STORE)
     return pair
 

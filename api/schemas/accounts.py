@@ -156,6 +156,7 @@ class SignInPublic(BaseModel):
     expires_at: datetime
     used_at: datetime | None
     revoked_at: datetime | None
+    address: str | None = Field(description="The client address it was issued to")
 
 
 class RoutineExport(BaseModel):

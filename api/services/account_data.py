@@ -46,7 +46,7 @@ from api.schemas.accounts import (
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.security import Passwords
 from api.services import throttle
-from api.services.accounts import public_user, sign_in_limits
+from api.services.accounts import password_gate, public_user
 
 # Where each table holding a person's data appears in their export.
 EXPORT_SECTIONS = {
@@ -222,18 +222,21 @@ def delete_account(
 ) -> None:
     # The password typed here counts with sign-in's failures: a stolen access token must
     # not become a way to guess it without limit.
-    limits = sign_in_limits(settings, user.email, address)
-    throttle.refuse_while_locked(session, limits, now)
+    gate = password_gate(session, settings, user.email, address, user, now)
+    gate.refuse_while_closed(session, now)
     session.commit()  # as sign-in does: no connection held through the hash
     if not passwords.verify(password, user.password_hash):
-        throttle.count_failure(session, limits, now)
+        gate.count_failure(session, now)
         raise Forbidden("The password does not match; the account was not deleted.")
     # A clinician's patients lose their links and the plans' author with this account.
     changes.bump_linked(session, user.id)
     for table in user_owned_tables():
         session.exec(delete(table).where(table.c.user_id == user.id))
     session.exec(
-        delete(LoginFailure).where(col(LoginFailure.key) == throttle.account_key(user.email))
+        delete(LoginFailure).where(
+            (col(LoginFailure.key) == throttle.account_key(user.email))
+            | col(LoginFailure.key).startswith(throttle.pair_prefix(user.email), autoescape=True)
+        )
     )
     session.exec(delete(OutboxMessage).where(col(OutboxMessage.recipient) == user.email))
     session.delete(user)

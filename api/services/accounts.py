@@ -6,6 +6,7 @@ api/services/account_data.py."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -123,20 +124,81 @@ def create_user(
     return user
 
 
-def sign_in_limits(settings: Settings, email: str, address: str) -> list[throttle.Limit]:
-    """What a password typed for `email` from `address` counts against: the account and
-    the client address, shared by sign-in and every other password check."""
+@dataclass(frozen=True)
+class PasswordGate:
+    """What a password typed for an account from a client address counts against
+    (sign-in and DELETE /v1/me alike), so that an attacker cannot aim a lockout:
+
+    - the account and address together are locked past a few failures (the owner's own
+      typos from their own address end here too);
+    - the account from anywhere is only slowed, more with each failure, never locked;
+    - the address for any account is locked past many failures (password spraying);
+    - an address the account has lately signed in from is spared the last two, so
+      failures from elsewhere, however many, neither slow nor lock its owner there.
+    """
+
+    pair: throttle.Limit
+    account: throttle.Limit
+    address: throttle.Limit
+    max_delay: int
+    known: bool
+
+    def refuse_while_closed(self, session: Session, now: datetime) -> None:
+        """429 with Retry-After while this password may not be checked."""
+        throttle.refuse_while_locked(
+            session, [self.pair] if self.known else [self.pair, self.address], now
+        )
+        if not self.known:
+            throttle.refuse_while_slowed(
+                session, self.account, self.max_delay, now, "failed sign-in attempts"
+            )
+
+    def count_failure(self, session: Session, now: datetime) -> None:
+        """Count a wrong password (committed); 429 if that closed the gate."""
+        throttle.record_failure(session, [self.pair, self.account, self.address], now)
+        session.commit()
+        self.refuse_while_closed(session, now)
+
+    def passed(self, session: Session) -> None:
+        throttle.clear(session, self.pair.key)
+
+
+def password_gate(
+    session: Session, settings: Settings, email: str, address: str, user: User | None, now: datetime
+) -> PasswordGate:
+    email = normalise_email(email)
     window = timedelta(minutes=settings.login_failure_window_minutes)
-    return [
-        throttle.Limit(
-            throttle.account_key(normalise_email(email)),
-            settings.login_max_failures_per_account,
-            window,
+    return PasswordGate(
+        pair=throttle.Limit(
+            throttle.pair_key(email, address), settings.login_max_failures_per_pair, window
         ),
-        throttle.Limit(
+        account=throttle.Limit(
+            throttle.account_key(email), settings.login_max_failures_per_account, window
+        ),
+        address=throttle.Limit(
             throttle.address_key(address), settings.login_max_failures_per_address, window
         ),
-    ]
+        max_delay=settings.login_max_delay_seconds,
+        known=user is not None and _signed_in_from(session, settings, user.id, address, now),
+    )
+
+
+def _signed_in_from(
+    session: Session, settings: Settings, user_id: uuid.UUID, address: str, now: datetime
+) -> bool:
+    if settings.login_known_address_days == 0:
+        return False
+    since = now - timedelta(days=settings.login_known_address_days)
+    found = session.exec(
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.user_id == user_id,
+            RefreshToken.address == address,
+            col(RefreshToken.created_at) > since,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def login(
@@ -149,23 +211,28 @@ def login(
     address: str,
     now: datetime,
 ) -> TokenPair:
-    limits = sign_in_limits(settings, email, address)
-    # Checked before hashing, so a locked-out flood costs no CPU.
-    throttle.refuse_while_locked(session, limits, now)
     user = find_user_by_email(session, email)
+    gate = password_gate(session, settings, email, address, user, now)
+    # Checked before hashing, so a locked-out flood costs no CPU.
+    gate.refuse_while_closed(session, now)
     # As in register: nothing held through the hash.
     session.commit()
     if not passwords.verify(password, user.password_hash if user else None) or user is None:
-        throttle.count_failure(session, limits, now)
+        gate.count_failure(session, now)
         raise Unauthorized(BAD_CREDENTIALS)
-    throttle.clear(session, limits[0].key)
-    pair = _issue_tokens(session, settings, user, uuid.uuid4(), now)
+    gate.passed(session)
+    pair = _issue_tokens(session, settings, user, uuid.uuid4(), now, address)
     session.commit()
     return pair
 
 
 def _issue_tokens(
-    session: Session, settings: Settings, user: User, family_id: uuid.UUID, now: datetime
+    session: Session,
+    settings: Settings,
+    user: User,
+    family_id: uuid.UUID,
+    now: datetime,
+    address: str,
 ) -> TokenPair:
     refresh = new_opaque_token(REFRESH_TOKEN_PREFIX)
     session.add(
@@ -175,6 +242,7 @@ def _issue_tokens(
             token_hash=token_digest(refresh),
             created_at=now,
             expires_at=now + timedelta(days=settings.refresh_token_days),
+            address=address,
         )
     )
     access, expires_in = create_access_token(
@@ -194,7 +262,9 @@ def _revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> Non
     )
 
 
-def refresh(session: Session, settings: Settings, token: str, now: datetime) -> TokenPair:
+def refresh(
+    session: Session, settings: Settings, token: str, *, address: str, now: datetime
+) -> TokenPair:
     row = session.exec(
         select(RefreshToken).where(RefreshToken.token_hash == token_digest(token))
     ).first()
@@ -218,7 +288,7 @@ def refresh(session: Session, settings: Settings, token: str, now: datetime) -> 
     user = session.get(User, row.user_id)
     if user is None:
         raise Unauthorized("Unknown refresh token; sign in again.")
-    pair = _issue_tokens(session, settings, user, row.family_id, now)
+    pair = _issue_tokens(session, settings, user, row.family_id, now, address)
     session.commit()
     return pair
 

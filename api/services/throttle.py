@@ -3,6 +3,7 @@ through the database."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,17 @@ def register_key(address: str) -> str:
     return f"register:{address}"
 
 
+def pair_key(email: str, address: str) -> str:
+    # The address hashed: with the longest email, the key still fits its column.
+    digest = hashlib.sha256(address.encode()).hexdigest()[:16]
+    return f"{pair_prefix(email)}{digest}"
+
+
+def pair_prefix(email: str) -> str:
+    """What every pair key of this account starts with (for erasing them with it)."""
+    return f"pair:{email.lower()}|"
+
+
 def locked_for(session: Session, limit: Limit, now: datetime) -> int | None:
     """Seconds until `limit.key` may try again, or None when it is not locked."""
     since = now - limit.window
@@ -46,6 +58,35 @@ def locked_for(session: Session, limit: Limit, now: datetime) -> int | None:
     # Locked until the oldest of the last `max_failures` failures leaves the window.
     unlock_at = recent[-1] + limit.window
     return max(1, math.ceil((unlock_at - now).total_seconds()))
+
+
+def slowed_for(session: Session, limit: Limit, max_delay: int, now: datetime) -> int | None:
+    """Seconds until `limit.key` may try again under a progressive delay, or None: past
+    `limit.max_failures` within the window, each try waits 1 s after the latest failure,
+    doubling with each failure beyond, up to `max_delay`."""
+    count, latest = session.exec(
+        select(func.count(), func.max(LoginFailure.failed_at)).where(
+            LoginFailure.key == limit.key, col(LoginFailure.failed_at) > now - limit.window
+        )
+    ).one()
+    if count < limit.max_failures or latest is None:
+        return None
+    delay = min(2 ** min(count - limit.max_failures, 30), max_delay)
+    wait = (latest + timedelta(seconds=delay) - now).total_seconds()
+    return math.ceil(wait) if wait > 0 else None
+
+
+def refuse_while_slowed(
+    session: Session, limit: Limit, max_delay: int, now: datetime, what: str
+) -> None:
+    """429 with Retry-After while `limit.key` must still wait (slowed_for)."""
+    wait = slowed_for(session, limit, max_delay, now)
+    if wait is not None:
+        raise TooManyRequests(
+            f"Too many {what}. Try again in {wait} seconds.",
+            retry_after=wait,
+            extra={"retry_after": wait},
+        )
 
 
 def refuse_while_locked(

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import get_clock
 from api.main import create_app
-from api.models import OutboxMessage, RefreshToken, User
+from api.models import LoginFailure, OutboxMessage, RefreshToken, User
 from api.security import Passwords
 from tests.conftest import (
     TEST_SECRET,
@@ -333,6 +333,93 @@ def test_login_throttling_per_client_address(settings: Any, db: Engine, clock: F
         for n in range(4):
             assert sign_in(c, f"victim{n}@example.com", "guess").status_code == 401
         assert sign_in(c, "victim9@example.com", "guess").status_code == 429
+
+
+def _from(app: FastAPI, address: str) -> TestClient:
+    """A client whose requests come from `address` (as uvicorn gives a trusted proxy's
+    X-Forwarded-For)."""
+    return TestClient(app, client=(address, 50000))
+
+
+def test_failures_from_elsewhere_slow_an_account_but_never_lock_its_owner_out(
+    app: FastAPI, client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    # Issue 18, finding 8: ten wrong passwords from ten addresses locked the account for
+    # 15 minutes, for its owner too. The owner signed in here ("testclient") before.
+    for n in range(9):
+        assert sign_in(_from(app, f"203.0.113.{n}"), user.email, "guess").status_code == 401
+    tenth = sign_in(_from(app, "203.0.113.9"), user.email, "guess")
+    assert tenth.status_code == 429
+    assert tenth.headers["retry-after"] == "1"
+    assert sign_in(client, user.email, user.password).status_code == 200
+    # From an address it never signed in from, the owner waits seconds, not 15 minutes.
+    cafe = _from(app, "192.0.2.50")
+    slowed = sign_in(cafe, user.email, user.password)
+    assert slowed.status_code == 429
+    assert slowed.json()["type"] == "/problems/too-many-requests"
+    clock.advance(seconds=1)
+    assert sign_in(cafe, user.email, user.password).status_code == 200
+    # Each further failure doubles the wait, for every address it is not known at.
+    waits: list[str] = []
+    for n in range(4):
+        clock.advance(seconds=int(waits[-1]) if waits else 1)
+        refused = sign_in(_from(app, f"198.51.100.{n}"), user.email, "guess")
+        assert refused.status_code == 429, refused.text
+        waits.append(refused.headers["retry-after"])
+    assert waits == ["2", "4", "8", "16"]
+    assert sign_in(client, user.email, user.password).status_code == 200
+
+
+def test_the_delay_has_a_ceiling(
+    settings: Any, db: Engine, clock: FakeClock, make_account: AccountFactory
+) -> None:
+    app = create_app(settings_with(settings.database_url, login_max_delay_seconds=5), engine=db)
+    app.dependency_overrides[get_clock] = lambda: clock
+    victim = make_account()
+    waits = []
+    for n in range(14):
+        refused = sign_in(_from(app, f"203.0.113.{n}"), victim.email, "guess")
+        if refused.status_code == 429 and n >= 9:
+            waits.append(int(refused.headers["retry-after"]))
+            clock.advance(seconds=waits[-1])
+    assert waits == [1, 2, 4, 5, 5]
+
+
+def test_a_client_address_guessing_across_accounts_is_locked_except_for_its_own(
+    settings: Any, db: Engine, clock: FakeClock, make_account: AccountFactory
+) -> None:
+    app = create_app(
+        settings_with(settings.database_url, login_max_failures_per_address=5), engine=db
+    )
+    app.dependency_overrides[get_clock] = lambda: clock
+    clinic = _from(app, "192.0.2.1")
+    regular, newcomer = make_account(), make_account()
+    assert sign_in(clinic, regular.email, regular.password).status_code == 200
+    for n in range(4):
+        assert sign_in(clinic, f"victim{n}@example.com", "guess").status_code == 401
+    assert sign_in(clinic, "victim9@example.com", "guess").status_code == 429
+    # Locked for accounts that never signed in from the clinic, not for those that did.
+    assert sign_in(clinic, newcomer.email, newcomer.password).status_code == 429
+    assert sign_in(clinic, regular.email, regular.password).status_code == 200
+    # Elsewhere nothing changed.
+    assert sign_in(_from(app, "192.0.2.2"), newcomer.email, newcomer.password).status_code == 200
+
+
+def test_erasing_an_account_erases_its_failure_records(
+    app: FastAPI, client: TestClient, user: Account, db: Engine
+) -> None:
+    for n in range(3):
+        sign_in(_from(app, f"203.0.113.{n}"), user.email, "guess")
+    gone = client.request(
+        "DELETE", "/v1/me", headers=user.headers, json={"password": user.password}
+    )
+    assert gone.status_code == 204
+    with Session(db) as s:
+        keys = s.exec(select(LoginFailure.key)).all()
+    # Only the addresses' own counts are left; nothing names the account.
+    assert sorted(k for k in keys if not k.startswith("register:")) == [
+        f"address:203.0.113.{n}" for n in range(3)
+    ]
 
 
 def test_password_hashing_never_runs_on_the_event_loop(
