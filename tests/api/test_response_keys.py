@@ -25,7 +25,17 @@ from fastapi.testclient import TestClient
 from tests.conftest import AccountFactory, FakeClock, sign_in
 
 SNAPSHOT = Path(__file__).with_name("response_keys.json")
-UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+
+
+def update_requested() -> bool:
+    """UPDATE_SNAPSHOTS=1 rewrites the snapshot instead of comparing with it: a run that
+    cannot fail, so it is refused under CI, and a rewrite is reported as a skip, not a pass."""
+    if os.environ.get("UPDATE_SNAPSHOTS") != "1":
+        return False
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail("UPDATE_SNAPSHOTS=1 is refused under CI: regenerate locally and commit it")
+    return True
+
 
 # A property named like this is a credential or something derived from one.
 SECRET_NAME = re.compile(r"password|secret|hash|token|salt|private|api_?key|otp", re.I)
@@ -93,8 +103,9 @@ def response_keys(app: FastAPI) -> dict[str, list[str]]:
 def test_response_keys_match_the_snapshot(app: FastAPI) -> None:
     current = response_keys(app)
     assert len(current) > 30
-    if UPDATE:
+    if update_requested():
         SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        pytest.skip(f"rewrote {SNAPSHOT.name}: review the diff before committing it")
     stored = json.loads(SNAPSHOT.read_text())
     changes = []
     for route in sorted(set(current) | set(stored)):
@@ -107,6 +118,20 @@ def test_response_keys_match_the_snapshot(app: FastAPI) -> None:
         "regenerate the snapshot with `UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest "
         "tests/api/test_response_keys.py` and commit it:\n" + "\n".join(changes)
     )
+
+
+@pytest.mark.parametrize("ci", ["true", "1"])
+def test_regenerating_the_snapshot_is_refused_under_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str
+) -> None:
+    monkeypatch.setenv("UPDATE_SNAPSHOTS", "1")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(pytest.fail.Exception, match="refused under CI"):
+        update_requested()
+    monkeypatch.setenv("CI", "")
+    assert update_requested()
+    monkeypatch.delenv("UPDATE_SNAPSHOTS")
+    assert not update_requested()
 
 
 def test_no_response_names_a_secret_except_the_tokens_handed_out(app: FastAPI) -> None:
