@@ -264,6 +264,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
 OUTBOX_KEEP_SENT = timedelta(days=30)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def cmd_outbox(args: argparse.Namespace) -> None:
     """Hand queued messages to a mailer: one JSON line each on stdout, oldest first, then
     mark them sent (printed before the mark is committed: a message may come twice, never
@@ -353,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print queued messages (JSON lines: id, to, kind, created_at) for a mailer, "
         "and mark them sent",
     )
-    outbox.add_argument("--limit", type=int, default=1000, help="at most this many")
+    outbox.add_argument("--limit", type=_positive, default=1000, help="at most this many")
     outbox.add_argument("--peek", action="store_true", help="print only; leave them queued")
     outbox.set_defaults(func=cmd_outbox)
     return parser

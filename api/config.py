@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # - per account from anywhere: past this, each further try waits 1 s, doubling with
     #   each failure up to login_max_delay_seconds (slowed, never locked);
     login_max_failures_per_account: int = Field(default=10, ge=1)
+    #   (counted over this many hours, so a steady guesser stays slowed)
+    login_slowdown_window_hours: int = Field(default=24, ge=1, le=24 * 30)
     login_max_delay_seconds: int = Field(default=300, ge=1, le=3600)
     # - per client address for any account: past this, the address is locked (429).
     login_max_failures_per_address: int = Field(default=50, ge=1)

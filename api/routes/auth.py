@@ -13,6 +13,7 @@ from api.errors import FieldError
 from api.problems import problem_responses
 from api.schemas.accounts import RefreshIn, RegisterIn, RegistrationAccepted, TokenPair
 from api.schemas.common import NUL_MESSAGE
+from api.schemas.types import EMAIL_MAX
 from api.services import accounts
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -73,11 +74,13 @@ async def sign_in(
     clock: Clock,
     hashing: HashPoolDep,
 ) -> TokenPair:
-    nul = [
+    wrong = [
         (name, NUL_MESSAGE) for name in ("username", "password") if "\x00" in getattr(form, name)
     ]
-    if nul:
-        raise FieldError(nul)
+    if len(form.username) > EMAIL_MAX:
+        wrong.append(("username", f"an email address has at most {EMAIL_MAX} characters"))
+    if wrong:
+        raise FieldError(wrong)
     address = client_address(request)
     pair = await hashing.run(
         partial(
@@ -101,16 +104,9 @@ async def sign_in(
     responses=problem_responses(401, 422),
 )
 def refresh_tokens(
-    body: RefreshIn,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: Clock,
+    body: RefreshIn, response: Response, session: SessionDep, settings: SettingsDep, clock: Clock
 ) -> TokenPair:
-    pair = accounts.refresh(
-        session, settings, body.refresh_token, address=client_address(request), now=clock()
-    )
+    pair = accounts.refresh(session, settings, body.refresh_token, clock())
     response.headers.update(NO_STORE)
     return pair
 

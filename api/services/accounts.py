@@ -102,10 +102,27 @@ def register(
         except IntegrityError:  # a concurrent registration of the address won the race
             session.rollback()
             taken = True
-    if taken:
+    if taken and not _told_lately(session, email, now):
         session.add(OutboxMessage(recipient=email, kind=ALREADY_REGISTERED, created_at=now))
         session.commit()
     return RegistrationAccepted(email=email, detail=REGISTERED.format(email=email))
+
+
+def _told_lately(session: Session, email: str, now: datetime) -> bool:
+    """Whether the address was told of a repeat registration within a day: one note a
+    day is enough, and registrations must not be a way to flood someone's inbox."""
+    return (
+        session.exec(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.recipient == email,
+                OutboxMessage.kind == ALREADY_REGISTERED,
+                col(OutboxMessage.created_at) > now - timedelta(days=1),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def create_user(
@@ -133,8 +150,11 @@ class PasswordGate:
       typos from their own address end here too);
     - the account from anywhere is only slowed, more with each failure, never locked;
     - the address for any account is locked past many failures (password spraying);
-    - an address the account has lately signed in from is spared the last two, so
-      failures from elsewhere, however many, neither slow nor lock its owner there.
+    - an address the account has signed in from lately (password right) is spared the
+      last two for the right password, so failures from elsewhere, however many,
+      neither slow nor lock its owner there. A wrong one from there is answered as it
+      would be from anywhere, so that the answer does not tell whether the account
+      signed in from that address (nor whether it exists).
     """
 
     pair: throttle.Limit
@@ -143,24 +163,39 @@ class PasswordGate:
     max_delay: int
     known: bool
 
+    def wait(self, session: Session, now: datetime, *, known: bool) -> int | None:
+        """Seconds until a password may be checked (None: now), as from a known address
+        or not."""
+        waits = [throttle.locked_for(session, self.pair, now)]
+        if not known:
+            waits.append(throttle.locked_for(session, self.address, now))
+            waits.append(throttle.slowed_for(session, self.account, self.max_delay, now))
+        found = [w for w in waits if w is not None]
+        return max(found) if found else None
+
     def refuse_while_closed(self, session: Session, now: datetime) -> None:
-        """429 with Retry-After while this password may not be checked."""
-        throttle.refuse_while_locked(
-            session, [self.pair] if self.known else [self.pair, self.address], now
-        )
-        if not self.known:
-            throttle.refuse_while_slowed(
-                session, self.account, self.max_delay, now, "failed sign-in attempts"
-            )
+        """429 with Retry-After while this password may not be checked. Before hashing,
+        so a locked-out flood costs no CPU."""
+        wait = self.wait(session, now, known=self.known)
+        if wait is not None:
+            raise throttle.too_many(wait, FAILED_ATTEMPTS)
 
     def count_failure(self, session: Session, now: datetime) -> None:
-        """Count a wrong password (committed); 429 if that closed the gate."""
+        """Count a wrong password (committed); 429 if the gate is closed now to anyone
+        not at a known address."""
         throttle.record_failure(session, [self.pair, self.account, self.address], now)
         session.commit()
-        self.refuse_while_closed(session, now)
+        wait = self.wait(session, now, known=False)
+        if wait is not None:
+            raise throttle.too_many(wait, FAILED_ATTEMPTS)
 
     def passed(self, session: Session) -> None:
+        # Only the password's holder gets here: their account is no longer slowed.
         throttle.clear(session, self.pair.key)
+        throttle.clear(session, self.account.key)
+
+
+FAILED_ATTEMPTS = "failed sign-in attempts"
 
 
 def password_gate(
@@ -172,8 +207,12 @@ def password_gate(
         pair=throttle.Limit(
             throttle.pair_key(email, address), settings.login_max_failures_per_pair, window
         ),
+        # A longer memory than the locks': with the window's, failures aged out as fast
+        # as they came and a steady guesser settled at a try a minute.
         account=throttle.Limit(
-            throttle.account_key(email), settings.login_max_failures_per_account, window
+            throttle.account_key(email),
+            settings.login_max_failures_per_account,
+            timedelta(hours=settings.login_slowdown_window_hours),
         ),
         address=throttle.Limit(
             throttle.address_key(address), settings.login_max_failures_per_address, window
@@ -213,7 +252,6 @@ def login(
 ) -> TokenPair:
     user = find_user_by_email(session, email)
     gate = password_gate(session, settings, email, address, user, now)
-    # Checked before hashing, so a locked-out flood costs no CPU.
     gate.refuse_while_closed(session, now)
     # As in register: nothing held through the hash.
     session.commit()
@@ -232,7 +270,7 @@ def _issue_tokens(
     user: User,
     family_id: uuid.UUID,
     now: datetime,
-    address: str,
+    address: str | None,
 ) -> TokenPair:
     refresh = new_opaque_token(REFRESH_TOKEN_PREFIX)
     session.add(
@@ -262,9 +300,7 @@ def _revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> Non
     )
 
 
-def refresh(
-    session: Session, settings: Settings, token: str, *, address: str, now: datetime
-) -> TokenPair:
+def refresh(session: Session, settings: Settings, token: str, now: datetime) -> TokenPair:
     row = session.exec(
         select(RefreshToken).where(RefreshToken.token_hash == token_digest(token))
     ).first()
@@ -288,7 +324,9 @@ def refresh(
     user = session.get(User, row.user_id)
     if user is None:
         raise Unauthorized("Unknown refresh token; sign in again.")
-    pair = _issue_tokens(session, settings, user, row.family_id, now, address)
+    # No address: a refresh proves the token, not the password (a thief's address must
+    # not become one the account is known at).
+    pair = _issue_tokens(session, settings, user, row.family_id, now, None)
     session.commit()
     return pair
 

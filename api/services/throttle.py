@@ -4,6 +4,7 @@ through the database."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,17 +26,29 @@ def account_key(email: str) -> str:
     return f"account:{email.lower()}"
 
 
+def client_group(address: str) -> str:
+    """What counts as one client: an IPv4 address, or an IPv6 /64 (one subscriber's
+    network, whose 2^64 addresses cost nothing to rotate through)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def address_key(address: str) -> str:
-    return f"address:{address}"
+    return f"address:{client_group(address)}"
 
 
 def register_key(address: str) -> str:
-    return f"register:{address}"
+    return f"register:{client_group(address)}"
 
 
 def pair_key(email: str, address: str) -> str:
     # The address hashed: with the longest email, the key still fits its column.
-    digest = hashlib.sha256(address.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(client_group(address).encode()).hexdigest()[:16]
     return f"{pair_prefix(email)}{digest}"
 
 
@@ -76,17 +89,12 @@ def slowed_for(session: Session, limit: Limit, max_delay: int, now: datetime) ->
     return math.ceil(wait) if wait > 0 else None
 
 
-def refuse_while_slowed(
-    session: Session, limit: Limit, max_delay: int, now: datetime, what: str
-) -> None:
-    """429 with Retry-After while `limit.key` must still wait (slowed_for)."""
-    wait = slowed_for(session, limit, max_delay, now)
-    if wait is not None:
-        raise TooManyRequests(
-            f"Too many {what}. Try again in {wait} seconds.",
-            retry_after=wait,
-            extra={"retry_after": wait},
-        )
+def too_many(wait: int, what: str) -> TooManyRequests:
+    return TooManyRequests(
+        f"Too many {what}. Try again in {wait} seconds.",
+        retry_after=wait,
+        extra={"retry_after": wait},
+    )
 
 
 def refuse_while_locked(
@@ -96,11 +104,7 @@ def refuse_while_locked(
     for limit in limits:
         wait = locked_for(session, limit, now)
         if wait is not None:
-            raise TooManyRequests(
-                f"Too many {what}. Try again in {wait} seconds.",
-                retry_after=wait,
-                extra={"retry_after": wait},
-            )
+            raise too_many(wait, what)
 
 
 def count_failure(

@@ -341,18 +341,26 @@ def _from(app: FastAPI, address: str) -> TestClient:
     return TestClient(app, client=(address, 50000))
 
 
+def _guess(app: FastAPI, email: str, first: int, count: int) -> list[int]:
+    """Wrong passwords for `email`, each from its own address."""
+    return [
+        sign_in(_from(app, f"203.0.113.{n}"), email, "guess").status_code
+        for n in range(first, first + count)
+    ]
+
+
 def test_failures_from_elsewhere_slow_an_account_but_never_lock_its_owner_out(
     app: FastAPI, client: TestClient, user: Account, clock: FakeClock
 ) -> None:
     # Issue 18, finding 8: ten wrong passwords from ten addresses locked the account for
     # 15 minutes, for its owner too. The owner signed in here ("testclient") before.
-    for n in range(9):
-        assert sign_in(_from(app, f"203.0.113.{n}"), user.email, "guess").status_code == 401
+    assert _guess(app, user.email, 0, 9) == [401] * 9
     tenth = sign_in(_from(app, "203.0.113.9"), user.email, "guess")
     assert tenth.status_code == 429
     assert tenth.headers["retry-after"] == "1"
     assert sign_in(client, user.email, user.password).status_code == 200
     # From an address it never signed in from, the owner waits seconds, not 15 minutes.
+    assert _guess(app, user.email, 10, 10) == [401] * 9 + [429]
     cafe = _from(app, "192.0.2.50")
     slowed = sign_in(cafe, user.email, user.password)
     assert slowed.status_code == 429
@@ -360,6 +368,7 @@ def test_failures_from_elsewhere_slow_an_account_but_never_lock_its_owner_out(
     clock.advance(seconds=1)
     assert sign_in(cafe, user.email, user.password).status_code == 200
     # Each further failure doubles the wait, for every address it is not known at.
+    assert _guess(app, user.email, 20, 10) == [401] * 9 + [429]
     waits: list[str] = []
     for n in range(4):
         clock.advance(seconds=int(waits[-1]) if waits else 1)
@@ -368,6 +377,19 @@ def test_failures_from_elsewhere_slow_an_account_but_never_lock_its_owner_out(
         waits.append(refused.headers["retry-after"])
     assert waits == ["2", "4", "8", "16"]
     assert sign_in(client, user.email, user.password).status_code == 200
+
+
+def test_a_steady_guesser_stays_slowed_after_the_lock_window(
+    user: Account, app: FastAPI, clock: FakeClock
+) -> None:
+    # With the locks' 15-minute memory, the failures aged out as fast as a steady guesser
+    # made them, and the slowdown fell back to a second (a try a minute, all day).
+    assert _guess(app, user.email, 0, 10) == [401] * 9 + [429]
+    clock.advance(minutes=20)
+    refused = sign_in(_from(app, "198.51.100.1"), user.email, "guess")
+    assert (refused.status_code, refused.headers.get("retry-after")) == (429, "2")
+    clock.advance(hours=25)
+    assert _guess(app, user.email, 100, 1) == [401]
 
 
 def test_the_delay_has_a_ceiling(
@@ -401,8 +423,45 @@ def test_a_client_address_guessing_across_accounts_is_locked_except_for_its_own(
     # Locked for accounts that never signed in from the clinic, not for those that did.
     assert sign_in(clinic, newcomer.email, newcomer.password).status_code == 429
     assert sign_in(clinic, regular.email, regular.password).status_code == 200
+    # A wrong password is answered alike for both, and for no account at all: the
+    # answer tells nobody who signs in from there, or who has an account.
+    for email in (regular.email, newcomer.email, "nobody@example.com"):
+        assert sign_in(clinic, email, "guess").status_code == 429, email
     # Elsewhere nothing changed.
     assert sign_in(_from(app, "192.0.2.2"), newcomer.email, newcomer.password).status_code == 200
+
+
+def test_an_ipv6_subscriber_network_counts_as_one_client(
+    settings: Any, db: Engine, clock: FakeClock
+) -> None:
+    app = create_app(settings_with(settings.database_url, register_max_per_address=2), engine=db)
+    app.dependency_overrides[get_clock] = lambda: clock
+
+    def register(address: str, email: str) -> int:
+        body = {"email": email, "password": "x" * 12}
+        return _from(app, address).post("/v1/auth/register", json=body).status_code
+
+    assert register("2001:db8:1:2::1", "a@x.org") == 202
+    assert register("2001:db8:1:2:ffff::9", "b@x.org") == 202
+    assert register("2001:db8:1:2::abcd", "c@x.org") == 429
+    assert register("2001:db8:1:3::1", "c@x.org") == 202
+
+
+def test_repeated_registrations_tell_the_address_once_a_day(
+    client: TestClient, db: Engine, clock: FakeClock
+) -> None:
+    body = {"email": "once@example.com", "password": "x" * 12}
+    answers = [client.post("/v1/auth/register", json=body) for _ in range(4)]
+    assert len({(a.status_code, a.text) for a in answers}) == 1
+    clock.advance(hours=25)
+    client.post("/v1/auth/register", json=body)
+    assert [kind for _, kind in _outbox(db)] == ["welcome"] + ["already-registered"] * 2
+
+
+def test_a_sign_in_name_longer_than_any_email_is_refused_by_name(client: TestClient) -> None:
+    response = sign_in(client, "a" * 300 + "@example.com", "whatever-password")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["username"]
 
 
 def test_erasing_an_account_erases_its_failure_records(
