@@ -254,3 +254,29 @@ def on_postgres() -> bool:
 
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The schema fuzzer's answers per operation with a path id (tests/api/
+    test_schema_fuzz.py records them; the reports carry them back from xdist workers):
+    each must show a 2xx, i.e. that the fuzzer reached a real object."""
+    seen: dict[str, dict[int, int]] = {}
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
+        "failed", []
+    ):
+        for name, statuses in getattr(report, "user_properties", []):
+            if name != "fuzz_statuses":
+                continue
+            for label, counts in statuses.items():
+                mine = seen.setdefault(label, {})
+                for status, n in counts.items():
+                    mine[int(status)] = mine.get(int(status), 0) + n
+    with_ids = {label: counts for label, counts in seen.items() if "{" in label}
+    if not with_ids:
+        return
+    terminalreporter.write_sep("-", "schema fuzzing: answers to operations with a path id")
+    for label in sorted(with_ids, key=lambda k: k.split(" ", 1)[::-1]):
+        counts = with_ids[label]
+        shown = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+        reached = "ok" if any(200 <= s < 300 for s in counts) else "NO 2xx"
+        terminalreporter.write_line(f"{reached:6} {label:50} {shown}")

@@ -22,7 +22,7 @@ from api.schemas.common import Input, refuse_null, schema_without_null
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningPublic
 from api.schemas.training import SessionPublic
-from api.schemas.types import Email, trimmed
+from api.schemas.types import Email, TimedBeat, trimmed
 from api.schemas.wearable import UploadPublic
 
 # NIST SP 800-63B: at least 8 characters; a cap keeps hashing cost bounded.
@@ -181,7 +181,7 @@ class DoseChangeExport(BaseModel):
 
 
 class UploadExport(UploadPublic):
-    heart_rate: list[tuple[datetime, int]] = Field(description="(time, bpm) samples")
+    heart_rate: list[TimedBeat] = Field(description="(time, bpm) samples")
     reps: list[dict[str, Any]]
     energy_kcal: float | None
 

@@ -14,7 +14,7 @@ from api.schemas.common import Input
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningHistory, ScreeningOutcome
 from api.schemas.training import RoutineItemPublic, SessionPublic
-from api.schemas.types import Day
+from api.schemas.types import Day, Range
 
 
 class InvitationPublic(BaseModel):
@@ -174,7 +174,7 @@ class PlanPublic(PlanIn):
 class ThresholdsPublic(BaseModel):
     values: dict[str, float] = Field(description="This patient's overrides")
     defaults: dict[str, float]
-    bounds: dict[str, tuple[float, float]]
+    bounds: dict[str, Range]
 
 
 class PatientSummary(BaseModel):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.schemas.pain import StatusName as AdviceStatus
+from api.schemas.types import Range
 
 
 class ThresholdPublic(BaseModel):
     default: float = Field(description="The value used unless a linked clinician tunes it")
-    bound: tuple[float, float] = Field(
+    bound: Range = Field(
         description="The range a clinician may tune it within (it only fires sooner)"
     )
     source: str = Field(description="Why the bound is where it is")

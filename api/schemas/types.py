@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    WithJsonSchema,
 )
 
 # A date, a time and nothing looser: pydantic alone would also take 1700000000 or "0.5"
@@ -72,6 +73,23 @@ Instant = Annotated[
 ]
 Uuid = Annotated[uuid.UUID, Strict(False)]
 Day = Annotated[date, Strict(False)]
+
+
+def pair_of(items: dict[str, object]) -> WithJsonSchema:
+    """A two-item array described as `items` plus a length, not `prefixItems`: client
+    generators and Schemathesis' response validator mishandle `prefixItems` (it failed
+    on every thresholds answer once the fuzzer reached a real patient, issue 18)."""
+    return WithJsonSchema({"type": "array", "items": items, "minItems": 2, "maxItems": 2})
+
+
+# (low, high), as `[low, high]`.
+Range = Annotated[tuple[float, float], pair_of({"type": "number"})]
+# (time, beats per minute), as `["2026-01-01T08:00:00Z", 92]`.
+TimedBeat = Annotated[
+    tuple[datetime, int],
+    pair_of({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]}),
+]
+
 Email = Annotated[
     str,
     Field(max_length=EMAIL_MAX, json_schema_extra={"format": "email"}),
@@ -81,7 +99,14 @@ Email = Annotated[
 # Text with no U+0000, which PostgreSQL cannot store (ECMA and Python regex alike).
 NO_NUL = r"^[^\x00]*$"
 # For text that is trimmed before use: the schema's minLength alone would let "   " by.
-NOT_BLANK = r"\S"
+# Not \S: JavaScript's and Python's whitespace differ (Python strips U+0085 and
+# U+001C-U+001F, JavaScript's \s has U+FEFF), so "\x85" passed the document and was
+# refused once trimmed. A character neither counts as whitespace, in \uXXXX escapes that
+# ECMA, Python and Rust (pydantic-core) regexes all read alike.
+NOT_BLANK = (
+    r"[^\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    r"\ufeff\u001c-\u001f\u0085]"
+)
 
 
 def trimmed(max_length: int) -> StringConstraints:
