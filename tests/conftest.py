@@ -81,6 +81,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_memory_kib": 1024,
         "argon2_parallelism": 1,
         "hash_concurrency": 2,
+        # Tests register many accounts from one address; tests/api/test_auth.py checks
+        # the throttle with its own limit.
+        "register_max_per_address": 10_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from api.catalog_cache import CatalogCache, Rendered
 from api.catalog_replay import replay_template
 from api.deps import AdminUser, CatalogCacheDep, CatalogDep, Clock, SessionDep
+from api.links import links
 from api.pagination import DEFAULT_LIMIT
 from api.preconditions import none_match, parse_if_match
 from api.problems import problem_responses
@@ -167,7 +168,18 @@ def _written(rendered: Rendered, status_code: int = 200, **headers: str) -> Resp
     response_model=ExercisePublic,
     status_code=status.HTTP_201_CREATED,
     summary="Add an exercise (admin)",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={
+        201: links(
+            "/slug",
+            "slug",
+            "getExercise",
+            "replaceExercise",
+            "patchExercise",
+            "archiveExercise",
+            "listRevisions",
+        ),
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 def create_exercise(
     body: ExerciseIn, cache: CatalogCacheDep, admin: AdminUser, session: SessionDep, clock: Clock

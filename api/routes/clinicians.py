@@ -14,6 +14,7 @@ from api.deps import (
     SessionDep,
     client_address,
 )
+from api.links import links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit
@@ -57,6 +58,7 @@ def create_invitation(
     summary="Link a clinician with their invitation code",
     responses={
         200: {"model": LinkPublic, "description": "Already linked"},
+        201: links("/id", "link_id", "unlinkClinician"),
         **problem_responses(422, 429),
     },
     description="Wrong codes are counted per account (10) and per client address (50) "

@@ -17,6 +17,7 @@ from api.deps import (
     SettingsDep,
     client_address,
 )
+from api.links import links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.auth import NO_STORE
@@ -122,7 +123,7 @@ async def delete_me(
     "/devices",
     status_code=status.HTTP_201_CREATED,
     summary="Register a wearable; its token is shown only in this response",
-    responses=problem_responses(422),
+    responses={201: links("/id", "device_id", "deleteDevice"), **problem_responses(422)},
 )
 def create_device(
     body: DeviceCreate, response: Response, user: CurrentUser, session: SessionDep, clock: Clock

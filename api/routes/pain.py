@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
+from api.links import links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit
@@ -36,6 +37,7 @@ router = APIRouter(tags=["pain and advice"], responses=problem_responses(401))
     ),
     responses={
         200: {"model": CheckInResult, "description": "A retry of a stored check-in"},
+        201: links("/checkin/id", "checkin_id", "getCheckin"),
         **problem_responses(409, 422),
     },
 )

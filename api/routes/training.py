@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
+from api.links import links
 from api.pagination import DEFAULT_LIMIT
 from api.preconditions import parse_if_match
 from api.problems import problem_responses
@@ -46,6 +47,7 @@ def get_routine(
     ),
     responses={
         200: {"model": SessionPublic, "description": "A retry of a stored session"},
+        201: links("/id", "session_id", "getSession", "putSessionLog"),
         **problem_responses(409, 422),
     },
 )

@@ -59,3 +59,37 @@ def test_operation_id_is_the_route_name_in_camel_case() -> None:
     assert operation_id(APIRoute("/x", put_session_log)) == "putSessionLog"
     assert operation_id(APIRoute("/x", healthz)) == "healthz"
     assert operation_id(APIRoute("/x", healthz, name="get_v2_thing")) == "getV2Thing"
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def test_links_lead_from_what_is_made_to_what_takes_its_id(app: FastAPI) -> None:
+    doc = app.openapi()
+    by_id = {op["operationId"]: (path, op) for _, path, op in _operations(app)}
+    found: dict[str, list[str]] = {}
+    for method, path, operation in _operations(app):
+        for status, response in operation["responses"].items():
+            for name, link in response.get("links", {}).items():
+                target_path, target = by_id[link["operationId"]]
+                path_params = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+                assert set(link["parameters"]) == path_params, (path, name)
+                for expression in link["parameters"].values():
+                    # The pointer names a property of this response's body.
+                    pointer = expression.removeprefix("$response.body#/").split("/")
+                    schema = _resolve(doc, response["content"]["application/json"]["schema"])
+                    for key in pointer:
+                        schema = _resolve(doc, schema["properties"][key])
+                    assert schema.get("type") == "string", (path, name, pointer)
+                found.setdefault(f"{method} {path} {status}", []).append(target_path)
+    # Everything made with an id that other operations take says where it leads.
+    assert set(found) == {
+        "POST /v1/checkins 201",
+        "POST /v1/sessions 201",
+        "POST /v1/me/devices 201",
+        "POST /v1/me/clinicians 201",
+        "POST /v1/exercises 201",
+    }

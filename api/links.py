@@ -1,0 +1,17 @@
+"""OpenAPI links: which operations take an id this answer gives (create -> read, update,
+delete). Client generators and Schemathesis' stateful phase follow them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def links(pointer: str, param: str, *operation_ids: str) -> dict[str, Any]:
+    """A response's `links`: each operation, with its path parameter `param` taken from
+    the answer's body at JSON pointer `pointer` (e.g. "/id")."""
+    return {
+        "links": {
+            op: {"operationId": op, "parameters": {param: f"$response.body#{pointer}"}}
+            for op in operation_ids
+        }
+    }
