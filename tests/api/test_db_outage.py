@@ -183,7 +183,7 @@ def test_recovers_by_itself_when_pooled_connections_are_killed(
             created = client.post(
                 "/v1/auth/register", json={"email": "c@example.com", "password": "x" * 12}
             )
-            assert created.status_code == 201, created.text
+            assert created.status_code == 202, created.text
     finally:
         admin.dispose()
 
