@@ -76,6 +76,12 @@ def _digest(code: str) -> str:
 
 
 def create_invitation(session: Session, clinician: User, now: datetime) -> InvitationPublic:
+    # A write first, to the clinician's row: a second request at the same moment waits
+    # here until this one commits (PostgreSQL: the row's lock; SQLite: the write lock),
+    # so its count below cannot miss this code and the cap holds under a burst.
+    session.exec(
+        update(User).where(col(User.id) == clinician.id).values(updated_at=User.updated_at)
+    )
     outstanding = session.exec(
         select(func.count())
         .select_from(ClinicianInvitation)

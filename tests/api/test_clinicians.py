@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -399,3 +401,40 @@ def test_a_clinician_holds_a_bounded_number_of_live_codes(
     assert client.post("/v1/clinician/invitations", headers=pt.headers).status_code == 409
     clock.advance(days=8)
     invite(client, pt)
+
+
+def test_the_code_cap_holds_when_two_requests_come_at_once(
+    client: TestClient, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pt = make_account("clinician")
+    for _ in range(19):
+        invite(client, pt)
+    # The first request stops after counting (19: room for one) until let go.
+    counted, go = threading.Event(), threading.Event()
+    choose = secrets.choice
+
+    def slow_choice(alphabet: str) -> str:
+        # A code's first character is drawn right after the count.
+        if not counted.is_set():
+            counted.set()
+            assert go.wait(10)
+        return str(choose(alphabet))
+
+    monkeypatch.setattr(secrets, "choice", slow_choice)
+    answers: list[int] = []
+
+    def ask() -> None:
+        answers.append(client.post("/v1/clinician/invitations", headers=pt.headers).status_code)
+
+    first = threading.Thread(target=ask)
+    second = threading.Thread(target=ask)
+    first.start()
+    assert counted.wait(10)
+    second.start()
+    # The second has had time to count (and, without a lock, insert) before the first
+    # goes on; with the lock it is still waiting for the first to commit.
+    second.join(0.5)
+    go.set()
+    first.join(10)
+    second.join(10)
+    assert sorted(answers) == [201, 409]
