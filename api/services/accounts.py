@@ -102,7 +102,9 @@ def register(
         except IntegrityError:  # a concurrent registration of the address won the race
             session.rollback()
             taken = True
-    if taken and not _told_lately(session, email, now):
+    # (Looked up again: an account erased meanwhile leaves nobody to tell, and its
+    # erasure must not be followed by a message naming its address.)
+    if taken and find_user_by_email(session, email) and not _told_lately(session, email, now):
         session.add(OutboxMessage(recipient=email, kind=ALREADY_REGISTERED, created_at=now))
         session.commit()
     return RegistrationAccepted(email=email, detail=REGISTERED.format(email=email))

@@ -101,7 +101,16 @@ def test_a_registration_that_loses_a_race_answers_like_any_other(
     body = {"email": "race@example.com", "password": "x" * 12}
     first = client.post("/v1/auth/register", json=body)
     # The other registration commits between this one's look-up and its insert.
-    monkeypatch.setattr(accounts, "find_user_by_email", lambda *_: None)
+    real = accounts.find_user_by_email
+    missed: list[bool] = []
+
+    def look_up(*args: Any) -> User | None:
+        if not missed:
+            missed.append(True)
+            return None
+        return real(*args)
+
+    monkeypatch.setattr(accounts, "find_user_by_email", look_up)
     lost = client.post("/v1/auth/register", json=body)
     assert (lost.status_code, lost.json()) == (202, first.json())
     assert _outbox(db) == [
