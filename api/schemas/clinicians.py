@@ -192,11 +192,51 @@ class PatientSummary(BaseModel):
     )
 
 
+class _Details(BaseModel):
+    # Kept if a later version stores more: a client reads the fields it knows.
+    model_config = ConfigDict(extra="allow")
+
+
+class StatusAlertDetails(_Details):
+    """`see_doctor` and `urgent_care`: the patient's advice reached that status."""
+
+    rules: list[str] = Field(description="The rules that set the status (see GET /v1/rules)")
+
+
+class InactiveAlertDetails(_Details):
+    """`inactive`: the patient has logged no session for a while."""
+
+    last_log_at: datetime = Field(description="Their latest logged session (or the link)")
+    days: int = Field(description="Whole days since then")
+
+
+class ScreeningAlertDetails(_Details):
+    """`screening`: a new screening rules out exercises the clinician had cleared, or
+    adds serious-cause risk factors."""
+
+    screening_id: uuid.UUID
+    excluded_cleared: list[str] = Field(description="Cleared exercises it now excludes")
+    reasons: list[str] = Field(description="Why they are excluded")
+    risk_factors: list[str] = Field(description="All risk factors the screening reports")
+    new_risk_factors: list[str] = Field(description="Those the previous one did not")
+
+
+AlertKind = Literal["see_doctor", "urgent_care", "inactive", "screening"]
+ALERT_DETAILS: dict[str, type[_Details]] = {
+    "see_doctor": StatusAlertDetails,
+    "urgent_care": StatusAlertDetails,
+    "inactive": InactiveAlertDetails,
+    "screening": ScreeningAlertDetails,
+}
+
+
 class AlertPublic(BaseModel):
     id: uuid.UUID
     patient_id: uuid.UUID
-    kind: Literal["see_doctor", "urgent_care", "inactive", "screening"]
-    details: dict[str, Any]
+    kind: AlertKind
+    details: StatusAlertDetails | InactiveAlertDetails | ScreeningAlertDetails = Field(
+        description="What it is about, by `kind` (see each schema)"
+    )
     risk_factors: list[str] = Field(
         description="The patient's serious-cause risk factors from their latest screening"
     )

@@ -22,7 +22,7 @@ from api.domain.decisions import alerts_clinicians
 from api.errors import FieldError, NotFound
 from api.models import AdviceRow, Alert, CheckInRow, ClinicianLink, SessionLogRow, User
 from api.pagination import decode_cursor, encode_cursor
-from api.schemas.clinicians import AlertPublic
+from api.schemas.clinicians import ALERT_DETAILS, AlertPublic
 from api.services.care_team import derived_source
 from api.services.evaluation import evaluate_person
 from api.services.screening import risk_factors_of
@@ -169,7 +169,7 @@ def _alert_public(alert: Alert, risk_factors: list[str]) -> AlertPublic:
         id=alert.id,
         patient_id=alert.user_id,
         kind=alert.kind,
-        details=alert.details,
+        details=ALERT_DETAILS[alert.kind].model_validate(alert.details),
         created_at=alert.created_at,
         acknowledged_at=alert.acknowledged_at,
         risk_factors=risk_factors,

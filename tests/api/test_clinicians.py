@@ -6,7 +6,7 @@ import re
 import secrets
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -234,6 +234,13 @@ def test_inactive_patients_are_flagged_once(
     clock.advance(days=8)
     alerts = client.get("/v1/alerts", headers=pt.headers).json()["items"]
     assert [a["kind"] for a in alerts] == ["inactive"]
+    # Typed as the document says (InactiveAlertDetails): since when, and how long.
+    details = alerts[0]["details"]
+    assert set(details) == {"last_log_at", "days"}
+    assert details["days"] == 8
+    assert datetime.fromisoformat(details["last_log_at"]) < datetime.fromisoformat(
+        alerts[0]["created_at"]
+    )
     client.post(f"/v1/alerts/{alerts[0]['id']}/ack", headers=pt.headers)
     clock.advance(days=1)
     assert client.get("/v1/alerts", headers=pt.headers).json()["items"] == []
