@@ -6,12 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 
-def links(pointer: str, param: str, *operation_ids: str) -> dict[str, Any]:
+def links(
+    pointer: str, param: str, *operation_ids: str, if_match: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A response's `links`: each operation, with its path parameter `param` taken from
-    the answer's body at JSON pointer `pointer` (e.g. "/id")."""
+    the answer's body at JSON pointer `pointer` (e.g. "/id"); those in `if_match` also
+    send the answer's ETag as If-Match (they refuse a write without it)."""
     return {
         "links": {
-            op: {"operationId": op, "parameters": {param: f"$response.body#{pointer}"}}
+            op: {
+                "operationId": op,
+                "parameters": {
+                    param: f"$response.body#{pointer}",
+                    **({"header.if-match": "$response.header.ETag"} if op in if_match else {}),
+                },
+            }
             for op in operation_ids
         }
     }

@@ -169,15 +169,24 @@ def _written(rendered: Rendered, status_code: int = 200, **headers: str) -> Resp
     status_code=status.HTTP_201_CREATED,
     summary="Add an exercise (admin)",
     responses={
-        201: links(
-            "/slug",
-            "slug",
-            "getExercise",
-            "replaceExercise",
-            "patchExercise",
-            "archiveExercise",
-            "listRevisions",
-        ),
+        201: {
+            "headers": {
+                "ETag": {
+                    "description": "The new exercise's version: send it as If-Match to edit it",
+                    "schema": {"type": "string"},
+                }
+            },
+            **links(
+                "/slug",
+                "slug",
+                "getExercise",
+                "replaceExercise",
+                "patchExercise",
+                "archiveExercise",
+                "listRevisions",
+                if_match=("replaceExercise", "patchExercise", "archiveExercise"),
+            ),
+        },
         **problem_responses(401, 403, 409, 422),
     },
 )

@@ -99,10 +99,11 @@ Email = Annotated[
 # Text with no U+0000, which PostgreSQL cannot store (ECMA and Python regex alike).
 NO_NUL = r"^[^\x00]*$"
 # For text that is trimmed before use: the schema's minLength alone would let "   " by.
-# Not \S: JavaScript's and Python's whitespace differ (Python strips U+0085 and
-# U+001C-U+001F, JavaScript's \s has U+FEFF), so "\x85" passed the document and was
-# refused once trimmed. A character neither counts as whitespace, in \uXXXX escapes that
-# ECMA, Python and Rust (pydantic-core) regexes all read alike.
+# Not \S: what JavaScript's \s, Python's str.strip and pydantic-core's trim (Rust,
+# Unicode White_Space) count as blank differ (U+0085 is blank to the last two, not to
+# JavaScript), so "\x85" passed the document and was refused once trimmed. A character
+# none of them counts as blank, in \uXXXX escapes that ECMA, Python and Rust regexes read
+# alike.
 NOT_BLANK = (
     r"[^\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
     r"\ufeff\u001c-\u001f\u0085]"

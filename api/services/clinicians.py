@@ -124,7 +124,11 @@ def _link_public(session: Session, link: ClinicianLink) -> LinkPublic:
 def _guess_limits(patient: User, address: str) -> list[throttle.Limit]:
     return [
         throttle.Limit(f"code-account:{patient.id}", CODE_GUESSES_PER_ACCOUNT, CODE_GUESS_WINDOW),
-        throttle.Limit(f"code-address:{address}", CODE_GUESSES_PER_ADDRESS, CODE_GUESS_WINDOW),
+        throttle.Limit(
+            f"code-address:{throttle.client_group(address)}",
+            CODE_GUESSES_PER_ADDRESS,
+            CODE_GUESS_WINDOW,
+        ),
     ]
 
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from tests.conftest import Account, AccountFactory, FakeClock
 
@@ -411,13 +411,15 @@ def test_a_clinician_holds_a_bounded_number_of_live_codes(
 
 
 def test_the_code_cap_holds_when_two_requests_come_at_once(
-    client: TestClient, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch, db: Engine
 ) -> None:
     pt = make_account("clinician")
     for _ in range(19):
         invite(client, pt)
-    # The first request stops after counting (19: room for one) until let go.
-    counted, go = threading.Event(), threading.Event()
+    # The first request stops after counting (19: room for one) until let go; the second
+    # is then sent, and the first let go once the second has sent its first statement
+    # (its lock on the clinician, or, without one, its count).
+    counted, go, second_sent = threading.Event(), threading.Event(), threading.Event()
     choose = secrets.choice
 
     def slow_choice(alphabet: str) -> str:
@@ -427,21 +429,49 @@ def test_the_code_cap_holds_when_two_requests_come_at_once(
             assert go.wait(10)
         return str(choose(alphabet))
 
+    def sending(*args: Any) -> None:
+        # Its lock: sent, and waiting for the first to commit.
+        if counted.is_set() and str(args[2]).lstrip().upper().startswith("UPDATE USERS"):
+            second_sent.set()
+
+    def counted_too(*args: Any) -> None:
+        # No lock: its count has run (and saw 19).
+        if counted.is_set() and str(args[2]).lstrip().upper().startswith("SELECT COUNT"):
+            second_sent.set()
+
+    # On SQLite the second's UPDATE waits at the write gate, inside a cursor event that
+    # runs before this test's: seen there instead.
+    from api import db as db_module
+
+    gate_acquire = db_module._WriteGate.acquire
+
+    def acquire(gate: Any) -> None:
+        if counted.is_set():
+            second_sent.set()
+        gate_acquire(gate)
+
     monkeypatch.setattr(secrets, "choice", slow_choice)
+    monkeypatch.setattr(db_module._WriteGate, "acquire", acquire)
+    event.listen(db, "before_cursor_execute", sending)
+    event.listen(db, "after_cursor_execute", counted_too)
     answers: list[int] = []
 
     def ask() -> None:
         answers.append(client.post("/v1/clinician/invitations", headers=pt.headers).status_code)
 
-    first = threading.Thread(target=ask)
-    second = threading.Thread(target=ask)
-    first.start()
-    assert counted.wait(10)
-    second.start()
-    # The second has had time to count (and, without a lock, insert) before the first
-    # goes on; with the lock it is still waiting for the first to commit.
-    second.join(0.5)
-    go.set()
-    first.join(10)
-    second.join(10)
+    first, second = (
+        threading.Thread(target=ask, daemon=True),
+        threading.Thread(target=ask, daemon=True),
+    )
+    try:
+        first.start()
+        assert counted.wait(10)
+        second.start()
+        assert second_sent.wait(10)
+    finally:
+        go.set()
+        first.join(10)
+        second.join(10)
+        event.remove(db, "before_cursor_execute", sending)
+        event.remove(db, "after_cursor_execute", counted_too)
     assert sorted(answers) == [201, 409]

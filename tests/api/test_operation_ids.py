@@ -75,9 +75,20 @@ def test_links_lead_from_what_is_made_to_what_takes_its_id(app: FastAPI) -> None
         for status, response in operation["responses"].items():
             for name, link in response.get("links", {}).items():
                 target_path, target = by_id[link["operationId"]]
-                path_params = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
-                assert set(link["parameters"]) == path_params, (path, name)
-                for expression in link["parameters"].values():
+                declared = {
+                    (p["in"], p["name"]) for p in target.get("parameters", []) if p["in"] != "query"
+                }
+                given = {
+                    tuple(k.split(".", 1)) if "." in k else ("path", k) for k in link["parameters"]
+                }
+                # Every path parameter, and only parameters the target declares.
+                assert {d for d in declared if d[0] == "path"} <= given <= declared, (path, name)
+                for key, expression in link["parameters"].items():
+                    if key.startswith("header."):
+                        # The ETag this answer sends, for a write that needs If-Match.
+                        assert expression == "$response.header.ETag"
+                        assert "etag" in {h.lower() for h in response.get("headers", {})}
+                        continue
                     # The pointer names a property of this response's body.
                     pointer = expression.removeprefix("$response.body#/").split("/")
                     schema = _resolve(doc, response["content"]["application/json"]["schema"])

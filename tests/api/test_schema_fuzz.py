@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
 from schemathesis.checks import CheckContext
+from schemathesis.core import NotSet
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.transport import Response
 from schemathesis.openapi.checks import RejectedPositiveData
@@ -84,13 +85,25 @@ class World:
         names = list(case.path_parameters or {})
         if not names or case.meta is None or case.meta.is_negative_at(ParameterLocation.PATH):
             return
-        if zlib.crc32(repr((names, case.path_parameters, case.query, case.body)).encode()) % 4 == 0:
+        # (Not repr: a body that is not set shows a memory address, new every run.)
+        shown = json.dumps(
+            [
+                case.path_parameters,
+                case.query,
+                None if isinstance(case.body, NotSet) else case.body,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        if zlib.crc32(shown.encode()) % 4 == 0:
             return
         real = {"slug": self.problem} if case.operation.path.startswith("/problems/") else self.ids
         case.path_parameters = {**(case.path_parameters or {}), **{n: real[n] for n in names}}
         key = (case.operation.method.upper(), case.operation.path)
-        if key[0] == "PUT" and isinstance(case.body, dict) and "slug" in case.body:
-            case.body["slug"] = real["slug"]  # slugs never change: the body names the path's
+        body_valid = not case.meta.is_negative_at(ParameterLocation.BODY)
+        if key[0] == "PUT" and body_valid and isinstance(case.body, dict) and "slug" in case.body:
+            # Slugs never change: a valid body names the path's (an invalid one stays so).
+            case.body["slug"] = real["slug"]
         if key in _PRECONDITIONED and not case.meta.is_negative_at(ParameterLocation.HEADER):
             current = self.client.get(f"/v1/exercises/{self.ids['slug']}?include_archived=true")
             if current.status_code == 200:
@@ -323,7 +336,12 @@ def test_every_operation_holds_to_its_schema(case: Case[Any], world: World) -> N
 # POST /v1/me/devices -> DELETE /v1/me/devices/{id}, GET /v1/patients -> its summary,
 # ...), so that checks about state (use_after_free, ensure_resource_availability) can
 # fire. Built once: inferring the links reads the whole document.
-Workflow = schema.as_state_machine()
+# The catalog's writes are left out (each is fuzzed above, on a real exercise): every
+# scenario shares the catalog, and a slug one scenario made is a 409 in the next, which
+# changes what the next one can chain (Hypothesis refuses a run that does not repeat).
+Workflow = schema.exclude(
+    method=["POST", "PUT", "PATCH", "DELETE"], path_regex=r"^/v1/exercises"
+).as_state_machine()
 
 
 def test_operations_in_sequence_hold_to_their_schema(
@@ -333,10 +351,17 @@ def test_operations_in_sequence_hold_to_their_schema(
 
     class Scenario(Workflow):  # type: ignore[misc,valid-type]
         def setup(self) -> None:
-            # Each scenario as a new person: what one left behind (a red flag that blocks
-            # building sessions, say) would make the next answer otherwise than the same
-            # steps did before, and Hypothesis refuses a run that does not repeat.
-            world.headers["user"] = make_account().headers
+            # Each scenario as a new person and their new clinician: what one left behind
+            # (a red flag that blocks building sessions, an acknowledged alert) would
+            # make the next answer otherwise than the same steps did before, and
+            # Hypothesis refuses a run that does not repeat.
+            person, clinician = make_account(), make_account("clinician")
+            made = world.client.post("/v1/clinician/invitations", headers=clinician.headers)
+            linked = world.client.post(
+                "/v1/me/clinicians", headers=person.headers, json={"code": made.json()["code"]}
+            )
+            assert linked.status_code == 201, linked.text
+            world.headers["user"], world.headers["clinician"] = person.headers, clinician.headers
 
         def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
             return {"app": world.app, "headers": world.for_caller(caller_for(world.app, case))}
