@@ -224,10 +224,11 @@ def delete_account(
     # not become a way to guess it without limit.
     gate = password_gate(session, settings, user.email, address, user, now)
     gate.refuse_while_closed(session, now)
-    session.commit()  # as sign-in does: no connection held through the hash
+    held = gate.hold(session, now)  # committed, as sign-in does: nothing held through the hash
     if not passwords.verify(password, user.password_hash):
-        gate.count_failure(session, now)
+        gate.failed(session, now)
         raise Forbidden("The password does not match; the account was not deleted.")
+    gate.passed(session, held)
     # A clinician's patients lose their links and the plans' author with this account.
     changes.bump_linked(session, user.id)
     for table in user_owned_tables():

@@ -182,16 +182,23 @@ class PasswordGate:
         if wait is not None:
             raise throttle.too_many(wait, FAILED_ATTEMPTS)
 
-    def count_failure(self, session: Session, now: datetime) -> None:
-        """Count a wrong password (committed); 429 if the gate is closed now to anyone
-        not at a known address."""
-        throttle.record_failure(session, [self.pair, self.account, self.address], now)
+    def hold(self, session: Session, now: datetime) -> list[int]:
+        """Count this try as a failure before its password is checked (committed), so
+        that tries sent together cannot all slip through an opening in the gate: the
+        next one sees this one. `passed` takes it back."""
+        held = throttle.record_failure(session, [self.pair, self.account, self.address], now)
         session.commit()
+        return held
+
+    def failed(self, session: Session, now: datetime) -> None:
+        """The held try was a wrong password: 429 if the gate is closed now to anyone
+        not at a known address."""
         wait = self.wait(session, now, known=False)
         if wait is not None:
             raise throttle.too_many(wait, FAILED_ATTEMPTS)
 
-    def passed(self, session: Session) -> None:
+    def passed(self, session: Session, held: list[int]) -> None:
+        throttle.withdraw(session, held)
         # Only the password's holder gets here: their account is no longer slowed.
         throttle.clear(session, self.pair.key)
         throttle.clear(session, self.account.key)
@@ -255,12 +262,12 @@ def login(
     user = find_user_by_email(session, email)
     gate = password_gate(session, settings, email, address, user, now)
     gate.refuse_while_closed(session, now)
-    # As in register: nothing held through the hash.
-    session.commit()
+    # Committed, as in register: nothing held through the hash.
+    held = gate.hold(session, now)
     if not passwords.verify(password, user.password_hash if user else None) or user is None:
-        gate.count_failure(session, now)
+        gate.failed(session, now)
         raise Unauthorized(BAD_CREDENTIALS)
-    gate.passed(session)
+    gate.passed(session, held)
     pair = _issue_tokens(session, settings, user, uuid.uuid4(), now, address)
     session.commit()
     return pair

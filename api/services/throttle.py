@@ -116,9 +116,11 @@ def count_failure(
     refuse_while_locked(session, limits, now, what)
 
 
-def record_failure(session: Session, limits: list[Limit], now: datetime) -> None:
-    for limit in limits:
-        session.add(LoginFailure(key=limit.key, failed_at=now))
+def record_failure(session: Session, limits: list[Limit], now: datetime) -> list[int]:
+    """Count a failure against each of `limits`; the new rows' ids (for withdraw)."""
+    rows = [LoginFailure(key=limit.key, failed_at=now) for limit in limits]
+    for limit, row in zip(limits, rows, strict=True):
+        session.add(row)
         # Old rows only ever matter inside the window; prune them as we go.
         session.exec(
             delete(LoginFailure).where(
@@ -127,6 +129,13 @@ def record_failure(session: Session, limits: list[Limit], now: datetime) -> None
             )
         )
     session.flush()
+    return [row.id for row in rows if row.id is not None]
+
+
+def withdraw(session: Session, ids: list[int]) -> None:
+    """Take back failures counted ahead of time (record_failure's ids)."""
+    if ids:
+        session.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(ids)))
 
 
 def clear(session: Session, key: str) -> None:

@@ -401,6 +401,45 @@ def test_a_steady_guesser_stays_slowed_after_the_lock_window(
     assert _guess(app, user.email, 100, 1) == [401]
 
 
+def test_tries_sent_together_cannot_slip_through_an_opening(
+    app: FastAPI, user: Account, clock: FakeClock
+) -> None:
+    # The gate is checked before the hash: without counting a try before its hash, every
+    # try sent while the wait had run out was checked, one per free hash slot.
+    assert _guess(app, user.email, 0, 10) == [401] * 9 + [429]
+    clock.advance(seconds=1)
+    real: Passwords = app.state.passwords
+    entered, release = threading.Event(), threading.Event()
+    checked: list[str] = []
+
+    class Slow(Passwords):
+        def verify(self, password: str, password_hash: str | None) -> bool:
+            checked.append(password)
+            if not entered.is_set():
+                entered.set()
+                assert release.wait(10)
+            return real.verify(password, password_hash)
+
+    app.state.passwords = Slow(hasher=real.hasher, decoy_hash=real.decoy_hash)
+    first: list[int] = []
+    guesser = threading.Thread(
+        target=lambda: first.append(
+            sign_in(_from(app, "198.51.100.1"), user.email, "guess-1").status_code
+        ),
+        daemon=True,
+    )
+    guesser.start()
+    try:
+        assert entered.wait(10)
+        second = sign_in(_from(app, "198.51.100.2"), user.email, "guess-2")
+    finally:
+        release.set()
+        guesser.join(10)
+    assert second.status_code == 429
+    assert checked == ["guess-1"]
+    assert first == [429]
+
+
 def test_the_delay_has_a_ceiling(
     settings: Any, db: Engine, clock: FakeClock, make_account: AccountFactory
 ) -> None:
