@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -401,6 +402,36 @@ def test_a_steady_guesser_stays_slowed_after_the_lock_window(
     assert _guess(app, user.email, 100, 1) == [401]
 
 
+@dataclass
+class Stall:
+    """Passwords whose first check waits until `release`; `entered` is set once it does.
+    `checked` lists every password checked or hashed, in order."""
+
+    entered: threading.Event
+    release: threading.Event
+    checked: list[str]
+
+
+def _stall_first_check(app: FastAPI) -> Stall:
+    real: Passwords = app.state.passwords
+    stall = Stall(threading.Event(), threading.Event(), [])
+
+    class Slow(Passwords):
+        def verify(self, password: str, password_hash: str | None) -> bool:
+            stall.checked.append(password)
+            if not stall.entered.is_set():
+                stall.entered.set()
+                assert stall.release.wait(10)
+            return real.verify(password, password_hash)
+
+        def hash(self, password: str) -> str:
+            stall.checked.append(password)
+            return real.hash(password)
+
+    app.state.passwords = Slow(hasher=real.hasher, decoy_hash=real.decoy_hash)
+    return stall
+
+
 def test_tries_sent_together_cannot_slip_through_an_opening(
     app: FastAPI, user: Account, clock: FakeClock
 ) -> None:
@@ -408,19 +439,7 @@ def test_tries_sent_together_cannot_slip_through_an_opening(
     # try sent while the wait had run out was checked, one per free hash slot.
     assert _guess(app, user.email, 0, 10) == [401] * 9 + [429]
     clock.advance(seconds=1)
-    real: Passwords = app.state.passwords
-    entered, release = threading.Event(), threading.Event()
-    checked: list[str] = []
-
-    class Slow(Passwords):
-        def verify(self, password: str, password_hash: str | None) -> bool:
-            checked.append(password)
-            if not entered.is_set():
-                entered.set()
-                assert release.wait(10)
-            return real.verify(password, password_hash)
-
-    app.state.passwords = Slow(hasher=real.hasher, decoy_hash=real.decoy_hash)
+    stall = _stall_first_check(app)
     first: list[int] = []
     guesser = threading.Thread(
         target=lambda: first.append(
@@ -430,13 +449,13 @@ def test_tries_sent_together_cannot_slip_through_an_opening(
     )
     guesser.start()
     try:
-        assert entered.wait(10)
+        assert stall.entered.wait(10)
         second = sign_in(_from(app, "198.51.100.2"), user.email, "guess-2")
     finally:
-        release.set()
+        stall.release.set()
         guesser.join(10)
     assert second.status_code == 429
-    assert checked == ["guess-1"]
+    assert stall.checked == ["guess-1"]
     assert first == [429]
 
 
@@ -587,39 +606,22 @@ def test_a_sign_in_queued_past_its_bound_gets_503_with_retry_after(
         engine=db,
     )
     app.dependency_overrides[get_clock] = lambda: clock
-    real: Passwords = app.state.passwords
-    entered, release = threading.Event(), threading.Event()
-    hashed: list[str] = []
-
-    class Slow(Passwords):
-        """The first hash holds the only hashing thread until the test lets it go."""
-
-        def verify(self, password: str, password_hash: str | None) -> bool:
-            hashed.append(password)
-            if not entered.is_set():
-                entered.set()
-                release.wait(10)
-            return real.verify(password, password_hash)
-
-        def hash(self, password: str) -> str:
-            hashed.append(password)
-            return real.hash(password)
-
-    app.state.passwords = Slow(hasher=real.hasher, decoy_hash=real.decoy_hash)
+    # The first hash holds the only hashing thread until the test lets it go.
+    stall = _stall_first_check(app)
     with TestClient(app) as c:
         first: list[int] = []
         holder = threading.Thread(
             target=lambda: first.append(sign_in(c, user.email, user.password).status_code)
         )
         holder.start()
-        assert entered.wait(10)
+        assert stall.entered.wait(10)
         try:
             queued = sign_in(c, "someone@example.com", "whatever-password")
             registered = c.post(
                 "/v1/auth/register", json={"email": "new@example.com", "password": "x" * 12}
             )
         finally:
-            release.set()
+            stall.release.set()
             holder.join(10)
         for refused in (queued, registered):
             assert refused.status_code == 503
@@ -629,7 +631,7 @@ def test_a_sign_in_queued_past_its_bound_gets_503_with_retry_after(
         assert first == [200]
         # Nothing was hashed or stored for the refused requests, and they work once the
         # queue has room.
-        assert hashed == [user.password]
+        assert stall.checked == [user.password]
         with Session(db) as s:
             assert s.exec(select(User).where(User.email == "new@example.com")).first() is None
         retried = c.post(
