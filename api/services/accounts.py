@@ -73,8 +73,8 @@ def register(
 ) -> RegistrationAccepted:
     """Create the account if the address has none; either way queue a message for the
     address and answer alike, so the answer does not tell who has an account (issue 18).
-    Both ways compute the hash and write the same rows but the account, so they take
-    about as long."""
+    Both ways compute the hash, which is nearly all of the time either takes; they differ
+    by a row or two written."""
     email = normalise_email(str(data.email))
     limit = register_limit(settings, address)
     throttle.refuse_while_locked(session, [limit], now, what="registrations from this address")
