@@ -63,12 +63,27 @@ ROUTE_CHECKED_HEADERS = {
 }
 
 
-def _document_required_headers(operation: dict[str, Any]) -> None:
+# Headers a route takes as optional (to answer their absence itself, with 428 rather than
+# a validation error) but a request must send: PUT and PATCH of an exercise are refused
+# without If-Match, which the document said was optional (issue 18, finding 10).
+REQUIRED_BY_OPERATION = {
+    ("put", "/v1/exercises/{slug}"): {"if-match"},
+    ("patch", "/v1/exercises/{slug}"): {"if-match"},
+}
+
+
+def _document_required_headers(operation: dict[str, Any], method: str, path: str) -> None:
+    required = REQUIRED_BY_OPERATION.get((method, path), set())
     for parameter in operation.get("parameters", []):
+        if parameter["in"] != "header":
+            continue
         schema = ROUTE_CHECKED_HEADERS.get(parameter["name"])
-        if parameter["in"] == "header" and schema is not None:
+        if schema is not None:
             parameter["required"] = True
             parameter["schema"] = dict(schema)
+        elif parameter["name"].lower() in required:
+            parameter["required"] = True
+            parameter["example"] = '"5d41402abc4b2a76b9719d911017c592"'  # from a GET
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -95,7 +110,7 @@ def install_openapi(app: FastAPI) -> None:
         for path, path_item in doc.get("paths", {}).items():
             for method, operation in path_item.items():
                 _document_common_errors(operation, queues(method.upper(), path))
-                _document_required_headers(operation)
+                _document_required_headers(operation, method, path)
                 for status, response in operation.get("responses", {}).items():
                     if status[0] in "45":
                         response["content"] = {

@@ -151,8 +151,10 @@ def put_patient_routine(
 @router.put(
     "/v1/patients/{patient_id}/thresholds",
     summary="Tune a patient's rule thresholds within safe bounds (clinician)",
-    description="Each value must stay within its bound (see `bounds`); red-flag rules have "
-    "no thresholds and cannot be switched off. An empty object restores the defaults.",
+    description="Each value must stay within its bound (see `bounds`), and "
+    "`during_pain_safe_max` below `during_pain_max` (as given, or as they stand): else 422 "
+    "naming the field. Red-flag rules have no thresholds and cannot be switched off. An "
+    "empty object restores the defaults.",
     responses={**PATIENT_ERRORS, **problem_responses(422)},
 )
 def put_patient_thresholds(

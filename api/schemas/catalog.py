@@ -137,6 +137,11 @@ def _unset(value: int | None) -> bool:
 
 def _limit_schema(schema: dict[str, Any]) -> None:
     schema["minProperties"] = 1
+    # At least one of them with a number, not null: {"sets": null} limits nothing and is
+    # refused (the fuzzer found the document allowed it).
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"type": "integer"}}} for name in LIMIT_FIELDS
+    ]
 
 
 class CautionLimit(Input):

@@ -255,7 +255,12 @@ def test_every_api_process_sees_an_edit(
         assert after.json()["name"] == "Double Knee Hug"
 
 
-def test_if_match_is_required_and_checked(client: TestClient, admin: Account) -> None:
+def test_if_match_is_required_and_checked(app: FastAPI, client: TestClient, admin: Account) -> None:
+    # The document says what the server does (it said the header was optional).
+    for method in ("put", "patch"):
+        parameters = app.openapi()["paths"]["/v1/exercises/{slug}"][method]["parameters"]
+        (if_match,) = [p for p in parameters if p["name"].lower() == "if-match"]
+        assert if_match["required"] is True, method
     current = client.get("/v1/exercises/glute-bridge")
     etag = current.headers["etag"]
     body = {"name": "Bridge"}
