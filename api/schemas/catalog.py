@@ -140,7 +140,8 @@ def _limit_schema(schema: dict[str, Any]) -> None:
     # At least one of them with a number, not null: {"sets": null} limits nothing and is
     # refused (the fuzzer found the document allowed it).
     schema["anyOf"] = [
-        {"required": [name], "properties": {name: {"type": "integer"}}} for name in LIMIT_FIELDS
+        {"required": [name], "not": {"properties": {name: {"type": "null"}}}}
+        for name in LIMIT_FIELDS
     ]
 
 
