@@ -8,15 +8,19 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from api.admission import queues
 from api.errors import PROBLEM_TYPES
 from api.problems import PROBLEM_MEDIA_TYPE, problem_example
 from api.schemas.common import Problem
+from api.schemas.evidence import EVIDENCE_SCHEMAS
 from api.schemas.wearable import UploadIn
 from api.services.wearable import MAX_KEY_LENGTH
 
-EXTRA_SCHEMAS = (UploadIn,)
+# Bodies a route reads itself (to stream and inflate them), and the shapes a free-form
+# field is documented as (a reason's evidence, by rule).
+EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (UploadIn, *EVIDENCE_SCHEMAS)
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -99,7 +103,6 @@ def install_openapi(app: FastAPI) -> None:
         )
         components = doc.setdefault("components", {}).setdefault("schemas", {})
         components.update(_problem_schemas())
-        # Bodies a route reads itself (to stream and inflate them) are declared here.
         for model in EXTRA_SCHEMAS:
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(schema.pop("$defs", {}))

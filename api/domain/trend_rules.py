@@ -43,7 +43,7 @@ REVIEW_WEEKS_WITH_RISK_FACTORS = 2
 class Flare:
     began: date
     baseline: float
-    baseline_from: str  # "14_days" or "first_readings"
+    baseline_from: str  # "14_days", "first_readings" or "carried"
     recent_mean: float
     jump: float
     last_raised: date  # the latest day whose pain was not back near the baseline

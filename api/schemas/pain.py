@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
+from api.schemas.evidence import EVIDENCE_DESCRIPTION, EVIDENCE_DOCUMENT
 from api.schemas.types import Instant, Uuid
 
 Phase = Literal["daily", "before", "during", "after", "next_morning"]
@@ -137,7 +138,9 @@ class ReasonPublic(BaseModel):
     rule_id: str = Field(examples=["P1"])
     status: StatusName
     message: str
-    evidence: dict[str, Any]
+    evidence: dict[str, Any] = Field(
+        description=EVIDENCE_DESCRIPTION, json_schema_extra=EVIDENCE_DOCUMENT
+    )
     exercises: list[str]
 
 
