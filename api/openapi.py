@@ -13,14 +13,22 @@ from pydantic import BaseModel
 from api.admission import queues
 from api.errors import PROBLEM_TYPES
 from api.problems import PROBLEM_MEDIA_TYPE, problem_example
+from api.schemas.catalog_public import ExerciseState
+from api.schemas.clinicians import ACTION_DETAILS_SCHEMAS
 from api.schemas.common import Problem
 from api.schemas.evidence import EVIDENCE_SCHEMAS
 from api.schemas.wearable import UploadIn
 from api.services.wearable import MAX_KEY_LENGTH
 
-# Bodies a route reads itself (to stream and inflate them), and the shapes a free-form
-# field is documented as (a reason's evidence, by rule).
-EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (UploadIn, *EVIDENCE_SCHEMAS)
+# Bodies a route reads itself (to stream and inflate them), and the shapes a field served
+# as stored is documented as (a reason's evidence by rule, a revision's exercise, a
+# clinician action's details).
+EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (
+    UploadIn,
+    *EVIDENCE_SCHEMAS,
+    ExerciseState,
+    *ACTION_DETAILS_SCHEMAS,
+)
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -105,7 +113,9 @@ def install_openapi(app: FastAPI) -> None:
         components.update(_problem_schemas())
         for model in EXTRA_SCHEMAS:
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(schema.pop("$defs", {}))
+            # Shapes the routes' own models use are documented by those routes already.
+            for name, sub in schema.pop("$defs", {}).items():
+                components.setdefault(name, sub)
             components[model.__name__] = schema
         # FastAPI documents its own 422 shape; ours is the Problem document.
         components.pop("HTTPValidationError", None)

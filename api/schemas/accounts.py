@@ -18,6 +18,14 @@ from pydantic import (
 )
 
 from api.schemas.catalog import Slug
+from api.schemas.clinicians import (
+    ActionName,
+    AlertKind,
+    ClinicianActionPublic,
+    LinkPublic,
+    PlanPublic,
+    action_details,
+)
 from api.schemas.common import Input, refuse_null, schema_without_null
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningPublic
@@ -194,6 +202,41 @@ class MessageExport(BaseModel):
     sent_at: datetime | None = Field(description="When a mailer took it; null while queued")
 
 
+class AlertExport(BaseModel):
+    kind: AlertKind
+    created_at: datetime
+    acknowledged_at: datetime | None
+
+
+class InvitationExport(BaseModel):
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+class PatientLinkExport(BaseModel):
+    patient_id: uuid.UUID
+    linked_at: datetime
+
+
+class AlertReceivedExport(AlertExport):
+    patient_id: uuid.UUID
+
+
+class ActionTakenExport(BaseModel):
+    patient_id: uuid.UUID
+    action: ActionName
+    details: dict[str, Any] = action_details()
+    at: datetime
+
+
+class ClinicianRecord(BaseModel):
+    invitations: list[InvitationExport] = Field(default_factory=list)
+    patients: list[PatientLinkExport] = Field(default_factory=list)
+    alerts: list[AlertReceivedExport] = Field(default_factory=list)
+    actions: list[ActionTakenExport] = Field(default_factory=list)
+
+
 class AccountExport(BaseModel):
     exported_at: datetime
     profile: UserPublic
@@ -208,15 +251,16 @@ class AccountExport(BaseModel):
     dose_changes: list[DoseChangeExport]
     sessions: list[SessionPublic] = Field(description="With their logs")
     wearable_uploads: list[UploadExport]
-    clinicians: list[dict[str, Any]] = Field(description="Linked clinicians")
-    clinician_plan: dict[str, Any] | None
-    clinician_actions: list[dict[str, Any]] = Field(
+    clinicians: list[LinkPublic] = Field(description="Linked clinicians")
+    clinician_plan: PlanPublic | None = Field(description="Null when no clinician set one")
+    clinician_actions: list[ClinicianActionPublic] = Field(
         description="Every change a clinician made: who, when, what"
     )
-    alerts: list[dict[str, Any]] = Field(description="Alerts your clinicians received")
+    alerts: list[AlertExport] = Field(description="Alerts your clinicians received")
     screenings: list[ScreeningPublic] = Field(
         description="Every screening answer given, oldest first (the latest is in force)"
     )
-    as_clinician: dict[str, list[dict[str, Any]]] = Field(
-        description="For clinicians: invitations made, patients, alerts received, actions taken"
+    as_clinician: ClinicianRecord = Field(
+        description="For clinicians: invitations made, patients, alerts received, actions "
+        "taken (empty lists for everyone else)"
     )

@@ -6,14 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from api.schemas.catalog import (
     CAUTION_LIMITS_DESCRIPTION,
     CAUTIONS_DESCRIPTION,
+    EXERCISE_EXAMPLE,
     Category,
     Caution,
     Dose,
+    ExerciseIn,
     MediaItem,
 )
 
@@ -94,6 +96,25 @@ class EquipmentPage(BaseModel):
     next_cursor: str | None = None
 
 
+class ExerciseState(ExerciseIn):
+    """An exercise as a revision stored it: its written form (as `PUT` takes it) and
+    whether it was archived. Documents `before` / `after`; a revision stored by an
+    earlier version may lack fields added since."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"examples": [{**EXERCISE_EXAMPLE, "archived": False}]},
+    )
+
+    archived: bool
+
+
+def _state(nullable: bool) -> dict[str, JsonValue]:
+    ref: dict[str, JsonValue] = {"$ref": "#/components/schemas/ExerciseState"}
+    # Served as stored (older revisions included), so only the document is typed.
+    return {"anyOf": [ref, {"type": "null"}]} if nullable else {"allOf": [ref]}
+
+
 class RevisionPublic(BaseModel):
     id: uuid.UUID
     exercise_slug: str
@@ -102,8 +123,13 @@ class RevisionPublic(BaseModel):
     source: Literal["api", "seed"]
     actor_id: uuid.UUID | None
     created_at: datetime
-    before: dict[str, Any] | None
-    after: dict[str, Any]
+    before: dict[str, Any] | None = Field(
+        description="The exercise before this revision; null when it created it",
+        json_schema_extra=_state(nullable=True),
+    )
+    after: dict[str, Any] = Field(
+        description="The exercise as this revision left it", json_schema_extra=_state(False)
+    )
 
 
 class RevisionPage(BaseModel):

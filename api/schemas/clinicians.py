@@ -6,7 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, Strict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    RootModel,
+    Strict,
+    ValidationError,
+)
 
 from api.domain.thresholds import SPEC
 from api.schemas.catalog import Slug
@@ -249,8 +257,73 @@ class AlertPage(BaseModel):
     next_cursor: str | None = None
 
 
+class LinkActionDetails(_Details):
+    """`linked` and `unlinked`: who made or ended the link."""
+
+    by: Literal["patient"]
+
+
+class RoutineActionDetails(_Details):
+    """`set_routine`: the plan as the clinician sent it (`PUT .../routine`), and what
+    each exercise was cleared despite."""
+
+    cleared: list[str] | None = None
+    start_dates: dict[str, str] = Field(default_factory=dict)
+    caps: dict[str, DoseCap] = Field(default_factory=dict)
+    cleared_despite_screening: list[str] = Field(default_factory=list)
+    cleared_under: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class ThresholdActionDetails(RootModel[dict[str, float]]):
+    """`set_thresholds`: the overrides set, by threshold name."""
+
+
+class ResolveActionDetails(BaseModel):
+    """`resolve_red_flags`: an empty object; the action and its time are the record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+ActionName = Literal["linked", "unlinked", "set_routine", "set_thresholds", "resolve_red_flags"]
+ACTION_DETAILS: dict[str, type[BaseModel]] = {
+    "linked": LinkActionDetails,
+    "unlinked": LinkActionDetails,
+    "set_routine": RoutineActionDetails,
+    "set_thresholds": ThresholdActionDetails,
+    "resolve_red_flags": ResolveActionDetails,
+}
+ACTION_DETAILS_SCHEMAS: tuple[type[BaseModel], ...] = tuple(dict.fromkeys(ACTION_DETAILS.values()))
+
+
+def undocumented_details(action: str, details: Any) -> str | None:
+    """Why stored `details` do not match what the document says `action` stores (every
+    required field, nothing more, right types), or None when they do."""
+    model = ACTION_DETAILS.get(action)
+    if model is None:
+        return f"no details schema for action {action}"
+    try:
+        parsed = model.model_validate(details)
+    except ValidationError as error:
+        return str(error)
+    extra = parsed.model_extra if not isinstance(parsed, RootModel) else None
+    return f"undocumented {sorted(extra)}" if extra else None
+
+
+def action_details() -> Any:
+    """The `details` field: served as stored, documented by `action`."""
+    return Field(
+        description="What the action set, by `action`: "
+        + "; ".join(f"{name}: {model.__name__}" for name, model in ACTION_DETAILS.items()),
+        json_schema_extra={
+            "anyOf": [
+                {"$ref": f"#/components/schemas/{m.__name__}"} for m in ACTION_DETAILS_SCHEMAS
+            ]
+        },
+    )
+
+
 class ClinicianActionPublic(BaseModel):
-    clinician_id: uuid.UUID | None
-    action: str
-    details: dict[str, Any]
+    clinician_id: uuid.UUID | None = Field(description="Null once that account is deleted")
+    action: ActionName
+    details: dict[str, Any] = action_details()
     at: datetime

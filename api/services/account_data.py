@@ -36,13 +36,20 @@ from api.models import (
 )
 from api.schemas.accounts import (
     AccountExport,
+    ActionTakenExport,
+    AlertExport,
+    AlertReceivedExport,
+    ClinicianRecord,
     DevicePublic,
     DoseChangeExport,
+    InvitationExport,
     MessageExport,
+    PatientLinkExport,
     RoutineExport,
     SignInPublic,
     UploadExport,
 )
+from api.schemas.clinicians import ClinicianActionPublic
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.security import Passwords
 from api.services import throttle
@@ -150,20 +157,16 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
         ],
         sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
         wearable_uploads=uploads,
-        clinicians=[
-            link.model_dump(mode="json") for link in list_links(session, user, limit=10_000)[0]
-        ],
+        clinicians=list_links(session, user, limit=10_000)[0],
         clinician_plan=(
-            plan_public(plan).model_dump(mode="json")
-            if (plan := session.get(ClinicianPlan, user.id))
-            else None
+            plan_public(plan) if (plan := session.get(ClinicianPlan, user.id)) else None
         ),
         clinician_actions=[
-            {"clinician_id": a.clinician_id, "action": a.action, "details": a.details, "at": a.at}
+            ClinicianActionPublic.model_validate(a, from_attributes=True)
             for a in mine(ClinicianAction, col(ClinicianAction.at))
         ],
         alerts=[
-            {"kind": a.kind, "created_at": a.created_at, "acknowledged_at": a.acknowledged_at}
+            AlertExport.model_validate(a, from_attributes=True)
             for a in mine(Alert, col(Alert.created_at))
         ],
         screenings=[screening_public(r) for r in mine(Screening, col(Screening.created_at))],
@@ -171,35 +174,35 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
     )
 
 
-def _as_clinician(session: Session, user: User) -> dict[str, list[dict[str, Any]]]:
+def _as_clinician(session: Session, user: User) -> ClinicianRecord:
     def rows(model: Any, order: Any) -> list[Any]:
         return list(
             session.exec(select(model).where(model.clinician_id == user.id).order_by(order)).all()
         )
 
-    return {
-        "invitations": [
-            {"created_at": i.created_at, "expires_at": i.expires_at, "used_at": i.used_at}
+    return ClinicianRecord(
+        invitations=[
+            InvitationExport.model_validate(i, from_attributes=True)
             for i in rows(ClinicianInvitation, col(ClinicianInvitation.created_at))
         ],
-        "patients": [
-            {"patient_id": link.user_id, "linked_at": link.created_at}
+        patients=[
+            PatientLinkExport(patient_id=link.user_id, linked_at=link.created_at)
             for link in rows(ClinicianLink, col(ClinicianLink.created_at))
         ],
-        "alerts": [
-            {
-                "patient_id": a.user_id,
-                "kind": a.kind,
-                "created_at": a.created_at,
-                "acknowledged_at": a.acknowledged_at,
-            }
+        alerts=[
+            AlertReceivedExport(
+                patient_id=a.user_id,
+                kind=a.kind,
+                created_at=a.created_at,
+                acknowledged_at=a.acknowledged_at,
+            )
             for a in rows(Alert, col(Alert.created_at))
         ],
-        "actions": [
-            {"patient_id": a.user_id, "action": a.action, "details": a.details, "at": a.at}
+        actions=[
+            ActionTakenExport(patient_id=a.user_id, action=a.action, details=a.details, at=a.at)
             for a in rows(ClinicianAction, col(ClinicianAction.at))
         ],
-    }
+    )
 
 
 def user_owned_tables() -> list[Table]:

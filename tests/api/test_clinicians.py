@@ -15,6 +15,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 
+from api.schemas.clinicians import undocumented_details
 from tests.conftest import Account, AccountFactory, FakeClock
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -331,6 +332,40 @@ def test_a_clinicians_export_holds_their_side(
     assert len(mine["invitations"]) == 1 and mine["invitations"][0]["used_at"]
     assert [p["patient_id"] for p in mine["patients"]] == [patient.id]
     assert [a["action"] for a in mine["actions"]] == ["linked", "set_thresholds"]
+
+
+def test_every_action_a_clinician_takes_stores_the_details_the_document_names(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    pt, patient = make_account("clinician"), make_account()
+    link_id = link(client, patient, pt)["id"]
+    checkin(client, patient, clock, 3, red_flags={"saddle_numbness": True})
+    plan = {"cleared": ["superman"], "start_dates": {"superman": "2026-01-01"}}
+    plan["caps"] = {"superman": {"sets": 2}}
+    for method, url, body in [
+        ("PUT", f"/v1/patients/{patient.id}/routine", plan),
+        ("PUT", f"/v1/patients/{patient.id}/thresholds", {"rest_pain_doctor": 7}),
+        ("POST", f"/v1/patients/{patient.id}/red-flags/resolve", None),
+    ]:
+        response = client.request(method, url, headers=pt.headers, json=body)
+        assert response.status_code in (200, 201), response.text
+    mine = client.get("/v1/me/export", headers=patient.headers).json()["clinician_actions"]
+    assert client.delete(f"/v1/me/clinicians/{link_id}", headers=patient.headers).is_success
+    theirs = client.get("/v1/me/export", headers=pt.headers).json()["as_clinician"]["actions"]
+    assert [a["action"] for a in theirs] == [
+        "linked", "set_routine", "set_thresholds", "resolve_red_flags", "unlinked",
+    ]  # fmt: skip
+    assert [a["action"] for a in mine] == [a["action"] for a in theirs[:-1]]
+    for action in [*mine, *theirs]:
+        assert undocumented_details(action["action"], action["details"]) is None, action
+    assert theirs[1]["details"]["caps"] == {
+        "superman": {"sets": 2, "reps": None, "hold_seconds": None}
+    }
+    assert theirs[2]["details"] == {"rest_pain_doctor": 7}
+    # What the check refuses: a field the document does not name, or a wrong type.
+    assert undocumented_details("linked", {"by": "patient", "via": "code"}) is not None
+    assert undocumented_details("set_thresholds", {"rest_pain_doctor": "high"}) is not None
+    assert undocumented_details("resolve_red_flags", {"x": 1}) is not None
 
 
 def test_a_status_that_turns_with_time_alone_reaches_the_clinician(
