@@ -178,19 +178,33 @@ class RoutineExport(BaseModel):
     updated_at: datetime
 
 
+class DoseExport(BaseModel):
+    exercise_slug: str
+    sets: int
+    reps: int | None
+    hold_seconds: int | None
+    per_side: bool
+
+
 class DoseChangeExport(BaseModel):
     at: datetime
     rule_id: str
     source: str
     exercise_slug: str
     to_exercise_slug: str
-    from_dose: dict[str, Any]
-    to_dose: dict[str, Any]
+    from_dose: DoseExport
+    to_dose: DoseExport
+
+
+class RepEventExport(BaseModel):
+    t: datetime
+    exercise_slug: str | None = Field(description="Null when the device did not say")
+    count: int
 
 
 class UploadExport(UploadPublic):
     heart_rate: list[TimedBeat] = Field(description="(time, bpm) samples")
-    reps: list[dict[str, Any]]
+    reps: list[RepEventExport] = Field(description="Repetition events, as uploaded")
     energy_kcal: float | None
 
 
