@@ -298,6 +298,18 @@ def _merge_and_store(
             received_at=now,
             heart_rate=b"",
         )
+    # A session whose wearable summary this changes has changed for the apps that sync
+    # it (`GET /v1/sessions?since=`): the one matched now and one it moved away from.
+    touched = {s for s in (matched, row.session_id if row else None) if s is not None}
+    if touched:
+        session.exec(
+            update(TrainingSession)
+            .where(
+                col(TrainingSession.id).in_(touched),
+                col(TrainingSession.user_id) == device.user_id,
+            )
+            .values(updated_at=now)
+        )
     row.started_at, row.ended_at = started, ended
     row.session_id = matched
     row.heart_rate = pack_heart_rate(ordered)

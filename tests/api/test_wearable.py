@@ -334,6 +334,29 @@ def test_matching_and_unmatched_uploads(
     assert len(client.get("/v1/me/uploads", headers=user.headers).json()["items"]) == 3
 
 
+def test_an_upload_matched_to_a_session_moves_it_into_since(
+    client: TestClient, user: Account, device: dict[str, str], clock: FakeClock, seeded: Any
+) -> None:
+    """An app syncing sessions with `since` sees the wearable summary an upload added."""
+    built = client.post(
+        "/v1/sessions", headers=user.headers, json={"minutes": 30, "equipment": []}
+    ).json()
+    clock.advance(minutes=5)
+    mark = clock.now
+
+    def changed_since() -> list[Any]:
+        page = client.get("/v1/sessions", headers=user.headers, params={"since": mark.isoformat()})
+        return list(page.json()["items"])
+
+    assert changed_since() == []
+    clock.advance(minutes=5)
+    by_id = send(client, device, body(session_id=built["id"]))
+    assert by_id.json()["matched_session_id"] == built["id"]
+    [synced] = changed_since()
+    assert synced["id"] == built["id"] and synced["wearable"]["heart_rate"]["samples"] == 10
+    assert datetime.fromisoformat(synced["updated_at"]) == clock.now
+
+
 def test_zones_from_the_birth_year(
     client: TestClient, user: Account, device: dict[str, str]
 ) -> None:
