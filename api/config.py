@@ -51,6 +51,10 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # A used refresh token presented again within this many seconds (a lost response, or
+    # an app and its widget refreshing at once) gets the pair already issued instead of
+    # ending the sign-in; later, it still ends it. 0: any reuse ends it.
+    refresh_reuse_seconds: int = Field(default=30, ge=0, le=300)
     # Argon2id cost (pwdlib defaults; about 0.1-0.2 s of CPU per hash here).
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=1024)

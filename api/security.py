@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
+import hmac
 import math
 import os
 import secrets
@@ -115,6 +117,14 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
 
 def new_opaque_token(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
+
+
+def derived_token(prefix: str, secret: str, purpose: str, seed: str) -> str:
+    """A token as unguessable as `new_opaque_token` (256 bits) that this server, and only
+    it (the secret key), can work out again from `seed`: so a retry can be answered with
+    the token a lost response carried, although only its digest is stored."""
+    mac = hmac.new(secret.encode(), f"{purpose}\x00{seed}".encode(), hashlib.sha256).digest()
+    return prefix + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def token_digest(token: str) -> str:

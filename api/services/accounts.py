@@ -28,6 +28,7 @@ from api.security import (
     REFRESH_TOKEN_PREFIX,
     Passwords,
     create_access_token,
+    derived_token,
     new_opaque_token,
     token_digest,
 )
@@ -273,6 +274,11 @@ def login(
     return pair
 
 
+def _successor(settings: Settings, token: str) -> str:
+    """The refresh token a rotation of `token` issues, worked out again for a retry."""
+    return derived_token(REFRESH_TOKEN_PREFIX, settings.secret_key, "refresh-successor", token)
+
+
 def _issue_tokens(
     session: Session,
     settings: Settings,
@@ -280,8 +286,9 @@ def _issue_tokens(
     family_id: uuid.UUID,
     now: datetime,
     address: str | None,
+    refresh: str | None = None,
 ) -> TokenPair:
-    refresh = new_opaque_token(REFRESH_TOKEN_PREFIX)
+    refresh = refresh or new_opaque_token(REFRESH_TOKEN_PREFIX)
     session.add(
         RefreshToken(
             user_id=user.id,
@@ -326,6 +333,9 @@ def refresh(session: Session, settings: Settings, token: str, now: datetime) -> 
         .values(used_at=now)
     )
     if claimed.rowcount != 1:
+        again = _retried_rotation(session, settings, row, token, now)
+        if again is not None:
+            return again
         # A used token came back: someone else has it. End the whole family.
         _revoke_family(session, row.family_id, now)
         session.commit()
@@ -335,9 +345,44 @@ def refresh(session: Session, settings: Settings, token: str, now: datetime) -> 
         raise Unauthorized("Unknown refresh token; sign in again.")
     # No address: a refresh proves the token, not the password (a thief's address must
     # not become one the account is known at).
-    pair = _issue_tokens(session, settings, user, row.family_id, now, None)
+    pair = _issue_tokens(
+        session, settings, user, row.family_id, now, None, refresh=_successor(settings, token)
+    )
     session.commit()
     return pair
+
+
+def _retried_rotation(
+    session: Session, settings: Settings, row: RefreshToken, token: str, now: datetime
+) -> TokenPair | None:
+    """The pair a rotation of `token` issued, when `token` comes back within the reuse
+    window (a lost response, or two refreshes at once from one app) and that pair is
+    still unused: the client is then signed in with the same refresh token as the
+    request that won. None otherwise: the reuse is treated as theft."""
+    window = timedelta(seconds=settings.refresh_reuse_seconds)
+    # Read again: the rotation that used it may have committed after `row` was read.
+    used_at = session.exec(select(RefreshToken.used_at).where(RefreshToken.id == row.id)).one()
+    if used_at is None or used_at < now - window:
+        return None
+    successor = _successor(settings, token)
+    issued = session.exec(
+        select(RefreshToken).where(RefreshToken.token_hash == token_digest(successor))
+    ).first()
+    if (
+        issued is None
+        or issued.family_id != row.family_id
+        or issued.used_at is not None
+        or issued.revoked_at is not None
+    ):
+        return None
+    user = session.get(User, row.user_id)
+    if user is None:
+        return None
+    access, expires_in = create_access_token(
+        settings, user_id=user.id, role=user.role, now=now, family_id=row.family_id
+    )
+    session.rollback()  # nothing to keep: the pair was stored by the rotation
+    return TokenPair(access_token=access, expires_in=expires_in, refresh_token=successor)
 
 
 def logout(session: Session, token: str, now: datetime) -> None:

@@ -166,7 +166,10 @@ def test_bad_registration_names_the_field_and_stores_nothing(
         assert s.exec(select(User)).all() == []
 
 
-def test_sign_in_refresh_rotation_and_reuse_detection(client: TestClient) -> None:
+REUSE_WINDOW = timedelta(seconds=30)  # the default refresh_reuse_seconds
+
+
+def test_sign_in_refresh_rotation_and_reuse_detection(client: TestClient, clock: FakeClock) -> None:
     created = client.post(
         "/v1/auth/register", json={"email": "pat@example.com", "password": "pat-password-1"}
     )
@@ -206,7 +209,8 @@ def test_sign_in_refresh_rotation_and_reuse_detection(client: TestClient) -> Non
         == 200
     )
 
-    # The old refresh token stops working...
+    # Past the reuse window the old refresh token stops working...
+    clock.advance(seconds=REUSE_WINDOW.total_seconds() + 1)
     reused = client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert reused.status_code == 401
     assert reused.json()["type"] == "/problems/unauthorized"
@@ -215,9 +219,12 @@ def test_sign_in_refresh_rotation_and_reuse_detection(client: TestClient) -> Non
     assert stolen.status_code == 401
 
 
-def test_other_sign_ins_survive_a_family_revocation(client: TestClient, user: Account) -> None:
+def test_other_sign_ins_survive_a_family_revocation(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
     other = sign_in(client, user.email, user.password).json()
     client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    clock.advance(minutes=1)
     client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token})  # reuse
     assert (
         client.post("/v1/auth/refresh", json={"refresh_token": other["refresh_token"]}).status_code
@@ -686,12 +693,83 @@ def test_signing_out_ends_that_sign_ins_access_tokens_at_once(
 
 
 def test_a_reused_refresh_token_ends_the_familys_access_tokens(
-    client: TestClient, user: Account
+    client: TestClient, user: Account, clock: FakeClock
 ) -> None:
     rotated = client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token}).json()
     newest = {"Authorization": f"Bearer {rotated['access_token']}"}
     assert client.get("/v1/me", headers=newest).status_code == 200
-    # The old refresh token comes back: someone else has it, so the whole family ends.
+    # The old refresh token comes back later: someone else has it, so the family ends.
+    clock.advance(minutes=1)
     client.post("/v1/auth/refresh", json={"refresh_token": user.refresh_token})
     assert client.get("/v1/me", headers=newest).status_code == 401
     assert client.get("/v1/me", headers=user.headers).status_code == 401
+
+
+def refresh(client: TestClient, token: str) -> Any:
+    return client.post("/v1/auth/refresh", json={"refresh_token": token})
+
+
+def test_a_refresh_retried_within_the_window_keeps_the_sign_in(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    """A lost response, or an app and its widget refreshing at once: the same token again
+    within the window gets the pair already issued, and nobody is signed out."""
+    first = refresh(client, user.refresh_token)
+    assert first.status_code == 200
+    clock.advance(seconds=REUSE_WINDOW.total_seconds() - 1)
+    again = refresh(client, user.refresh_token)
+    assert again.status_code == 200, again.text
+    assert again.json()["refresh_token"] == first.json()["refresh_token"]
+    # Both access tokens belong to the same sign-in (the second is dated on the test's
+    # clock, ahead of the real one, so it is read here rather than sent).
+    headers = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    claims = [
+        jwt.decode(
+            p["access_token"], TEST_SECRET, algorithms=["HS256"], options={"verify_iat": False}
+        )
+        for p in (first.json(), again.json())
+    ]
+    assert claims[0]["fid"] == claims[1]["fid"] and claims[0]["jti"] != claims[1]["jti"]
+    # The pair both hold rotates as usual, and the sign-in goes on.
+    clock.advance(minutes=5)
+    later = refresh(client, again.json()["refresh_token"])
+    assert later.status_code == 200
+    assert client.get("/v1/me", headers=user.headers).status_code == 200
+
+
+def test_a_reuse_after_the_window_or_after_the_new_token_was_used_ends_the_sign_in(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    # Within the window, but the pair it got was used since: the chain moved on, so the
+    # old token is someone else's copy.
+    moved = make_account()
+    issued = refresh(client, moved.refresh_token).json()
+    newer = refresh(client, issued["refresh_token"]).json()
+    assert refresh(client, moved.refresh_token).status_code == 401
+    assert refresh(client, newer["refresh_token"]).status_code == 401
+    ended = client.get("/v1/me", headers={"Authorization": f"Bearer {newer['access_token']}"})
+    assert ended.status_code == 401 and "sign-in has ended" in ended.json()["detail"]
+    # After the window.
+    late = make_account()
+    issued = refresh(client, late.refresh_token).json()
+    clock.advance(seconds=REUSE_WINDOW.total_seconds() + 1)
+    assert refresh(client, late.refresh_token).status_code == 401
+    assert refresh(client, issued["refresh_token"]).status_code == 401  # the family ended
+
+
+def test_refreshes_sent_together_all_keep_the_sign_in(app: FastAPI, user: Account) -> None:
+    """Two refreshes of one token at the same moment (separate connections)."""
+    results: list[Any] = []
+
+    def go() -> None:
+        with TestClient(app) as own:
+            results.append(refresh(own, user.refresh_token))
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
+    assert len({r.json()["refresh_token"] for r in results}) == 1
