@@ -57,7 +57,11 @@ def create_invitation(
     status_code=status.HTTP_201_CREATED,
     summary="Link a clinician with their invitation code",
     responses={
-        200: {"model": LinkPublic, "description": "Already linked"},
+        200: {
+            "model": LinkPublic,
+            "description": "Already linked: the code was sent again (a retry gets the link "
+            "it made), or the patient was linked to this clinician before",
+        },
         201: links("/id", "link_id", "unlinkClinician"),
         **problem_responses(422, 429),
     },

@@ -132,6 +132,27 @@ def _guess_limits(patient: User, address: str) -> list[throttle.Limit]:
     ]
 
 
+def _linked_with(
+    session: Session, invitation: ClinicianInvitation, patient: User
+) -> LinkPublic | None:
+    """The link this code made for this patient, if it made one that still stands: a
+    retry after a lost response gets it again. Using a code stamps the code and the link
+    with the same instant, so a link made later with another code is not taken for it."""
+    if invitation.used_at is None:
+        return None
+    made = session.exec(
+        select(ClinicianLink).where(
+            ClinicianLink.clinician_id == invitation.clinician_id,
+            ClinicianLink.user_id == patient.id,
+            ClinicianLink.created_at == invitation.used_at,
+        )
+    ).first()
+    if made is None:
+        return None
+    session.commit()  # nothing written; ends the read transaction like the other paths
+    return _link_public(session, made)
+
+
 def link(
     session: Session, patient: User, code: str, now: datetime, address: str = "unknown"
 ) -> tuple[LinkPublic, bool]:
@@ -142,6 +163,9 @@ def link(
         select(ClinicianInvitation).where(ClinicianInvitation.code_hash == _digest(code))
     ).first()
     invalid = FieldError([("code", "unknown, already used or expired invitation code")])
+    retried = _linked_with(session, invitation, patient) if invitation is not None else None
+    if retried is not None:
+        return retried, False
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= now:
         throttle.count_failure(session, limits, now, WRONG_CODES)
         raise invalid
@@ -156,6 +180,11 @@ def link(
     )
     if claimed.rowcount != 1:
         session.rollback()
+        # The same patient sent it twice at once: the other request linked them.
+        session.refresh(invitation)
+        retried = _linked_with(session, invitation, patient)
+        if retried is not None:
+            return retried, False
         raise invalid
     clinician = session.get(User, invitation.clinician_id)
     if clinician is None or clinician.role != "clinician":

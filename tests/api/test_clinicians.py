@@ -54,10 +54,12 @@ def test_invitation_and_link(
     linked = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code.lower()})
     assert linked.status_code == 201
     assert linked.json()["clinician"]["id"] == pt.id
-    # Single use.
+    # Single use: the same patient's retry gets the link, anyone else a 422.
     again = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
-    assert again.status_code == 422
-    assert again.json()["errors"][0]["field"] == "code"
+    assert again.status_code == 200 and again.json() == linked.json()
+    taken = client.post("/v1/me/clinicians", headers=make_account().headers, json={"code": code})
+    assert taken.status_code == 422
+    assert taken.json()["errors"][0]["field"] == "code"
     mine = client.get("/v1/me/clinicians", headers=patient.headers).json()["items"]
     assert [m["clinician"]["id"] for m in mine] == [pt.id]
     patients = client.get("/v1/patients", headers=pt.headers).json()["items"]
@@ -332,6 +334,28 @@ def test_a_clinicians_export_holds_their_side(
     assert len(mine["invitations"]) == 1 and mine["invitations"][0]["used_at"]
     assert [p["patient_id"] for p in mine["patients"]] == [patient.id]
     assert [a["action"] for a in mine["actions"]] == ["linked", "set_thresholds"]
+
+
+def test_linking_retried_with_the_same_code_returns_the_link(
+    client: TestClient, make_account: AccountFactory
+) -> None:
+    """A lost response: the app sends the code again and gets the link it made."""
+    pt, patient, other = make_account("clinician"), make_account(), make_account()
+    code = invite(client, pt)
+    first = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
+    assert first.status_code == 201
+    again = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    # Nobody else can use it, and a retry after unlinking does not link again.
+    taken = client.post("/v1/me/clinicians", headers=other.headers, json={"code": code})
+    assert taken.status_code == 422
+    link_id = first.json()["id"]
+    assert client.delete(f"/v1/me/clinicians/{link_id}", headers=patient.headers).is_success
+    late = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
+    assert late.status_code == 422
+    actions = client.get("/v1/me/export", headers=pt.headers).json()["as_clinician"]["actions"]
+    assert [a["action"] for a in actions] == ["linked", "unlinked"]
 
 
 def test_every_action_a_clinician_takes_stores_the_details_the_document_names(
