@@ -24,6 +24,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "not-found": "No such resource, or it is not yours.",
     "method-not-allowed": "The resource exists but does not support this method.",
     "conflict": "The request conflicts with the current state of the resource.",
+    "client-id-reused": "The client-generated id is already used by something else (or its "
+    "token can no longer be shown): generate a new id for new data.",
     "exercise-blocked": "No exercise session while the advice is to get urgent care, or to "
     "see a doctor today about a possible infection or fracture, until an assessment is "
     "recorded; `advice` says what to do.",
@@ -106,6 +108,10 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status, slug = 409, "conflict"
+
+
+class ClientIdReused(Conflict):
+    slug = "client-id-reused"
 
 
 class ExerciseBlocked(AppError):

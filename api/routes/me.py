@@ -123,12 +123,29 @@ async def delete_me(
     "/devices",
     status_code=status.HTTP_201_CREATED,
     summary="Register a wearable; its token is shown only in this response",
-    responses={201: links("/id", "device_id", "deleteDevice"), **problem_responses(422)},
+    responses={
+        200: {
+            "model": DeviceCreated,
+            "description": "Registered before with this client id and name (a retry): the "
+            "same device and token",
+        },
+        201: links("/id", "device_id", "deleteDevice"),
+        **problem_responses(409, 422),
+    },
 )
 def create_device(
-    body: DeviceCreate, response: Response, user: CurrentUser, session: SessionDep, clock: Clock
+    body: DeviceCreate,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: Clock,
 ) -> DeviceCreated:
-    device, token = devices.create_device(session, user, body.name, clock())
+    device, token, created = devices.create_device(
+        session, user, body.name, clock(), client_id=body.id, secret=settings.secret_key
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
     response.headers.update(NO_STORE)
     return DeviceCreated(
         **DevicePublic.model_validate(device, from_attributes=True).model_dump(), token=token

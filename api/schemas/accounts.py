@@ -30,7 +30,7 @@ from api.schemas.common import Input, refuse_null, schema_without_null
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningPublic
 from api.schemas.training import SessionPublic
-from api.schemas.types import Email, TimedBeat, trimmed
+from api.schemas.types import Email, TimedBeat, Uuid, trimmed
 from api.schemas.wearable import UploadPublic
 
 # NIST SP 800-63B: at least 8 characters; a cap keeps hashing cost bounded.
@@ -136,6 +136,18 @@ class DeleteAccountIn(Input):
 
 
 class DeviceCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": "0b6f7c1e-3f2a-4c55-9d7e-2a41c6f0b8d3", "name": "Sam's watch"}]
+        }
+    )
+
+    id: Uuid | None = Field(
+        default=None,
+        description="Client-generated, so a retry after a lost response is not a second "
+        "device: the same id and name again returns the same device and token (200); the "
+        "id with another name is a 409.",
+    )
     name: DisplayName = Field(examples=["Sam's watch"])
 
 

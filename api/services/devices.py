@@ -8,17 +8,48 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from api.errors import NotFound
+from api.errors import ClientIdReused, NotFound
 from api.models import Device, User
 from api.pagination import keyset_page
-from api.security import DEVICE_TOKEN_PREFIX, DISPLAY_PREFIX_LENGTH, new_opaque_token, token_digest
+from api.security import (
+    DEVICE_TOKEN_PREFIX,
+    DISPLAY_PREFIX_LENGTH,
+    derived_token,
+    new_opaque_token,
+    token_digest,
+)
+from api.services.store import insert_or_existing
 
 # Writing last_used_at on every upload would turn reads into writes; this is enough.
 DEVICE_SEEN_GRANULARITY = timedelta(minutes=5)
 
 
-def create_device(session: Session, user: User, name: str, now: datetime) -> tuple[Device, str]:
-    token = new_opaque_token(DEVICE_TOKEN_PREFIX)
+def _token_for(secret: str, user_id: uuid.UUID, device_id: uuid.UUID, made: datetime) -> str:
+    """A client-id device's token, worked out again for a retry. Its creation second is
+    part of it, so registering the id again after the device was revoked gives a new
+    token: a revoked token never comes back. (Whole seconds: what every database keeps.)"""
+    seed = f"{user_id}:{device_id}:{int(made.timestamp())}"
+    return derived_token(DEVICE_TOKEN_PREFIX, secret, "device", seed)
+
+
+def create_device(
+    session: Session,
+    user: User,
+    name: str,
+    now: datetime,
+    *,
+    client_id: uuid.UUID | None = None,
+    secret: str,
+) -> tuple[Device, str, bool]:
+    """Register a device. Returns (device, its token, newly created): with a client id
+    that is already this device (same owner and name), the stored one and its token."""
+    if client_id is not None:
+        existing = session.get(Device, client_id)
+        if existing is not None:
+            return _registered(session, existing, user, name, secret)
+        token = _token_for(secret, user.id, client_id, now)
+    else:
+        token = new_opaque_token(DEVICE_TOKEN_PREFIX)
     device = Device(
         user_id=user.id,
         name=name,
@@ -26,9 +57,30 @@ def create_device(session: Session, user: User, name: str, now: datetime) -> tup
         token_prefix=token[:DISPLAY_PREFIX_LENGTH],
         created_at=now,
     )
-    session.add(device)
+    if client_id is not None:
+        device.id = client_id
+    # The same registration twice at once: the other request stored it.
+    stored = insert_or_existing(session, device, lambda: session.get(Device, client_id))
+    if stored is not None:
+        return _registered(session, stored, user, name, secret)
     session.commit()
-    return device, token
+    return device, token, True
+
+
+def _registered(
+    session: Session, device: Device, user: User, name: str, secret: str
+) -> tuple[Device, str, bool]:
+    if device.user_id != user.id or device.name != name:
+        raise ClientIdReused("This device id is already used by another device; generate a new id.")
+    token = _token_for(secret, user.id, device.id, device.created_at)
+    if token_digest(token) != device.token_hash:
+        # Made without this id, or before the secret key changed: the token is gone.
+        raise ClientIdReused(
+            "This device was registered earlier and its token cannot be shown again; "
+            "revoke it and register it anew."
+        )
+    session.rollback()  # nothing written
+    return device, token, False
 
 
 def list_devices(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 from api.models import Device
 from api.services.account_data import user_owned_tables
 from api.services.seed import SeedReport
-from tests.conftest import Account, AccountFactory, sign_in
+from tests.conftest import Account, AccountFactory, FakeClock, sign_in
 
 
 def test_profile_update(client: TestClient, user: Account, seeded: SeedReport) -> None:
@@ -119,6 +120,44 @@ def test_another_users_device_is_404(client: TestClient, make_account: AccountFa
     assert len(client.get("/v1/me/devices", headers=owner.headers).json()["items"]) == 1
     missing = client.delete(f"/v1/me/devices/{uuid.uuid4()}", headers=owner.headers)
     assert missing.status_code == 404
+
+
+def test_a_device_registration_retried_with_its_client_id_is_one_device(
+    client: TestClient, make_account: AccountFactory, db: Engine, clock: FakeClock
+) -> None:
+    """A lost response: the retry gets the same device and the same token, which works."""
+    user, other = make_account(), make_account()
+    body = {"id": str(uuid.uuid4()), "name": "Band"}
+    first = client.post("/v1/me/devices", headers=user.headers, json=body)
+    assert first.status_code == 201
+    again = client.post("/v1/me/devices", headers=user.headers, json=body)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json() and again.json()["id"] == body["id"]
+    assert again.headers["cache-control"] == "no-store"
+    with Session(db) as s:
+        assert len(s.exec(select(Device).where(Device.user_id == uuid.UUID(user.id))).all()) == 1
+    start = clock.now - timedelta(minutes=10)
+    upload = {
+        "device_session_id": "r1",
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(minutes=5)).isoformat(),
+        "heart_rate": [{"t": (start + timedelta(seconds=1)).isoformat(), "bpm": 90}],
+    }
+    token = {"Authorization": f"Bearer {again.json()['token']}", "Idempotency-Key": "k1"}
+    assert client.post("/v1/wearable/uploads", headers=token, json=upload).status_code == 201
+    # The id with another name, or by another person: a 409 naming the reuse.
+    for headers, name in ((user.headers, "Watch"), (other.headers, "Band")):
+        clash = client.post("/v1/me/devices", headers=headers, json={**body, "name": name})
+        assert clash.status_code == 409
+        assert clash.json()["type"] == "/problems/client-id-reused"
+    # Revoked, then the old request arrives late: a new device whose token is new; the
+    # revoked token stays dead.
+    assert client.delete(f"/v1/me/devices/{body['id']}", headers=user.headers).status_code == 204
+    clock.advance(seconds=2)
+    late = client.post("/v1/me/devices", headers=user.headers, json=body)
+    assert late.status_code == 201 and late.json()["token"] != first.json()["token"]
+    token["Idempotency-Key"] = "k2"
+    assert client.post("/v1/wearable/uploads", headers=token, json=upload).status_code == 401
 
 
 def test_device_list_pages(client: TestClient, user: Account) -> None:
