@@ -19,8 +19,8 @@ from pydantic import (
 
 from api.schemas.catalog import Slug
 from api.schemas.clinicians import (
-    ActionName,
     AlertKind,
+    ClinicianActionName,
     ClinicianActionPublic,
     LinkPublic,
     PlanPublic,
@@ -251,7 +251,7 @@ class AlertReceivedExport(AlertExport):
 
 class ActionTakenExport(BaseModel):
     patient_id: uuid.UUID
-    action: ActionName
+    action: ClinicianActionName
     details: dict[str, Any] = action_details()
     at: datetime
 

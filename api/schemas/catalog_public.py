@@ -107,6 +107,8 @@ class ExerciseState(ExerciseIn):
     )
 
     archived: bool
+    # Stored only since cautions were added (revisions before them lack it).
+    cautions: list[Caution] = Field(default_factory=list, description=CAUTIONS_DESCRIPTION)
 
 
 def _state(nullable: bool) -> dict[str, JsonValue]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -284,7 +285,9 @@ class ResolveActionDetails(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-ActionName = Literal["linked", "unlinked", "set_routine", "set_thresholds", "resolve_red_flags"]
+ClinicianActionName = Literal[
+    "linked", "unlinked", "set_routine", "set_thresholds", "resolve_red_flags"
+]
 ACTION_DETAILS: dict[str, type[BaseModel]] = {
     "linked": LinkActionDetails,
     "unlinked": LinkActionDetails,
@@ -302,7 +305,7 @@ def undocumented_details(action: str, details: Any) -> str | None:
     if model is None:
         return f"no details schema for action {action}"
     try:
-        parsed = model.model_validate(details)
+        parsed = model.model_validate_json(json.dumps(details), strict=True)
     except ValidationError as error:
         return str(error)
     extra = parsed.model_extra if not isinstance(parsed, RootModel) else None
@@ -324,6 +327,6 @@ def action_details() -> Any:
 
 class ClinicianActionPublic(BaseModel):
     clinician_id: uuid.UUID | None = Field(description="Null once that account is deleted")
-    action: ActionName
+    action: ClinicianActionName
     details: dict[str, Any] = action_details()
     at: datetime

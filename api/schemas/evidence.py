@@ -9,6 +9,7 @@ rules emit against them (`undocumented`), so the document cannot drift from the 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -145,20 +146,18 @@ class GateEvidence(_Evidence):
         default=None, description="trend: the same for the 3 days before those"
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _fields_of_failures(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            needs = {
-                "stale": ("latest_rest_checkin",),
-                "rising": ("latest_rest_pain", "lowest_7_days", "rise"),
-                "trend": ("mean_last_3_days", "mean_3_days_before"),
-            }
-            for failure in data.get("failed", []):
-                missing = [k for k in needs.get(failure, ()) if k not in data]
-                if missing:
-                    raise ValueError(f"{failure} without {', '.join(missing)}")
-        return data
+    @model_validator(mode="after")
+    def _fields_of_failures(self) -> GateEvidence:
+        needs = {
+            "stale": ("latest_rest_checkin",),
+            "rising": ("latest_rest_pain", "lowest_7_days", "rise"),
+            "trend": ("mean_last_3_days", "mean_3_days_before"),
+        }
+        for failure in self.failed:
+            missing = [k for k in needs[failure] if k not in self.model_fields_set]
+            if missing:
+                raise ValueError(f"{failure} without {', '.join(missing)}")
+        return self
 
 
 class VolumeCapEvidence(_Evidence):
@@ -199,8 +198,11 @@ def _rules_of(model: type[_Evidence]) -> list[str]:
 EVIDENCE_DOCUMENT: dict[str, Any] = {
     "anyOf": [{"$ref": f"#/components/schemas/{m.__name__}"} for m in EVIDENCE_SCHEMAS]
 }
-EVIDENCE_DESCRIPTION = "What the rule saw, by rule: " + "; ".join(
-    f"{m.__name__} ({', '.join(_rules_of(m))})" for m in EVIDENCE_SCHEMAS
+EVIDENCE_DESCRIPTION = (
+    "What the rule saw, by rule: "
+    + "; ".join(f"{m.__name__} ({', '.join(_rules_of(m))})" for m in EVIDENCE_SCHEMAS)
+    + ". Advice is served as stored: advice stored under an earlier `ruleset_version` keeps "
+    "the evidence of its day, which these shapes (ruleset v2) may not match."
 )
 
 
@@ -210,10 +212,12 @@ def undocumented(rule_id: str, evidence: dict[str, Any]) -> str | None:
     models = EVIDENCE_BY_RULE.get(rule_id)
     if not models:
         return f"no evidence schema for rule {rule_id}"
+    # As a client reads it: JSON, strictly typed ("9" is no pain score, nor 9.5).
+    raw = json.dumps(evidence)
     problems = []
     for model in models:
         try:
-            parsed = model.model_validate(evidence)
+            parsed = model.model_validate_json(raw, strict=True)
         except ValidationError as error:
             problems.append(f"{model.__name__}: {error}")
             continue

@@ -7,6 +7,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from api.openapi import EXTRA_SCHEMAS
+
 ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 
 
@@ -58,3 +60,22 @@ def test_route_checked_headers_are_documented_as_required(client: TestClient) ->
     (key,) = [p for p in upload["parameters"] if p["name"] == "Idempotency-Key"]
     assert key["required"] is True
     assert key["schema"]["minLength"] == 1
+
+
+def test_shapes_documented_beside_the_routes_agree_with_the_routes_own(
+    client: TestClient,
+) -> None:
+    """A shape added to the document for a free-form field (api/openapi.py EXTRA_SCHEMAS)
+    may refer to a shape a route already documents under the same name: it must be the
+    same shape, or its `$ref` would silently point at another one."""
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+    compared = 0
+    for model in EXTRA_SCHEMAS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in schema.pop("$defs", {}).items():
+            served = components[name]
+            assert set(served.get("properties", {})) == set(sub.get("properties", {})), name
+            assert served.get("type") == sub.get("type"), name
+            compared += 1
+        assert components[model.__name__] == schema, model
+    assert compared > 0

@@ -156,6 +156,24 @@ def test_every_success_response_documents_its_keys(app: FastAPI) -> None:
 # --- real responses ------------------------------------------------------------------------
 
 
+PRIMITIVE = {"string", "integer", "number", "boolean"}
+
+
+def _json_types(value: Any) -> set[str]:
+    """The JSON Schema types `value` is an instance of."""
+    if isinstance(value, bool):
+        return {"boolean"}
+    if isinstance(value, int):
+        return {"integer", "number"}
+    if isinstance(value, float):
+        return {"number"}
+    if isinstance(value, str):
+        return {"string"}
+    return (
+        {"object"} if isinstance(value, dict) else {"array"} if isinstance(value, list) else set()
+    )
+
+
 def check_shape(
     doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str, loose: bool = False
 ) -> int:
@@ -165,12 +183,17 @@ def check_shape(
     keys, since those shapes name keys a value may leave out."""
     schema = _resolve(doc, schema)
     loose = loose or schema.get("additionalProperties") is True
+    if value is not None and schema.get("type") in PRIMITIVE:
+        assert schema["type"] in _json_types(value), (where, value, schema["type"])
+        return 0
     options = schema.get("anyOf") or schema.get("oneOf") or schema.get("allOf")
     if options:
         if value is None:
             return 0
-        kind = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else None
-        matching = [o for o in options if _resolve(doc, o).get("type") == kind]
+        kinds = _json_types(value)
+        typed = [o for o in options if "type" in _resolve(doc, o)]
+        matching = [o for o in typed if _resolve(doc, o)["type"] in kinds]
+        assert matching or not typed, (where, value)
         # Several shapes of object (evidence by rule, details by action): one must fit.
         misfits = []
         for option in matching:
