@@ -21,9 +21,15 @@ from starlette.concurrency import run_in_threadpool
 from api.catalog_cache import CatalogCache
 from api.config import Settings
 from api.db import release_connection, utcnow
-from api.errors import Forbidden, Unauthorized
+from api.errors import DeviceTokenNotAllowed, Forbidden, Unauthorized
 from api.models import Device, RefreshToken, User
-from api.security import HashPool, InvalidToken, Passwords, decode_access_token
+from api.security import (
+    DEVICE_TOKEN_PREFIX,
+    HashPool,
+    InvalidToken,
+    Passwords,
+    decode_access_token,
+)
 from api.services.catalog_snapshot import Snapshot
 from api.services.devices import authenticate_device
 
@@ -106,6 +112,11 @@ def current_user(
 ) -> User:
     if not token:
         raise Unauthorized("Not authenticated: send an access token as `Authorization: Bearer`.")
+    if token.startswith(DEVICE_TOKEN_PREFIX):
+        raise DeviceTokenNotAllowed(
+            "A device token only uploads wearable data (POST /v1/wearable/uploads); send "
+            "the person's access token here."
+        )
     try:
         claims = decode_access_token(settings, token)
         user_id = uuid.UUID(str(claims["sub"]))

@@ -20,10 +20,16 @@ PROBLEM_TYPES: dict[str, str] = {
     "`errors` names each field.",
     "bad-request": "The request is malformed (for example a required header is missing).",
     "unauthorized": "No valid credentials were sent; authenticate and retry.",
+    "invalid-credentials": "Wrong email or password (which of the two is not said); sign "
+    "in again with the right ones.",
+    "device-token-not-allowed": "A device token only uploads wearable data "
+    "(`POST /v1/wearable/uploads`); this route needs the person's access token.",
     "forbidden": "The credentials are valid but do not allow this action.",
     "not-found": "No such resource, or it is not yours.",
     "method-not-allowed": "The resource exists but does not support this method.",
     "conflict": "The request conflicts with the current state of the resource.",
+    "idempotency-key-reused": "This Idempotency-Key was used for a different request "
+    "body; send new data with a new key (a retry sends the same body with the same key).",
     "client-id-reused": "The client-generated id is already used by something else (or its "
     "token can no longer be shown): generate a new id for new data.",
     "exercise-blocked": "No exercise session while the advice is to get urgent care, or to "
@@ -98,6 +104,14 @@ class Unauthorized(AppError):
         super().__init__(detail, **kwargs)
 
 
+class InvalidCredentials(Unauthorized):
+    slug = "invalid-credentials"
+
+
+class DeviceTokenNotAllowed(Unauthorized):
+    slug = "device-token-not-allowed"
+
+
 class Forbidden(AppError):
     status, slug = 403, "forbidden"
 
@@ -150,13 +164,41 @@ class NotReady(AppError):
     status, slug = 503, "not-ready"
 
 
+# The `code` of a field error a rule of ours raises (request validation uses pydantic's
+# error types: `missing`, `less_than_equal`, ...). Stable: apps branch on them.
+FIELD_CODES: dict[str, str] = {
+    "unknown": "names something that does not exist, or is not yours",
+    "in_future": "a time further ahead of the server's clock than devices drift (5 minutes)",
+    "order": "an end before its start",
+    "too_long": "a duration, or a text, longer than allowed",
+    "too_many": "more items than allowed",
+    "duplicate": "listed more than once",
+    "conflict": "contradicts another field, the path or what is stored",
+    "required": "needed because of another answer",
+    "not_allowed": "given where it must not be",
+    "out_of_range": "a value outside what is allowed for it",
+    "invalid_cursor": "not a cursor this API returned",
+    "invalid_code": "an invitation code that is unknown, used, expired or no longer valid",
+    "unavailable": "no exercise fits what was asked; widen it",
+}
+
+# (field, message, code): code one of FIELD_CODES, or a pydantic error type.
+FieldIssue = tuple[str, str, str]
+
+
 class FieldError(AppError):
-    """Input that parsed but breaks a rule, reported per field like request validation."""
+    """Input that parsed but breaks a rule, reported per field like request validation:
+    each error names the field, where it was sent (`in`), a stable `code` and a message."""
 
     status, slug = 422, "validation-error"
 
-    def __init__(self, errors: Sequence[tuple[str, str]], detail: str | None = None) -> None:
-        fields = ", ".join(field for field, _ in errors)
+    def __init__(
+        self, errors: Sequence[FieldIssue], detail: str | None = None, *, where: str = "body"
+    ) -> None:
+        fields = ", ".join(field for field, _, _ in errors)
         super().__init__(detail or f"Invalid field(s): {fields}")
-        self.errors = [{"field": field, "message": message} for field, message in errors]
+        self.errors = [
+            {"field": field, "in": where, "code": code, "message": message}
+            for field, message, code in errors
+        ]
         self.extra["errors"] = self.errors

@@ -32,7 +32,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         at, ident = json.loads(base64.urlsafe_b64decode(padded))
         return datetime.fromisoformat(at), str(ident)
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise FieldError([("cursor", "not a cursor returned by this API")]) from exc
+        raise FieldError(
+            [("cursor", "not a cursor returned by this API", "invalid_cursor")], where="query"
+        ) from exc
 
 
 def keyset_page(
@@ -52,7 +54,9 @@ def keyset_page(
         try:
             ident = id_type(raw_id)
         except ValueError as exc:
-            raise FieldError([("cursor", "not a cursor returned by this API")]) from exc
+            raise FieldError(
+                [("cursor", "not a cursor returned by this API", "invalid_cursor")], where="query"
+            ) from exc
         after: ColumnElement[bool]
         if descending:
             after = or_(time_col < at, and_(time_col == at, id_col < ident))

@@ -134,7 +134,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         message = str(err.get("msg", "invalid"))
         if err.get("type") == "json_invalid":
             message = f"Body is not valid JSON: {err.get('ctx', {}).get('error', message)}"
-        out.append({"field": field, "in": where, "message": message})
+        code = str(err.get("type", "invalid"))
+        out.append({"field": field, "in": where, "code": code, "message": message})
     return out
 
 
@@ -287,7 +288,14 @@ def problem_example(status: int) -> dict[str, Any]:
         "detail": PROBLEM_TYPES[slug],
     }
     if slug == "validation-error":
-        example["errors"] = [{"field": "pain", "in": "body", "message": "Input should be <= 10"}]
+        example["errors"] = [
+            {
+                "field": "pain",
+                "in": "body",
+                "code": "less_than_equal",
+                "message": "Input should be less than or equal to 10",
+            }
+        ]
     return example
 
 

@@ -8,6 +8,7 @@ dropped after it), and every test starts from empty tables.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from httpx2 import Response
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlmodel import Session, select
 
-from api import migrations
+from api import admission, middleware, migrations, problems
 from api.config import Settings
 from api.db import make_engine, metadata
 from api.deps import get_clock
+from api.errors import PROBLEM_TYPES
 from api.main import create_app
 from api.models import Screening, User
 from api.services import row_cache
@@ -146,6 +148,31 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+FIELD_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def checked_problem_response(*args: Any, **kwargs: Any) -> Any:
+    """problem_response, refusing what no client may receive: a problem type that
+    `GET /problems/{slug}` does not explain, or a field error without `in` and `code`."""
+    slug = args[1] if len(args) > 1 else kwargs["slug"]
+    assert slug in PROBLEM_TYPES, f"problem type {slug!r} is not explained at /problems/"
+    for error in (kwargs.get("extra") or {}).get("errors", []):
+        assert set(error) == {"field", "in", "code", "message"}, error
+        assert error["in"] in ("body", "query", "path", "header"), error
+        assert FIELD_CODE.match(error["code"]), error
+    return _problem_response(*args, **kwargs)
+
+
+_problem_response = problems.problem_response
+
+
+@pytest.fixture(autouse=True)
+def _problems_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every test's error responses are checked, wherever they are made.
+    for module in (problems, middleware, admission):
+        monkeypatch.setattr(module, "problem_response", checked_problem_response)
 
 
 @pytest.fixture

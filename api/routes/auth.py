@@ -75,10 +75,14 @@ async def sign_in(
     hashing: HashPoolDep,
 ) -> TokenPair:
     wrong = [
-        (name, NUL_MESSAGE) for name in ("username", "password") if "\x00" in getattr(form, name)
+        (name, NUL_MESSAGE, "not_allowed")
+        for name in ("username", "password")
+        if "\x00" in getattr(form, name)
     ]
     if len(form.username) > EMAIL_MAX:
-        wrong.append(("username", f"an email address has at most {EMAIL_MAX} characters"))
+        wrong.append(
+            ("username", f"an email address has at most {EMAIL_MAX} characters", "too_long")
+        )
     if wrong:
         raise FieldError(wrong)
     address = client_address(request)

@@ -62,7 +62,16 @@ async def create_upload(
     if not idempotency_key or len(idempotency_key) > wearable.MAX_KEY_LENGTH:
         raise BadRequest(
             "Send an Idempotency-Key header (1-255 characters), the same on every retry.",
-            extra={"errors": [{"field": "Idempotency-Key", "in": "header", "message": "required"}]},
+            extra={
+                "errors": [
+                    {
+                        "field": "Idempotency-Key",
+                        "in": "header",
+                        "code": "missing" if not idempotency_key else "string_too_long",
+                        "message": "required, 1-255 characters",
+                    }
+                ]
+            },
         )
     raw = await read_json_body(
         request, max_bytes=MAX_UPLOAD_BYTES, max_decompressed=MAX_UPLOAD_INFLATED

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.errors import FIELD_CODES
 from api.schemas.types import whole_number
 
 NUL_MESSAGE = "must not contain NUL (U+0000) characters"
@@ -71,10 +72,19 @@ def _integral(value: Any) -> Any:
 
 class FieldProblem(BaseModel):
     field: str = Field(examples=["pain"], description="Dotted path of the offending field.")
-    message: str = Field(examples=["Input should be less than or equal to 10"])
-    in_: str | None = Field(
-        default=None, alias="in", examples=["body"], description="body, query, path or header"
+    in_: Literal["body", "query", "path", "header"] = Field(
+        alias="in", examples=["body"], description="Where the field was sent"
     )
+    code: str = Field(
+        examples=["less_than_equal"],
+        description="Why, for apps to branch on (the message is English text and may be "
+        "reworded). A field that does not parse gets pydantic's error type (`missing`, "
+        "`less_than_equal`, `string_too_long`, `json_invalid`, ... see "
+        "https://docs.pydantic.dev/latest/errors/validation_errors/); one that parses but "
+        "breaks a rule gets one of: "
+        + "; ".join(f"`{code}` ({meaning})" for code, meaning in FIELD_CODES.items()),
+    )
+    message: str = Field(examples=["Input should be less than or equal to 10"])
 
 
 class Problem(BaseModel):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.errors import FieldError, Unauthorized
+from api.errors import FieldError, InvalidCredentials, Unauthorized
 from api.models import Equipment, OutboxMessage, RefreshToken, User
 from api.schemas.accounts import (
     MIN_AGE_YEARS,
@@ -267,7 +267,7 @@ def login(
     held = gate.hold(session, now)
     if not passwords.verify(password, user.password_hash if user else None) or user is None:
         gate.failed(session, now)
-        raise Unauthorized(BAD_CREDENTIALS)
+        raise InvalidCredentials(BAD_CREDENTIALS)
     gate.passed(session, held)
     pair = _issue_tokens(session, settings, user, uuid.uuid4(), now, address)
     session.commit()
@@ -401,18 +401,26 @@ def public_user(user: User) -> UserPublic:
 def update_profile(session: Session, user: User, patch: ProfilePatch, now: datetime) -> User:
     changes = patch.model_dump(exclude_unset=True)
     if changes.get("birth_year") is not None and changes["birth_year"] > now.year - MIN_AGE_YEARS:
-        raise FieldError([("birth_year", f"must be at least {MIN_AGE_YEARS} years ago")])
+        raise FieldError(
+            [("birth_year", f"must be at least {MIN_AGE_YEARS} years ago", "out_of_range")]
+        )
     if "birth_year" in changes and changes["birth_year"] is None and screened(session, user.id):
         # Removing it would lift the under-16 gate without anyone clearing anything.
         raise FieldError(
-            [("birth_year", "cannot be removed once the screening is answered; correct it instead")]
+            [
+                (
+                    "birth_year",
+                    "cannot be removed once the screening is answered; correct it instead",
+                    "required",
+                )
+            ]
         )
     if "equipment" in changes:
         wanted = list(dict.fromkeys(changes["equipment"]))
         known = set(session.exec(select(Equipment.slug)).all())
         unknown = [slug for slug in wanted if slug not in known]
         if unknown:
-            raise FieldError([("equipment", f"unknown equipment: {', '.join(unknown)}")])
+            raise FieldError([("equipment", f"unknown equipment: {', '.join(unknown)}", "unknown")])
         changes["equipment"] = wanted
     for field, value in changes.items():
         setattr(user, field, value)

@@ -198,7 +198,9 @@ def list_alerts(
         try:
             after = (at, uuid.UUID(raw_id))
         except ValueError as exc:
-            raise FieldError([("cursor", "not a cursor returned by this API")]) from exc
+            raise FieldError(
+                [("cursor", "not a cursor returned by this API", "invalid_cursor")], where="query"
+            ) from exc
         alerts = [a for a in alerts if (a.created_at, a.id) < after]
     page = alerts[:limit]
     next_cursor = None

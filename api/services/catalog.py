@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.catalog_cache import CatalogCache, Rendered
-from api.errors import FieldError, NotFound
+from api.errors import FieldError, FieldIssue, NotFound
 from api.schemas.catalog_public import EquipmentPage, ExercisePage, ExercisePublic, MusclePage
 from api.services.catalog_snapshot import Snapshot, sort_key
 
@@ -80,7 +80,9 @@ def _decode_position(cursor: str) -> tuple[int, str]:
         rank, slug = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return int(rank), str(slug)
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise FieldError([("cursor", "not a cursor returned by this API")]) from exc
+        raise FieldError(
+            [("cursor", "not a cursor returned by this API", "invalid_cursor")], where="query"
+        ) from exc
 
 
 def exercise_page(
@@ -102,16 +104,16 @@ def exercise_page(
 
 
 def validate_list_filters(snap: Snapshot, filters: ExerciseFilters) -> None:
-    errors: list[tuple[str, str]] = []
+    errors: list[FieldIssue] = []
     if filters.muscle is not None and filters.muscle not in {m.slug for m in snap.muscles}:
-        errors.append(("muscle", f"unknown muscle {filters.muscle!r}"))
+        errors.append(("muscle", f"unknown muscle {filters.muscle!r}", "unknown"))
     if filters.equipment is not None:
         known = {e.slug for e in snap.equipment} | {NO_EQUIPMENT}
         unknown = [e for e in filters.equipment if e not in known]
         if unknown:
-            errors.append(("equipment", f"unknown equipment: {', '.join(unknown)}"))
+            errors.append(("equipment", f"unknown equipment: {', '.join(unknown)}", "unknown"))
     if errors:
-        raise FieldError(errors)
+        raise FieldError(errors, where="query")
 
 
 def list_exercises(

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.catalog_cache import CatalogCache, Rendered
-from api.errors import Conflict, FieldError, NotFound, PreconditionFailed
+from api.errors import Conflict, FieldError, FieldIssue, NotFound, PreconditionFailed
 from api.models import Equipment, Exercise, ExerciseRevision, Muscle
 from api.schemas.catalog import ExerciseIn, ExercisePatch
 from api.schemas.catalog_public import RevisionPublic
@@ -34,17 +34,21 @@ from api.services.if_match import IfMatch, check_if_match
 
 
 def _check_references(session: Session, entry: ExerciseIn) -> None:
-    errors: list[tuple[str, str]] = []
+    errors: list[FieldIssue] = []
     muscles = slug_ids(session, Muscle)
     for role in ("primary", "secondary"):
         unknown = [s for s in getattr(entry.muscles, role) if s not in muscles]
         if unknown:
-            errors.append((f"muscles.{role}", f"unknown muscle(s): {', '.join(unknown)}"))
+            errors.append(
+                (f"muscles.{role}", f"unknown muscle(s): {', '.join(unknown)}", "unknown")
+            )
     equipment = slug_ids(session, Equipment)
     for kind in ("required", "optional"):
         unknown = [s for s in getattr(entry.equipment, kind) if s not in equipment]
         if unknown:
-            errors.append((f"equipment.{kind}", f"unknown equipment: {', '.join(unknown)}"))
+            errors.append(
+                (f"equipment.{kind}", f"unknown equipment: {', '.join(unknown)}", "unknown")
+            )
     links = {
         slug: (easier, harder)
         for slug, easier, harder in session.exec(
@@ -57,21 +61,21 @@ def _check_references(session: Session, entry: ExerciseIn) -> None:
         if target is None:
             continue
         if target == entry.slug:
-            errors.append((name, "an exercise cannot be its own variation"))
+            errors.append((name, "an exercise cannot be its own variation", "conflict"))
             continue
         if target not in links:
-            errors.append((name, f"no exercise {target!r}"))
+            errors.append((name, f"no exercise {target!r}", "unknown"))
             continue
         seen = {entry.slug}
         step: str | None = target
         while step is not None:
             if step in seen:
-                errors.append((name, f"linking {target!r} makes the {name} chain loop"))
+                errors.append((name, f"linking {target!r} makes the {name} chain loop", "conflict"))
                 break
             seen.add(step)
             step = links.get(step, (None, None))[index]
     if entry.easier is not None and entry.easier == entry.harder:
-        errors.append(("harder", "easier and harder variations must differ"))
+        errors.append(("harder", "easier and harder variations must differ", "conflict"))
     if errors:
         raise FieldError(errors)
 
@@ -143,7 +147,7 @@ def update_exercise(
     was_archived = archived = row.archived
     if replacement is not None:
         if replacement.slug != slug:
-            raise FieldError([("slug", "slugs never change: it must match the path")])
+            raise FieldError([("slug", "slugs never change: it must match the path", "conflict")])
         entry = replacement
     else:
         assert patch is not None
@@ -154,7 +158,10 @@ def update_exercise(
             entry = ExerciseIn.model_validate(merged)
         except ValidationError as exc:
             raise FieldError(
-                [(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in exc.errors()]
+                [
+                    (".".join(str(p) for p in e["loc"]) or "body", e["msg"], e["type"])
+                    for e in exc.errors()
+                ]
             ) from exc
     _check_references(session, entry)
     _claim(session, row)
@@ -223,7 +230,9 @@ def list_revisions(
         try:
             before_version = int(cursor)
         except ValueError as exc:
-            raise FieldError([("cursor", "not a cursor returned by this API")]) from exc
+            raise FieldError(
+                [("cursor", "not a cursor returned by this API", "invalid_cursor")], where="query"
+            ) from exc
         stmt = stmt.where(col(ExerciseRevision.version) < before_version)
     revisions = session.exec(
         stmt.order_by(

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from api.domain.catalog import CatalogInfo
 from api.domain.thresholds import DEFAULT_THRESHOLDS, SPEC, ThresholdError
-from api.errors import Conflict, FieldError, NotFound
+from api.errors import Conflict, FieldError, FieldIssue, NotFound
 from api.models import (
     AdviceRow,
     CheckInRow,
@@ -162,7 +162,9 @@ def link(
     invitation = session.exec(
         select(ClinicianInvitation).where(ClinicianInvitation.code_hash == _digest(code))
     ).first()
-    invalid = FieldError([("code", "unknown, already used or expired invitation code")])
+    invalid = FieldError(
+        [("code", "unknown, already used or expired invitation code", "invalid_code")]
+    )
     retried = _linked_with(session, invitation, patient) if invitation is not None else None
     if retried is not None:
         return retried, False
@@ -188,9 +190,9 @@ def link(
         raise invalid
     clinician = session.get(User, invitation.clinician_id)
     if clinician is None or clinician.role != "clinician":
-        raise FieldError([("code", "this invitation is no longer valid")])
+        raise FieldError([("code", "this invitation is no longer valid", "invalid_code")])
     if clinician.id == patient.id:
-        raise FieldError([("code", "you cannot link yourself")])
+        raise FieldError([("code", "you cannot link yourself", "not_allowed")])
 
     def existing_link() -> ClinicianLink | None:
         return session.exec(
@@ -386,9 +388,9 @@ def put_plan(
 ) -> PlanPublic:
     patient, _ = patient_of(session, clinician, patient_id)
     known = set(catalog)
-    errors: list[tuple[str, str]] = []
+    errors: list[FieldIssue] = []
     if set(body.cleared_despite_screening) - set(body.cleared or []):
-        errors.append(("cleared_despite_screening", "each must also be in cleared"))
+        errors.append(("cleared_despite_screening", "each must also be in cleared", "conflict"))
     for field, slugs in (
         ("cleared", body.cleared or []),
         ("start_dates", list(body.start_dates)),
@@ -396,7 +398,7 @@ def put_plan(
     ):
         unknown = sorted(set(slugs) - known)
         if unknown:
-            errors.append((field, f"unknown exercise(s): {', '.join(unknown)}"))
+            errors.append((field, f"unknown exercise(s): {', '.join(unknown)}", "unknown"))
     if errors:
         raise FieldError(errors)
     plan = session.get(ClinicianPlan, patient.id) or ClinicianPlan(user_id=patient.id)
@@ -439,7 +441,7 @@ def put_thresholds(
     try:
         DEFAULT_THRESHOLDS.with_overrides(values)
     except ThresholdError as exc:
-        raise FieldError([(exc.field, exc.message)]) from exc
+        raise FieldError([(exc.field, exc.message, "out_of_range")]) from exc
     row = session.get(UserThresholds, patient.id) or UserThresholds(user_id=patient.id)
     row.values = {k: float(v) for k, v in values.items()}
     row.updated_by = clinician.id

@@ -9,9 +9,9 @@ CLOCK_SKEW = timedelta(minutes=5)
 FUTURE_MESSAGE = "is in the future; check the device's clock"
 
 
-def future_error(field: str, value: datetime, now: datetime) -> list[tuple[str, str]]:
+def future_error(field: str, value: datetime, now: datetime) -> list[tuple[str, str, str]]:
     """A field error when `value` is further ahead of `now` than clocks drift."""
-    return [(field, FUTURE_MESSAGE)] if value > now + CLOCK_SKEW else []
+    return [(field, FUTURE_MESSAGE, "in_future")] if value > now + CLOCK_SKEW else []
 
 
 def latest_accepted(now: datetime) -> datetime:

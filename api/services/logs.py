@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
-from api.errors import Conflict, FieldError, NotFound
+from api.errors import Conflict, FieldError, FieldIssue, NotFound
 from api.models import SessionLogRow, TrainingSession, User
 from api.schemas.pain import AdvicePublic
 from api.schemas.training import LogIn, LogPublic, RoutineItemPublic
@@ -24,11 +24,11 @@ MAX_SESSION_LENGTH = timedelta(hours=6)
 
 
 def _check_log(body: LogIn, planned: TrainingSession, now: datetime) -> None:
-    errors: list[tuple[str, str]] = []
+    errors: list[FieldIssue] = []
     if body.ended_at < body.started_at:
-        errors.append(("ended_at", "is before started_at"))
+        errors.append(("ended_at", "is before started_at", "order"))
     elif body.ended_at - body.started_at > MAX_SESSION_LENGTH:
-        errors.append(("ended_at", "a session cannot last more than 6 hours"))
+        errors.append(("ended_at", "a session cannot last more than 6 hours", "too_long"))
     errors += future_error("started_at", body.started_at, now)
     planned_slugs = {i["exercise_slug"] for i in planned.items}
     seen: set[str] = set()
@@ -38,10 +38,11 @@ def _check_log(body: LogIn, planned: TrainingSession, now: datetime) -> None:
                 (
                     f"entries.{index}.exercise_slug",
                     f"{entry.exercise_slug!r} is not in this session",
+                    "unknown",
                 )
             )
         if entry.exercise_slug in seen:
-            errors.append((f"entries.{index}.exercise_slug", "listed twice"))
+            errors.append((f"entries.{index}.exercise_slug", "listed twice", "duplicate"))
         seen.add(entry.exercise_slug)
     if errors:
         raise FieldError(errors)

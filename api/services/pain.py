@@ -17,7 +17,7 @@ from api.domain.types import (
     NIGHT_PAIN_FLAG,
     SERIOUS_CAUSE_FLAGS,
 )
-from api.errors import Conflict, FieldError, NotFound
+from api.errors import ClientIdReused, FieldError, NotFound
 from api.models import AdviceRow, CheckInRow, TrainingSession, User
 from api.pagination import keyset_page
 from api.schemas.pain import (
@@ -53,7 +53,9 @@ def _validate(
     errors = future_error("recorded_at", body.recorded_at, now)
     yes = body.red_flags.yes()
     if body.red_flags_resolved and yes:
-        errors.append(("red_flags_resolved", "a resolution check-in must report no red flags"))
+        errors.append(
+            ("red_flags_resolved", "a resolution check-in must report no red flags", "conflict")
+        )
     resolved = body.red_flags_resolved
     if isinstance(resolved, Assessment):
         future = future_error("red_flags_resolved.assessed_at", resolved.assessed_at, now)
@@ -63,17 +65,18 @@ def _validate(
                 (
                     "red_flags_resolved.assessed_at",
                     "an assessment must have happened by the time of this check-in (recorded_at)",
+                    "order",
                 )
             )
     if body.exercise_slug is not None and body.exercise_slug not in catalog:
-        errors.append(("exercise_slug", f"no exercise {body.exercise_slug!r}"))
+        errors.append(("exercise_slug", f"no exercise {body.exercise_slug!r}", "unknown"))
     if body.session_id is not None:
         # Someone else's session is refused, as wearable uploads refuse it. A session the
         # server has not seen is taken: an offline app may sync the check-in first (or its
         # session may have been refused), and a pain report is never lost over it.
         owner = session.exec(_SESSION_OWNER, params={"session_id": body.session_id}).first()
         if owner is not None and owner != user.id:
-            errors.append(("session_id", "no such session of yours"))
+            errors.append(("session_id", "no such session of yours", "unknown"))
     if errors:
         raise FieldError(errors)
 
@@ -144,7 +147,7 @@ def _replay(
     now: datetime,
 ) -> tuple[CheckInPublic, AdvicePublic, bool]:
     if existing.user_id != user.id or existing.body_hash != digest:
-        raise Conflict(
+        raise ClientIdReused(
             "This check-in id is already used by a different check-in; "
             "generate a new id for new data."
         )

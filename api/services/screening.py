@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from api.domain.catalog import CatalogInfo
 from api.domain.evidence import local_day, zone
 from api.domain.screening import Exclusion, clearance_keys
-from api.errors import FieldError
+from api.errors import FieldError, FieldIssue
 from api.models import Alert, ClinicianPlan, Screening, User
 from api.schemas.accounts import MIN_AGE_YEARS
 from api.schemas.screening import (
@@ -108,16 +108,16 @@ def get_screening(
 
 
 def _check(body: ScreeningIn, user: User, now: datetime) -> None:
-    errors: list[tuple[str, str]] = []
+    errors: list[FieldIssue] = []
     if body.pregnant and body.pregnancy_weeks is None:
-        errors.append(("pregnancy_weeks", "required when pregnant is true (1 to 42)"))
+        errors.append(("pregnancy_weeks", "required when pregnant is true (1 to 42)", "required"))
     if not body.pregnant and body.pregnancy_weeks is not None:
-        errors.append(("pregnancy_weeks", "only given when pregnant is true"))
+        errors.append(("pregnancy_weeks", "only given when pregnant is true", "not_allowed"))
     if body.birth_year is not None and body.birth_year > now.year - MIN_AGE_YEARS:
-        errors.append(("birth_year", f"must be at least {MIN_AGE_YEARS} years ago"))
+        errors.append(("birth_year", f"must be at least {MIN_AGE_YEARS} years ago", "out_of_range"))
     if body.birth_year is None and user.birth_year is None:
         errors.append(("birth_year", "required: your profile has none, and under 16 "
-                       "exercises need a linked clinician's clearance"))  # fmt: skip
+                       "exercises need a linked clinician's clearance", "required"))  # fmt: skip
     if errors:
         raise FieldError(errors)
 

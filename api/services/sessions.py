@@ -14,10 +14,11 @@ from api.domain.decisions import prescribable, refusal, refuses_sessions, sessio
 from api.domain.evidence import local_day, zone
 from api.domain.screening import Gate
 from api.errors import (
+    ClientIdReused,
     ClinicianClearanceRequired,
-    Conflict,
     ExerciseBlocked,
     FieldError,
+    FieldIssue,
     NotFound,
     ScreeningRequired,
 )
@@ -49,18 +50,18 @@ def _builder_catalog(snap: Snapshot) -> list[CatalogExercise]:
 
 
 def _check_request(body: SessionCreate, snap: Snapshot) -> None:
-    errors: list[tuple[str, str]] = []
+    errors: list[FieldIssue] = []
     muscles = {m.slug for m in snap.muscles}
     gear = {e.slug for e in snap.equipment}
     unknown = [m for m in body.focus if m not in muscles]
     if unknown:
-        errors.append(("focus", f"unknown muscle(s): {', '.join(unknown)}"))
+        errors.append(("focus", f"unknown muscle(s): {', '.join(unknown)}", "unknown"))
     unknown = [g for g in body.equipment or [] if g not in gear]
     if unknown:
-        errors.append(("equipment", f"unknown equipment: {', '.join(unknown)}"))
+        errors.append(("equipment", f"unknown equipment: {', '.join(unknown)}", "unknown"))
     unknown = [x for x in body.exclude if x not in snap.by_slug]
     if unknown:
-        errors.append(("exclude", f"unknown exercise(s): {', '.join(unknown)}"))
+        errors.append(("exclude", f"unknown exercise(s): {', '.join(unknown)}", "unknown"))
     if errors:
         raise FieldError(errors)
 
@@ -90,7 +91,7 @@ def _items(plan: Plan) -> list[dict[str, object]]:
 
 def _stored(session: Session, user: User, existing: TrainingSession) -> SessionPublic:
     if existing.user_id != user.id:
-        raise Conflict("This session id is already used; generate a new one.")
+        raise ClientIdReused("This session id is already used; generate a new one.")
     return session_public(existing, session.get(SessionLogRow, existing.id))
 
 
@@ -158,7 +159,7 @@ def build_session(
             seed=_seed(user, now),
         )
     except BuildError as exc:
-        err = FieldError([(exc.field, exc.message)], detail=exc.message)
+        err = FieldError([(exc.field, exc.message, "unavailable")], detail=exc.message)
         if exc.minimum_minutes is not None:
             err.extra["minimum_minutes"] = exc.minimum_minutes
         raise err from exc

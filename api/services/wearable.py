@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.errors import AppError, Conflict, FieldError, PayloadTooLarge
+from api.errors import AppError, Conflict, FieldError, FieldIssue, PayloadTooLarge
 from api.models import (
     Device,
     Exercise,
@@ -70,10 +70,10 @@ def parse(raw: bytes) -> UploadIn:
                 f"At most {MAX_HEART_RATE_SAMPLES} heart-rate samples and {MAX_REP_EVENTS} "
                 "rep events per upload; split longer recordings (same device_session_id)."
             ) from exc
-        errors = []
+        errors: list[FieldIssue] = []
         for err in exc.errors()[:20]:
             field = ".".join(str(p) for p in err["loc"]) or "body"
-            errors.append((field, str(err["msg"])))
+            errors.append((field, str(err["msg"]), str(err["type"])))
         raise FieldError(errors) from exc
 
 
@@ -84,37 +84,41 @@ def request_hash(upload: UploadIn) -> str:
 
 
 def _check(session: Session, user_id: uuid.UUID, upload: UploadIn, now: datetime) -> None:
-    errors: list[tuple[str, str]] = []
+    errors: list[FieldIssue] = []
     if upload.ended_at <= upload.started_at:
-        errors.append(("ended_at", "must be after started_at"))
+        errors.append(("ended_at", "must be after started_at", "order"))
     elif upload.ended_at - upload.started_at > MAX_RECORDING:
-        errors.append(("ended_at", "a recording cannot last more than 24 hours"))
+        errors.append(("ended_at", "a recording cannot last more than 24 hours", "too_long"))
     errors += future_error("started_at", upload.started_at, now)
     if len(upload.heart_rate) > MAX_HEART_RATE_SAMPLES:
-        errors.append(("heart_rate", f"at most {MAX_HEART_RATE_SAMPLES} samples per upload"))
+        errors.append(
+            ("heart_rate", f"at most {MAX_HEART_RATE_SAMPLES} samples per upload", "too_many")
+        )
     if len(upload.reps) > MAX_REP_EVENTS:
-        errors.append(("reps", f"at most {MAX_REP_EVENTS} events per upload"))
+        errors.append(("reps", f"at most {MAX_REP_EVENTS} events per upload", "too_many"))
     lo, hi = upload.started_at, upload.ended_at
     for index, sample in enumerate(upload.heart_rate):
         if not lo <= sample.t <= hi:
-            errors.append((f"heart_rate.{index}.t", "is outside started_at..ended_at"))
+            errors.append(
+                (f"heart_rate.{index}.t", "is outside started_at..ended_at", "out_of_range")
+            )
             break
     for index, event in enumerate(upload.reps):
         if not lo <= event.t <= hi:
-            errors.append((f"reps.{index}.t", "is outside started_at..ended_at"))
+            errors.append((f"reps.{index}.t", "is outside started_at..ended_at", "out_of_range"))
             break
     slugs = {e.exercise_slug for e in upload.reps if e.exercise_slug}
     if slugs:
         known = set(session.exec(select(Exercise.slug).where(col(Exercise.slug).in_(slugs))).all())
         unknown = sorted(slugs - known)
         if unknown:
-            errors.append(("reps", f"unknown exercise(s): {', '.join(unknown)}"))
+            errors.append(("reps", f"unknown exercise(s): {', '.join(unknown)}", "unknown"))
     if upload.session_id is not None:
         owner = session.exec(
             select(TrainingSession.user_id).where(TrainingSession.id == upload.session_id)
         ).first()
         if owner != user_id:
-            errors.append(("session_id", "no such session of yours"))
+            errors.append(("session_id", "no such session of yours", "unknown"))
     if errors:
         raise FieldError(errors)
 
@@ -262,7 +266,7 @@ def _merge_and_store(
     started = started.replace(microsecond=0)
     if ended - started > MAX_RECORDING:
         raise FieldError(
-            [("ended_at", "merged with earlier uploads the recording passes 24 hours")]
+            [("ended_at", "merged with earlier uploads the recording passes 24 hours", "too_long")]
         )
     # Seconds precision; a second already stored keeps its first value.
     samples: dict[int, int] = {}

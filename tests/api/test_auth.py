@@ -255,6 +255,7 @@ def test_wrong_password_and_unknown_email_look_the_same(client: TestClient, user
     unknown = sign_in(client, "nobody@example.com", "not-the-password")
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["detail"] == unknown.json()["detail"]
+    assert wrong.json()["type"] == unknown.json()["type"] == "/problems/invalid-credentials"
 
 
 def _forge(claims: dict[str, Any], key: str = TEST_SECRET, algorithm: str = "HS256") -> str:

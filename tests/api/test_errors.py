@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import pkgutil
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +16,16 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from pydantic import BaseModel, Field
 
-from api.errors import PROBLEM_TYPES, Conflict, FieldError, TooManyRequests, Unauthorized
+import api
+from api import problems
+from api.errors import (
+    PROBLEM_TYPES,
+    AppError,
+    Conflict,
+    FieldError,
+    TooManyRequests,
+    Unauthorized,
+)
 
 
 class Probe(BaseModel):
@@ -42,7 +56,7 @@ def _probe_router() -> APIRouter:
 
     @router.get("/probe/field")
     def field_error() -> None:
-        raise FieldError([("dose.reps_min", "must not exceed reps_max")])
+        raise FieldError([("dose.reps_min", "must not exceed reps_max", "conflict")])
 
     @router.get("/probe/crash")
     def crash() -> None:
@@ -112,7 +126,14 @@ def test_service_errors_map_to_problems(probe_client: TestClient) -> None:
     body = _assert_problem(probe_client.get("/probe/conflict"), 409, "conflict")
     assert body["existing_id"] == "abc"
     body = _assert_problem(probe_client.get("/probe/field"), 422, "validation-error")
-    assert body["errors"] == [{"field": "dose.reps_min", "message": "must not exceed reps_max"}]
+    assert body["errors"] == [
+        {
+            "field": "dose.reps_min",
+            "in": "body",
+            "code": "conflict",
+            "message": "must not exceed reps_max",
+        }
+    ]
 
 
 def test_error_meaning_becomes_http_headers(probe_client: TestClient) -> None:
@@ -182,3 +203,40 @@ def test_every_operation_documents_the_errors_it_can_give(client: TestClient) ->
                 assert {"400", "413", "422"} <= codes, where
             if operation.get("security"):
                 assert "401" in codes, where
+
+
+def _slugs_the_code_names() -> set[str]:
+    """Every problem type the code can send: each AppError's slug, the HTTP layer's own,
+    and every slug written literally beside a problem being sent."""
+    for module in pkgutil.walk_packages(api.__path__, "api."):
+        importlib.import_module(module.name)
+    classes, todo = set(), [AppError]
+    while todo:
+        cls = todo.pop()
+        classes.add(cls)
+        todo += cls.__subclasses__()
+    slugs = {cls.slug for cls in classes} | set(problems._STATUS_SLUGS.values())
+    for path in Path(api.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            if name in ("_send_problem", "problem_response"):
+                slugs |= {
+                    a.value
+                    for a in node.args
+                    if isinstance(a, ast.Constant)
+                    and isinstance(a.value, str)
+                    and re.fullmatch(r"[a-z]+(-[a-z]+)*", a.value)
+                }
+    return slugs
+
+
+def test_every_problem_type_the_code_can_raise_is_explained(client: TestClient) -> None:
+    slugs = _slugs_the_code_names()
+    assert {"idempotency-key-reused", "client-id-reused", "busy", "request-timeout"} <= slugs
+    for slug in sorted(slugs):
+        assert slug in PROBLEM_TYPES, slug
+        explained = client.get(f"/problems/{slug}")
+        assert explained.status_code == 200, slug
+        assert explained.json()["description"] == PROBLEM_TYPES[slug]

@@ -99,7 +99,10 @@ def test_devices_authenticate_only_the_wearable_endpoints(
         ).status_code
 
     assert send(device_headers, "k1") == 201
-    assert client.get("/v1/me", headers=device_headers).status_code == 401
+    refused = client.get("/v1/me", headers=device_headers)
+    assert refused.status_code == 401
+    assert refused.json()["type"] == "/problems/device-token-not-allowed"
+    assert refused.headers["www-authenticate"].startswith("Bearer")
     assert client.get("/v1/me/devices", headers=device_headers).status_code == 401
     # And a person's access token is not a device token.
     assert send(user.headers, "k2") == 401

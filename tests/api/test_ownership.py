@@ -412,7 +412,7 @@ def test_a_reused_session_id_never_returns_or_changes_the_owners_session(world: 
             response = w.client.post("/v1/sessions", headers=who.headers, json=body)
             assert response.status_code == 409, response.text
             problem = _problem(response)
-            assert problem["type"] == "/problems/conflict"
+            assert problem["type"] == "/problems/client-id-reused"
             assert "items" not in problem and session["items"][0]["name"] not in response.text
         assert w.get(who, "/v1/sessions")["items"] == []
         assert w.client.get(f"/v1/sessions/{session['id']}", headers=who.headers).status_code == 404
@@ -432,7 +432,7 @@ def test_a_reused_checkin_id_never_returns_or_changes_the_owners_checkin(world: 
         for attempt in (body, {**body, "pain": 0, "note": "overwritten"}):
             response = w.client.post("/v1/checkins", headers=who.headers, json=attempt)
             assert response.status_code == 409, response.text
-            assert _problem(response)["type"] == "/problems/conflict"
+            assert _problem(response)["type"] == "/problems/client-id-reused"
             assert "owner's words" not in response.text
         assert w.get(who, "/v1/checkins")["items"] == []
         assert w.client.get(f"/v1/checkins/{ident}", headers=who.headers).status_code == 404

@@ -118,7 +118,7 @@ def test_retries_are_idempotent_and_conflicts_refused(
     assert post(client, user, shifted).status_code == 200
     conflict = post(client, user, {**body, "pain": 5})
     assert conflict.status_code == 409
-    assert conflict.json()["type"] == "/problems/conflict"
+    assert conflict.json()["type"] == "/problems/client-id-reused"
     with db.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM checkins")).scalar_one() == 1
         assert conn.execute(text("SELECT pain FROM checkins")).scalar_one() == 4
