@@ -7,6 +7,7 @@ from functools import partial
 
 from fastapi import APIRouter, Request, Response, status
 
+from api.conditional import ETAG_RESPONSES, IF_NONE_MATCH_DOC, conditional
 from api.deps import (
     CatalogDep,
     Clock,
@@ -38,9 +39,15 @@ from api.services import account_data, accounts, devices, screening
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=problem_responses(401))
 
 
-@router.get("", summary="My profile")
-def get_me(user: CurrentUser) -> UserPublic:
-    return accounts.public_user(user)
+@router.get(
+    "",
+    summary="My profile",
+    description=IF_NONE_MATCH_DOC,
+    response_model=UserPublic,
+    responses=ETAG_RESPONSES,
+)
+def get_me(request: Request, response: Response, user: CurrentUser) -> UserPublic | Response:
+    return conditional(request, response, accounts.public_user(user))
 
 
 @router.patch("", summary="Update my profile", responses=problem_responses(422))

@@ -5,8 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from api.conditional import (
+    ETAG_RESPONSES,
+    IF_NONE_MATCH_DOC,
+    advice_as_tagged,
+    conditional,
+)
 from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
 from api.links import links
 from api.pagination import DEFAULT_LIMIT
@@ -84,11 +90,23 @@ def get_checkin(checkin_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
     return pain.get_checkin(session, user, checkin_id)
 
 
-@router.get("/v1/advice", summary="My current advice, evaluated now")
+@router.get(
+    "/v1/advice",
+    summary="My current advice, evaluated now",
+    description=IF_NONE_MATCH_DOC + " (`evaluated_at`, the moment of the read, is left out).",
+    response_model=AdvicePublic,
+    responses=ETAG_RESPONSES,
+)
 def get_advice(
-    user: CurrentUser, session: SessionDep, clock: Clock, catalog: CatalogDep
-) -> AdvicePublic:
-    return pain.current_advice(session, user, catalog.rule_catalog, clock())
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    clock: Clock,
+    catalog: CatalogDep,
+) -> AdvicePublic | Response:
+    advice = pain.current_advice(session, user, catalog.rule_catalog, clock())
+    return conditional(request, response, advice, advice_as_tagged)
 
 
 @router.get(

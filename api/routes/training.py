@@ -5,8 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from api.conditional import (
+    ETAG_RESPONSES,
+    IF_NONE_MATCH_DOC,
+    advice_as_tagged,
+    conditional,
+)
 from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
 from api.links import links
 from api.pagination import DEFAULT_LIMIT
@@ -28,11 +34,25 @@ from api.services import logs, progress, routine_views, sessions
 router = APIRouter(tags=["training"], responses=problem_responses(401))
 
 
-@router.get("/v1/routine", summary="My exercises at their current doses, and why")
+@router.get(
+    "/v1/routine",
+    summary="My exercises at their current doses, and why",
+    description=IF_NONE_MATCH_DOC + " (`advice.evaluated_at`, the read's moment, is left out).",
+    response_model=RoutinePublic,
+    responses=ETAG_RESPONSES,
+)
 def get_routine(
-    user: CurrentUser, session: SessionDep, clock: Clock, catalog: CatalogDep
-) -> RoutinePublic:
-    return routine_views.routine_view(session, user, catalog.rule_catalog, clock())
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    clock: Clock,
+    catalog: CatalogDep,
+) -> RoutinePublic | Response:
+    routine = routine_views.routine_view(session, user, catalog.rule_catalog, clock())
+    return conditional(
+        request, response, routine, lambda r: {**r, "advice": advice_as_tagged(r["advice"])}
+    )
 
 
 @router.post(
@@ -85,10 +105,20 @@ def list_sessions(
 
 
 @router.get(
-    "/v1/sessions/{session_id}", summary="One of my sessions", responses=problem_responses(404)
+    "/v1/sessions/{session_id}",
+    summary="One of my sessions",
+    description=IF_NONE_MATCH_DOC,
+    response_model=SessionPublic,
+    responses={**ETAG_RESPONSES, **problem_responses(404)},
 )
-def get_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> SessionPublic:
-    return sessions.get_session(session, user, session_id)
+def get_session(
+    session_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+) -> SessionPublic | Response:
+    return conditional(request, response, sessions.get_session(session, user, session_id))
 
 
 @router.put(
