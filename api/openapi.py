@@ -3,7 +3,7 @@ problem+json."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -16,6 +16,7 @@ from api.problems import PROBLEM_MEDIA_TYPE, problem_example
 from api.schemas.catalog_public import ExerciseState
 from api.schemas.clinicians import ACTION_DETAILS_SCHEMAS
 from api.schemas.common import Problem
+from api.schemas.enums import NAMED_ENUMS, refer_to_named_enums
 from api.schemas.evidence import EVIDENCE_SCHEMAS
 from api.schemas.wearable import UploadIn
 from api.services.wearable import MAX_KEY_LENGTH
@@ -117,6 +118,10 @@ def install_openapi(app: FastAPI) -> None:
             for name, sub in schema.pop("$defs", {}).items():
                 components.setdefault(name, sub)
             components[model.__name__] = schema
+        for name, schema in NAMED_ENUMS.items():
+            components.setdefault(name, schema)
+        doc = cast(dict[str, Any], refer_to_named_enums(doc))
+        components = doc["components"]["schemas"]
         # FastAPI documents its own 422 shape; ours is the Problem document.
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
@@ -27,6 +27,7 @@ from api.schemas.training import (
     SessionCreate,
     SessionPage,
     SessionPublic,
+    SessionStatus,
 )
 from api.schemas.types import Instant
 from api.services import logs, progress, routine_views, sessions
@@ -94,7 +95,7 @@ def list_sessions(
     user: CurrentUser,
     session: SessionDep,
     since: Annotated[Instant | None, Query()] = None,
-    status: Literal["planned", "completed"] | None = None,
+    status: SessionStatus | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> SessionPage:

@@ -18,6 +18,7 @@ from pydantic import (
 
 from api.domain.screening import CAUTIONS, LIMIT_FIELDS, LIMITABLE_CAUTIONS
 from api.schemas.common import Input, refuse_null, schema_without_null
+from api.schemas.enums import enum_schema
 from api.schemas.types import trimmed
 
 Slug = Annotated[
@@ -25,7 +26,16 @@ Slug = Annotated[
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
 ]
 Text = Annotated[str, trimmed(1000)]
-Category = Literal["warmup", "strength", "stretch"]
+_Category = Literal["warmup", "strength", "stretch"]
+Category = Annotated[
+    _Category,
+    enum_schema(
+        "Category",
+        _Category,
+        "Where it sits in a session: `warmup` first, `strength` the main work, `stretch` "
+        "at the end.",
+    ),
+]
 
 # Sane bounds for a home back-exercise dose; anything outside is a typo.
 MAX_SETS = 10
@@ -99,8 +109,16 @@ class EquipmentRefs(Input):
 
 # The fixed set (DESIGN.md, "Screening"; api/domain/screening.py CAUTIONS, which a test
 # keeps equal to this): what a screen answer can rule out on an exercise.
-Caution = Literal[
+_Caution = Literal[
     "spinal-flexion", "spinal-rotation", "prone-lying", "supine-lying", "spinal-extension"
+]
+Caution = Annotated[
+    _Caution,
+    enum_schema(
+        "Caution",
+        _Caution,
+        "A position or movement a screening answer can rule out (see an exercise's `cautions`).",
+    ),
 ]
 MAX_CAUTIONS = len(CAUTIONS)
 CAUTIONS_DESCRIPTION = (

@@ -20,6 +20,7 @@ from pydantic import (
 from api.domain.thresholds import SPEC
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
+from api.schemas.enums import enum_schema
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningHistory, ScreeningOutcome
 from api.schemas.training import RoutineItemPublic, SessionPublic
@@ -230,7 +231,16 @@ class ScreeningAlertDetails(_Details):
     new_risk_factors: list[str] = Field(description="Those the previous one did not")
 
 
-AlertKind = Literal["see_doctor", "urgent_care", "inactive", "screening"]
+_AlertKind = Literal["see_doctor", "urgent_care", "inactive", "screening"]
+AlertKind = Annotated[
+    _AlertKind,
+    enum_schema(
+        "AlertKind",
+        _AlertKind,
+        "Why a clinician is alerted: the advice reached `see_doctor` or `urgent_care`, the "
+        "patient has been `inactive`, or a new `screening` rules out or flags something.",
+    ),
+]
 ALERT_DETAILS: dict[str, type[_Details]] = {
     "see_doctor": StatusAlertDetails,
     "urgent_care": StatusAlertDetails,
@@ -285,8 +295,16 @@ class ResolveActionDetails(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-ClinicianActionName = Literal[
+_ClinicianActionName = Literal[
     "linked", "unlinked", "set_routine", "set_thresholds", "resolve_red_flags"
+]
+ClinicianActionName = Annotated[
+    _ClinicianActionName,
+    enum_schema(
+        "ClinicianActionName",
+        _ClinicianActionName,
+        "What a clinician did (its `details` say what it set).",
+    ),
 ]
 ACTION_DETAILS: dict[str, type[BaseModel]] = {
     "linked": LinkActionDetails,

@@ -4,18 +4,50 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
+from api.schemas.enums import enum_schema
 from api.schemas.evidence import EVIDENCE_DESCRIPTION, EVIDENCE_DOCUMENT
 from api.schemas.types import Instant, Uuid
 
-Phase = Literal["daily", "before", "during", "after", "next_morning"]
-StatusName = Literal["progress", "maintain", "hold", "regress", "see_doctor", "urgent_care"]
-ActionName = Literal["progress", "maintain", "hold", "regress", "stop"]
+_Phase = Literal["daily", "before", "during", "after", "next_morning"]
+Phase = Annotated[
+    _Phase,
+    enum_schema(
+        "Phase",
+        _Phase,
+        "When the pain was felt: `daily` (at rest, any time of day), `before`, `during` or "
+        "`after` a session (give its `session_id`), `next_morning` (the morning after one).",
+    ),
+]
+_StatusName = Literal["progress", "maintain", "hold", "regress", "see_doctor", "urgent_care"]
+StatusName = Annotated[
+    _StatusName,
+    enum_schema(
+        "AdviceStatus",
+        _StatusName,
+        "The advice overall, mildest first; show the reasons' messages with it. `progress`: "
+        "a step up next session. `maintain`: keep going at the same doses. `hold`: the same "
+        "doses, no step up until the reason clears. `regress`: some exercises eased back a "
+        "step. `see_doctor`: arrange to see a doctor or physiotherapist; gentle movement "
+        "only. `urgent_care`: stop exercising and get urgent care now (say it prominently).",
+    ),
+]
+_ActionName = Literal["progress", "maintain", "hold", "regress", "stop"]
+ActionName = Annotated[
+    _ActionName,
+    enum_schema(
+        "ExerciseAction",
+        _ActionName,
+        "What happens to one exercise: `progress` (next dose up), `maintain`, `hold` (no "
+        "step up), `regress` (a step down: a lower dose or an easier variation), `stop` "
+        "(left out of sessions for now).",
+    ),
+]
 
 
 class RedFlags(Input):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.domain.screening import PREGNANCY_WEEKS_MAX
 from api.schemas.catalog import Caution
 from api.schemas.common import Input
+from api.schemas.enums import enum_schema
 from api.schemas.pain import AdvicePublic
 
 AnswerName = Literal[
@@ -21,7 +22,16 @@ AnswerName = Literal[
     "under_16",
 ]
 CautionName = Caution
-GateName = Literal["screening_required", "spinal_surgery_last_12_months", "under_16"]
+_GateName = Literal["screening_required", "spinal_surgery_last_12_months", "under_16"]
+GateName = Annotated[
+    _GateName,
+    enum_schema(
+        "Gate",
+        _GateName,
+        "What stops sessions from being built: no screening yet, or an answer that needs a "
+        "linked clinician's clearance first.",
+    ),
+]
 
 
 class RiskFactors(Input):

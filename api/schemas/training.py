@@ -10,13 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
+from api.schemas.enums import enum_schema
 from api.schemas.pain import AdvicePublic
 from api.schemas.screening import ExcludedPublic, LimitedPublic
 from api.schemas.types import Instant, Uuid
 from api.schemas.wearable import WearableSummary
 
 Block = Literal["warmup", "main", "cooldown"]
-SessionStatus = Literal["planned", "completed"]
+_SessionStatus = Literal["planned", "completed"]
+SessionStatus = Annotated[
+    _SessionStatus,
+    enum_schema("SessionStatus", _SessionStatus, "`planned` when built; `completed` once logged."),
+]
 # Far beyond any set of these exercises; past it the number is a typo or a counting fault.
 MAX_REPS_PER_SET = 200
 

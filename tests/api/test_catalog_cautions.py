@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from api.domain.screening import CAUTIONS
 from api.models import Exercise, ExerciseRevision
 from api.schemas.catalog import EXERCISE_EXAMPLE, Caution, ExerciseIn
+from api.schemas.enums import values_of
 from api.services.catalog_store import checksum, written_form
 from api.services.seed import SeedReport, apply_seed, load_seed
 from tests.conftest import Account, AccountFactory
@@ -66,7 +67,7 @@ def _revisions(client: TestClient, admin: Account, slug: str) -> list[dict[str, 
 
 
 def test_the_schema_offers_exactly_the_fixed_set() -> None:
-    assert get_args(Caution) == CAUTIONS
+    assert values_of(Caution) == CAUTIONS
 
 
 # --- reading ------------------------------------------------------------------------------

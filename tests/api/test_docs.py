@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.openapi import EXTRA_SCHEMAS
+from api.schemas.enums import refer_to_named_enums
 
 ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 
@@ -71,7 +74,9 @@ def test_shapes_documented_beside_the_routes_agree_with_the_routes_own(
     components = client.get("/openapi.json").json()["components"]["schemas"]
     compared = 0
     for model in EXTRA_SCHEMAS:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema = refer_to_named_enums(
+            model.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
         for name, sub in schema.pop("$defs", {}).items():
             served = components[name]
             assert set(served.get("properties", {})) == set(sub.get("properties", {})), name
@@ -79,3 +84,28 @@ def test_shapes_documented_beside_the_routes_agree_with_the_routes_own(
             compared += 1
         assert components[model.__name__] == schema, model
     assert compared > 0
+
+
+def test_no_enum_is_written_out_twice(client: TestClient) -> None:
+    """Client generators make one type per inline enum: an enum used in more than one
+    place is one named component (api/schemas/enums.py), referred to everywhere."""
+    doc = client.get("/openapi.json").json()
+    seen: dict[tuple[str, ...], list[str]] = {}
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if "enum" in node:
+                seen.setdefault(tuple(node["enum"]), []).append(where)
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}/{index}")
+
+    walk(doc, "")
+    repeated = {values: places for values, places in seen.items() if len(places) > 1}
+    assert not repeated, repeated
+    schemas = doc["components"]["schemas"]
+    for name in ("AdviceStatus", "ExerciseAction", "Phase", "Category", "Caution"):
+        assert schemas[name]["enum"] and schemas[name]["description"], name
+    assert "x-named-enum" not in json.dumps(doc)
