@@ -42,7 +42,9 @@ def advice_as_tagged(advice: dict[str, Any]) -> dict[str, Any]:
     next check-in due "now" (no check-in yet, or overdue), which is stamped with it."""
     tagged = {k: v for k, v in advice.items() if k != "evaluated_at"}
     due, read = advice.get("next_checkin_due_at"), advice.get("evaluated_at")
-    if due and read and datetime.fromisoformat(due) <= datetime.fromisoformat(read):
+    # Exactly the read's moment, as api/domain/horizon.py advice_at stamps it; a due time
+    # in the past that a write moved is a change.
+    if due and read and datetime.fromisoformat(due) == datetime.fromisoformat(read):
         tagged["next_checkin_due_at"] = "due"
     return tagged
 

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+LOCATION_HEADER = {
+    "Location": {
+        "description": "Where the new resource is (its path)",
+        "schema": {"type": "string"},
+    }
+}
+
 
 def links(
-    pointer: str, param: str, *operation_ids: str, if_match: tuple[str, ...] = ()
+    pointer: str,
+    param: str,
+    *operation_ids: str,
+    if_match: tuple[str, ...] = (),
+    location: bool = True,
 ) -> dict[str, Any]:
-    """A response's `links`: each operation, with its path parameter `param` taken from
-    the answer's body at JSON pointer `pointer` (e.g. "/id"); those in `if_match` also
-    send the answer's ETag as If-Match (they refuse a write without it)."""
+    """A 201's `links`: each operation, with its path parameter `param` taken from the
+    answer's body at JSON pointer `pointer` (e.g. "/id"); those in `if_match` also send
+    the answer's ETag as If-Match (they refuse a write without it). With `location`, the
+    201 also declares its Location header."""
     return {
+        **({"headers": dict(LOCATION_HEADER)} if location else {}),
         "links": {
             op: {
                 "operationId": op,
@@ -22,5 +35,5 @@ def links(
                 },
             }
             for op in operation_ids
-        }
+        },
     }

@@ -30,7 +30,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         at, ident = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(at), str(ident)
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:  # every cursor this API makes carries its offset
+            raise ValueError("a cursor's time without an offset")
+        return moment, str(ident)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise FieldError(
             [("cursor", "not a cursor returned by this API", "invalid_cursor")], where="query"

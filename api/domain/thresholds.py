@@ -48,10 +48,12 @@ SPEC: dict[str, tuple[float, Bound]] = {
 
 
 class ThresholdError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, kind: str = "out_of_range") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        # What is wrong, as api/errors.py FIELD_CODES names it.
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class Thresholds:
         if overrides.get("during_pain_safe_max", self.during_pain_safe_max) >= overrides.get(
             "during_pain_max", self.during_pain_max
         ):
-            raise ThresholdError("during_pain_safe_max", "must stay below during_pain_max")
+            raise ThresholdError(
+                "during_pain_safe_max", "must stay below during_pain_max", "conflict"
+            )
         return replace(self, **{k: float(v) for k, v in overrides.items()})
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from api.catalog_cache import CatalogCache, Rendered
 from api.catalog_replay import replay_template
 from api.deps import AdminUser, CatalogCacheDep, CatalogDep, Clock, SessionDep
-from api.links import links
+from api.links import LOCATION_HEADER, links
 from api.pagination import DEFAULT_LIMIT
 from api.preconditions import none_match, parse_if_match
 from api.problems import problem_responses
@@ -170,12 +170,6 @@ def _written(rendered: Rendered, status_code: int = 200, **headers: str) -> Resp
     summary="Add an exercise (admin)",
     responses={
         201: {
-            "headers": {
-                "ETag": {
-                    "description": "The new exercise's version: send it as If-Match to edit it",
-                    "schema": {"type": "string"},
-                }
-            },
             **links(
                 "/slug",
                 "slug",
@@ -186,6 +180,13 @@ def _written(rendered: Rendered, status_code: int = 200, **headers: str) -> Resp
                 "listRevisions",
                 if_match=("replaceExercise", "patchExercise", "archiveExercise"),
             ),
+            "headers": {
+                **LOCATION_HEADER,
+                "ETag": {
+                    "description": "The new exercise's version: send it as If-Match to edit it",
+                    "schema": {"type": "string"},
+                },
+            },
         },
         **problem_responses(401, 403, 409, 422),
     },

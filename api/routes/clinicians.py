@@ -78,7 +78,9 @@ def link_clinician(
 ) -> LinkPublic:
     address = client_address(request)
     link, created = clinicians.link(session, user, body.code, clock(), address)
-    if not created:
+    if created:
+        response.headers["Location"] = f"/v1/me/clinicians/{link.id}"
+    else:
         response.status_code = status.HTTP_200_OK
     return link
 

@@ -151,7 +151,9 @@ def create_device(
     device, token, created = devices.create_device(
         session, user, body.name, clock(), client_id=body.id, secret=settings.secret_key
     )
-    if not created:
+    if created:
+        response.headers["Location"] = f"/v1/me/devices/{device.id}"
+    else:
         response.status_code = status.HTTP_200_OK
     response.headers.update(NO_STORE)
     return DeviceCreated(

@@ -58,7 +58,9 @@ def create_checkin(
     checkin, advice, created = pain.record_checkin(
         session, user, body, catalog.rule_catalog, clock()
     )
-    if not created:
+    if created:
+        response.headers["Location"] = f"/v1/checkins/{checkin.id}"
+    else:
         response.status_code = status.HTTP_200_OK
     return CheckInResult(checkin=checkin, advice=advice)
 

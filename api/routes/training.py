@@ -81,7 +81,9 @@ def create_session(
     catalog: CatalogDep,
 ) -> SessionPublic:
     built, created = sessions.build_session(session, user, body, catalog, clock())
-    if not created:
+    if created:
+        response.headers["Location"] = f"/v1/sessions/{built.id}"
+    else:
         response.status_code = status.HTTP_200_OK
     return built
 

@@ -362,7 +362,7 @@ def _retried_rotation(
     window = timedelta(seconds=settings.refresh_reuse_seconds)
     # Read again: the rotation that used it may have committed after `row` was read.
     used_at = session.exec(select(RefreshToken.used_at).where(RefreshToken.id == row.id)).one()
-    if used_at is None or used_at < now - window:
+    if settings.refresh_reuse_seconds == 0 or used_at is None or used_at < now - window:
         return None
     successor = _successor(settings, token)
     issued = session.exec(

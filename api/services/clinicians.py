@@ -137,14 +137,16 @@ def _linked_with(
 ) -> LinkPublic | None:
     """The link this code made for this patient, if it made one that still stands: a
     retry after a lost response gets it again. Using a code stamps the code and the link
-    with the same instant, so a link made later with another code is not taken for it."""
+    with the same instant, so a link made later (after unlinking) is not taken for it."""
     if invitation.used_at is None:
         return None
+    # At or before: a patient already linked keeps the link they had (the code was
+    # claimed all the same, and its retry gets that link too).
     made = session.exec(
         select(ClinicianLink).where(
             ClinicianLink.clinician_id == invitation.clinician_id,
             ClinicianLink.user_id == patient.id,
-            ClinicianLink.created_at == invitation.used_at,
+            col(ClinicianLink.created_at) <= invitation.used_at,
         )
     ).first()
     if made is None:
@@ -441,7 +443,7 @@ def put_thresholds(
     try:
         DEFAULT_THRESHOLDS.with_overrides(values)
     except ThresholdError as exc:
-        raise FieldError([(exc.field, exc.message, "out_of_range")]) from exc
+        raise FieldError([(exc.field, exc.message, exc.kind)]) from exc
     row = session.get(UserThresholds, patient.id) or UserThresholds(user_id=patient.id)
     row.values = {k: float(v) for k, v in values.items()}
     row.updated_by = clinician.id

@@ -4,7 +4,7 @@ revoked, and recognised by that token on each upload."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -24,11 +24,16 @@ from api.services.store import insert_or_existing
 DEVICE_SEEN_GRANULARITY = timedelta(minutes=5)
 
 
+# How long after registering a retry still gets the token: long enough for a lost
+# response, short enough that a stolen access token cannot fetch a device's token later.
+RETRY_WINDOW = timedelta(minutes=5)
+
+
 def _token_for(secret: str, user_id: uuid.UUID, device_id: uuid.UUID, made: datetime) -> str:
-    """A client-id device's token, worked out again for a retry. Its creation second is
-    part of it, so registering the id again after the device was revoked gives a new
-    token: a revoked token never comes back. (Whole seconds: what every database keeps.)"""
-    seed = f"{user_id}:{device_id}:{int(made.timestamp())}"
+    """A client-id device's token, worked out again for a retry. Its creation instant (to
+    the microsecond, as both databases keep it) is part of it, so registering the id
+    again after the device was revoked gives a new token: a revoked one never returns."""
+    seed = f"{user_id}:{device_id}:{made.astimezone(UTC).isoformat()}"
     return derived_token(DEVICE_TOKEN_PREFIX, secret, "device", seed)
 
 
@@ -46,7 +51,7 @@ def create_device(
     if client_id is not None:
         existing = session.get(Device, client_id)
         if existing is not None:
-            return _registered(session, existing, user, name, secret)
+            return _registered(session, existing, user, name, secret, now)
         token = _token_for(secret, user.id, client_id, now)
     else:
         token = new_opaque_token(DEVICE_TOKEN_PREFIX)
@@ -62,19 +67,20 @@ def create_device(
     # The same registration twice at once: the other request stored it.
     stored = insert_or_existing(session, device, lambda: session.get(Device, client_id))
     if stored is not None:
-        return _registered(session, stored, user, name, secret)
+        return _registered(session, stored, user, name, secret, now)
     session.commit()
     return device, token, True
 
 
 def _registered(
-    session: Session, device: Device, user: User, name: str, secret: str
+    session: Session, device: Device, user: User, name: str, secret: str, now: datetime
 ) -> tuple[Device, str, bool]:
     if device.user_id != user.id or device.name != name:
         raise ClientIdReused("This device id is already used by another device; generate a new id.")
     token = _token_for(secret, user.id, device.id, device.created_at)
-    if token_digest(token) != device.token_hash:
-        # Made without this id, or before the secret key changed: the token is gone.
+    if now - device.created_at > RETRY_WINDOW or token_digest(token) != device.token_hash:
+        # Too late for a retry, made without this id, or under another secret key: the
+        # token is shown once, and that was it.
         raise ClientIdReused(
             "This device was registered earlier and its token cannot be shown again; "
             "revoke it and register it anew."

@@ -774,3 +774,17 @@ def test_refreshes_sent_together_all_keep_the_sign_in(app: FastAPI, user: Accoun
         t.join()
     assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
     assert len({r.json()["refresh_token"] for r in results}) == 1
+
+
+def test_with_no_reuse_window_any_reuse_ends_the_sign_in(
+    settings: Any, db: Engine, clock: FakeClock, make_account: AccountFactory
+) -> None:
+    user = make_account()
+    app = create_app(settings_with(settings.database_url, refresh_reuse_seconds=0), engine=db)
+    frozen = clock()  # the retry at the very same instant: still too late with no window
+    app.dependency_overrides[get_clock] = lambda: lambda: frozen
+    with TestClient(app) as c:
+        issued = refresh(c, user.refresh_token)
+        assert issued.status_code == 200
+        assert refresh(c, user.refresh_token).status_code == 401  # at once, all the same
+        assert refresh(c, issued.json()["refresh_token"]).status_code == 401

@@ -356,6 +356,15 @@ def test_linking_retried_with_the_same_code_returns_the_link(
     assert late.status_code == 422
     actions = client.get("/v1/me/export", headers=pt.headers).json()["as_clinician"]["actions"]
     assert [a["action"] for a in actions] == ["linked", "unlinked"]
+    # Already linked when the code came: it answers with the link there is, retried too.
+    linked = client.post(
+        "/v1/me/clinicians", headers=other.headers, json={"code": invite(client, pt)}
+    )
+    assert linked.status_code == 201
+    second = invite(client, pt)
+    for _ in range(2):
+        kept = client.post("/v1/me/clinicians", headers=other.headers, json={"code": second})
+        assert kept.status_code == 200 and kept.json()["id"] == linked.json()["id"]
 
 
 def test_every_action_a_clinician_takes_stores_the_details_the_document_names(

@@ -148,7 +148,12 @@ def test_a_device_registration_retried_with_its_client_id_is_one_device(
     }
     token = {"Authorization": f"Bearer {again.json()['token']}", "Idempotency-Key": "k1"}
     assert client.post("/v1/wearable/uploads", headers=token, json=upload).status_code == 201
-    # The id with another name, or by another person: a 409 naming the reuse.
+    # Past the retry window the token is not shown again (a stolen access token must
+    # not fetch a device's token), nor with another name, nor to another person.
+    clock.advance(minutes=6)
+    late_retry = client.post("/v1/me/devices", headers=user.headers, json=body)
+    assert late_retry.status_code == 409 and "token" not in late_retry.json()
+    assert late_retry.json()["type"] == "/problems/client-id-reused"
     for headers, name in ((user.headers, "Watch"), (other.headers, "Band")):
         clash = client.post("/v1/me/devices", headers=headers, json={**body, "name": name})
         assert clash.status_code == 409
