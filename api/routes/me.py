@@ -178,5 +178,7 @@ def list_devices(
     summary="Revoke a wearable's token",
     responses=problem_responses(404),
 )
-def delete_device(device_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
-    devices.delete_device(session, user, device_id)
+def delete_device(
+    device_id: uuid.UUID, user: CurrentUser, session: SessionDep, clock: Clock
+) -> None:
+    devices.delete_device(session, user, device_id, clock())

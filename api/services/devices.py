@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from api.errors import ClientIdReused, NotFound
-from api.models import Device, User
+from api.models import Device, TrainingSession, User, WearableUpload
 from api.pagination import keyset_page
 from api.security import (
     DEVICE_TOKEN_PREFIX,
@@ -102,10 +103,18 @@ def list_devices(
     )
 
 
-def delete_device(session: Session, user: User, device_id: uuid.UUID) -> None:
+def delete_device(session: Session, user: User, device_id: uuid.UUID, now: datetime) -> None:
     device = session.get(Device, device_id)
     if device is None or device.user_id != user.id:
         raise NotFound("No such device.")
+    # Its uploads stay, no longer known as one device's: the wearable summaries of the
+    # sessions they matched are worked out anew, so those sessions have changed for sync.
+    matched = select(WearableUpload.session_id).where(WearableUpload.device_id == device.id)
+    session.exec(
+        update(TrainingSession)
+        .where(col(TrainingSession.id).in_(matched), col(TrainingSession.user_id) == user.id)
+        .values(updated_at=now)
+    )
     session.delete(device)
     session.commit()
 

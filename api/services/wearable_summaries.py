@@ -156,9 +156,10 @@ def session_summaries(
     span they cover)."""
     if not session_ids:
         return {}
-    # Five columns: past sqlmodel's typed select overloads, so the SQLAlchemy one.
+    # Six columns: past sqlmodel's typed select overloads, so the SQLAlchemy one.
     rows = session.execute(
         sa_select(
+            col(WearableUpload.id),
             col(WearableUpload.session_id),
             col(WearableUpload.device_id),
             col(WearableUpload.started_at),
@@ -170,10 +171,13 @@ def session_summaries(
         lambda: defaultdict(list)
     )
     spans: dict[uuid.UUID, tuple[datetime, datetime]] = {}
-    for sid, device_id, started, ended, summary in rows:
+    for upload_id, sid, device_id, started, ended, summary in rows:
         if sid is None:
             continue
-        by_session[sid][str(device_id)].append(WearableSummary.model_validate(summary))
+        # An upload whose device was revoked no longer says which device made it: taken
+        # as a device of its own (never added to another's, which would count twice).
+        recorder = str(device_id) if device_id is not None else f"upload:{upload_id}"
+        by_session[sid][recorder].append(WearableSummary.model_validate(summary))
         lo, hi = spans.get(sid, (started, ended))
         spans[sid] = (min(lo, started), max(hi, ended))
     out: dict[uuid.UUID, WearableSummary] = {}

@@ -560,3 +560,12 @@ def test_two_devices_recording_one_session_are_not_counted_twice(
     assert summary["reps"] == {"glute-bridge": 5}
     assert summary["duration_seconds"] == 60
     assert summary["heart_rate"]["samples"] == 20  # both devices' samples count for heart rate
+    # Both devices revoked: their uploads are still not added up, and the session has
+    # changed for an app syncing with `since`.
+    clock.advance(minutes=1)
+    mark = clock.now
+    for made in client.get("/v1/me/devices", headers=user.headers).json()["items"]:
+        client.delete(f"/v1/me/devices/{made['id']}", headers=user.headers)
+    synced = client.get("/v1/sessions", headers=user.headers, params={"since": mark.isoformat()})
+    [after] = synced.json()["items"]
+    assert after["id"] == built["id"] and after["wearable"]["reps"] == {"glute-bridge": 5}
