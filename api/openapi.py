@@ -69,6 +69,37 @@ def _document_common_errors(operation: dict[str, Any], queued: bool) -> None:
         responses.setdefault(status, {"description": PROBLEM_TYPES[slug]})
 
 
+# Headers the HTTP layer adds to error answers (api/problems.py, api/admission.py), so a
+# generated client can read them.
+_ERROR_HEADERS: dict[str, dict[str, dict[str, Any]]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with (`Bearer`)",
+            "schema": {"type": "string"},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds until a try may succeed",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying (the same ids and keys make it safe)",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+}
+
+
+def _document_error_headers(operation: dict[str, Any]) -> None:
+    for status, headers in _ERROR_HEADERS.items():
+        response = operation.get("responses", {}).get(status)
+        if response is not None:
+            response.setdefault("headers", {}).update(headers)
+
+
 # Headers a route checks itself, so that leaving one out is a 400 with its own message
 # rather than FastAPI's 422; the document still has to say they are required.
 ROUTE_CHECKED_HEADERS = {
@@ -129,6 +160,7 @@ def install_openapi(app: FastAPI) -> None:
             for method, operation in path_item.items():
                 _document_common_errors(operation, queues(method.upper(), path))
                 _document_required_headers(operation, method, path)
+                _document_error_headers(operation)
                 for status, response in operation.get("responses", {}).items():
                     if status[0] in "45":
                         response["content"] = {

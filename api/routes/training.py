@@ -133,7 +133,18 @@ def get_session(
         '(`"log-<version>"`): without it 428, with an old one 412, so a delayed retry '
         "of an earlier version can never undo a correction."
     ),
-    responses=problem_responses(404, 409, 412, 422, 428),
+    responses={
+        200: {
+            "headers": {
+                "ETag": {
+                    "description": 'The stored log\'s version (`"log-<version>"`): send it as '
+                    "If-Match to correct the log",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        **problem_responses(404, 409, 412, 422, 428),
+    },
 )
 def put_session_log(
     session_id: uuid.UUID,

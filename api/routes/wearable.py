@@ -47,7 +47,18 @@ REPLAY_HEADER = "Idempotent-Replayed"
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadIn"}}},
         }
     },
-    responses=problem_responses(400, 401, 409, 413, 415, 422),
+    responses={
+        201: {
+            "headers": {
+                REPLAY_HEADER: {
+                    "description": "`true` when this answer replays the first one (the same "
+                    "Idempotency-Key and body); absent otherwise",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            }
+        },
+        **problem_responses(400, 401, 409, 413, 415, 422),
+    },
 )
 async def create_upload(
     request: Request,

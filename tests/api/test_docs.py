@@ -109,3 +109,21 @@ def test_no_enum_is_written_out_twice(client: TestClient) -> None:
     for name in ("AdviceStatus", "ExerciseAction", "Phase", "Category", "Caution"):
         assert schemas[name]["enum"] and schemas[name]["description"], name
     assert "x-named-enum" not in json.dumps(doc)
+
+
+def test_headers_a_client_reads_are_declared(client: TestClient) -> None:
+    """A generated client reads only declared headers: ETag for the log correction,
+    Retry-After on 429 and 503, the replay marker, WWW-Authenticate on 401."""
+    doc = client.get("/openapi.json").json()
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                declared = response.get("headers", {})
+                if status in ("429", "503"):
+                    assert "Retry-After" in declared, (method, path, status)
+                if status == "401":
+                    assert "WWW-Authenticate" in declared, (method, path, status)
+    log = doc["paths"]["/v1/sessions/{session_id}/log"]["put"]["responses"]["200"]
+    assert "ETag" in log["headers"]
+    upload = doc["paths"]["/v1/wearable/uploads"]["post"]["responses"]["201"]
+    assert "Idempotent-Replayed" in upload["headers"]
