@@ -33,7 +33,7 @@ from api.schemas.clinicians import (
     ThresholdsPublic,
 )
 from api.schemas.pain import AdvicePublic
-from api.services import alerts, clinicians
+from api.services import alerts, clinician_links, clinicians
 
 router = APIRouter(tags=["clinicians"], responses=problem_responses(401))
 PATIENT_ERRORS = problem_responses(403, 404)
@@ -49,7 +49,7 @@ PATIENT_ERRORS = problem_responses(403, 404)
 def create_invitation(
     clinician: ClinicianUser, session: SessionDep, clock: Clock
 ) -> InvitationPublic:
-    return clinicians.create_invitation(session, clinician, clock())
+    return clinician_links.create_invitation(session, clinician, clock())
 
 
 @router.post(
@@ -77,7 +77,7 @@ def link_clinician(
     clock: Clock,
 ) -> LinkPublic:
     address = client_address(request)
-    link, created = clinicians.link(session, user, body.code, clock(), address)
+    link, created = clinician_links.link(session, user, body.code, clock(), address)
     if created:
         response.headers["Location"] = f"/v1/me/clinicians/{link.id}"
     else:
@@ -89,7 +89,7 @@ def link_clinician(
 def list_my_clinicians(
     user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> LinkPage:
-    items, next_cursor = clinicians.list_links(session, user, limit=limit, cursor=cursor)
+    items, next_cursor = clinician_links.list_links(session, user, limit=limit, cursor=cursor)
     return LinkPage(items=items, next_cursor=next_cursor)
 
 
@@ -102,7 +102,7 @@ def list_my_clinicians(
 def unlink_clinician(
     link_id: uuid.UUID, user: CurrentUser, session: SessionDep, clock: Clock
 ) -> None:
-    clinicians.remove_link(session, user, link_id, clock())
+    clinician_links.remove_link(session, user, link_id, clock())
 
 
 @router.get(

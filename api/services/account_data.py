@@ -79,7 +79,8 @@ EXPORT_SECTIONS = {
 
 
 def export_account(session: Session, user: User, now: datetime) -> AccountExport:
-    from api.services.clinicians import list_links, plan_public
+    from api.services.clinician_links import list_links
+    from api.services.clinicians import plan_public
     from api.services.routine_views import session_public
     from api.services.screening import screening_public
     from api.services.wearable_summaries import session_summaries, unpack_heart_rate

@@ -1,8 +1,9 @@
 """What linked clinicians feed into a person's evaluation, and hear back from it.
 
 Clearances and caps (their plan), red-flag resolutions, the record of their actions,
-and alerts. Evaluation reads and writes these here; the clinician routes' own service
-(services/clinicians.py) builds on this module, never the other way round.
+and alerts. Evaluation reads and writes these here; the clinician routes' own services
+(services/clinicians.py, services/clinician_links.py) build on this module, never the
+other way round.
 """
 
 from __future__ import annotations
