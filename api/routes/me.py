@@ -46,8 +46,8 @@ router = APIRouter(prefix="/v1/me", tags=["me"], responses=problem_responses(401
     response_model=UserPublic,
     responses=ETAG_RESPONSES,
 )
-def get_me(request: Request, response: Response, user: CurrentUser) -> UserPublic | Response:
-    return conditional(request, response, accounts.public_user(user))
+def get_me(request: Request, user: CurrentUser) -> Response:
+    return conditional(request, accounts.public_user(user))
 
 
 @router.patch("", summary="Update my profile", responses=problem_responses(422))

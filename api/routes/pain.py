@@ -101,14 +101,13 @@ def get_checkin(checkin_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
 )
 def get_advice(
     request: Request,
-    response: Response,
     user: CurrentUser,
     session: SessionDep,
     clock: Clock,
     catalog: CatalogDep,
-) -> AdvicePublic | Response:
+) -> Response:
     advice = pain.current_advice(session, user, catalog.rule_catalog, clock())
-    return conditional(request, response, advice, advice_as_tagged)
+    return conditional(request, advice, advice_as_tagged)
 
 
 @router.get(

@@ -44,16 +44,13 @@ router = APIRouter(tags=["training"], responses=problem_responses(401))
 )
 def get_routine(
     request: Request,
-    response: Response,
     user: CurrentUser,
     session: SessionDep,
     clock: Clock,
     catalog: CatalogDep,
-) -> RoutinePublic | Response:
+) -> Response:
     routine = routine_views.routine_view(session, user, catalog.rule_catalog, clock())
-    return conditional(
-        request, response, routine, lambda r: {**r, "advice": advice_as_tagged(r["advice"])}
-    )
+    return conditional(request, routine, lambda r: {**r, "advice": advice_as_tagged(r["advice"])})
 
 
 @router.post(
@@ -117,11 +114,10 @@ def list_sessions(
 def get_session(
     session_id: uuid.UUID,
     request: Request,
-    response: Response,
     user: CurrentUser,
     session: SessionDep,
-) -> SessionPublic | Response:
-    return conditional(request, response, sessions.get_session(session, user, session_id))
+) -> Response:
+    return conditional(request, sessions.get_session(session, user, session_id))
 
 
 @router.put(
