@@ -61,6 +61,7 @@ NOT_RULE_INPUTS = frozenset(
         "outbox",
         "muscles",
         "refresh_tokens",
+        "tombstones",
         "users",
         "wearable_uploads",
     }

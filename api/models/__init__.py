@@ -22,6 +22,7 @@ from api.models.clinicians import (
 )
 from api.models.pain import AdviceRow, CheckInRow, UserThresholds
 from api.models.screening import Screening
+from api.models.sync import Tombstone
 from api.models.training import DoseChange, RoutineItem, SessionLogRow, TrainingSession
 from api.models.wearable import IdempotencyKey, WearableUpload
 
@@ -52,5 +53,6 @@ __all__ = [
     "Muscle",
     "RefreshToken",
     "Screening",
+    "Tombstone",
     "User",
 ]

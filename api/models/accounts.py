@@ -76,7 +76,10 @@ class Device(SQLModel, table=True):
     """A wearable allowed to upload sessions for its owner, and nothing else."""
 
     __tablename__ = "devices"
-    __table_args__ = (Index("ix_devices_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_devices_user_id_created_at", "user_id", "created_at"),
+        Index("ix_devices_user_id_updated_at", "user_id", "updated_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(sa_column=_user_fk())
@@ -88,6 +91,8 @@ class Device(SQLModel, table=True):
     last_used_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # Moves with anything its list shows (registered, last used), for `?since=`.
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_created())
 
 
 class LoginFailure(SQLModel, table=True):

@@ -17,7 +17,7 @@ from api.deps import (
 from api.links import links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
-from api.routes.params import Cursor, Limit
+from api.routes.params import SINCE_DOC, Cursor, Limit, Since
 from api.schemas.clinicians import (
     AlertPage,
     AlertPublic,
@@ -32,6 +32,7 @@ from api.schemas.clinicians import (
     ThresholdsIn,
     ThresholdsPublic,
 )
+from api.schemas.common import Removed
 from api.schemas.pain import AdvicePublic
 from api.services import alerts, clinician_links, clinicians
 
@@ -85,12 +86,26 @@ def link_clinician(
     return link
 
 
-@router.get("/v1/me/clinicians", summary="My linked clinicians", responses=problem_responses(422))
+@router.get(
+    "/v1/me/clinicians",
+    summary="My linked clinicians; `since` for delta sync, with ended links",
+    description=SINCE_DOC
+    + " A link is changed when it is made, and when its clinician's name or address changes.",
+    responses=problem_responses(422),
+)
 def list_my_clinicians(
-    user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    user: CurrentUser,
+    session: SessionDep,
+    since: Since = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> LinkPage:
-    items, next_cursor = clinician_links.list_links(session, user, limit=limit, cursor=cursor)
-    return LinkPage(items=items, next_cursor=next_cursor)
+    items, gone, next_cursor = clinician_links.list_links(
+        session, user, since=since, limit=limit, cursor=cursor
+    )
+    return LinkPage(
+        items=items, deleted=[Removed.model_validate(t) for t in gone], next_cursor=next_cursor
+    )
 
 
 @router.delete(

@@ -22,7 +22,7 @@ from api.links import links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.auth import NO_STORE
-from api.routes.params import Cursor, Limit
+from api.routes.params import SINCE_DOC, Cursor, Limit, Since
 from api.schemas.accounts import (
     AccountExport,
     DeleteAccountIn,
@@ -33,6 +33,7 @@ from api.schemas.accounts import (
     ProfilePatch,
     UserPublic,
 )
+from api.schemas.common import Removed
 from api.schemas.screening import ScreeningIn, ScreeningResult
 from api.services import account_data, accounts, devices, screening
 
@@ -161,13 +162,25 @@ def create_device(
     )
 
 
-@router.get("/devices", summary="My wearables", responses=problem_responses(422))
+@router.get(
+    "/devices",
+    summary="My wearables; `since` (on `updated_at`) for delta sync, with revoked ones",
+    description=SINCE_DOC,
+    responses=problem_responses(422),
+)
 def list_devices(
-    user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    user: CurrentUser,
+    session: SessionDep,
+    since: Since = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> DevicePage:
-    items, next_cursor = devices.list_devices(session, user, limit=limit, cursor=cursor)
+    items, gone, next_cursor = devices.list_devices(
+        session, user, since=since, limit=limit, cursor=cursor
+    )
     return DevicePage(
         items=[DevicePublic.model_validate(d, from_attributes=True) for d in items],
+        deleted=[Removed.model_validate(t) for t in gone],
         next_cursor=next_cursor,
     )
 

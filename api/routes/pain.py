@@ -17,7 +17,7 @@ from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
 from api.links import links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
-from api.routes.params import Cursor, Limit
+from api.routes.params import Cursor, Limit, Since
 from api.schemas.pain import (
     AdvicePage,
     AdvicePublic,
@@ -112,11 +112,17 @@ def get_advice(
 
 @router.get(
     "/v1/advice/history",
-    summary="Every change of my advice, newest first",
+    summary="Every change of my advice, newest first; `since` for delta sync",
+    description="With `since`: the entries stored at or after it, oldest first. An entry "
+    "never changes once stored, and none is deleted but with the account.",
     responses=problem_responses(422),
 )
 def list_advice_history(
-    user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    user: CurrentUser,
+    session: SessionDep,
+    since: Since = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> AdvicePage:
-    items, next_cursor = pain.advice_history(session, user, limit=limit, cursor=cursor)
+    items, next_cursor = pain.advice_history(session, user, since=since, limit=limit, cursor=cursor)
     return AdvicePage(items=items, next_cursor=next_cursor)

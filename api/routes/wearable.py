@@ -15,7 +15,7 @@ from api.deps import Clock, CurrentUser, DeviceAuth, SessionDep
 from api.errors import BadRequest
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
-from api.routes.params import Cursor, Limit
+from api.routes.params import Cursor, Limit, Since
 from api.schemas.wearable import UploadIn, UploadPage, UploadResult
 from api.services import wearable
 
@@ -117,18 +117,20 @@ async def create_upload(
 
 @router.get(
     "/v1/me/uploads",
-    summary="My wearable uploads, newest first; matched=false lists those with no session",
+    summary="My wearable uploads, newest first; matched=false lists those with no session; "
+    "`since` (on `updated_at`) for delta sync",
     responses=problem_responses(401, 422),
 )
 def list_uploads(
     user: CurrentUser,
     session: SessionDep,
     matched: Annotated[bool | None, Query()] = None,
+    since: Since = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> UploadPage:
     items, next_cursor = wearable.list_uploads(
-        session, user, matched=matched, limit=limit, cursor=cursor
+        session, user, matched=matched, since=since, limit=limit, cursor=cursor
     )
     return UploadPage(items=items, next_cursor=next_cursor)
 

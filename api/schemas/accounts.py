@@ -26,7 +26,7 @@ from api.schemas.clinicians import (
     PlanPublic,
     action_details,
 )
-from api.schemas.common import Input, refuse_null, schema_without_null
+from api.schemas.common import Input, Removed, refuse_null, schema_without_null
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningPublic
 from api.schemas.training import SessionPublic
@@ -156,7 +156,13 @@ class DevicePublic(BaseModel):
     name: str
     token_prefix: str = Field(description="The token's first characters, for recognition.")
     created_at: datetime
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When it last uploaded, to within 5 minutes; null until its first upload."
+    )
+    updated_at: datetime = Field(
+        description="When anything shown here last changed (registered, last used): the "
+        "time `GET /v1/me/devices?since=` filters on."
+    )
 
 
 class DeviceCreated(DevicePublic):
@@ -164,7 +170,15 @@ class DeviceCreated(DevicePublic):
 
 
 class DevicePage(BaseModel):
-    items: list[DevicePublic]
+    items: list[DevicePublic] = Field(
+        description="Without `since`: every device, oldest first. With `since`: those "
+        "registered or used at or after it, oldest change first."
+    )
+    deleted: list[Removed] = Field(
+        default_factory=list,
+        description="With `since` only: devices revoked at or after it (drop them from a "
+        "cached list). Always empty without `since`.",
+    )
     next_cursor: str | None
 
 
@@ -263,6 +277,10 @@ class ClinicianRecord(BaseModel):
     actions: list[ActionTakenExport] = Field(default_factory=list)
 
 
+class RemovedExport(Removed):
+    kind: Literal["device", "clinician_link"] = Field(description="The list it left.")
+
+
 class AccountExport(BaseModel):
     exported_at: datetime
     profile: UserPublic
@@ -285,6 +303,10 @@ class AccountExport(BaseModel):
     alerts: list[AlertExport] = Field(description="Alerts your clinicians received")
     screenings: list[ScreeningPublic] = Field(
         description="Every screening answer given, oldest first (the latest is in force)"
+    )
+    removed: list[RemovedExport] = Field(
+        description="Tombstones: devices and clinician links removed from your lists, "
+        "kept so that `?since=` can tell your other devices"
     )
     as_clinician: ClinicianRecord = Field(
         description="For clinicians: invitations made, patients, alerts received, actions "

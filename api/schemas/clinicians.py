@@ -19,7 +19,7 @@ from pydantic import (
 
 from api.domain.thresholds import SPEC
 from api.schemas.catalog import Slug
-from api.schemas.common import Input
+from api.schemas.common import Input, Removed
 from api.schemas.enums import enum_schema
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningHistory, ScreeningOutcome
@@ -51,7 +51,15 @@ class LinkPublic(BaseModel):
 
 
 class LinkPage(BaseModel):
-    items: list[LinkPublic]
+    items: list[LinkPublic] = Field(
+        description="Without `since`: every link, oldest first. With `since`: those made, "
+        "or whose clinician's name or address changed, at or after it."
+    )
+    deleted: list[Removed] = Field(
+        default_factory=list,
+        description="With `since` only: links ended at or after it, by the patient or by "
+        "the clinician's account being deleted (drop them from a cached list).",
+    )
     next_cursor: str | None = None
 
 

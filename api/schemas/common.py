@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -112,3 +114,14 @@ class Readiness(BaseModel):
 class ProblemType(BaseModel):
     type: str
     description: str
+
+
+class Removed(BaseModel):
+    """An item removed from a list since the `since` a client asked with (a tombstone)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID = Field(
+        validation_alias="item_id", description="The id the item had in the list."
+    )
+    deleted_at: datetime = Field(description="When it was removed.")

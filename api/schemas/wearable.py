@@ -120,8 +120,17 @@ class UploadPublic(UploadResult):
     device_model: str | None
     software_version: str | None
     received_at: datetime
+    updated_at: datetime = Field(
+        description="When anything shown here last changed (stored, merged with a later "
+        "upload of the same recording, matched to a session, its device revoked): the time "
+        "`GET /v1/me/uploads?since=` filters on."
+    )
 
 
 class UploadPage(BaseModel):
-    items: list[UploadPublic]
+    items: list[UploadPublic] = Field(
+        description="Without `since`: newest recording first. With `since`: those stored or "
+        "changed at or after it, oldest change first. Uploads are never deleted but with "
+        "the account."
+    )
     next_cursor: str | None

@@ -29,6 +29,7 @@ from api.models import (
     RoutineItem,
     Screening,
     SessionLogRow,
+    Tombstone,
     TrainingSession,
     User,
     UserThresholds,
@@ -45,6 +46,7 @@ from api.schemas.accounts import (
     InvitationExport,
     MessageExport,
     PatientLinkExport,
+    RemovedExport,
     RoutineExport,
     SignInPublic,
     UploadExport,
@@ -52,7 +54,7 @@ from api.schemas.accounts import (
 from api.schemas.clinicians import ClinicianActionPublic
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.security import Passwords
-from api.services import throttle
+from api.services import sync, throttle
 from api.services.accounts import password_gate, public_user
 
 # Where each table holding a person's data appears in their export.
@@ -75,6 +77,7 @@ EXPORT_SECTIONS = {
     "clinician_actions": "clinician_actions",
     "alerts": "alerts",
     "screenings": "screenings",
+    "tombstones": "removed",
 }
 
 
@@ -119,6 +122,7 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
                 device_model=u.device_model,
                 software_version=u.software_version,
                 received_at=u.received_at,
+                updated_at=u.updated_at,
                 heart_rate=[(u.started_at + timedelta(seconds=o), b) for o, b in samples],
                 reps=u.reps,
                 energy_kcal=u.energy_kcal,
@@ -157,6 +161,9 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
             for c in mine(DoseChange, col(DoseChange.at))
         ],
         sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
+        removed=[
+            RemovedExport.model_validate(t) for t in mine(Tombstone, col(Tombstone.deleted_at))
+        ],
         wearable_uploads=uploads,
         clinicians=list_links(session, user, limit=10_000)[0],
         clinician_plan=(
@@ -235,6 +242,11 @@ def delete_account(
     gate.passed(session, held)
     # A clinician's patients lose their links and the plans' author with this account.
     changes.bump_linked(session, user.id)
+    # Their lists lose the link: tell the patients' apps by a tombstone each.
+    for link_id, patient_id in session.exec(
+        select(ClinicianLink.id, ClinicianLink.user_id).where(ClinicianLink.clinician_id == user.id)
+    ).all():
+        sync.bury(session, patient_id, "clinician_link", link_id, now)
     for table in user_owned_tables():
         session.exec(delete(table).where(table.c.user_id == user.id))
     session.exec(

@@ -17,10 +17,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from api.errors import Conflict, FieldError, NotFound
-from api.models import ClinicianInvitation, ClinicianLink, ClinicianPlan, User
+from api.models import ClinicianInvitation, ClinicianLink, ClinicianPlan, Tombstone, User
 from api.pagination import keyset_page
 from api.schemas.clinicians import InvitationPublic, LinkPublic, PersonRef
-from api.services import throttle
+from api.services import sync, throttle
 from api.services.care_team import record
 from api.services.store import insert_or_existing
 
@@ -189,17 +189,42 @@ def link(
 
 
 def list_links(
-    session: Session, patient: User, *, limit: int = 100, cursor: str | None = None
-) -> tuple[list[LinkPublic], str | None]:
-    links, next_cursor = keyset_page(
-        session,
-        select(ClinicianLink).where(ClinicianLink.user_id == patient.id),
-        time_col=ClinicianLink.created_at,
-        id_col=ClinicianLink.id,
-        limit=limit,
-        cursor=cursor,
-    )
-    return [_link_public(session, link) for link in links], next_cursor
+    session: Session,
+    patient: User,
+    *,
+    since: datetime | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> tuple[list[LinkPublic], list[Tombstone], str | None]:
+    """The patient's links, oldest first; with `since`, those made since or whose
+    clinician's name or address changed since, and the ids of links ended since."""
+    mine = select(ClinicianLink).where(ClinicianLink.user_id == patient.id)
+    gone: list[Tombstone] = []
+    if since is None:
+        links, next_cursor = keyset_page(
+            session,
+            mine,
+            time_col=ClinicianLink.created_at,
+            id_col=ClinicianLink.id,
+            limit=limit,
+            cursor=cursor,
+        )
+    else:
+        renamed = select(User.id).where(col(User.updated_at) >= since)
+        links, gone, next_cursor = sync.changed_page(
+            session,
+            mine,
+            time_col=ClinicianLink.created_at,
+            id_col=ClinicianLink.id,
+            owner_id=patient.id,
+            kind="clinician_link",
+            since=since,
+            limit=limit,
+            cursor=cursor,
+            changed=(col(ClinicianLink.created_at) >= since)
+            | col(ClinicianLink.clinician_id).in_(renamed),
+        )
+    return [_link_public(session, link) for link in links], gone, next_cursor
 
 
 def remove_link(session: Session, patient: User, link_id: uuid.UUID, now: datetime) -> None:
@@ -214,4 +239,5 @@ def remove_link(session: Session, patient: User, link_id: uuid.UUID, now: dateti
         plan.cleared_under = {}
         session.add(plan)
     session.delete(link_row)
+    sync.bury(session, patient.id, "clinician_link", link_row.id, now)
     session.commit()

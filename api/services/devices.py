@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.errors import ClientIdReused, NotFound
-from api.models import Device, TrainingSession, User, WearableUpload
+from api.models import Device, Tombstone, TrainingSession, User, WearableUpload
 from api.pagination import keyset_page
 from api.security import (
     DEVICE_TOKEN_PREFIX,
@@ -19,6 +19,7 @@ from api.security import (
     new_opaque_token,
     token_digest,
 )
+from api.services import sync
 from api.services.store import insert_or_existing
 
 # Writing last_used_at on every upload would turn reads into writes; this is enough.
@@ -62,6 +63,7 @@ def create_device(
         token_hash=token_digest(token),
         token_prefix=token[:DISPLAY_PREFIX_LENGTH],
         created_at=now,
+        updated_at=now,
     )
     if client_id is not None:
         device.id = client_id
@@ -91,16 +93,20 @@ def _registered(
 
 
 def list_devices(
-    session: Session, user: User, *, limit: int, cursor: str | None
-) -> tuple[list[Device], str | None]:
-    return keyset_page(
-        session,
-        select(Device).where(Device.user_id == user.id),
-        time_col=Device.created_at,
-        id_col=Device.id,
-        limit=limit,
-        cursor=cursor,
+    session: Session, user: User, *, since: datetime | None, limit: int, cursor: str | None
+) -> tuple[list[Device], list[Tombstone], str | None]:
+    """The person's devices, oldest first; with `since`, those changed since (by
+    `updated_at`) and the ids of those revoked since (sync.changed_page)."""
+    mine = select(Device).where(Device.user_id == user.id)
+    if since is not None:
+        return sync.changed_page(
+            session, mine, time_col=Device.updated_at, id_col=Device.id, owner_id=user.id,
+            kind="device", since=since, limit=limit, cursor=cursor,
+        )  # fmt: skip
+    rows, next_cursor = keyset_page(
+        session, mine, time_col=Device.created_at, id_col=Device.id, limit=limit, cursor=cursor
     )
+    return rows, [], next_cursor
 
 
 def delete_device(session: Session, user: User, device_id: uuid.UUID, now: datetime) -> None:
@@ -115,7 +121,14 @@ def delete_device(session: Session, user: User, device_id: uuid.UUID, now: datet
         .where(col(TrainingSession.id).in_(matched), col(TrainingSession.user_id) == user.id)
         .values(updated_at=now)
     )
+    # Its uploads lose their device (the key is set null): changed for sync too.
+    session.exec(
+        update(WearableUpload)
+        .where(col(WearableUpload.device_id) == device.id)
+        .values(updated_at=now)
+    )
     session.delete(device)
+    sync.bury(session, user.id, "device", device.id, now)
     session.commit()
 
 
@@ -126,7 +139,7 @@ def authenticate_device(session: Session, token: str, now: datetime) -> Device |
     if device is None:
         return None
     if device.last_used_at is None or now - device.last_used_at > DEVICE_SEEN_GRANULARITY:
-        device.last_used_at = now
+        device.last_used_at = device.updated_at = now
         session.add(device)
         session.commit()
     return device

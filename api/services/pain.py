@@ -164,16 +164,26 @@ def current_advice(
 
 
 def advice_history(
-    session: Session, user: User, *, limit: int, cursor: str | None
+    session: Session,
+    user: User,
+    *,
+    since: datetime | None = None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[StoredAdvice], str | None]:
+    """Newest first; with `since`, the entries stored since, oldest first (stored advice
+    never changes, and is stored at the moment it was evaluated)."""
+    stmt = select(AdviceRow).where(AdviceRow.user_id == user.id)
+    if since is not None:
+        stmt = stmt.where(col(AdviceRow.evaluated_at) >= since)
     rows, next_cursor = keyset_page(
         session,
-        select(AdviceRow).where(AdviceRow.user_id == user.id),
+        stmt,
         time_col=AdviceRow.evaluated_at,
         id_col=AdviceRow.id,
         limit=limit,
         cursor=cursor,
-        descending=True,
+        descending=since is None,
     )
     return [StoredAdvice.model_validate(r, from_attributes=True) for r in rows], next_cursor
 

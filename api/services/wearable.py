@@ -336,21 +336,31 @@ def _merge_and_store(
 
 
 def list_uploads(
-    session: Session, user: User, *, matched: bool | None, limit: int, cursor: str | None
+    session: Session,
+    user: User,
+    *,
+    matched: bool | None,
+    since: datetime | None = None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[UploadPublic], str | None]:
+    """Newest recording first; with `since`, those stored or changed since (matched to a
+    session, merged with another upload, their device revoked), oldest change first."""
     stmt = select(WearableUpload).where(WearableUpload.user_id == user.id)
     if matched is True:
         stmt = stmt.where(col(WearableUpload.session_id).is_not(None))
     elif matched is False:
         stmt = stmt.where(col(WearableUpload.session_id).is_(None))
+    if since is not None:
+        stmt = stmt.where(col(WearableUpload.updated_at) >= since)
     rows, next_cursor = keyset_page(
         session,
         stmt,
-        time_col=WearableUpload.started_at,
+        time_col=WearableUpload.started_at if since is None else WearableUpload.updated_at,
         id_col=WearableUpload.id,
         limit=limit,
         cursor=cursor,
-        descending=True,
+        descending=since is None,
     )
     return [
         UploadPublic(
@@ -364,6 +374,7 @@ def list_uploads(
             device_model=r.device_model,
             software_version=r.software_version,
             received_at=r.received_at,
+            updated_at=r.updated_at,
         )
         for r in rows
     ], next_cursor

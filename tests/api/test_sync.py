@@ -1,0 +1,227 @@
+"""Delta sync of the lists an app caches (issue 17): `?since=` with tombstones.
+
+An app keeps a copy of each list and asks only for what changed since its last sync:
+changed items in `items`, removed ones in `deleted`, oldest change first, so that
+applying every page in order leaves the copy equal to the list.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.test_clinicians import link
+from tests.api.test_wearable import body, send
+from tests.conftest import Account, AccountFactory, FakeClock
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+
+def at(moment: datetime) -> str:
+    return quote(moment.isoformat())
+
+
+def pages(client: TestClient, user: Account, path: str, **query: Any) -> list[dict[str, Any]]:
+    """Every page of a list, following `next_cursor`."""
+    out = []
+    cursor = None
+    while True:
+        params = {**query, **({"cursor": cursor} if cursor else {})}
+        response = client.get(path, headers=user.headers, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        out.append(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return out
+
+
+def replay(cache: dict[str, Any], path_pages: list[dict[str, Any]]) -> dict[str, Any]:
+    """What an app does with a delta: upsert changed items, drop removed ones, in order."""
+    for page in path_pages:
+        events = [(i["updated_at"] if "updated_at" in i else i["created_at"], "put", i)
+                  for i in page["items"]]  # fmt: skip
+        events += [(d["deleted_at"], "drop", d) for d in page.get("deleted", [])]
+        for _, kind, item in sorted(events, key=lambda e: e[0]):
+            if kind == "put":
+                cache[item["id"]] = item
+            else:
+                cache.pop(item["id"], None)
+    return cache
+
+
+def register(client: TestClient, user: Account, name: str) -> dict[str, Any]:
+    response = client.post("/v1/me/devices", headers=user.headers, json={"name": name})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_a_revoked_device_comes_back_as_a_tombstone_and_only_with_since(
+    client: TestClient, user: Account, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    other = make_account()
+    kept = register(client, user, "Watch")
+    gone = register(client, user, "Old band")
+    synced = clock.now
+    clock.advance(seconds=5)
+    assert client.delete(f"/v1/me/devices/{gone['id']}", headers=user.headers).status_code == 204
+    # Someone else's revocation is not this person's business.
+    theirs = register(client, other, "Theirs")
+    client.delete(f"/v1/me/devices/{theirs['id']}", headers=other.headers)
+
+    delta = client.get(f"/v1/me/devices?since={at(synced)}", headers=user.headers).json()
+    assert delta["items"] == []
+    assert [d["id"] for d in delta["deleted"]] == [gone["id"]]
+    assert datetime.fromisoformat(delta["deleted"][0]["deleted_at"]) > synced
+
+    full = client.get("/v1/me/devices", headers=user.headers).json()
+    assert [d["id"] for d in full["items"]] == [kept["id"]]
+    assert full["deleted"] == []
+
+    # An app that cached both before drops the revoked one.
+    cache = {d["id"]: d for d in (kept, gone)}
+    assert set(replay(cache, [delta])) == {kept["id"]}
+
+
+def test_a_device_that_uploads_moves_into_since(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    device = register(client, user, "Band")
+    clock.advance(minutes=10)
+    synced = clock.now
+    headers = {"Authorization": f"Bearer {device['token']}"}
+    assert send(client, headers, body()).status_code == 201
+    delta = client.get(f"/v1/me/devices?since={at(synced)}", headers=user.headers).json()
+    assert [d["id"] for d in delta["items"]] == [device["id"]]
+    item = delta["items"][0]
+    assert item["last_used_at"] is not None
+    assert datetime.fromisoformat(item["updated_at"]) >= synced
+
+
+def test_uploads_sync_by_change_and_a_revoked_device_moves_its_uploads(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    device = register(client, user, "Band")
+    headers = {"Authorization": f"Bearer {device['token']}"}
+    first = send(client, headers, body(), key="a").json()
+    clock.advance(minutes=1)
+    synced = clock.now
+    clock.advance(minutes=1)
+    second = send(client, headers, body(device_session_id="rec-2"), key="b").json()
+
+    delta = client.get(f"/v1/me/uploads?since={at(synced)}", headers=user.headers).json()
+    assert [u["id"] for u in delta["items"]] == [second["id"]]
+
+    clock.advance(minutes=1)
+    synced = clock.now
+    client.delete(f"/v1/me/devices/{device['id']}", headers=user.headers)
+    delta = client.get(f"/v1/me/uploads?since={at(synced)}", headers=user.headers).json()
+    # Oldest change first; both lost their device at once, so by id.
+    assert {u["id"] for u in delta["items"]} == {first["id"], second["id"]}
+    assert all(u["device_id"] is None for u in delta["items"])
+
+
+def test_an_ended_clinician_link_comes_back_as_a_tombstone(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    patient, clinician = make_account(), make_account("clinician")
+    linked = link(client, patient, clinician)
+    synced = clock.now
+    clock.advance(seconds=5)
+    assert (
+        client.delete(f"/v1/me/clinicians/{linked['id']}", headers=patient.headers).status_code
+        == 204
+    )
+    delta = client.get(f"/v1/me/clinicians?since={at(synced)}", headers=patient.headers).json()
+    assert delta["items"] == []
+    assert [d["id"] for d in delta["deleted"]] == [linked["id"]]
+    assert client.get("/v1/me/clinicians", headers=patient.headers).json() == {
+        "items": [],
+        "deleted": [],
+        "next_cursor": None,
+    }
+
+
+def test_a_clinician_who_renames_or_deletes_their_account_reaches_the_patients_sync(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    patient, clinician = make_account(), make_account("clinician")
+    linked = link(client, patient, clinician)
+    clock.advance(seconds=5)
+    synced = clock.now
+    renamed = client.patch("/v1/me", headers=clinician.headers, json={"display_name": "Dr Lee"})
+    assert renamed.status_code == 200, renamed.text
+    delta = client.get(f"/v1/me/clinicians?since={at(synced)}", headers=patient.headers).json()
+    assert [(i["id"], i["clinician"]["display_name"]) for i in delta["items"]] == [
+        (linked["id"], "Dr Lee")
+    ]
+
+    clock.advance(seconds=5)
+    synced = clock.now
+    erased = client.request(
+        "DELETE", "/v1/me", headers=clinician.headers, json={"password": clinician.password}
+    )
+    assert erased.status_code == 204, erased.text
+    delta = client.get(f"/v1/me/clinicians?since={at(synced)}", headers=patient.headers).json()
+    assert delta["items"] == []
+    assert [d["id"] for d in delta["deleted"]] == [linked["id"]]
+    # The patient's export keeps what their lists lost.
+    export = client.get("/v1/me/export", headers=patient.headers).json()
+    assert [(r["kind"], r["id"]) for r in export["removed"]] == [("clinician_link", linked["id"])]
+
+
+def test_pages_of_a_delta_miss_nothing_and_repeat_nothing(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    """Changes and tombstones interleaved over several pages, in either stream's excess."""
+    synced = clock.now - timedelta(seconds=1)
+    devices = [register(client, user, f"Device {i}") for i in range(7)]
+    for d in devices[1:6:2]:
+        client.delete(f"/v1/me/devices/{d['id']}", headers=user.headers)
+    devices += [register(client, user, f"Late {i}") for i in range(4)]
+    for limit in (1, 2, 3, 100):
+        got = pages(client, user, "/v1/me/devices", since=synced.isoformat(), limit=limit)
+        ids = [i["id"] for p in got for i in p["items"]]
+        dead = [d["id"] for p in got for d in p["deleted"]]
+        assert len(ids) == len(set(ids)) == 8, limit
+        assert dead == [d["id"] for d in devices[1:6:2]], limit
+        assert all(len(p["items"]) + len(p["deleted"]) <= limit for p in got)
+        cache = replay({}, got)
+        full = client.get("/v1/me/devices", headers=user.headers).json()["items"]
+        assert set(cache) == {d["id"] for d in full}
+
+
+def test_advice_history_since_gives_entries_stored_since_oldest_first(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    def checkin(pain: int) -> None:
+        response = client.post(
+            "/v1/checkins",
+            headers=user.headers,
+            json={"recorded_at": clock.now.isoformat(), "phase": "daily", "pain": pain},
+        )
+        assert response.status_code == 201, response.text
+
+    checkin(2)
+    clock.advance(seconds=5)
+    synced = clock.now
+    clock.advance(hours=1)
+    checkin(9)  # a jump: the advice changes
+    history = client.get("/v1/advice/history", headers=user.headers).json()["items"]
+    delta = client.get(f"/v1/advice/history?since={at(synced)}", headers=user.headers).json()
+    newer = [h for h in history if datetime.fromisoformat(h["evaluated_at"]) >= synced]
+    assert newer, "the second check-in stored new advice"
+    assert [h["id"] for h in delta["items"]] == [h["id"] for h in reversed(newer)]
+    assert len(delta["items"]) < len(history)
+
+
+def test_since_must_carry_an_offset(client: TestClient, user: Account) -> None:
+    naive = datetime.now(UTC).replace(tzinfo=None).isoformat()
+    for path in ("/v1/me/devices", "/v1/me/clinicians", "/v1/me/uploads", "/v1/advice/history"):
+        response = client.get(path, headers=user.headers, params={"since": naive})
+        assert response.status_code == 422, path
+        assert response.json()["errors"][0]["field"] == "since"
