@@ -240,16 +240,17 @@ BUSINESS_RULES = tuple(
             r"|cannot be removed once",
         ),
         # Names that must exist: catalog entries, time zones, invitations, sessions.
-        ("easier|harder", r"an exercise cannot be its own variation|no exercise '|linking "),
+        ("easier|harder", r"an exercise cannot be its own variation|no exercise ['\"]|linking "),
         ("harder", r"easier and harder variations must differ"),
-        ("exercise_slug", r"no exercise '"),
+        ("exercise_slug", r"no exercise ['\"]"),
         (SLUG_LISTS, r"unknown (exercise|muscle|equipment)"),
-        ("muscle", r"unknown muscle '"),
+        # The name is quoted as Python's repr quotes it: with " when it holds a '.
+        ("muscle", r"unknown muscle ['\"]"),
         ("timezone", r"not an IANA time zone name"),
         ("code", r"unknown, already used or expired invitation code"),
         ("code", r"you cannot link yourself|this invitation is no longer valid"),
         ("session_id", r"no such session of yours"),
-        (r"entries\.\d+\.exercise_slug", r"'[^']*' is not in this session"),
+        (r"entries\.\d+\.exercise_slug", r"('[^']*'|\"[^\"]*\") is not in this session"),
         ("cursor", r"not a cursor returned by this API"),
         # The clock: nothing recorded in the future; an end after its start, within a bound.
         ("recorded_at|started_at", r"is in the future"),
