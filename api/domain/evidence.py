@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from statistics import fmean, median
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,7 +67,11 @@ def names(slugs: Iterable[str], catalog: Mapping[str, CatalogDose]) -> str:
 
 
 def iso(value: datetime) -> str:
-    return value.isoformat()
+    """A moment as the API writes every one: UTC, `Z`, always six fractional digits
+    (`2026-11-24T07:30:00.000000Z`), so one parser reads them all."""
+    if value.tzinfo is None:  # the databases' naive values are UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def rounded(value: float) -> float:

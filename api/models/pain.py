@@ -72,6 +72,9 @@ class CheckInRow(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(sa_column=_user_fk())
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The UTC offset recorded_at came with, in minutes (the person's local time then);
+    # None for check-ins stored before it was kept.
+    recorded_offset_minutes: int | None = None
     received_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -102,6 +105,16 @@ class CheckInRow(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=1000)
     # Hash of the submitted body, so a retry can be told from a conflicting reuse of an id.
     body_hash: str = Field(max_length=64)
+
+    @property
+    def recorded_offset(self) -> str | None:
+        """The offset recorded_at was sent with, as ISO 8601 writes it (`+05:30`)."""
+        minutes = self.recorded_offset_minutes
+        if minutes is None:
+            return None
+        sign = "-" if minutes < 0 else "+"
+        hours, rest = divmod(abs(minutes), 60)
+        return f"{sign}{hours:02d}:{rest:02d}"
 
     @property
     def assessment(self) -> dict[str, Any] | None:

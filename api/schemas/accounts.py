@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
@@ -30,7 +30,7 @@ from api.schemas.common import Input, Removed, refuse_null, schema_without_null
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningPublic
 from api.schemas.training import SessionPublic
-from api.schemas.types import Email, TimedBeat, Uuid, trimmed
+from api.schemas.types import Email, TimedBeat, Timestamp, Uuid, trimmed
 from api.schemas.wearable import UploadPublic
 
 # NIST SP 800-63B: at least 8 characters; a cap keeps hashing cost bounded.
@@ -86,8 +86,8 @@ class UserPublic(BaseModel):
     session_minutes: int
     timezone: str
     birth_year: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 # Always set, so null cannot clear them: leave the field out to keep its value.
@@ -155,11 +155,11 @@ class DevicePublic(BaseModel):
     id: uuid.UUID
     name: str
     token_prefix: str = Field(description="The token's first characters, for recognition.")
-    created_at: datetime
-    last_used_at: datetime | None = Field(
+    created_at: Timestamp
+    last_used_at: Timestamp | None = Field(
         description="When it last uploaded, to within 5 minutes; null until its first upload."
     )
-    updated_at: datetime = Field(
+    updated_at: Timestamp = Field(
         description="When anything shown here last changed (registered, last used): the "
         "time `GET /v1/me/devices?since=` filters on."
     )
@@ -186,10 +186,10 @@ class SignInPublic(BaseModel):
     """A refresh-token session, as shown in the data export (never the token)."""
 
     family_id: uuid.UUID
-    created_at: datetime
-    expires_at: datetime
-    used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: Timestamp
+    expires_at: Timestamp
+    used_at: Timestamp | None
+    revoked_at: Timestamp | None
     address: str | None = Field(description="The client address it was issued to")
 
 
@@ -200,8 +200,8 @@ class RoutineExport(BaseModel):
     hold_seconds: int | None
     per_side: bool
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class DoseExport(BaseModel):
@@ -213,7 +213,7 @@ class DoseExport(BaseModel):
 
 
 class DoseChangeExport(BaseModel):
-    at: datetime
+    at: Timestamp
     rule_id: str
     source: str
     exercise_slug: str
@@ -223,7 +223,7 @@ class DoseChangeExport(BaseModel):
 
 
 class RepEventExport(BaseModel):
-    t: datetime
+    t: Timestamp
     exercise_slug: str | None = Field(description="Null when the device did not say")
     count: int
 
@@ -238,25 +238,25 @@ class MessageExport(BaseModel):
     kind: Literal["welcome", "already-registered"] = Field(
         description="A welcome, or a note that someone tried to register the address again"
     )
-    created_at: datetime
-    sent_at: datetime | None = Field(description="When a mailer took it; null while queued")
+    created_at: Timestamp
+    sent_at: Timestamp | None = Field(description="When a mailer took it; null while queued")
 
 
 class AlertExport(BaseModel):
     kind: AlertKind
-    created_at: datetime
-    acknowledged_at: datetime | None
+    created_at: Timestamp
+    acknowledged_at: Timestamp | None
 
 
 class InvitationExport(BaseModel):
-    created_at: datetime
-    expires_at: datetime
-    used_at: datetime | None
+    created_at: Timestamp
+    expires_at: Timestamp
+    used_at: Timestamp | None
 
 
 class PatientLinkExport(BaseModel):
     patient_id: uuid.UUID
-    linked_at: datetime
+    linked_at: Timestamp
 
 
 class AlertReceivedExport(AlertExport):
@@ -267,7 +267,7 @@ class ActionTakenExport(BaseModel):
     patient_id: uuid.UUID
     action: ClinicianActionName
     details: dict[str, Any] = action_details()
-    at: datetime
+    at: Timestamp
 
 
 class ClinicianRecord(BaseModel):
@@ -282,11 +282,11 @@ class RemovedExport(Removed):
 
 
 class AccountExport(BaseModel):
-    exported_at: datetime
+    exported_at: Timestamp
     profile: UserPublic
     devices: list[DevicePublic]
     sign_ins: list[SignInPublic]
-    failed_logins: list[datetime]
+    failed_logins: list[Timestamp]
     messages: list[MessageExport] = Field(description="Messages to your address, queued or sent")
     checkins: list[CheckInPublic]
     advice: list[StoredAdvice]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -18,6 +17,7 @@ from api.schemas.catalog import (
     ExerciseIn,
     MediaItem,
 )
+from api.schemas.types import Timestamp
 
 
 class CautionLimitPublic(BaseModel):
@@ -78,7 +78,7 @@ class ExercisePublic(BaseModel):
     media: list[MediaItem]
     archived: bool
     version: int
-    updated_at: datetime
+    updated_at: Timestamp
 
 
 class ExercisePage(BaseModel):
@@ -124,7 +124,7 @@ class RevisionPublic(BaseModel):
     action: Literal["create", "update", "archive", "restore"]
     source: Literal["api", "seed"]
     actor_id: uuid.UUID | None
-    created_at: datetime
+    created_at: Timestamp
     before: dict[str, Any] | None = Field(
         description="The exercise before this revision; null when it created it",
         json_schema_extra=_state(nullable=True),

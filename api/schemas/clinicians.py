@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,12 +23,12 @@ from api.schemas.enums import enum_schema
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningHistory, ScreeningOutcome
 from api.schemas.training import RoutineItemPublic, SessionPublic
-from api.schemas.types import Day, Range
+from api.schemas.types import Day, Range, Timestamp
 
 
 class InvitationPublic(BaseModel):
     code: str = Field(description="Give it to the patient; single use.")
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class LinkCreate(Input):
@@ -47,7 +46,7 @@ class PersonRef(BaseModel):
 class LinkPublic(BaseModel):
     id: uuid.UUID
     clinician: PersonRef
-    created_at: datetime
+    created_at: Timestamp
 
 
 class LinkPage(BaseModel):
@@ -67,9 +66,9 @@ class PatientPublic(BaseModel):
     id: uuid.UUID
     display_name: str | None
     email: str
-    linked_at: datetime
+    linked_at: Timestamp
     advice_status: str | None = Field(description="The latest stored advice's status")
-    last_activity_at: datetime | None = Field(description="Latest check-in or workout log")
+    last_activity_at: Timestamp | None = Field(description="Latest check-in or workout log")
     screened: bool = Field(description="Whether the patient has answered the screening")
     risk_factors: list[str] = Field(
         description="Serious-cause risk factors from the latest screening"
@@ -180,7 +179,7 @@ if set(ThresholdsIn.model_fields) != set(SPEC):
 
 class PlanPublic(PlanIn):
     updated_by: uuid.UUID | None
-    updated_at: datetime | None
+    updated_at: Timestamp | None
     cleared_under: dict[str, list[str]] = Field(
         default_factory=dict,
         description="What each exercise was cleared despite (cautions, or "
@@ -224,7 +223,7 @@ class StatusAlertDetails(_Details):
 class InactiveAlertDetails(_Details):
     """`inactive`: the patient has logged no session for a while."""
 
-    last_log_at: datetime = Field(description="Their latest logged session (or the link)")
+    last_log_at: Timestamp = Field(description="Their latest logged session (or the link)")
     days: int = Field(description="Whole days since then")
 
 
@@ -267,8 +266,8 @@ class AlertPublic(BaseModel):
     risk_factors: list[str] = Field(
         description="The patient's serious-cause risk factors from their latest screening"
     )
-    created_at: datetime
-    acknowledged_at: datetime | None
+    created_at: Timestamp
+    acknowledged_at: Timestamp | None
 
 
 class AlertPage(BaseModel):
@@ -355,4 +354,4 @@ class ClinicianActionPublic(BaseModel):
     clinician_id: uuid.UUID | None = Field(description="Null once that account is deleted")
     action: ClinicianActionName
     details: dict[str, Any] = action_details()
-    at: datetime
+    at: Timestamp

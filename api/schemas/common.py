@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.errors import FIELD_CODES
-from api.schemas.types import whole_number
+from api.schemas.types import Timestamp, whole_number
 
 NUL_MESSAGE = "must not contain NUL (U+0000) characters"
 
@@ -124,4 +123,4 @@ class Removed(BaseModel):
     id: uuid.UUID = Field(
         validation_alias="item_id", description="The id the item had in the list."
     )
-    deleted_at: datetime = Field(description="When it was removed.")
+    deleted_at: Timestamp = Field(description="When it was removed.")

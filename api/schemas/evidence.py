@@ -10,10 +10,12 @@ rules emit against them (`undocumented`), so the document cannot drift from the 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from api.schemas.types import Timestamp
 
 
 class _Evidence(BaseModel):
@@ -26,7 +28,7 @@ class RedFlagEvidence(_Evidence):
     assessment has followed."""
 
     checkin_id: str
-    recorded_at: datetime
+    recorded_at: Timestamp
     flags: list[str] = Field(description="The flags of this group it reported")
 
 
@@ -35,14 +37,14 @@ class NightPainEvidence(_Evidence):
     with pain below the threshold, nor by an assessment."""
 
     checkin_id: str
-    recorded_at: datetime
+    recorded_at: Timestamp
 
 
 class RestPainEvidence(_Evidence):
     """RF3, severe pain at rest: the latest rest-pain check-in, at or above the threshold."""
 
     checkin_id: str
-    recorded_at: datetime
+    recorded_at: Timestamp
     pain: int = Field(ge=0, le=10)
     threshold: float = Field(description="`rest_pain_doctor`, as set for the person")
 
@@ -51,7 +53,7 @@ class LegSymptomEvidence(_Evidence):
     """RF4: the check-in where leg symptoms began or spread."""
 
     checkin_id: str
-    recorded_at: datetime
+    recorded_at: Timestamp
     new: list[str] = Field(
         description="Symptoms and places not reported in the 14 days before "
         "(`radiating_below_knee`, `leg_numbness`, or a location)"
@@ -99,7 +101,7 @@ class SessionPainEvidence(_Evidence):
     pain_after: int | None = Field(
         default=None, ge=0, le=10, description="Present when the pain was right after"
     )
-    at: datetime
+    at: Timestamp
     source: str = Field(description="The session or check-in it was reported in")
 
     @model_validator(mode="after")
@@ -131,7 +133,7 @@ class GateEvidence(_Evidence):
     """P0: why steps up are held; the fields of each failed condition are present."""
 
     failed: list[Literal["stale", "rising", "trend"]]
-    latest_rest_checkin: datetime | None = Field(
+    latest_rest_checkin: Timestamp | None = Field(
         default=None, description="stale: the latest rest-pain check-in, null if none"
     )
     latest_rest_pain: int | None = Field(default=None, description="rising: its pain")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +11,7 @@ from api.schemas.catalog import Slug
 from api.schemas.common import Input
 from api.schemas.enums import enum_schema
 from api.schemas.evidence import EVIDENCE_DESCRIPTION, EVIDENCE_DOCUMENT
-from api.schemas.types import Instant, Uuid
+from api.schemas.types import Instant, Timestamp, Uuid
 
 _Phase = Literal["daily", "before", "during", "after", "next_morning"]
 Phase = Annotated[
@@ -97,7 +96,7 @@ class AssessmentPublic(BaseModel):
         description="emergency_department, doctor or physiotherapist; `unspecified` for a "
         "resolution recorded before ruleset v2 (kept valid by its migration)"
     )
-    assessed_at: datetime
+    assessed_at: Timestamp
 
 
 class CheckInCreate(Input):
@@ -121,7 +120,12 @@ class CheckInCreate(Input):
     id: Uuid | None = Field(
         default=None, description="Client-generated, so an offline retry is never stored twice."
     )
-    recorded_at: Instant = Field(description="When the person answered, with its offset.")
+    recorded_at: Instant = Field(
+        description="When the person answered, with its offset (kept: `recorded_offset`). "
+        "A time up to 5 minutes ahead of the server's clock is accepted (device clocks "
+        "drift) and stored as the server's time of arrival, so the advice returned already "
+        "counts it; further ahead is a 422 (`in_future`)."
+    )
     phase: Phase
     pain: int = Field(ge=0, le=10, description="0 = no pain, 10 = worst imaginable")
     session_id: Uuid | None = Field(
@@ -151,8 +155,16 @@ class CheckInCreate(Input):
 
 class CheckInPublic(BaseModel):
     id: uuid.UUID
-    recorded_at: datetime
-    received_at: datetime
+    recorded_at: Timestamp
+    recorded_offset: str | None = Field(
+        description="The UTC offset `recorded_at` was sent with (`+05:30`): the person's "
+        "local time when they answered is `recorded_at` shifted by it. Null for check-ins "
+        "stored before offsets were kept.",
+        examples=["+01:00"],
+    )
+    received_at: Timestamp = Field(
+        description="When the server stored it: what `GET /v1/checkins?since=` filters on."
+    )
     phase: Phase
     pain: int
     session_id: uuid.UUID | None
@@ -181,8 +193,8 @@ class AdvicePublic(BaseModel):
     reasons: list[ReasonPublic]
     exercises: dict[str, ActionName]
     ruleset_version: str
-    evaluated_at: datetime
-    next_checkin_due_at: datetime | None = Field(
+    evaluated_at: Timestamp
+    next_checkin_due_at: Timestamp | None = Field(
         default=None,
         description="When the next pain check-in is due (a day after the last rest-pain "
         "check-in, or the morning after a session); null on advice stored before v2",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +12,7 @@ from api.schemas.catalog import Caution
 from api.schemas.common import Input
 from api.schemas.enums import enum_schema
 from api.schemas.pain import AdvicePublic
+from api.schemas.types import Timestamp
 
 AnswerName = Literal[
     "osteoporosis",
@@ -100,7 +100,7 @@ class ScreeningPublic(BaseModel):
     spinal_surgery_last_12_months: bool
     stenosis_or_spondylolisthesis: bool
     risk_factors: dict[str, bool]
-    screened_at: datetime
+    screened_at: Timestamp
 
 
 class ExcludedPublic(BaseModel):

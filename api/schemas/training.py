@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,7 +13,7 @@ from api.schemas.common import Input
 from api.schemas.enums import enum_schema
 from api.schemas.pain import AdvicePublic
 from api.schemas.screening import ExcludedPublic, LimitedPublic
-from api.schemas.types import Instant, Uuid
+from api.schemas.types import Instant, Timestamp, Uuid
 from api.schemas.wearable import WearableSummary
 
 Block = Literal["warmup", "main", "cooldown"]
@@ -114,28 +114,35 @@ class LogIn(Input):
         },
     )
 
-    started_at: Instant
-    ended_at: Instant
+    started_at: Instant = Field(
+        description="When the session began. Up to 5 minutes ahead of the server's clock is "
+        "accepted (device clocks drift) and stored as the time of arrival; further ahead is a "
+        "422 (`in_future`)."
+    )
+    ended_at: Instant = Field(
+        description="When it ended: not before `started_at`, at most 6 hours after it; a "
+        "time ahead of the server's clock is stored as the time of arrival."
+    )
     entries: list[LogEntryIn] = Field(min_length=1, max_length=30)
     pain_after: int | None = Field(default=None, ge=0, le=10)
 
 
 class LogPublic(BaseModel):
     session_id: uuid.UUID
-    started_at: datetime
-    ended_at: datetime
+    started_at: Timestamp
+    ended_at: Timestamp
     entries: list[LogEntryIn]
     pain_after: int | None
     version: int = Field(description="1, then +1 for each correction")
-    received_at: datetime
-    updated_at: datetime
+    received_at: Timestamp
+    updated_at: Timestamp
 
 
 class SessionPublic(BaseModel):
     id: uuid.UUID
     status: SessionStatus
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
     minutes: int
     estimated_minutes: float
     equipment: list[str]
@@ -192,7 +199,7 @@ class LogResult(BaseModel):
 
 
 class DoseStep(BaseModel):
-    at: datetime
+    at: Timestamp
     rule_id: str
     exercise_slug: str = Field(description="Differs when the step moved to a variation")
     sets: int

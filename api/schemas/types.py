@@ -17,10 +17,13 @@ from pydantic import (
     AwareDatetime,
     BeforeValidator,
     Field,
+    PlainSerializer,
     Strict,
     StringConstraints,
     WithJsonSchema,
 )
+
+from api.domain.evidence import iso
 
 # A date, a time and nothing looser: pydantic alone would also take 1700000000 or "0.5"
 # as seconds since 1970, which no client means and the schema does not allow.
@@ -72,6 +75,20 @@ Instant = Annotated[
     AwareDatetime, Strict(False), BeforeValidator(_iso_text_only), AfterValidator(_in_range)
 ]
 Uuid = Annotated[uuid.UUID, Strict(False)]
+# Every moment the API answers with: UTC, `Z`, six fractional digits, whatever offset it
+# came in with or the database gave back (Swift's ISO8601DateFormatter, for one, reads a
+# single form per formatter).
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "examples": ["2026-11-24T07:30:00.000000Z"],
+        }
+    ),
+]
 Day = Annotated[date, Strict(False)]
 
 
@@ -86,7 +103,7 @@ def pair_of(items: dict[str, object]) -> WithJsonSchema:
 Range = Annotated[tuple[float, float], pair_of({"type": "number"})]
 # (time, beats per minute), as `["2026-01-01T08:00:00Z", 92]`.
 TimedBeat = Annotated[
-    tuple[datetime, int],
+    tuple[Timestamp, int],
     pair_of({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]}),
 ]
 

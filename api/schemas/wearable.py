@@ -6,13 +6,12 @@ exercise, energy, and the device's model and software version."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
 from api.schemas.catalog import Slug
-from api.schemas.types import NO_NUL, Instant, Uuid, WholeNumber
+from api.schemas.types import NO_NUL, Instant, Timestamp, Uuid, WholeNumber
 
 # Physiological bounds for a heart-rate sample (Health Connect allows 1-300; a reading
 # outside 20-250 during exercise is a sensor error).
@@ -115,12 +114,12 @@ class UploadResult(BaseModel):
 class UploadPublic(UploadResult):
     device_id: uuid.UUID | None
     device_session_id: str
-    started_at: datetime
-    ended_at: datetime
+    started_at: Timestamp
+    ended_at: Timestamp
     device_model: str | None
     software_version: str | None
-    received_at: datetime
-    updated_at: datetime = Field(
+    received_at: Timestamp
+    updated_at: Timestamp = Field(
         description="When anything shown here last changed (stored, merged with a later "
         "upload of the same recording, matched to a session, its device revoked): the time "
         "`GET /v1/me/uploads?since=` filters on."

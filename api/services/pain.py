@@ -33,6 +33,11 @@ from api.services.evaluation import evaluate_person
 from api.services.store import body_digest, insert_or_existing
 
 
+def _offset_minutes(moment: datetime) -> int | None:
+    offset = moment.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
 def checkin_public(row: CheckInRow) -> CheckInPublic:
     return CheckInPublic.model_validate(row, from_attributes=True)
 
@@ -109,6 +114,7 @@ def record_checkin(
         # A clock a little ahead is accepted, but nothing is stored as later than now:
         # the advice returned with it must already count it.
         recorded_at=min(body.recorded_at, now),
+        recorded_offset_minutes=_offset_minutes(body.recorded_at),
         received_at=now,
         phase=body.phase,
         pain=body.pain,

@@ -157,6 +157,9 @@ def test_every_success_response_documents_its_keys(app: FastAPI) -> None:
 
 
 PRIMITIVE = {"string", "integer", "number", "boolean"}
+# The one form every moment is answered in (UTC, `Z`, six fractional digits).
+ONE_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+LOOKS_LIKE_A_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 def _json_types(value: Any) -> set[str]:
@@ -185,6 +188,8 @@ def check_shape(
     loose = loose or schema.get("additionalProperties") is True
     if value is not None and schema.get("type") in PRIMITIVE:
         assert schema["type"] in _json_types(value), (where, value, schema["type"])
+        if schema.get("format") == "date-time":
+            assert ONE_FORM.fullmatch(value), (where, value)
         return 0
     options = schema.get("anyOf") or schema.get("oneOf") or schema.get("allOf")
     if options:
@@ -226,6 +231,17 @@ def check_shape(
         for i, item in enumerate(value):
             checked += check_shape(doc, schema["items"], item, f"{where}[{i}]", loose)
     return checked
+
+
+def _all_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _all_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _all_strings(item)
+    elif isinstance(value, str):
+        yield value
 
 
 def _all_keys(value: Any) -> Iterator[str]:
@@ -326,6 +342,9 @@ def test_real_responses_have_exactly_the_documented_keys_and_no_secret(
         assert set(secrets) <= {"token_prefix"}, (url, secrets)
         assert device["token"] not in response.text and user.refresh_token not in response.text
         assert "$argon2" not in response.text
+        # Moments in free-form parts too (details, revisions): one form everywhere.
+        moments = [v for v in _all_strings(response.json()) if LOOKS_LIKE_A_MOMENT.match(v)]
+        assert all(ONE_FORM.fullmatch(v) for v in moments), (url, moments)
     assert checked > 50
 
 

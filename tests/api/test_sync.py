@@ -7,7 +7,7 @@ applying every page in order leaves the copy equal to the list.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -225,3 +225,23 @@ def test_since_must_carry_an_offset(client: TestClient, user: Account) -> None:
         response = client.get(path, headers=user.headers, params={"since": naive})
         assert response.status_code == 422, path
         assert response.json()["errors"][0]["field"] == "since"
+
+
+def test_a_check_in_keeps_the_offset_it_was_sent_with_and_answers_in_one_form(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    local = clock.now.astimezone(timezone(timedelta(hours=5, minutes=30))).replace(microsecond=0)
+    sent = {"recorded_at": local.isoformat(), "phase": "daily", "pain": 3}
+    stored = client.post("/v1/checkins", headers=user.headers, json=sent)
+    assert stored.status_code == 201, stored.text
+    checkin = stored.json()["checkin"]
+    assert checkin["recorded_offset"] == "+05:30"
+    # The same instant, in UTC with `Z` and six fractional digits, whatever was sent.
+    assert checkin["recorded_at"] == local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    assert datetime.fromisoformat(checkin["recorded_at"]) == local
+    west = (clock.now - timedelta(hours=1)).astimezone(timezone(timedelta(hours=-3)))
+    sent = {"recorded_at": west.isoformat(), "phase": "daily", "pain": 3}
+    listed = client.post("/v1/checkins", headers=user.headers, json=sent).json()["checkin"]
+    assert listed["recorded_offset"] == "-03:00"
+    got = client.get(f"/v1/checkins/{listed['id']}", headers=user.headers).json()
+    assert got["recorded_offset"] == "-03:00"

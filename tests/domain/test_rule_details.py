@@ -22,6 +22,7 @@ from api.domain.evidence import (
     context,
     daily_rest_means,
     display_name,
+    iso,
     local_day,
     names,
     rounded,
@@ -417,7 +418,7 @@ def test_flag_reasons_show_their_own_group_and_the_check_in(
     assert reason.status == status
     assert reason.evidence == {
         "checkin_id": "flag",
-        "recorded_at": when.isoformat(),
+        "recorded_at": iso(when),
         "flags": shown,
     }
     assert reason.source == "flag"
@@ -430,7 +431,7 @@ def test_a_flag_beyond_the_window_is_shown_from_the_last_ever() -> None:
     reason = only(run(ci(at(1), 2), last_infection_or_fracture=old), "RF2")
     assert reason.evidence == {
         "checkin_id": "old",
-        "recorded_at": at(300).isoformat(),
+        "recorded_at": iso(at(300)),
         "flags": ["fever_or_unwell"],
     }
     assert reason.source == "old"
@@ -441,7 +442,7 @@ def test_rf3_night_pain_reason() -> None:
     advice = run(ci(when, 3, cid="night", red_flags=frozenset({"night_pain"})))
     reason = only(advice, "RF3")
     assert reason.status == "see_doctor"
-    assert reason.evidence == {"checkin_id": "night", "recorded_at": when.isoformat()}
+    assert reason.evidence == {"checkin_id": "night", "recorded_at": iso(when)}
     assert reason.source == "night"
     assert reason.message == RULES_BY_ID["RF3"].messages["flag"]
 
@@ -454,7 +455,7 @@ def test_rf3_rest_pain_reason(pain: int, phase: str) -> None:
     assert reason.status == "see_doctor"
     assert reason.evidence == {
         "checkin_id": "severe",
-        "recorded_at": when.isoformat(),
+        "recorded_at": iso(when),
         "pain": pain,
         "threshold": 8,
     }
@@ -512,7 +513,7 @@ def test_rf4_new_leg_symptom_reason() -> None:
     assert reason.status == "hold"
     assert reason.evidence == {
         "checkin_id": "leg",
-        "recorded_at": when.isoformat(),
+        "recorded_at": iso(when),
         "new": ["below_knee"],
     }
     assert reason.source == "leg"
@@ -528,7 +529,7 @@ def test_rf4_spreading_leg_symptom_reason() -> None:
     reason = only(advice, "RF4")
     assert reason.evidence == {
         "checkin_id": "calf",
-        "recorded_at": when.isoformat(),
+        "recorded_at": iso(when),
         "new": ["left_calf"],
     }
     assert reason.source == "calf"
@@ -544,7 +545,7 @@ def test_rf4_symptoms_back_after_a_no_are_new_again() -> None:
     reason = only(advice, "RF4")
     assert reason.evidence == {
         "checkin_id": "back",
-        "recorded_at": at(3).isoformat(),
+        "recorded_at": iso(at(3)),
         "new": ["below_knee", "leg_numbness"],
     }
     assert reason.source == "back"
