@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -25,6 +27,37 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+@contextmanager
+def _foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off while migrating, checked and back on after the commit.
+
+    SQLite alters a column by copying the table and dropping the old one (Alembic's
+    batch mode); with foreign keys enforced, that DROP deletes or nulls every row that
+    refers to the table (a rebuild of `devices` emptied `idempotency_keys` and cut every
+    upload from its device). SQLite's own procedure for such changes turns them off
+    first and runs `PRAGMA foreign_key_check` before committing (_check_foreign_keys);
+    the switch only works outside a transaction, so it wraps the whole run and its commit.
+    """
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name != "sqlite" or raw is None or raw.in_transaction:
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if raw.in_transaction:
+            raw.rollback()  # the run failed before its commit: nothing of it stays
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
 
 
 def run_migrations_offline() -> None:
@@ -53,8 +86,9 @@ def run_migrations_online() -> None:
     if engine is None:
         url = config.attributes.get("database_url")
         engine = make_engine(Settings(database_url=url) if url else Settings())
-    with engine.connect() as conn:
+    with engine.connect() as conn, _foreign_keys_off(conn):
         _run(conn)
+        _check_foreign_keys(conn)
         conn.commit()
 
 

@@ -217,3 +217,71 @@ def test_screening_gives_existing_rows_empty_cautions_and_clearances(
 
     assert (parsed(cautions), parsed(limits), parsed(under)) == ([], {}, {})
     assert "screenings" in inspect(fresh_engine).get_table_names()
+
+
+def test_rebuilding_a_table_on_sqlite_keeps_the_rows_that_point_at_it(
+    fresh_engine: Engine,
+) -> None:
+    """SQLite alters a column by copying the table and dropping the old one; with foreign
+    keys enforced, that drop would null or delete every row referring to it. The sync
+    migration rebuilds `devices`: its uploads and idempotency keys must survive it, both
+    ways."""
+    import uuid
+    from datetime import UTC, datetime
+
+    migrations.upgrade(fresh_engine, "c4e7a2d9f013")  # the revision before sync
+    sqlite = fresh_engine.dialect.name == "sqlite"
+    now = datetime.now(UTC).replace(tzinfo=None) if sqlite else datetime.now(UTC)
+    user_id, device_id, upload_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def ident(value: uuid.UUID) -> object:
+        return value.hex if sqlite else value
+
+    with fresh_engine.begin() as conn:
+        insert_user(conn, ident(user_id), now)
+        conn.execute(
+            text(
+                "INSERT INTO devices (id, user_id, name, token_hash, token_prefix, created_at,"
+                " last_used_at) VALUES (:id, :u, 'Band', 'h', 'bsd_', :now, NULL)"
+            ),
+            {"id": ident(device_id), "u": ident(user_id), "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO wearable_uploads (id, user_id, device_id, device_session_id,"
+                " started_at, ended_at, heart_rate, sample_count, reps, summary, received_at,"
+                " updated_at) VALUES (:id, :u, :d, 'rec-1', :now, :now, :hr, 0, '[]', '{}',"
+                " :now, :now)"
+            ),
+            {
+                "id": ident(upload_id),
+                "u": ident(user_id),
+                "d": ident(device_id),
+                "now": now,
+                "hr": b"",
+            },
+        )
+        conn.execute(
+            text(
+                "INSERT INTO idempotency_keys (device_id, key, request_hash, in_flight,"
+                " created_at, expires_at) VALUES (:d, 'k1', 'h', :f, :now, :now)"
+            ),
+            {"d": ident(device_id), "now": now, "f": False},
+        )
+
+    def kept() -> tuple[object, int]:
+        with fresh_engine.connect() as conn:
+            device = conn.execute(text("SELECT device_id FROM wearable_uploads")).scalar_one()
+            keys = conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar_one()
+        return device, keys
+
+    migrations.upgrade(fresh_engine)
+    assert kept() == (ident(device_id), 1)
+    with fresh_engine.connect() as conn:
+        updated = conn.execute(text("SELECT updated_at FROM devices")).scalar_one()
+    assert updated is not None  # backfilled from the creation time
+    migrations.downgrade(fresh_engine, "c4e7a2d9f013")
+    assert kept() == (ident(device_id), 1)
+    if sqlite:  # the pooled connection the migration used enforces them again
+        with fresh_engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
