@@ -18,9 +18,11 @@ Since = Annotated[
     Instant | None,
     Query(
         description="Delta sync: only what changed at or after this moment (an ISO 8601 "
-        "date-time with an offset), oldest change first, and what was removed since in "
-        "`deleted`. Pass the time of your last complete sync (a little earlier is safe: "
-        "an item seen twice is applied twice, harmlessly)."
+        "date-time with an offset), oldest change first, and (where a list has it) what was "
+        "removed since in `deleted`. Pass the server's time when your previous sync began, "
+        "less a minute: the `Date` header of its first response, not the device's clock, "
+        "and the minute covers writes stamped when their request began and committed "
+        "moments later. An item seen twice is applied twice, harmlessly."
     ),
 ]
 SINCE_DOC = (

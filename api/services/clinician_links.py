@@ -210,7 +210,11 @@ def list_links(
             cursor=cursor,
         )
     else:
-        renamed = select(User.id).where(col(User.updated_at) >= since)
+        renamed = (
+            select(User.id)
+            .where(col(User.id) == col(ClinicianLink.clinician_id), col(User.updated_at) >= since)
+            .exists()
+        )
         links, gone, next_cursor = sync.changed_page(
             session,
             mine,
@@ -221,8 +225,7 @@ def list_links(
             since=since,
             limit=limit,
             cursor=cursor,
-            changed=(col(ClinicianLink.created_at) >= since)
-            | col(ClinicianLink.clinician_id).in_(renamed),
+            changed=(col(ClinicianLink.created_at) >= since) | renamed,
         )
     return [_link_public(session, link) for link in links], gone, next_cursor
 

@@ -71,6 +71,10 @@ def create_device(
     stored = insert_or_existing(session, device, lambda: session.get(Device, client_id))
     if stored is not None:
         return _registered(session, stored, user, name, secret, now)
+    if client_id is not None:
+        # An id registered again after its device was revoked is live again: a page of
+        # `?since=` must not list it both in `items` and in `deleted`.
+        sync.unbury(session, user.id, "device", client_id)
     session.commit()
     return device, token, True
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from api.models import Tombstone
@@ -28,6 +28,17 @@ def bury(
 ) -> None:
     """Record that `item_id` left `owner_id`'s list of `kind` (in the caller's transaction)."""
     session.add(Tombstone(user_id=owner_id, kind=kind, item_id=item_id, deleted_at=now))
+
+
+def unbury(session: Session, owner_id: uuid.UUID, kind: str, item_id: uuid.UUID) -> None:
+    """Forget that `item_id` left the list: it is back under the same id."""
+    session.exec(
+        delete(Tombstone).where(
+            col(Tombstone.user_id) == owner_id,
+            col(Tombstone.kind) == kind,
+            col(Tombstone.item_id) == item_id,
+        )
+    )
 
 
 def changed_page(

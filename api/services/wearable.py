@@ -346,6 +346,13 @@ def list_uploads(
 ) -> tuple[list[UploadPublic], str | None]:
     """Newest recording first; with `since`, those stored or changed since (matched to a
     session, merged with another upload, their device revoked), oldest change first."""
+    if since is not None and matched is not None:
+        # A delta of a filtered list would need a tombstone for each upload that left
+        # the filter (matched since); sync the whole list and filter on the device.
+        raise FieldError(
+            [("since", "cannot be combined with matched; sync all uploads", "conflict")],
+            where="query",
+        )
     stmt = select(WearableUpload).where(WearableUpload.user_id == user.id)
     if matched is True:
         stmt = stmt.where(col(WearableUpload.session_id).is_not(None))

@@ -252,6 +252,7 @@ BUSINESS_RULES = tuple(
         ("session_id", r"no such session of yours"),
         (r"entries\.\d+\.exercise_slug", r"('[^']*'|\"[^\"]*\") is not in this session"),
         ("cursor", r"not a cursor returned by this API"),
+        ("since", r"cannot be combined with matched"),
         # The clock: nothing recorded in the future; an end after its start, within a bound.
         ("recorded_at|started_at", r"is in the future"),
         (r"[\w.]+", r"must be from 1900-01-01 to 2199-12-31 \(UTC\)"),

@@ -7,12 +7,15 @@ applying every page in order leaves the copy equal to the list.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import select
 
 from tests.api.test_clinicians import link
 from tests.api.test_wearable import body, send
@@ -245,3 +248,72 @@ def test_a_check_in_keeps_the_offset_it_was_sent_with_and_answers_in_one_form(
     assert listed["recorded_offset"] == "-03:00"
     got = client.get(f"/v1/checkins/{listed['id']}", headers=user.headers).json()
     assert got["recorded_offset"] == "-03:00"
+
+
+def test_a_device_id_registered_again_after_revocation_is_live_not_deleted(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    ident = "5b1a4c3e-1111-4d2e-9a6b-0c1d2e3f4a5b"
+    synced = clock.now
+    first = client.post("/v1/me/devices", headers=user.headers, json={"id": ident, "name": "W"})
+    assert first.status_code == 201, first.text
+    client.delete(f"/v1/me/devices/{ident}", headers=user.headers)
+    clock.advance(minutes=10)  # past the retry window: a new registration, a new token
+    again = client.post("/v1/me/devices", headers=user.headers, json={"id": ident, "name": "W"})
+    assert again.status_code == 201, again.text
+    delta = client.get(f"/v1/me/devices?since={at(synced)}", headers=user.headers).json()
+    # Whatever order an app applies `items` and `deleted` in, the device stays.
+    assert [d["id"] for d in delta["items"]] == [ident]
+    assert delta["deleted"] == []
+
+
+def test_a_delta_of_a_filtered_upload_list_is_refused(client: TestClient, user: Account) -> None:
+    since = datetime.now(UTC).isoformat()
+    response = client.get(
+        "/v1/me/uploads", headers=user.headers, params={"since": since, "matched": "false"}
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["in"], e["code"]) for e in response.json()["errors"]] == [
+        ("since", "query", "conflict")
+    ]
+
+
+def test_changes_and_tombstones_at_the_same_instant_page_by_id(
+    client: TestClient, user: Account, db: Engine
+) -> None:
+    """Ties on the time: live rows and tombstones at one instant, paged one by one, come
+    each exactly once, in id order (the cursor carries the id)."""
+    from sqlmodel import Session
+
+    from api.models import Device, Tombstone
+    from api.services import sync
+
+    instant = datetime.now(UTC) - timedelta(minutes=1)
+    owner = uuid.UUID(user.id)
+    with Session(db) as s:
+        for i in range(5):
+            s.add(Device(user_id=owner, name=f"D{i}", token_hash=f"h{i}", token_prefix="p",
+                         created_at=instant, updated_at=instant))  # fmt: skip
+            s.add(Tombstone(user_id=owner, kind="device", item_id=uuid.uuid4(),
+                            deleted_at=instant))  # fmt: skip
+        s.commit()
+        expected = sorted(
+            [("live", d.id) for d in s.exec(select(Device)).all()]
+            + [("gone", t.id) for t in s.exec(select(Tombstone)).all()],
+            key=lambda e: e[1],
+        )
+        for limit in (1, 2, 3, 4):
+            seen: list[tuple[str, uuid.UUID]] = []
+            cursor = None
+            while True:
+                rows, gone, cursor = sync.changed_page(
+                    s, select(Device).where(Device.user_id == owner), time_col=Device.updated_at,
+                    id_col=Device.id, owner_id=owner, kind="device", since=instant, limit=limit,
+                    cursor=cursor,
+                )  # fmt: skip
+                page = [("live", r.id) for r in rows] + [("gone", t.id) for t in gone]
+                assert len(page) <= limit
+                seen += sorted(page, key=lambda e: e[1])
+                if cursor is None:
+                    break
+            assert seen == expected, limit
