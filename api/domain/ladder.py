@@ -1,6 +1,6 @@
 """The dose ladder: one small step up or down from a person's current dose.
 
-CLINICAL.md (ACSM 2009: one variable at a time, small steps): reps from the
+docs/clinical.md (ACSM 2009: one variable at a time, small steps): reps from the
 catalog minimum to its maximum in steps of about 2-3, then hold time (+2 s up to
 the catalog maximum), then one more set (max 3), then the harder variation.
 Regression walks the same ladder down and, ruleset v2, keeps going below the
@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 
 from api.domain.types import Dose, memo
 
-MAX_SETS = 3  # CLINICAL.md: one more set, max 3
+MAX_SETS = 3  # docs/clinical.md: one more set, max 3
 REP_STEP = 3  # "steps of about 2-3" (5, 8, 10 for "5-10 times")
 HOLD_STEP = 2  # "+2 s up to the catalog maximum"
 SECONDS_PER_REP = 3  # a slow, controlled repetition, for volume estimates
-# CLINICAL.md, below the floor: "fewer reps (down to 3), shorter holds (down to 3 s)".
+# docs/clinical.md, below the floor: "fewer reps (down to 3), shorter holds (down to 3 s)".
 MIN_REPS = 3
 MIN_HOLD_SECONDS = 3
 
@@ -146,7 +146,7 @@ def volume(d: Dose) -> float:
 
 
 def work(d: Dose) -> int:
-    """CLINICAL.md's measure of "more work": sets x reps x max(hold s, 1) x sides."""
+    """docs/clinical.md's measure of "more work": sets x reps x max(hold s, 1) x sides."""
     sides = 2 if d.per_side else 1
     return max(d.sets, 0) * (d.reps or 1) * max(d.hold_seconds or 0, 1) * sides
 

@@ -120,7 +120,7 @@ def p4_progress(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reaso
     """Exercises whose last two sessions at the current dose went comfortably, and
     left-out exercises after two sessions without pain trouble: one step up each.
 
-    Only when no rule before it in the table found anything (CLINICAL.md: "no other rule
+    Only when no rule before it in the table found anything (docs/clinical.md: "no other rule
     above maintain"); P0 and V1 then gate and cap what it proposes.
     """
     if found:

@@ -47,7 +47,7 @@ class Rule:
     # Whether its reasons count toward the overall status (V1's cap does not: "the
     # overall status stays as the other rules set it"); its actions always count.
     sets_status: bool = True
-    # How the trigger is read where CLINICAL.md leaves room (docs/rules.md shows it).
+    # How the trigger is read where docs/clinical.md leaves room (docs/rules.md shows it).
     applied: str = ""
 
     @property

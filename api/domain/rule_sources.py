@@ -1,4 +1,4 @@
-"""The sources the rule table cites (../shared/CLINICAL.md), and sentences several of
+"""The sources the rule table cites (docs/clinical.md), and sentences several of
 its messages share."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The rule table: CLINICAL.md's default rules as data, one row each, most severe first.
+"""The rule table: docs/clinical.md's default rules as data, one row each, most severe first.
 
 Each row names its evaluator (a function named after the rule), the thresholds it reads
 (tunable within bounds, see thresholds.py), the fixed numbers it uses, its message

@@ -1,4 +1,4 @@
-"""Screening before the first session (CLINICAL.md): what the answers rule out.
+"""Screening before the first session (docs/clinical.md): what the answers rule out.
 
 Pure. Each exercise carries `cautions` (the positions and movements a screen answer
 can rule out); a screen maps its answers to cautions it excludes or limits, and two
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-# The fixed set (DESIGN.md, "Screening").
+# The fixed set (docs/api.md, "Screening").
 CAUTIONS = (
     "spinal-flexion",
     "spinal-rotation",
@@ -33,7 +33,7 @@ RISK_FACTORS = (
     "iv_drug_use",
     "cancer_history",
 )
-# ACOG Committee Opinion 804 (2020): past the first trimester (CLINICAL.md: past 12 weeks).
+# ACOG Committee Opinion 804 (2020): past the first trimester (docs/clinical.md: past 12 weeks).
 PREGNANCY_CAUTION_FROM_WEEKS = 12
 PREGNANCY_WEEKS_MAX = 42
 # NICE NG59 covers people aged 16 and over.
@@ -99,7 +99,7 @@ UNDER_16_REASON = (
 
 
 def effects(screen: Screen, today: date) -> list[Effect]:
-    """What the screen does to each caution today (CLINICAL.md, Screening)."""
+    """What the screen does to each caution today (docs/clinical.md, Screening)."""
     out: list[Effect] = []
     if screen.osteoporosis:
         out += [

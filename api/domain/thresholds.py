@@ -18,7 +18,7 @@ class Bound:
     source: str
 
 
-# name -> (default, bound). Sources: ../shared/CLINICAL.md.
+# name -> (default, bound). Sources: docs/clinical.md.
 SPEC: dict[str, tuple[float, Bound]] = {
     # Pain-monitoring model (Thomee 1997; Silbernagel 2007): during activity 0-3 safe,
     # 4-5 acceptable, above 5 too much.

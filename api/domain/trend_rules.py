@@ -35,7 +35,7 @@ IMPROVEMENT_POINTS = 2.0
 IMPROVEMENT_FRACTION = 0.30
 # F2: "at least one rest-pain check-in in each week".
 REVIEW_MIN_DAYS_PER_WEEK = 1
-# CLINICAL.md, Screening: serious-cause risk factors shorten F2's window to 2 weeks.
+# docs/clinical.md, Screening: serious-cause risk factors shorten F2's window to 2 weeks.
 REVIEW_WEEKS_WITH_RISK_FACTORS = 2
 
 

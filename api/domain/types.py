@@ -13,7 +13,7 @@ Action = Literal["progress", "maintain", "hold", "regress", "stop"]
 # What a session may hold under the advice (decisions.session_scope).
 SessionScope = Literal["none", "warmup_and_stretches", "gentle", "full"]
 
-# CLINICAL.md: urgent_care > see_doctor > regress > hold > maintain > progress.
+# docs/clinical.md: urgent_care > see_doctor > regress > hold > maintain > progress.
 SEVERITY: dict[str, int] = {
     "progress": 0,
     "maintain": 1,
@@ -51,7 +51,7 @@ ALL_RED_FLAGS = CAUDA_EQUINA_FLAGS | SERIOUS_CAUSE_FLAGS | {NIGHT_PAIN_FLAG}
 # Ruleset v2: "rest pain" is pain away from exercise, the daily and next-morning
 # check-ins; a `before` check-in is the pain a session starts from.
 REST_PHASES = frozenset({"daily", "next_morning"})
-# Who may have assessed a person after a red flag (DESIGN.md), and the two kinds the
+# Who may have assessed a person after a red flag (docs/api.md), and the two kinds the
 # service records itself: a linked clinician's resolution, and a v1 resolution kept
 # valid by the v2 migration.
 ASSESSORS = ("emergency_department", "doctor", "physiotherapist")

@@ -86,7 +86,7 @@ class Exercise(SQLModel, table=True):
         ),
     )
     safety_notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # Screening (CLINICAL.md): the positions and movements a screen answer can rule out.
+    # Screening (docs/clinical.md): the positions and movements a screen answer can rule out.
     cautions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Per caution, the dose this exercise is kept at where a screen limits that caution
     # rather than excluding it (pregnancy: short holds lying on the back).

@@ -1,4 +1,4 @@
-"""Screening answers (CLINICAL.md, "Screening before the first session").
+"""Screening answers (docs/clinical.md, "Screening before the first session").
 
 Every `PUT` adds a row: the latest is in force, the earlier ones are the person's
 history (their export and their clinicians' summary show them all).

@@ -107,7 +107,7 @@ class EquipmentRefs(Input):
         return self
 
 
-# The fixed set (DESIGN.md, "Screening"; api/domain/screening.py CAUTIONS, which a test
+# The fixed set (docs/api.md, "Screening"; api/domain/screening.py CAUTIONS, which a test
 # keeps equal to this): what a screen answer can rule out on an exercise.
 _Caution = Literal[
     "spinal-flexion", "spinal-rotation", "prone-lying", "supine-lying", "spinal-extension"

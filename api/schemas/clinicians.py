@@ -1,4 +1,4 @@
-"""Clinician and patient shapes (DESIGN.md: Clinicians)."""
+"""Clinician and patient shapes (docs/api.md: Clinicians)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Check-in and advice shapes (DESIGN.md: Pain, advice, progress)."""
+"""Check-in and advice shapes (docs/api.md: Pain, advice, progress)."""
 
 from __future__ import annotations
 

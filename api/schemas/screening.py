@@ -1,4 +1,5 @@
-"""Screening shapes (DESIGN.md: Screening; CLINICAL.md: Screening before the first session)."""
+"""Screening shapes (docs/api.md: Screening; docs/clinical.md: the screen before the first
+session)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Routine, sessions, logs and progress (DESIGN.md: Sessions and logs)."""
+"""Routine, sessions, logs and progress (docs/api.md: Sessions and logs)."""
 
 from __future__ import annotations
 
