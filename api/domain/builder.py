@@ -76,11 +76,27 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Note:
+    """One thing a session's screen should say beside its items, by kind so an app can
+    lay it out (an icon, the exercise's card) and with its sentence to show as is."""
+
+    kind: str  # one of NOTE_KINDS
+    text: str
+    exercise_slug: str | None = None  # the exercise it is about, if one
+    name: str | None = None
+
+
+NOTE_KINDS = ("gentle_only", "stretches_only", "warmup_only", "no_warmup", "left_out_for_time")
+
+
+@dataclass(frozen=True)
 class Plan:
     items: tuple[Item, ...]
     seconds: int
     dropped: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # The notes as items: one per exercise where a note names several.
+    note_items: tuple[Note, ...] = field(default=())
 
     @property
     def estimated_minutes(self) -> float:
@@ -205,6 +221,12 @@ def build(
 
     candidates: list[tuple[CatalogExercise, Dose]] = []
     notes: list[str] = []
+    items_of_notes: list[Note] = []
+
+    def note(kind: str, text: str) -> None:
+        notes.append(text)
+        items_of_notes.append(Note(kind, text))
+
     for c in sorted(catalog, key=lambda c: c.slug):
         if c.category == "warmup" or c.archived or c.slug in request.exclude:
             continue
@@ -227,9 +249,9 @@ def build(
             continue  # not in the routine, or left out for now
         candidates.append((c, dose))
     if gentle_only:
-        notes.append("Only gentle stretches until you have seen a doctor.")
+        note("gentle_only", "Only gentle stretches until you have seen a doctor.")
     if stretches_only:
-        notes.append("Only the warm-up and stretches until you have seen a doctor.")
+        note("stretches_only", "Only the warm-up and stretches until you have seen a doctor.")
     if not candidates and not gentle_only and not _any_dosed(catalog, doses, stretches_only):
         # Everything the advice allows is left out for now: the warm-up alone still
         # gets the person moving, and logging it counts toward bringing exercises back.
@@ -246,8 +268,13 @@ def build(
                 f"{WARMUP_MINUTES} minutes.",
                 minimum_minutes=WARMUP_MINUTES,
             )
-        notes.append(_warmup_only_note(catalog, request, stretches_only))
-        return Plan(items=(warm,), seconds=warm.seconds, notes=tuple(notes))
+        note("warmup_only", _warmup_only_note(catalog, request, stretches_only))
+        return Plan(
+            items=(warm,),
+            seconds=warm.seconds,
+            notes=tuple(notes),
+            note_items=tuple(items_of_notes),
+        )
     if not candidates:
         in_scope = {
             c.slug
@@ -332,16 +359,23 @@ def build(
     if with_warmup:
         ordered.insert(0, warm)
     elif not gentle_only:
-        notes.append(
+        note(
+            "no_warmup",
             "No warm-up today: your screening answers leave it out until a linked clinician "
-            "clears it."
+            "clears it.",
         )
     if dropped:
-        names = sorted(c.name for c, _ in candidates if c.slug in dropped)
-        notes.append(f"Left out to fit {request.minutes} minutes: {', '.join(names)}.")
+        left_out = sorted((c.name, c.slug) for c, _ in candidates if c.slug in dropped)
+        why = f"Left out to fit {request.minutes} minutes"
+        notes.append(f"{why}: {', '.join(name for name, _ in left_out)}.")
+        items_of_notes += [
+            Note("left_out_for_time", f"{why}.", exercise_slug=slug, name=name)
+            for name, slug in left_out
+        ]
     return Plan(
         items=tuple(ordered),
         seconds=sum(i.seconds for i in ordered),
         dropped=tuple(sorted(dropped)),
         notes=tuple(notes),
+        note_items=tuple(items_of_notes),
     )

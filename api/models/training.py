@@ -85,6 +85,11 @@ class TrainingSession(SQLModel, table=True):
     dropped: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The notes as items ({kind, text, exercise_slug, name}); None on sessions built before
+    # they were kept (their `notes` are shown as items of kind `note`).
+    note_items: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     estimated_minutes: float
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())

@@ -224,10 +224,40 @@ def _check_limits(limits: dict[str, CautionLimit], cautions: list[str] | None) -
         raise ValueError("; ".join(problems))
 
 
+MediaUrl = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")]
+
+
 class MediaItem(Input):
-    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")]
+    """A picture or clip of the exercise, for an app to lay out before it loads."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://media.example.org/superman.mp4",
+                    "kind": "video",
+                    "thumbnail_url": "https://media.example.org/superman.jpg",
+                    "alt": "Lying face down, lifting both arms and legs a little off the mat",
+                    "duration_seconds": 12,
+                }
+            ]
+        }
+    )
+
+    url: MediaUrl
     kind: Literal["image", "video", "animation"] = "image"
     caption: str | None = Field(default=None, max_length=200)
+    thumbnail_url: MediaUrl | None = Field(
+        default=None, description="A still image to show while a video or animation loads"
+    )
+    alt: str | None = Field(
+        default=None,
+        max_length=300,
+        description="What the media shows, in words, for screen readers and failed loads",
+    )
+    duration_seconds: float | None = Field(
+        default=None, gt=0, le=3600, description="Length of a video or animation"
+    )
 
 
 EXERCISE_EXAMPLE: dict[str, Any] = {

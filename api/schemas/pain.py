@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
@@ -188,9 +188,23 @@ class ReasonPublic(BaseModel):
     exercises: list[str]
 
 
+# A heading per status, for the top of an advice screen; the reasons' messages say why.
+STATUS_TITLES: dict[str, str] = {
+    "progress": "Ready for a step up",
+    "maintain": "Keep going as you are",
+    "hold": "Stay at your current doses",
+    "regress": "Ease back a step",
+    "see_doctor": "See a doctor or physiotherapist",
+    "urgent_care": "Stop exercising and get urgent care now",
+}
+
+
 class AdvicePublic(BaseModel):
     status: StatusName
-    reasons: list[ReasonPublic]
+    reasons: list[ReasonPublic] = Field(
+        description="Every rule that fired, most severe first, each with the data that fired "
+        "it; empty when nothing calls for a change (`maintain`). Show the messages."
+    )
     exercises: dict[str, ActionName]
     ruleset_version: str
     evaluated_at: Timestamp
@@ -204,6 +218,15 @@ class AdvicePublic(BaseModel):
         description="No rest-pain or `before` check-in in the last 72 h: progression is "
         "held until one arrives; null on advice stored before v2",
     )
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="A short heading for the status, for the top of an advice screen (the "
+        "same for every advice of a status; translate by `status`)",
+        examples=["Keep going as you are"],
+    )
+    @property
+    def title(self) -> str:
+        return STATUS_TITLES[self.status]
 
 
 class StoredAdvice(AdvicePublic):

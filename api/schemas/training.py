@@ -66,6 +66,26 @@ class SessionItem(BaseModel):
     minutes: float
 
 
+class Load(Input):
+    """What an exercise was done against: a weight, a band, or both."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"kg": 4}, {"band": "red"}]})
+
+    kg: float | None = Field(
+        default=None,
+        gt=0,
+        le=300,
+        description="The weight in kilograms (for dumbbells, one hand's)",
+    )
+    band: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="The resistance band's colour or level as its maker names it "
+        "(`red`, `level 3`)",
+    )
+
+
 class LogEntryIn(Input):
     exercise_slug: Slug
     sets_completed: int = Field(ge=0, le=10)
@@ -77,6 +97,11 @@ class LogEntryIn(Input):
     pain_during: int | None = Field(default=None, ge=0, le=10)
     skipped: bool = False
     skip_reason: str | None = Field(default=None, max_length=200)
+    load: Load | None = Field(
+        default=None,
+        description="What it was done against (the dumbbell row, the lat pulldown with a "
+        "band); kept with the log, for the person's and their clinician's record",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> LogEntryIn:
@@ -138,6 +163,32 @@ class LogPublic(BaseModel):
     updated_at: Timestamp
 
 
+_NoteKind = Literal[
+    "gentle_only", "stretches_only", "warmup_only", "no_warmup", "left_out_for_time", "note"
+]
+
+
+class SessionNote(BaseModel):
+    kind: Annotated[
+        _NoteKind,
+        enum_schema(
+            "SessionNoteKind",
+            _NoteKind,
+            "`gentle_only`: only gentle stretches until a doctor has been seen. "
+            "`stretches_only`: only the warm-up and stretches until then. `warmup_only`: "
+            "today's session is the warm-up alone (`text` says why). `no_warmup`: the "
+            "screening answers leave the warm-up out. `left_out_for_time`: this exercise "
+            "did not fit the minutes asked for (one item per exercise). `note`: a session "
+            "built before notes had kinds; show `text`.",
+        ),
+    ]
+    text: str = Field(description="A sentence to show as is")
+    exercise_slug: str | None = Field(
+        default=None, description="The exercise it is about, when it is about one"
+    )
+    name: str | None = Field(default=None, description="That exercise's name")
+
+
 class SessionPublic(BaseModel):
     id: uuid.UUID
     status: SessionStatus
@@ -151,7 +202,14 @@ class SessionPublic(BaseModel):
     advice: AdvicePublic
     items: list[SessionItem]
     dropped: list[str]
-    notes: list[str]
+    notes: list[str] = Field(
+        description="What to tell the person about this session, as sentences (the same as "
+        "`note_items`, where the exercises left out for time are one sentence)"
+    )
+    note_items: list[SessionNote] = Field(
+        description="The notes as items an app can lay out: by `kind`, with the exercise "
+        "each is about"
+    )
     log: LogPublic | None
     wearable: WearableSummary | None = Field(
         description="Combined summary of the wearable uploads matched to this session"

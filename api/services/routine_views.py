@@ -18,6 +18,7 @@ from api.schemas.training import (
     RoutineItemPublic,
     RoutinePublic,
     SessionItem,
+    SessionNote,
     SessionPublic,
 )
 from api.schemas.wearable import WearableSummary
@@ -87,6 +88,14 @@ def session_public(
         items=[SessionItem.model_validate(i) for i in row.items],
         dropped=row.dropped,
         notes=row.notes,
+        note_items=[
+            SessionNote.model_validate(n)
+            for n in (
+                row.note_items
+                if row.note_items is not None
+                else [{"kind": "note", "text": text} for text in row.notes]
+            )
+        ],
         log=log_public(log) if log else None,
         wearable=summary,
     )

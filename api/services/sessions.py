@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from datetime import datetime
@@ -174,6 +175,7 @@ def build_session(
         advice=advice.model_dump(mode="json"),
         items=_items(plan),
         notes=list(plan.notes),
+        note_items=[dataclasses.asdict(n) for n in plan.note_items],
         dropped=list(plan.dropped),
         estimated_minutes=plan.estimated_minutes,
         created_at=now,

@@ -33,10 +33,11 @@ def _in_utc(python: Any, as_json: Any) -> Any:
     return as_json
 
 
-def body_digest(body: BaseModel, *, exclude: Iterable[str] = ()) -> str:
+def body_digest(body: BaseModel, *, exclude: Iterable[str] | dict[Any, Any] = ()) -> str:
     """A digest of a request body for telling a retry from new data: the same instant
-    written with another offset is the same body (every date-time is taken in UTC)."""
-    skip = set(exclude)
+    written with another offset is the same body (every date-time is taken in UTC).
+    `exclude` as pydantic takes it: names, or a dict for nested fields."""
+    skip: Any = exclude if isinstance(exclude, dict) else set(exclude)
     data = _in_utc(body.model_dump(exclude=skip), body.model_dump(mode="json", exclude=skip))
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

@@ -118,6 +118,13 @@ def test_a_tight_budget_drops_the_lowest_priority_never_the_warm_up() -> None:
     assert p.seconds == 600 + 80
     assert set(p.dropped) == set(NO_GEAR_MAIN + COOLDOWN) - {"partial-curl"}
     assert any("Left out to fit 12 minutes" in n for n in p.notes)
+    # As items: one per exercise left out, naming it, and nothing else.
+    left_out = [(n.kind, n.exercise_slug, n.text) for n in p.note_items]
+    assert left_out == [
+        ("left_out_for_time", n.exercise_slug, "Left out to fit 12 minutes.") for n in p.note_items
+    ]
+    assert {n.exercise_slug for n in p.note_items} == set(p.dropped)
+    assert all(n.name and n.name in p.notes[0] for n in p.note_items)
 
 
 def test_the_seed_varies_what_a_tight_budget_keeps() -> None:
@@ -214,6 +221,7 @@ def test_gentle_scope_builds_only_easy_stretches_without_the_warm_up() -> None:
     assert p.seconds == 95 + 115
     assert p.estimated_minutes == 3.5
     assert p.notes == ("Only gentle stretches until you have seen a doctor.",)
+    assert [(n.kind, n.text) for n in p.note_items] == [("gentle_only", p.notes[0])]
     # No warm-up to fit: two minutes hold one stretch.
     short = plan(2, scope="gentle")
     assert len(short.items) == 1 and short.seconds <= 120
@@ -232,6 +240,7 @@ def test_warmup_and_stretches_scope_keeps_the_warm_up_and_every_stretch() -> Non
     assert [i.block for i in p.items] == ["warmup", "cooldown", "cooldown", "cooldown"]
     assert p.seconds == 600 + 95 + 115 + 99
     assert p.notes == ("Only the warm-up and stretches until you have seen a doctor.",)
+    assert [n.kind for n in p.note_items] == ["stretches_only"]
     with pytest.raises(BuildError) as info:
         plan(11, scope="warmup_and_stretches")
     assert info.value.field == "minutes" and info.value.minimum_minutes == 12  # 600 + 95 s
