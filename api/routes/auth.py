@@ -62,6 +62,13 @@ async def register(
 @router.post(
     "/token",
     summary="Sign in (OAuth2 password flow: username is the email)",
+    description=(
+        "Public. Send a form (`application/x-www-form-urlencoded`) with `username` (the "
+        "email) and `password`; the answer holds an access token for `Authorization: "
+        "Bearer` (valid `expires_in` seconds) and a refresh token for POST /v1/auth/refresh. "
+        "A wrong email or password is 401 `invalid-credentials`; after repeated failures "
+        "(for the account, or from the client address) the answer is 429 with `Retry-After`."
+    ),
     responses=problem_responses(401, 422, 429),
 )
 async def sign_in(
@@ -105,6 +112,12 @@ async def sign_in(
 @router.post(
     "/refresh",
     summary="Swap a refresh token for a new pair; the old one stops working",
+    description=(
+        "Public: the refresh token in the body is the credential. The same token sent again "
+        "within 30 seconds of its rotation (a lost response, two refreshes at once) gets the "
+        "same new pair; reused later, it is taken as stolen and its whole sign-in ends. An "
+        "unknown, expired, revoked or reused token is 401: sign in again."
+    ),
     responses=problem_responses(401, 422),
 )
 def refresh_tokens(
@@ -119,6 +132,11 @@ def refresh_tokens(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke a refresh token and every token rotated from it",
+    description=(
+        "Public: the refresh token in the body is the credential. Ends its sign-in: its "
+        "refresh tokens stop working and its access tokens are refused (401) at once. An "
+        "unknown or already revoked token is 204 too, so a retry is safe."
+    ),
     responses=problem_responses(422),
 )
 def logout(body: RefreshIn, session: SessionDep, clock: Clock) -> None:

@@ -99,11 +99,37 @@ async def list_exercises(
     request: Request,
     cache: CatalogCacheDep,
     snap: CatalogDep,
-    category: Category | None = None,
-    muscle: Annotated[str | None, Query(max_length=64)] = None,
-    equipment: Annotated[list[str] | None, Query(max_length=20)] = None,
-    max_difficulty: Annotated[int | None, Query(ge=1, le=5)] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    category: Annotated[
+        Category | None, Query(description="Only exercises of this category.")
+    ] = None,
+    muscle: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only exercises working this muscle, as primary or secondary (a slug "
+            "from GET /v1/muscles; an unknown one is 422).",
+        ),
+    ] = None,
+    equipment: Annotated[
+        list[str] | None,
+        Query(
+            max_length=20,
+            description="The equipment you have (slugs from GET /v1/equipment; repeat it or "
+            "comma-separate): only exercises whose required equipment is all in it. `none`: "
+            "only exercises that need nothing. An unknown slug is 422.",
+        ),
+    ] = None,
+    max_difficulty: Annotated[
+        int | None,
+        Query(ge=1, le=5, description="Only exercises of this difficulty (1-5) or easier."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Text to find in the name, summary or aliases, ignoring case.",
+        ),
+    ] = None,
     caution_free: Annotated[
         list[Caution] | None,
         Query(
@@ -111,7 +137,9 @@ async def list_exercises(
             description="Only exercises with none of these cautions (e.g. spinal-flexion).",
         ),
     ] = None,
-    include_archived: bool = False,
+    include_archived: Annotated[
+        bool, Query(description="Also list archived exercises (they carry `archived: true`).")
+    ] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     if_none_match: IfNoneMatch = None,
@@ -127,6 +155,11 @@ async def list_exercises(
     "/v1/exercises/{slug}",
     response_model=ExercisePublic,
     summary="One exercise, with steps, dose, muscles and variations",
+    description=(
+        "Public and cacheable (5 minutes): send the `ETag` back in `If-None-Match` for a "
+        "304. An archived exercise is still served (`archived: true`), so deep links keep "
+        "working; an unknown slug is 404. Admins send this `ETag` as `If-Match` to edit it."
+    ),
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
 async def get_exercise(
@@ -140,14 +173,32 @@ async def get_exercise(
     return _serve(request, cache, snap, rendered, if_none_match)
 
 
-@router.get("/v1/muscles", response_model=MusclePage, summary="Muscles the catalog refers to")
+@router.get(
+    "/v1/muscles",
+    response_model=MusclePage,
+    summary="Muscles the catalog refers to",
+    description=(
+        "Public and cacheable: send the `ETag` back in `If-None-Match` for a 304. Every "
+        "muscle in one page (`next_cursor` is null); the slugs are what the `muscle` filter "
+        "of GET /v1/exercises takes."
+    ),
+)
 async def list_muscles(
     request: Request, cache: CatalogCacheDep, snap: CatalogDep, if_none_match: IfNoneMatch = None
 ) -> Response:
     return _serve(request, cache, snap, catalog.list_muscles(cache, snap), if_none_match)
 
 
-@router.get("/v1/equipment", response_model=EquipmentPage, summary="Equipment slugs and names")
+@router.get(
+    "/v1/equipment",
+    response_model=EquipmentPage,
+    summary="Equipment slugs and names",
+    description=(
+        "Public and cacheable: send the `ETag` back in `If-None-Match` for a 304. Every piece "
+        "of equipment in one page (`next_cursor` is null); the slugs are what the `equipment` "
+        "filter of GET /v1/exercises and the profile's `equipment` take."
+    ),
+)
 async def list_equipment(
     request: Request, cache: CatalogCacheDep, snap: CatalogDep, if_none_match: IfNoneMatch = None
 ) -> Response:
@@ -168,6 +219,12 @@ def _written(rendered: Rendered, status_code: int = 200, **headers: str) -> Resp
     response_model=ExercisePublic,
     status_code=status.HTTP_201_CREATED,
     summary="Add an exercise (admin)",
+    description=(
+        "Admin token (403 otherwise). A slug already taken, by an archived exercise too, is "
+        "409; unknown muscles or equipment, an `easier`/`harder` that does not exist or makes "
+        "a loop, are 422 naming the field. The 201 carries `Location` and the `ETag` to send "
+        "as `If-Match` on the first edit; a revision is recorded."
+    ),
     responses={
         201: {
             **links(
@@ -202,6 +259,13 @@ def create_exercise(
     "/v1/exercises/{slug}",
     response_model=ExercisePublic,
     summary="Replace an exercise (admin; If-Match required)",
+    description=(
+        "Admin token. Every field is replaced by the body, whose `slug` must match the path "
+        "(slugs never change); the archived state is kept. Send the current `ETag` (from GET "
+        "or the last edit) as `If-Match`: without it 428, with an old one 412 (the problem "
+        "carries `current_etag`: GET again, re-apply the edit, retry). The answer is the "
+        "exercise with its new `ETag`; a revision is recorded."
+    ),
     responses=ADMIN_ERRORS,
 )
 def replace_exercise(
@@ -230,6 +294,12 @@ def replace_exercise(
     "/v1/exercises/{slug}",
     response_model=ExercisePublic,
     summary="Change some fields of an exercise, or restore it (admin; If-Match required)",
+    description=(
+        "Admin token. Only the fields sent change; `dose`, `muscles` and `equipment` are "
+        "replaced whole, and `archived: false` restores an archived exercise. `If-Match` as "
+        "for PUT: without it 428, with an old `ETag` 412. The exercise as merged is checked "
+        "whole (422 names the field); the answer carries the new `ETag`."
+    ),
     responses=ADMIN_ERRORS,
 )
 def patch_exercise(
@@ -258,6 +328,12 @@ def patch_exercise(
     "/v1/exercises/{slug}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Archive an exercise (admin); PATCH archived=false restores it",
+    description=(
+        "Admin token. Nothing is deleted: the exercise leaves GET /v1/exercises (unless "
+        "`include_archived=true`) but is still served by its slug, and a revision is "
+        "recorded. `If-Match` is optional here; an old `ETag` is 412. Archiving an archived "
+        "exercise changes nothing and is 204 too."
+    ),
     responses=problem_responses(401, 403, 404, 412),
 )
 def archive_exercise(
@@ -276,6 +352,11 @@ def archive_exercise(
 @router.get(
     "/v1/exercises/{slug}/revisions",
     summary="Who changed an exercise, when, and how (admin)",
+    description=(
+        "Admin token. Newest first, one per version: the `action` (`create`, `update`, "
+        "`archive`, `restore`), its `source` (`api` or `seed`), the admin (`actor_id`) and "
+        "the exercise `before` and `after`. An unknown slug is 404."
+    ),
     responses=problem_responses(401, 403, 404, 422),
 )
 def list_revisions(

@@ -112,6 +112,12 @@ def list_my_clinicians(
     "/v1/me/clinicians/{link_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Unlink a clinician; they lose access at once",
+    description=(
+        "Person token. The clinician no longer sees you or gets alerts about you, and the "
+        "clearances they gave despite your screening answers end (a new link does not bring "
+        "them back). The link is listed in `deleted` by a GET /v1/me/clinicians delta; "
+        "another person's link or an unknown id is 404."
+    ),
     responses=problem_responses(404),
 )
 def unlink_clinician(
@@ -121,7 +127,14 @@ def unlink_clinician(
 
 
 @router.get(
-    "/v1/patients", summary="My linked patients (clinician)", responses=problem_responses(403, 422)
+    "/v1/patients",
+    summary="My linked patients (clinician)",
+    description=(
+        "Clinician token (403 otherwise). Oldest link first; each patient with their latest "
+        "stored advice status, last activity (check-in or logged session), whether they have "
+        "answered the screening, and its risk factors."
+    ),
+    responses=problem_responses(403, 422),
 )
 def list_patients(
     clinician: ClinicianUser,
@@ -136,6 +149,12 @@ def list_patients(
 @router.get(
     "/v1/patients/{patient_id}/summary",
     summary="A patient's routine, check-ins, sessions and advice (clinician)",
+    description=(
+        "Clinician token; a patient not linked to you is 404, as an unknown id is. The "
+        "advice evaluated now, today's routine, your plan and their thresholds, the latest "
+        "30 check-ins, 20 sessions and 20 advice changes, and the screening with what it "
+        "rules out. Reading it writes nothing."
+    ),
     responses=PATIENT_ERRORS,
 )
 def get_patient_summary(
@@ -194,6 +213,11 @@ def put_patient_thresholds(
 @router.post(
     "/v1/patients/{patient_id}/red-flags/resolve",
     summary="Record that you have seen the patient about their red flags (clinician)",
+    description=(
+        "Clinician token; linked patients only (404 otherwise). The red flags the patient "
+        "reported up to now count as assessed (a flag reported later stands again), and the "
+        "advice is evaluated anew and returned. The resolution is in the patient's export."
+    ),
     responses=PATIENT_ERRORS,
 )
 def resolve_red_flags(
@@ -211,6 +235,12 @@ def resolve_red_flags(
 @router.get(
     "/v1/alerts",
     summary="Patients who need attention, newest first, until acknowledged (clinician)",
+    description=(
+        "Clinician token. Open alerts about patients linked to you: advice that turned to "
+        "`see_doctor` or `urgent_care`, and no session logged for 7 days (`inactive`), each "
+        "with the patient's risk factors. Some are worked out on each read (reading writes "
+        "nothing), so their ids are stable and can be acknowledged like stored ones."
+    ),
     responses=problem_responses(403),
 )
 def list_alerts(
@@ -230,6 +260,11 @@ def list_alerts(
 @router.post(
     "/v1/alerts/{alert_id}/ack",
     summary="Acknowledge an alert (clinician)",
+    description=(
+        "Clinician token. The alert leaves GET /v1/alerts and is returned with "
+        "`acknowledged_at`; acknowledging it again returns it unchanged, so a retry is safe. "
+        "Another clinician's alert, or one about a patient no longer linked to you, is 404."
+    ),
     responses=PATIENT_ERRORS,
 )
 def ack_alert(

@@ -14,7 +14,14 @@ from api.schemas.common import Health, Readiness
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get(
+    "/healthz",
+    summary="The process is up",
+    description=(
+        "Public; a liveness probe. Answers 200 while the process serves requests, without "
+        "touching the database (GET /readyz checks that)."
+    ),
+)
 async def healthz() -> Health:
     return Health(status="ok")
 
@@ -22,6 +29,11 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     summary="The database is reachable and migrated to head",
+    description=(
+        "Public; a readiness probe. 200 when the database answers and its schema is at the "
+        "latest migration; otherwise 503 `not-ready`, whose `detail` says which (an "
+        "unmigrated database needs `backstrong migrate`)."
+    ),
     responses=problem_responses(503),
 )
 def readyz(request: Request) -> Readiness:

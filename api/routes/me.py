@@ -51,7 +51,17 @@ def get_me(request: Request, user: CurrentUser) -> Response:
     return conditional(request, accounts.public_user(user))
 
 
-@router.patch("", summary="Update my profile", responses=problem_responses(422))
+@router.patch(
+    "",
+    summary="Update my profile",
+    description=(
+        "Person token. Changes only the fields sent: `display_name` and `birth_year` can be "
+        "cleared with null; `equipment`, `session_minutes` and `timezone` cannot (leave them "
+        "out to keep them). Unknown equipment, a `birth_year` less than 5 years ago, or "
+        "clearing `birth_year` once the screening is answered is 422 naming the field."
+    ),
+    responses=problem_responses(422),
+)
 def patch_me(
     body: ProfilePatch, user: CurrentUser, session: SessionDep, clock: Clock
 ) -> UserPublic:
@@ -89,7 +99,17 @@ def put_screening(
     return screening.put_screening(session, user, body, catalog.rule_catalog, clock())
 
 
-@router.get("/export", summary="Everything stored about me")
+@router.get(
+    "/export",
+    summary="Everything stored about me",
+    description=(
+        "Person token. One JSON document, not paginated: profile, devices, sign-ins and "
+        "failed ones, messages, check-ins, advice, thresholds, routine and dose changes, "
+        "sessions, wearable uploads with their samples, clinician links, plans, actions and "
+        "alerts, screenings and tombstones; `as_clinician` holds what the caller did as a "
+        "clinician. Reading it changes nothing."
+    ),
+)
 def export_me(user: CurrentUser, session: SessionDep, clock: Clock) -> AccountExport:
     return account_data.export_account(session, user, clock())
 
@@ -131,6 +151,13 @@ async def delete_me(
     "/devices",
     status_code=status.HTTP_201_CREATED,
     summary="Register a wearable; its token is shown only in this response",
+    description=(
+        "Person token. The device token in the answer works only for POST "
+        "/v1/wearable/uploads: store it on the device. With a client-generated `id`, the same "
+        "id and name again within 5 minutes is a retry (200, the same device and token); the "
+        "id with another name, or after those 5 minutes, is 409 `client-id-reused` (revoke "
+        "the device and register anew)."
+    ),
     responses={
         200: {
             "model": DeviceCreated,
@@ -189,6 +216,11 @@ def list_devices(
     "/devices/{device_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke a wearable's token",
+    description=(
+        "Person token. The device's token is refused (401) from its next upload; its uploads "
+        "stay, no longer tied to a device. The device is listed in `deleted` by a "
+        "GET /v1/me/devices delta; another person's device or an unknown id is 404."
+    ),
     responses=problem_responses(404),
 )
 def delete_device(

@@ -71,7 +71,14 @@ async def redoc(request: Request) -> HTMLResponse:
 
 
 @problems_router.get(
-    "/problems/{slug}", summary="What an error `type` means", responses=problem_responses(404)
+    "/problems/{slug}",
+    summary="What an error `type` means",
+    description=(
+        "Public. `slug` is the last part of a problem's `type` "
+        "(`/problems/screening-required` -> `screening-required`); the answer gives the full "
+        "`type` and what it means. An unknown slug is 404."
+    ),
+    responses=problem_responses(404),
 )
 async def describe_problem(slug: str) -> ProblemType:
     if slug not in PROBLEM_TYPES:

@@ -77,7 +77,14 @@ def create_checkin(
 def list_checkins(
     user: CurrentUser,
     session: SessionDep,
-    since: Annotated[Instant | None, Query()] = None,
+    since: Annotated[
+        Instant | None,
+        Query(
+            description="Delta sync: only check-ins stored (`received_at`) at or after this "
+            "moment (an ISO 8601 date-time with an offset). Pass the `Date` header of your "
+            "previous sync's first response, less a minute."
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> CheckInPage:
@@ -86,7 +93,14 @@ def list_checkins(
 
 
 @router.get(
-    "/v1/checkins/{checkin_id}", summary="One of my check-ins", responses=problem_responses(404)
+    "/v1/checkins/{checkin_id}",
+    summary="One of my check-ins",
+    description=(
+        "Person token. The check-in as stored, with the offset it was sent with "
+        "(`recorded_offset`); a check-in never changes, so a cached copy stays good. Another "
+        "person's id is 404, as an unknown one is."
+    ),
+    responses=problem_responses(404),
 )
 def get_checkin(checkin_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> CheckInPublic:
     return pain.get_checkin(session, user, checkin_id)

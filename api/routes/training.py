@@ -88,13 +88,29 @@ def create_session(
 @router.get(
     "/v1/sessions",
     summary="My sessions; `since` (on `updated_at`) for delta sync",
+    description=(
+        "Person token. Ordered by `updated_at`, oldest first; it moves when the session is "
+        "logged or corrected, an upload is matched to it, or that upload's device is "
+        "revoked. Sessions are never deleted (but with the account), so there is no "
+        "`deleted` list."
+    ),
     responses=problem_responses(422),
 )
 def list_sessions(
     user: CurrentUser,
     session: SessionDep,
-    since: Annotated[Instant | None, Query()] = None,
-    status: SessionStatus | None = None,
+    since: Annotated[
+        Instant | None,
+        Query(
+            description="Delta sync: only sessions changed (`updated_at`) at or after this "
+            "moment (an ISO 8601 date-time with an offset). Pass the `Date` header of your "
+            "previous sync's first response, less a minute."
+        ),
+    ] = None,
+    status: Annotated[
+        SessionStatus | None,
+        Query(description="Only sessions in this state: `planned` or `completed`."),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> SessionPage:
@@ -167,7 +183,17 @@ def put_session_log(
     return LogResult(log=log, advice=advice, next_doses=next_doses)
 
 
-@router.get("/v1/progress", summary="Dose history, adherence and daily pain, for charts")
+@router.get(
+    "/v1/progress",
+    summary="Dose history, adherence and daily pain, for charts",
+    description=(
+        "Person token; reading it writes nothing. Per exercise its current dose and each "
+        "dose change with the rule that made it; adherence (sessions a week over 4 weeks, "
+        "streak, minutes in the last 7 days); and daily pain per local day (from `daily` and "
+        "`next_morning` check-ins) for the last `days` days. `excluded` and `limited` repeat "
+        "what the screening rules out or limits."
+    ),
+)
 def get_progress(
     user: CurrentUser,
     session: SessionDep,

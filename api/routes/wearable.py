@@ -119,12 +119,25 @@ async def create_upload(
     "/v1/me/uploads",
     summary="My wearable uploads, newest first; matched=false lists those with no session; "
     "`since` (on `updated_at`) for delta sync",
+    description=(
+        "Person token (a device token is refused). Without `since`, newest recording first; "
+        "with it, uploads stored or changed at or after it (matched to a session, merged with "
+        "a later upload of the recording, their device revoked), oldest change first. Uploads "
+        "are never deleted (but with the account); `since` with `matched` is 422: sync the "
+        "whole list and filter on the device."
+    ),
     responses=problem_responses(401, 422),
 )
 def list_uploads(
     user: CurrentUser,
     session: SessionDep,
-    matched: Annotated[bool | None, Query()] = None,
+    matched: Annotated[
+        bool | None,
+        Query(
+            description="`true`: only uploads matched to a session; `false`: only those "
+            "matched to none. Cannot be combined with `since`."
+        ),
+    ] = None,
     since: Since = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

@@ -26,7 +26,7 @@ from api.schemas.clinicians import (
     PlanPublic,
     action_details,
 )
-from api.schemas.common import Input, Removed, refuse_null, schema_without_null
+from api.schemas.common import NEXT_CURSOR, Input, Removed, refuse_null, schema_without_null
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningPublic
 from api.schemas.training import SessionPublic
@@ -61,9 +61,18 @@ TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_zone)]
 
 
 class RegisterIn(Input):
-    email: Email = Field(examples=["sam@example.com"])
-    password: Password = Field(examples=["correct horse battery staple"])
-    display_name: DisplayName | None = Field(default=None, examples=["Sam"])
+    email: Email = Field(
+        examples=["sam@example.com"],
+        description="The address to sign in with; stored trimmed and lower-cased.",
+    )
+    password: Password = Field(
+        examples=["correct horse battery staple"], description="8 to 128 characters."
+    )
+    display_name: DisplayName | None = Field(
+        default=None,
+        examples=["Sam"],
+        description="The name to show the person and their linked clinicians; optional.",
+    )
 
 
 class RegistrationAccepted(BaseModel):
@@ -78,16 +87,28 @@ class RegistrationAccepted(BaseModel):
 
 
 class UserPublic(BaseModel):
-    id: uuid.UUID
-    email: str
-    display_name: str | None
-    role: Role
-    equipment: list[str]
-    session_minutes: int
-    timezone: str
-    birth_year: int | None
-    created_at: Timestamp
-    updated_at: Timestamp
+    id: uuid.UUID = Field(description="The account's id.")
+    email: str = Field(description="The address to sign in with, lower-cased.")
+    display_name: str | None = Field(description="The name the person chose; null if none.")
+    role: Role = Field(
+        description="`user`; `clinician` (links and looks after patients); `admin` (edits the "
+        "catalog)."
+    )
+    equipment: list[str] = Field(
+        description="Equipment slugs the person has; sessions use them unless a request "
+        "names its own."
+    )
+    session_minutes: int = Field(
+        description="Session length in minutes when `POST /v1/sessions` names none."
+    )
+    timezone: str = Field(
+        description="IANA time zone name (default `UTC`): the person's days are counted in it."
+    )
+    birth_year: int | None = Field(
+        description="Year of birth; null if not given (no heart-rate zones without it)."
+    )
+    created_at: Timestamp = Field(description="When the account was created (UTC).")
+    updated_at: Timestamp = Field(description="When the profile last changed (UTC).")
 
 
 # Always set, so null cannot clear them: leave the field out to keep its value.
@@ -97,14 +118,28 @@ _NOT_NULLABLE = ("equipment", "session_minutes", "timezone")
 class ProfilePatch(Input):
     model_config = ConfigDict(json_schema_extra=schema_without_null(*_NOT_NULLABLE))
 
-    display_name: DisplayName | None = Field(default=None, examples=["Sam"])
+    display_name: DisplayName | None = Field(
+        default=None, examples=["Sam"], description="The name to show; null removes it."
+    )
     equipment: list[Slug] | None = Field(
-        default=None, max_length=20, examples=[["mat", "resistance-band"]]
+        default=None,
+        max_length=20,
+        examples=[["mat", "resistance-band"]],
+        description="Equipment the person has, as slugs from `GET /v1/equipment`; replaces "
+        "the list.",
     )
     session_minutes: int | None = Field(
-        default=None, ge=SESSION_MINUTES_MIN, le=SESSION_MINUTES_MAX, examples=[20]
+        default=None,
+        ge=SESSION_MINUTES_MIN,
+        le=SESSION_MINUTES_MAX,
+        examples=[20],
+        description="Session length in minutes when `POST /v1/sessions` names none.",
     )
-    timezone: TimeZoneName | None = Field(default=None, examples=["Europe/London"])
+    timezone: TimeZoneName | None = Field(
+        default=None,
+        examples=["Europe/London"],
+        description="IANA time zone name: the person's days are counted in it.",
+    )
     birth_year: int | None = Field(
         default=None,
         ge=1900,
@@ -121,18 +156,28 @@ class ProfilePatch(Input):
 
 
 class TokenPair(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    access_token: str = Field(
+        description="Send as `Authorization: Bearer <token>` until it expires, then refresh."
+    )
+    token_type: Literal["bearer"] = Field(default="bearer", description="Always `bearer`.")
     expires_in: int = Field(description="Seconds until the access token expires.")
-    refresh_token: str
+    refresh_token: str = Field(
+        description="Single use: swap it at `POST /v1/auth/refresh` for a new pair; keep it secret."
+    )
 
 
 class RefreshIn(Input):
-    refresh_token: str = Field(min_length=1, max_length=200)
+    refresh_token: str = Field(
+        min_length=1, max_length=200, description="The latest refresh token the API gave."
+    )
 
 
 class DeleteAccountIn(Input):
-    password: SecretStr = Field(max_length=PASSWORD_MAX, examples=["correct horse battery staple"])
+    password: SecretStr = Field(
+        max_length=PASSWORD_MAX,
+        examples=["correct horse battery staple"],
+        description="The account's password, to confirm the erasure.",
+    )
 
 
 class DeviceCreate(Input):
@@ -148,14 +193,16 @@ class DeviceCreate(Input):
         "device: the same id and name again returns the same device and token (200); the "
         "id with another name is a 409.",
     )
-    name: DisplayName = Field(examples=["Sam's watch"])
+    name: DisplayName = Field(
+        examples=["Sam's watch"], description="A name to tell the device apart by."
+    )
 
 
 class DevicePublic(BaseModel):
-    id: uuid.UUID
-    name: str
+    id: uuid.UUID = Field(description="The device's id; `DELETE /v1/me/devices/{id}` revokes it.")
+    name: str = Field(description="The name it was registered with.")
     token_prefix: str = Field(description="The token's first characters, for recognition.")
-    created_at: Timestamp
+    created_at: Timestamp = Field(description="When it was registered (UTC).")
     last_used_at: Timestamp | None = Field(
         description="When it last uploaded, to within 5 minutes; null until its first upload."
     )
@@ -179,102 +226,132 @@ class DevicePage(BaseModel):
         description="With `since` only: devices revoked at or after it (drop them from a "
         "cached list). Always empty without `since`.",
     )
-    next_cursor: str | None
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class SignInPublic(BaseModel):
     """A refresh-token session, as shown in the data export (never the token)."""
 
-    family_id: uuid.UUID
-    created_at: Timestamp
-    expires_at: Timestamp
-    used_at: Timestamp | None
-    revoked_at: Timestamp | None
+    family_id: uuid.UUID = Field(
+        description="The sign-in it belongs to: tokens rotated from one sign-in share it."
+    )
+    created_at: Timestamp = Field(description="When the token was issued (UTC).")
+    expires_at: Timestamp = Field(description="When it stops working if unused (UTC).")
+    used_at: Timestamp | None = Field(
+        description="When it was swapped for a new pair (UTC); null if it never was."
+    )
+    revoked_at: Timestamp | None = Field(
+        description="When its sign-in was ended (UTC), by sign-out or a used token coming "
+        "back; null if not."
+    )
     address: str | None = Field(description="The client address it was issued to")
 
 
 class RoutineExport(BaseModel):
-    exercise_slug: str
-    sets: int
-    reps: int | None
-    hold_seconds: int | None
-    per_side: bool
-    active: bool
-    created_at: Timestamp
-    updated_at: Timestamp
+    exercise_slug: str = Field(description="The exercise")
+    sets: int = Field(description="Sets a session; 0: left out of sessions for now")
+    reps: int | None = Field(description="Reps a set; null when the exercise has no reps")
+    hold_seconds: int | None = Field(description="Seconds each hold lasts; null: no hold")
+    per_side: bool = Field(description="Whether the dose is done on each side")
+    active: bool = Field(
+        description="False while not in use: a harder variation waiting, or one a variation "
+        "replaced"
+    )
+    created_at: Timestamp = Field(description="When it entered the routine (UTC)")
+    updated_at: Timestamp = Field(description="When its dose or `active` last changed (UTC)")
 
 
 class DoseExport(BaseModel):
-    exercise_slug: str
-    sets: int
-    reps: int | None
-    hold_seconds: int | None
-    per_side: bool
+    exercise_slug: str = Field(description="The exercise the dose is for")
+    sets: int = Field(description="Sets a session; 0: left out of sessions")
+    reps: int | None = Field(description="Reps a set; null when the exercise has no reps")
+    hold_seconds: int | None = Field(description="Seconds each hold lasts; null: no hold")
+    per_side: bool = Field(description="Whether the dose is done on each side")
 
 
 class DoseChangeExport(BaseModel):
-    at: Timestamp
-    rule_id: str
-    source: str
-    exercise_slug: str
-    to_exercise_slug: str
-    from_dose: DoseExport
-    to_dose: DoseExport
+    at: Timestamp = Field(description="When the change was made (UTC)")
+    rule_id: str = Field(description="The rule that made it (see GET /v1/rules)")
+    source: str = Field(
+        description="What triggered it: a check-in or session id, or a day (YYYY-MM-DD)"
+    )
+    exercise_slug: str = Field(description="The exercise whose dose changed")
+    to_exercise_slug: str = Field(
+        description="The exercise after it: the same one, or its harder or easier variation"
+    )
+    from_dose: DoseExport = Field(description="The dose before")
+    to_dose: DoseExport = Field(description="The dose after")
 
 
 class RepEventExport(BaseModel):
-    t: Timestamp
+    t: Timestamp = Field(description="When the reps were counted (UTC)")
     exercise_slug: str | None = Field(description="Null when the device did not say")
-    count: int
+    count: int = Field(description="Reps counted in this event")
 
 
 class UploadExport(UploadPublic):
     heart_rate: list[TimedBeat] = Field(description="(time, bpm) samples")
     reps: list[RepEventExport] = Field(description="Repetition events, as uploaded")
-    energy_kcal: float | None
+    energy_kcal: float | None = Field(
+        description="Energy burned in kilocalories, as the device reported; null if not sent"
+    )
 
 
 class MessageExport(BaseModel):
     kind: Literal["welcome", "already-registered"] = Field(
         description="A welcome, or a note that someone tried to register the address again"
     )
-    created_at: Timestamp
+    created_at: Timestamp = Field(description="When it was queued (UTC)")
     sent_at: Timestamp | None = Field(description="When a mailer took it; null while queued")
 
 
 class AlertExport(BaseModel):
-    kind: AlertKind
-    created_at: Timestamp
-    acknowledged_at: Timestamp | None
+    kind: AlertKind = Field(description="Why the alert was raised")
+    created_at: Timestamp = Field(description="When it was raised (UTC)")
+    acknowledged_at: Timestamp | None = Field(
+        description="When the clinician acknowledged it (UTC); null while open"
+    )
 
 
 class InvitationExport(BaseModel):
-    created_at: Timestamp
-    expires_at: Timestamp
-    used_at: Timestamp | None
+    created_at: Timestamp = Field(description="When the code was made (UTC)")
+    expires_at: Timestamp = Field(description="When it stops or stopped working (UTC)")
+    used_at: Timestamp | None = Field(description="When a patient used it (UTC); null if unused")
 
 
 class PatientLinkExport(BaseModel):
-    patient_id: uuid.UUID
-    linked_at: Timestamp
+    patient_id: uuid.UUID = Field(description="The linked patient's account id")
+    linked_at: Timestamp = Field(description="When they linked you (UTC)")
 
 
 class AlertReceivedExport(AlertExport):
-    patient_id: uuid.UUID
+    patient_id: uuid.UUID = Field(description="The patient it was about")
 
 
 class ActionTakenExport(BaseModel):
-    patient_id: uuid.UUID
-    action: ClinicianActionName
+    patient_id: uuid.UUID = Field(description="The patient it concerns")
+    action: ClinicianActionName = Field(description="What was done")
     details: dict[str, Any] = action_details()
-    at: Timestamp
+    at: Timestamp = Field(description="When it was done (UTC)")
 
 
 class ClinicianRecord(BaseModel):
-    invitations: list[InvitationExport] = Field(default_factory=list)
-    patients: list[PatientLinkExport] = Field(default_factory=list)
-    alerts: list[AlertReceivedExport] = Field(default_factory=list)
-    actions: list[ActionTakenExport] = Field(default_factory=list)
+    invitations: list[InvitationExport] = Field(
+        default_factory=list,
+        description="Invitation codes made, oldest first (the codes themselves are not kept)",
+    )
+    patients: list[PatientLinkExport] = Field(
+        default_factory=list, description="Patients linked now, oldest link first"
+    )
+    alerts: list[AlertReceivedExport] = Field(
+        default_factory=list,
+        description="Alerts about patients kept for you, oldest first (one worked out on "
+        "reading, once acknowledged)",
+    )
+    actions: list[ActionTakenExport] = Field(
+        default_factory=list,
+        description="Actions on patients' records under your name (links too), oldest first",
+    )
 
 
 class RemovedExport(Removed):
@@ -282,19 +359,30 @@ class RemovedExport(Removed):
 
 
 class AccountExport(BaseModel):
-    exported_at: Timestamp
-    profile: UserPublic
-    devices: list[DevicePublic]
-    sign_ins: list[SignInPublic]
-    failed_logins: list[Timestamp]
+    exported_at: Timestamp = Field(description="When this export was made (UTC)")
+    profile: UserPublic = Field(description="The profile, as `GET /v1/me` shows it")
+    devices: list[DevicePublic] = Field(
+        description="Registered wearables, oldest first (revoked ones are in `removed`)"
+    )
+    sign_ins: list[SignInPublic] = Field(description="Every refresh token issued, oldest first")
+    failed_logins: list[Timestamp] = Field(
+        description="Recent wrong-password attempts still counted against the account (UTC), "
+        "oldest first"
+    )
     messages: list[MessageExport] = Field(description="Messages to your address, queued or sent")
-    checkins: list[CheckInPublic]
-    advice: list[StoredAdvice]
+    checkins: list[CheckInPublic] = Field(description="Every check-in, oldest first")
+    advice: list[StoredAdvice] = Field(description="Every stored advice, oldest first")
     thresholds: dict[str, float] = Field(description="A clinician's overrides, if any")
-    routine: list[RoutineExport]
-    dose_changes: list[DoseChangeExport]
+    routine: list[RoutineExport] = Field(
+        description="The stored dose of each exercise (before any clinician cap), by slug"
+    )
+    dose_changes: list[DoseChangeExport] = Field(
+        description="Every dose change the rules made, oldest first"
+    )
     sessions: list[SessionPublic] = Field(description="With their logs")
-    wearable_uploads: list[UploadExport]
+    wearable_uploads: list[UploadExport] = Field(
+        description="Every wearable upload with its samples, oldest recording first"
+    )
     clinicians: list[LinkPublic] = Field(description="Linked clinicians")
     clinician_plan: PlanPublic | None = Field(description="Null when no clinician set one")
     clinician_actions: list[ClinicianActionPublic] = Field(

@@ -56,15 +56,61 @@ Name = Annotated[str, trimmed(120)]
 
 
 class Dose(Input):
-    sets: int = Field(default=1, ge=1, le=MAX_SETS)
-    reps_min: int | None = Field(default=None, ge=1, le=MAX_REPS)
-    reps_max: int | None = Field(default=None, ge=1, le=MAX_REPS)
-    hold_seconds: int | None = Field(default=None, ge=1, le=MAX_HOLD_SECONDS)
-    hold_seconds_max: int | None = Field(default=None, ge=1, le=MAX_HOLD_SECONDS)
-    minutes_min: int | None = Field(default=None, ge=1, le=MAX_MINUTES)
-    minutes_max: int | None = Field(default=None, ge=1, le=MAX_MINUTES)
-    per_side: bool = False
-    frequency: str | None = Field(default=None, max_length=120)
+    sets: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_SETS,
+        description="Sets, where a new routine starts; progression may add sets (up to 3)",
+    )
+    reps_min: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_REPS,
+        description="Reps a set, where a new routine starts; given with reps_max, or null: "
+        "not dosed in reps",
+    )
+    reps_max: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_REPS,
+        description="Most reps a set: progression raises reps from reps_min up to this",
+    )
+    hold_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HOLD_SECONDS,
+        description="Seconds each rep is held, where a new routine starts; given with "
+        "hold_seconds_max, or null: no hold",
+    )
+    hold_seconds_max: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HOLD_SECONDS,
+        description="Longest hold in seconds: progression lengthens holds up to this once "
+        "reps are at reps_max",
+    )
+    minutes_min: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_MINUTES,
+        description="Shortest time in minutes, for an exercise done for a time (the warm-up); "
+        "given with minutes_max, or null",
+    )
+    minutes_max: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_MINUTES,
+        description="Longest time in minutes; null when minutes_min is",
+    )
+    per_side: bool = Field(
+        default=False,
+        description="true: sets, reps and holds are done on each side in turn (twice the work)",
+    )
+    frequency: str | None = Field(
+        default=None,
+        max_length=120,
+        description="How often to do it, as text to show (`daily`); null: not said",
+    )
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> Dose:
@@ -84,8 +130,16 @@ class Dose(Input):
 
 
 class MuscleRefs(Input):
-    primary: list[Slug] = Field(default_factory=list, max_length=MAX_MUSCLES)
-    secondary: list[Slug] = Field(default_factory=list, max_length=MAX_MUSCLES)
+    primary: list[Slug] = Field(
+        default_factory=list,
+        max_length=MAX_MUSCLES,
+        description="Slugs of the muscles it mainly works (see /v1/muscles)",
+    )
+    secondary: list[Slug] = Field(
+        default_factory=list,
+        max_length=MAX_MUSCLES,
+        description="Slugs of muscles it also works; none of them may be primary too",
+    )
 
     @model_validator(mode="after")
     def _no_overlap(self) -> MuscleRefs:
@@ -96,8 +150,17 @@ class MuscleRefs(Input):
 
 
 class EquipmentRefs(Input):
-    required: list[Slug] = Field(default_factory=list, max_length=MAX_EQUIPMENT)
-    optional: list[Slug] = Field(default_factory=list, max_length=MAX_EQUIPMENT)
+    required: list[Slug] = Field(
+        default_factory=list,
+        max_length=MAX_EQUIPMENT,
+        description="Slugs of the equipment it needs (see /v1/equipment): sessions and the "
+        "`equipment` filter leave it out unless all of them are at hand",
+    )
+    optional: list[Slug] = Field(
+        default_factory=list,
+        max_length=MAX_EQUIPMENT,
+        description="Slugs of equipment that helps but is not needed (a mat, a chair)",
+    )
 
     @model_validator(mode="after")
     def _no_overlap(self) -> EquipmentRefs:
@@ -244,9 +307,13 @@ class MediaItem(Input):
         }
     )
 
-    url: MediaUrl
-    kind: Literal["image", "video", "animation"] = "image"
-    caption: str | None = Field(default=None, max_length=200)
+    url: MediaUrl = Field(description="Where the picture or clip is (http or https)")
+    kind: Literal["image", "video", "animation"] = Field(
+        default="image", description="A still `image`, a `video` or an `animation`"
+    )
+    caption: str | None = Field(
+        default=None, max_length=200, description="Text to show with it; null: none"
+    )
     thumbnail_url: MediaUrl | None = Field(
         default=None, description="A still image to show while a video or animation loads"
     )
@@ -296,28 +363,62 @@ EXERCISE_EXAMPLE: dict[str, Any] = {
 }
 
 
+# Descriptions of the fields an exercise has as written (ExerciseIn, ExercisePatch) and as
+# served (api/schemas/catalog_public.py ExercisePublic), so that every schema says the same.
+EXERCISE_DESCRIPTIONS: dict[str, str] = {
+    "slug": "Stable id of the exercise, used in URLs and deep links; never changes",
+    "name": "Display name; advice messages name the exercise by it",
+    "category": "Where it sits in a session; the `category` filter of GET /v1/exercises",
+    "summary": "A sentence or two on what it is and what it trains (may be empty); searched by `q`",
+    "aliases": "Other names it goes by; searched by `q`",
+    "position": "The body position it is done in (`lying face down`)",
+    "steps": "How to do it, one instruction a step, in order",
+    "dose": "The catalog dose: where a person's routine starts, and the range progression "
+    "moves within",
+    "difficulty": "How hard it is, from 1 (easiest) to 5 (hardest); the `max_difficulty` "
+    "filter reads it",
+    "muscles": "Slugs of the muscles it works, by role",
+    "equipment": "Slugs of the equipment it needs or can use",
+    "easier": "Slug of an easier variation, which a regress at this exercise's lowest "
+    "catalog dose moves to if that is less work",
+    "harder": "Slug of a harder variation, which progression moves to past this exercise's "
+    "top dose",
+    "safety_notes": "Safety advice to show with the exercise, one note each",
+    "media": "Pictures and clips of the exercise, in display order",
+}
+_D = EXERCISE_DESCRIPTIONS
+_NO_VARIATION = "; null: none"
+# In a patch, a value sent replaces the stored one whole; null removes a variation link.
+_REPLACED = "; replaced whole"
+_CLEARED = "; null removes the link (leave the field out to keep it)"
+
+
 class ExerciseIn(Input):
     """An exercise as written: the seed files' entries and admins' edits."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [cast(JsonValue, EXERCISE_EXAMPLE)]})
 
-    slug: Slug
-    name: Name
-    category: Category
-    summary: str = Field(default="", max_length=1000)
-    aliases: list[Alias] = Field(default_factory=list, max_length=MAX_ALIASES)
+    slug: Slug = Field(description=_D["slug"])
+    name: Name = Field(description=_D["name"])
+    category: Category = Field(description=_D["category"])
+    summary: str = Field(default="", max_length=1000, description=_D["summary"])
+    aliases: list[Alias] = Field(
+        default_factory=list, max_length=MAX_ALIASES, description=_D["aliases"]
+    )
     position: Annotated[
         str,
         trimmed(120),
-    ]
-    steps: list[Text] = Field(min_length=1, max_length=MAX_STEPS)
-    dose: Dose
-    difficulty: int = Field(ge=1, le=5)
-    muscles: MuscleRefs = Field(default_factory=MuscleRefs)
-    equipment: EquipmentRefs = Field(default_factory=EquipmentRefs)
-    easier: Slug | None = None
-    harder: Slug | None = None
-    safety_notes: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
+    ] = Field(description=_D["position"])
+    steps: list[Text] = Field(min_length=1, max_length=MAX_STEPS, description=_D["steps"])
+    dose: Dose = Field(description=_D["dose"])
+    difficulty: int = Field(ge=1, le=5, description=_D["difficulty"])
+    muscles: MuscleRefs = Field(default_factory=MuscleRefs, description=_D["muscles"])
+    equipment: EquipmentRefs = Field(default_factory=EquipmentRefs, description=_D["equipment"])
+    easier: Slug | None = Field(default=None, description=_D["easier"] + _NO_VARIATION)
+    harder: Slug | None = Field(default=None, description=_D["harder"] + _NO_VARIATION)
+    safety_notes: list[Text] = Field(
+        default_factory=list, max_length=MAX_NOTES, description=_D["safety_notes"]
+    )
     # Required, not defaulted: an exercise nobody judged would look safe for everyone.
     cautions: Cautions = Field(
         description=CAUTIONS_DESCRIPTION + " Required: `[]` says it needs none."
@@ -325,7 +426,9 @@ class ExerciseIn(Input):
     caution_limits: CautionLimits = Field(
         default_factory=dict, description=CAUTION_LIMITS_DESCRIPTION
     )
-    media: list[MediaItem] = Field(default_factory=list, max_length=MAX_MEDIA)
+    media: list[MediaItem] = Field(
+        default_factory=list, max_length=MAX_MEDIA, description=_D["media"]
+    )
 
     @field_validator("caution_limits")
     @classmethod
@@ -344,25 +447,39 @@ class ExerciseIn(Input):
         return value
 
 
+MUSCLE_SLUG_DESCRIPTION = (
+    "Stable id of the muscle, used in exercises' `muscles`, the `muscle` filter and a "
+    "session's `focus`"
+)
+MUSCLE_LOCATION_DESCRIPTION = "Where it is in the body, in plain words"
+EQUIPMENT_SLUG_DESCRIPTION = (
+    "Stable id of the equipment, used in exercises' `equipment`, the `equipment` filter, "
+    "sessions and the profile"
+)
+EQUIPMENT_DESCRIPTION_DESCRIPTION = "What it is, in a few words (may be empty)"
+
+
 class MuscleIn(Input):
-    slug: Slug
+    slug: Slug = Field(description=MUSCLE_SLUG_DESCRIPTION)
     name: Annotated[
         str,
         trimmed(120),
-    ]
+    ] = Field(description="Display name")
     location: Annotated[
         str,
         trimmed(255),
-    ]
+    ] = Field(description=MUSCLE_LOCATION_DESCRIPTION)
 
 
 class EquipmentIn(Input):
-    slug: Slug
+    slug: Slug = Field(description=EQUIPMENT_SLUG_DESCRIPTION)
     name: Annotated[
         str,
         trimmed(120),
-    ]
-    description: str = Field(default="", max_length=255)
+    ] = Field(description="Display name")
+    description: str = Field(
+        default="", max_length=255, description=EQUIPMENT_DESCRIPTION_DESCRIPTION
+    )
 
 
 class ExerciseReplace(ExerciseIn):
@@ -415,19 +532,25 @@ class ExercisePatch(Input):
     model_config = ConfigDict(json_schema_extra=_patch_schema)
     _not_null = field_validator(*_PATCH_NOT_NULLABLE)(refuse_null)
 
-    name: Name | None = None
-    category: Category | None = None
-    summary: str | None = Field(default=None, max_length=1000)
-    aliases: list[Alias] | None = Field(default=None, max_length=MAX_ALIASES)
-    position: Annotated[str, trimmed(120)] | None = None
-    steps: list[Text] | None = Field(default=None, min_length=1, max_length=MAX_STEPS)
-    dose: Dose | None = None
-    difficulty: int | None = Field(default=None, ge=1, le=5)
-    muscles: MuscleRefs | None = None
-    equipment: EquipmentRefs | None = None
-    easier: Slug | None = None
-    harder: Slug | None = None
-    safety_notes: list[Text] | None = Field(default=None, max_length=MAX_NOTES)
+    name: Name | None = Field(default=None, description=_D["name"])
+    category: Category | None = Field(default=None, description=_D["category"])
+    summary: str | None = Field(default=None, max_length=1000, description=_D["summary"])
+    aliases: list[Alias] | None = Field(
+        default=None, max_length=MAX_ALIASES, description=_D["aliases"] + _REPLACED
+    )
+    position: Annotated[str, trimmed(120)] | None = Field(default=None, description=_D["position"])
+    steps: list[Text] | None = Field(
+        default=None, min_length=1, max_length=MAX_STEPS, description=_D["steps"] + _REPLACED
+    )
+    dose: Dose | None = Field(default=None, description=_D["dose"] + _REPLACED)
+    difficulty: int | None = Field(default=None, ge=1, le=5, description=_D["difficulty"])
+    muscles: MuscleRefs | None = Field(default=None, description=_D["muscles"] + _REPLACED)
+    equipment: EquipmentRefs | None = Field(default=None, description=_D["equipment"] + _REPLACED)
+    easier: Slug | None = Field(default=None, description=_D["easier"] + _CLEARED)
+    harder: Slug | None = Field(default=None, description=_D["harder"] + _CLEARED)
+    safety_notes: list[Text] | None = Field(
+        default=None, max_length=MAX_NOTES, description=_D["safety_notes"] + _REPLACED
+    )
     cautions: Cautions | None = Field(
         default=None,
         description=CAUTIONS_DESCRIPTION
@@ -436,5 +559,7 @@ class ExercisePatch(Input):
     caution_limits: CautionLimits | None = Field(
         default=None, description=CAUTION_LIMITS_DESCRIPTION + " Replaced whole."
     )
-    media: list[MediaItem] | None = Field(default=None, max_length=MAX_MEDIA)
+    media: list[MediaItem] | None = Field(
+        default=None, max_length=MAX_MEDIA, description=_D["media"] + _REPLACED
+    )
     archived: bool | None = Field(default=None, description="false restores an archived exercise")

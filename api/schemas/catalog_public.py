@@ -10,7 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from api.schemas.catalog import (
     CAUTION_LIMITS_DESCRIPTION,
     CAUTIONS_DESCRIPTION,
+    EQUIPMENT_DESCRIPTION_DESCRIPTION,
+    EQUIPMENT_SLUG_DESCRIPTION,
+    EXERCISE_DESCRIPTIONS,
     EXERCISE_EXAMPLE,
+    MUSCLE_LOCATION_DESCRIPTION,
+    MUSCLE_SLUG_DESCRIPTION,
     Category,
     Caution,
     Dose,
@@ -19,81 +24,108 @@ from api.schemas.catalog import (
 )
 from api.schemas.types import Timestamp
 
+_D = EXERCISE_DESCRIPTIONS
+NEXT_CURSOR_DESCRIPTION = "Pass it back as `cursor` for the next page; null on the last page"
+ONE_PAGE_DESCRIPTION = "Always null: the whole list comes in one page"
+
 
 class CautionLimitPublic(BaseModel):
     """Every field shown; null: no limit on it."""
 
-    sets: int | None = None
-    reps: int | None = None
-    hold_seconds: int | None = None
+    sets: int | None = Field(default=None, description="At most this many sets; null: no limit")
+    reps: int | None = Field(
+        default=None, description="At most this many reps a set; null: no limit"
+    )
+    hold_seconds: int | None = Field(
+        default=None, description="Holds of at most this many seconds; null: no limit"
+    )
 
 
 class MusclePublic(BaseModel):
-    slug: str
-    name: str
-    location: str
+    slug: str = Field(description=MUSCLE_SLUG_DESCRIPTION)
+    name: str = Field(description="Display name")
+    location: str = Field(description=MUSCLE_LOCATION_DESCRIPTION)
 
 
 class EquipmentPublic(BaseModel):
-    slug: str
-    name: str
-    description: str
+    slug: str = Field(description=EQUIPMENT_SLUG_DESCRIPTION)
+    name: str = Field(description="Display name")
+    description: str = Field(description=EQUIPMENT_DESCRIPTION_DESCRIPTION)
 
 
 class MuscleLink(MusclePublic):
-    role: Literal["primary", "secondary"]
+    role: Literal["primary", "secondary"] = Field(
+        description="`primary`: a muscle it mainly works; `secondary`: one it also works"
+    )
 
 
 class EquipmentLink(BaseModel):
-    slug: str
-    name: str
-    optional: bool
+    slug: str = Field(description=EQUIPMENT_SLUG_DESCRIPTION)
+    name: str = Field(description="Display name")
+    optional: bool = Field(
+        description="false: needed to do the exercise; true: helps but is not needed"
+    )
 
 
 class VariationLink(BaseModel):
-    slug: str
-    name: str
-    href: str
+    slug: str = Field(description="The variation's slug")
+    name: str = Field(description="The variation's display name")
+    href: str = Field(description="Its path in this API (`/v1/exercises/{slug}`)")
 
 
 class ExercisePublic(BaseModel):
-    slug: str
-    name: str
-    category: Category
-    summary: str
-    aliases: list[str]
-    position: str
-    steps: list[str]
-    dose: Dose
-    difficulty: int
-    muscles: list[MuscleLink]
-    equipment: list[EquipmentLink]
-    easier: VariationLink | None
-    harder: VariationLink | None
-    safety_notes: list[str]
+    slug: str = Field(description=_D["slug"])
+    name: str = Field(description=_D["name"])
+    category: Category = Field(description=_D["category"])
+    summary: str = Field(description=_D["summary"])
+    aliases: list[str] = Field(description=_D["aliases"])
+    position: str = Field(description=_D["position"])
+    steps: list[str] = Field(description=_D["steps"])
+    dose: Dose = Field(description=_D["dose"])
+    difficulty: int = Field(description=_D["difficulty"])
+    muscles: list[MuscleLink] = Field(description="Muscles it works: primary first, then by slug")
+    equipment: list[EquipmentLink] = Field(
+        description="Equipment it uses: required first, then by slug"
+    )
+    easier: VariationLink | None = Field(
+        description="An easier variation, which a regress at this exercise's lowest catalog "
+        "dose moves to if that is less work; null: none"
+    )
+    harder: VariationLink | None = Field(
+        description="A harder variation, which progression moves to past this exercise's top "
+        "dose; null: none"
+    )
+    safety_notes: list[str] = Field(description=_D["safety_notes"])
     cautions: list[Caution] = Field(description=CAUTIONS_DESCRIPTION)
     caution_limits: dict[Caution, CautionLimitPublic] = Field(
         description=CAUTION_LIMITS_DESCRIPTION
     )
-    media: list[MediaItem]
-    archived: bool
-    version: int
-    updated_at: Timestamp
+    media: list[MediaItem] = Field(description=_D["media"])
+    archived: bool = Field(
+        description="Archived: left out of new sessions, and of lists unless "
+        "`include_archived`; still served by slug"
+    )
+    version: int = Field(
+        description="1 when created, +1 for every change (the `version` of its latest revision)"
+    )
+    updated_at: Timestamp = Field(description="When it last changed")
 
 
 class ExercisePage(BaseModel):
-    items: list[ExercisePublic]
-    next_cursor: str | None
+    items: list[ExercisePublic] = Field(
+        description="Warm-ups first, then strength, then stretches, by slug within each"
+    )
+    next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
 
 
 class MusclePage(BaseModel):
-    items: list[MusclePublic]
-    next_cursor: str | None = None
+    items: list[MusclePublic] = Field(description="Every muscle, by slug")
+    next_cursor: str | None = Field(default=None, description=ONE_PAGE_DESCRIPTION)
 
 
 class EquipmentPage(BaseModel):
-    items: list[EquipmentPublic]
-    next_cursor: str | None = None
+    items: list[EquipmentPublic] = Field(description="Every piece of equipment, by slug")
+    next_cursor: str | None = Field(default=None, description=ONE_PAGE_DESCRIPTION)
 
 
 class ExerciseState(ExerciseIn):
@@ -106,7 +138,7 @@ class ExerciseState(ExerciseIn):
         json_schema_extra={"examples": [{**EXERCISE_EXAMPLE, "archived": False}]},
     )
 
-    archived: bool
+    archived: bool = Field(description="Whether the exercise was archived in this state")
     # Stored only since cautions were added (revisions before them lack it).
     cautions: list[Caution] = Field(default_factory=list, description=CAUTIONS_DESCRIPTION)
 
@@ -118,13 +150,19 @@ def _state(nullable: bool) -> dict[str, JsonValue]:
 
 
 class RevisionPublic(BaseModel):
-    id: uuid.UUID
-    exercise_slug: str
-    version: int
-    action: Literal["create", "update", "archive", "restore"]
-    source: Literal["api", "seed"]
-    actor_id: uuid.UUID | None
-    created_at: Timestamp
+    id: uuid.UUID = Field(description="The revision's id")
+    exercise_slug: str = Field(description="The exercise it changed")
+    version: int = Field(description="The exercise's version this change made")
+    action: Literal["create", "update", "archive", "restore"] = Field(
+        description="`create`; `update`: an edit; `archive`; `restore`: archived set back to false"
+    )
+    source: Literal["api", "seed"] = Field(
+        description="`api`: an admin's edit; `seed`: the seed loader (`backstrong seed`)"
+    )
+    actor_id: uuid.UUID | None = Field(
+        description="The admin who made it; null for the seed, or once that account is deleted"
+    )
+    created_at: Timestamp = Field(description="When the change was made")
     before: dict[str, Any] | None = Field(
         description="The exercise before this revision; null when it created it",
         json_schema_extra=_state(nullable=True),
@@ -135,5 +173,5 @@ class RevisionPublic(BaseModel):
 
 
 class RevisionPage(BaseModel):
-    items: list[RevisionPublic]
-    next_cursor: str | None
+    items: list[RevisionPublic] = Field(description="Revisions, newest first")
+    next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)

@@ -18,7 +18,7 @@ from pydantic import (
 
 from api.domain.thresholds import SPEC
 from api.schemas.catalog import Slug
-from api.schemas.common import Input, Removed
+from api.schemas.common import NEXT_CURSOR, Input, Removed
 from api.schemas.enums import enum_schema
 from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningHistory, ScreeningOutcome
@@ -28,25 +28,31 @@ from api.schemas.types import Day, Range, Timestamp
 
 class InvitationPublic(BaseModel):
     code: str = Field(description="Give it to the patient; single use.")
-    expires_at: Timestamp
+    expires_at: Timestamp = Field(
+        description="When the code stops working, 7 days after it was made (UTC)."
+    )
 
 
 class LinkCreate(Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{"code": "K7QX-M2PA"}]})
 
-    code: str = Field(min_length=4, max_length=20)
+    code: str = Field(
+        min_length=4,
+        max_length=20,
+        description="The clinician's invitation code; dashes, spaces and letter case are ignored.",
+    )
 
 
 class PersonRef(BaseModel):
-    id: uuid.UUID
-    display_name: str | None
-    email: str
+    id: uuid.UUID = Field(description="The person's account id.")
+    display_name: str | None = Field(description="The name they chose; null if they set none.")
+    email: str = Field(description="Their email address.")
 
 
 class LinkPublic(BaseModel):
-    id: uuid.UUID
-    clinician: PersonRef
-    created_at: Timestamp
+    id: uuid.UUID = Field(description="The link's id; `DELETE /v1/me/clinicians/{id}` ends it.")
+    clinician: PersonRef = Field(description="The linked clinician.")
+    created_at: Timestamp = Field(description="When the patient linked the clinician (UTC).")
 
 
 class LinkPage(BaseModel):
@@ -59,14 +65,14 @@ class LinkPage(BaseModel):
         description="With `since` only: links ended at or after it, by the patient or by "
         "the clinician's account being deleted (drop them from a cached list).",
     )
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class PatientPublic(BaseModel):
-    id: uuid.UUID
-    display_name: str | None
-    email: str
-    linked_at: Timestamp
+    id: uuid.UUID = Field(description="The patient's account id, for `/v1/patients/{id}/...`.")
+    display_name: str | None = Field(description="The name they chose; null if they set none.")
+    email: str = Field(description="Their email address.")
+    linked_at: Timestamp = Field(description="When they linked this clinician (UTC).")
     advice_status: str | None = Field(description="The latest stored advice's status")
     last_activity_at: Timestamp | None = Field(description="Latest check-in or workout log")
     screened: bool = Field(description="Whether the patient has answered the screening")
@@ -76,8 +82,8 @@ class PatientPublic(BaseModel):
 
 
 class PatientPage(BaseModel):
-    items: list[PatientPublic]
-    next_cursor: str | None = None
+    items: list[PatientPublic] = Field(description="Linked patients, oldest link first.")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 # A plan names catalog exercises; the catalog has 10 today, and a page of them is plenty.
@@ -87,9 +93,18 @@ ONLY_SLUG_KEYS: dict[str, JsonValue] = {"additionalProperties": False}
 
 
 class DoseCap(Input):
-    sets: int | None = Field(default=None, ge=1, le=10)
-    reps: int | None = Field(default=None, ge=1, le=100)
-    hold_seconds: int | None = Field(default=None, ge=1, le=120)
+    sets: int | None = Field(
+        default=None, ge=1, le=10, description="At most this many sets; null: not capped."
+    )
+    reps: int | None = Field(
+        default=None, ge=1, le=100, description="At most this many reps a set; null: not capped."
+    )
+    hold_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=120,
+        description="At most this many seconds a hold; null: not capped.",
+    )
 
 
 class PlanIn(Input):
@@ -178,8 +193,13 @@ if set(ThresholdsIn.model_fields) != set(SPEC):
 
 
 class PlanPublic(PlanIn):
-    updated_by: uuid.UUID | None
-    updated_at: Timestamp | None
+    updated_by: uuid.UUID | None = Field(
+        description="The clinician who last set the plan; null if none has, or their account "
+        "was deleted."
+    )
+    updated_at: Timestamp | None = Field(
+        description="When the plan was last set (UTC); null if no clinician has set one."
+    )
     cleared_under: dict[str, list[str]] = Field(
         default_factory=dict,
         description="What each exercise was cleared despite (cautions, or "
@@ -190,20 +210,33 @@ class PlanPublic(PlanIn):
 
 class ThresholdsPublic(BaseModel):
     values: dict[str, float] = Field(description="This patient's overrides")
-    defaults: dict[str, float]
-    bounds: dict[str, Range]
+    defaults: dict[str, float] = Field(description="Every threshold's default, by name")
+    bounds: dict[str, Range] = Field(
+        description="Every threshold's allowed range, by name, as [lowest, highest]"
+    )
 
 
 class PatientSummary(BaseModel):
-    patient: PatientPublic
-    advice: AdvicePublic | None
-    routine: list[RoutineItemPublic]
-    plan: PlanPublic
-    thresholds: dict[str, float]
+    patient: PatientPublic = Field(description="The patient, as the patient list shows them")
+    advice: AdvicePublic | None = Field(
+        description="The patient's advice, evaluated when this summary is read"
+    )
+    routine: list[RoutineItemPublic] = Field(
+        description="The exercises in force today and their doses, as the patient's routine "
+        "shows them"
+    )
+    plan: PlanPublic = Field(
+        description="What linked clinicians set for the patient; nothing set when no plan exists"
+    )
+    thresholds: dict[str, float] = Field(
+        description="The patient's threshold overrides, by name; empty: all defaults"
+    )
     checkins: list[CheckInPublic] = Field(description="The latest 30")
     sessions: list[SessionPublic] = Field(description="The latest 20")
     advice_history: list[StoredAdvice] = Field(description="The latest 20 changes")
-    screening: ScreeningHistory
+    screening: ScreeningHistory = Field(
+        description="The patient's screening answers in force, and earlier ones"
+    )
     screening_outcome: ScreeningOutcome = Field(
         description="What the latest screening rules out or limits today"
     )
@@ -231,7 +264,7 @@ class ScreeningAlertDetails(_Details):
     """`screening`: a new screening rules out exercises the clinician had cleared, or
     adds serious-cause risk factors."""
 
-    screening_id: uuid.UUID
+    screening_id: uuid.UUID = Field(description="The screening answers that raised it")
     excluded_cleared: list[str] = Field(description="Cleared exercises it now excludes")
     reasons: list[str] = Field(description="Why they are excluded")
     risk_factors: list[str] = Field(description="All risk factors the screening reports")
@@ -257,39 +290,60 @@ ALERT_DETAILS: dict[str, type[_Details]] = {
 
 
 class AlertPublic(BaseModel):
-    id: uuid.UUID
-    patient_id: uuid.UUID
-    kind: AlertKind
+    id: uuid.UUID = Field(
+        description="Stable across reads; acknowledge it with `POST /v1/alerts/{id}/ack`"
+    )
+    patient_id: uuid.UUID = Field(description="The patient it is about")
+    kind: AlertKind = Field(description="Why it was raised; `details` follow from it")
     details: StatusAlertDetails | InactiveAlertDetails | ScreeningAlertDetails = Field(
         description="What it is about, by `kind` (see each schema)"
     )
     risk_factors: list[str] = Field(
         description="The patient's serious-cause risk factors from their latest screening"
     )
-    created_at: Timestamp
-    acknowledged_at: Timestamp | None
+    created_at: Timestamp = Field(
+        description="When it was raised (UTC); for one worked out on reading, when its cause arose"
+    )
+    acknowledged_at: Timestamp | None = Field(
+        description="When the clinician acknowledged it (UTC); null while open"
+    )
 
 
 class AlertPage(BaseModel):
-    items: list[AlertPublic]
-    next_cursor: str | None = None
+    items: list[AlertPublic] = Field(
+        description="Open alerts about patients still linked, newest first"
+    )
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class LinkActionDetails(_Details):
     """`linked` and `unlinked`: who made or ended the link."""
 
-    by: Literal["patient"]
+    by: Literal["patient"] = Field(description="Who made or ended the link (always `patient`)")
 
 
 class RoutineActionDetails(_Details):
     """`set_routine`: the plan as the clinician sent it (`PUT .../routine`), and what
     each exercise was cleared despite."""
 
-    cleared: list[str] | None = None
-    start_dates: dict[str, str] = Field(default_factory=dict)
-    caps: dict[str, DoseCap] = Field(default_factory=dict)
-    cleared_despite_screening: list[str] = Field(default_factory=list)
-    cleared_under: dict[str, list[str]] = Field(default_factory=dict)
+    cleared: list[str] | None = Field(
+        default=None, description="The exercises cleared, as sent; null: every exercise"
+    )
+    start_dates: dict[str, str] = Field(
+        default_factory=dict,
+        description="Start dates as sent, by exercise slug (YYYY-MM-DD, patient's time zone)",
+    )
+    caps: dict[str, DoseCap] = Field(
+        default_factory=dict, description="Dose caps as sent, by exercise slug"
+    )
+    cleared_despite_screening: list[str] = Field(
+        default_factory=list,
+        description="Exercises cleared despite the screening answers, as sent",
+    )
+    cleared_under: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="What each exercise was cleared despite, as recorded (see PlanPublic)",
+    )
 
 
 class ThresholdActionDetails(RootModel[dict[str, float]]):
@@ -352,6 +406,6 @@ def action_details() -> Any:
 
 class ClinicianActionPublic(BaseModel):
     clinician_id: uuid.UUID | None = Field(description="Null once that account is deleted")
-    action: ClinicianActionName
+    action: ClinicianActionName = Field(description="What was done")
     details: dict[str, Any] = action_details()
-    at: Timestamp
+    at: Timestamp = Field(description="When it was done (UTC)")

@@ -12,6 +12,8 @@ from api.errors import FIELD_CODES
 from api.schemas.types import Timestamp, whole_number
 
 NUL_MESSAGE = "must not contain NUL (U+0000) characters"
+# The description of every list's `next_cursor`.
+NEXT_CURSOR = "Pass back as `cursor` for the next page; null on the last page."
 
 
 class Input(BaseModel):
@@ -85,7 +87,10 @@ class FieldProblem(BaseModel):
         "breaks a rule gets one of: "
         + "; ".join(f"`{code}` ({meaning})" for code, meaning in FIELD_CODES.items()),
     )
-    message: str = Field(examples=["Input should be less than or equal to 10"])
+    message: str = Field(
+        examples=["Input should be less than or equal to 10"],
+        description="What is wrong, in English, for people; may be reworded (branch on `code`).",
+    )
 
 
 class Problem(BaseModel):
@@ -93,26 +98,43 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(examples=["/problems/validation-error"])
-    title: str = Field(examples=["Unprocessable Content"])
-    status: int = Field(examples=[422])
-    detail: str = Field(examples=["Invalid request: pain"])
-    errors: list[FieldProblem] | None = None
+    type: str = Field(
+        examples=["/problems/validation-error"],
+        description="Stable error kind (`/problems/<slug>`): match on it; GET it for what it "
+        "means.",
+    )
+    title: str = Field(
+        examples=["Unprocessable Content"], description="The HTTP status's phrase, for people."
+    )
+    status: int = Field(examples=[422], description="The HTTP status code of the response.")
+    detail: str = Field(
+        examples=["Invalid request: pain"],
+        description="What went wrong this time, in English, for people.",
+    )
+    errors: list[FieldProblem] | None = Field(
+        default=None,
+        description="Only with `/problems/validation-error` (422): one entry per offending "
+        "field; left out otherwise.",
+    )
 
 
 class Health(BaseModel):
-    status: str = Field(examples=["ok"])
+    status: str = Field(examples=["ok"], description="Always `ok`: the process answers.")
 
 
 class Readiness(BaseModel):
-    status: str = Field(examples=["ready"])
-    database: str = Field(examples=["ok"])
-    migrations: str = Field(examples=["at head"])
+    status: str = Field(
+        examples=["ready"], description="`ready`; when not ready the answer is a 503 problem."
+    )
+    database: str = Field(examples=["ok"], description="`ok`: the database answered a query.")
+    migrations: str = Field(
+        examples=["at head"], description="`at head`: the schema is at the latest migration."
+    )
 
 
 class ProblemType(BaseModel):
-    type: str
-    description: str
+    type: str = Field(description="The problem type, as a Problem's `type` gives it.")
+    description: str = Field(description="What the error means and what to do about it.")
 
 
 class Removed(BaseModel):

@@ -27,8 +27,8 @@ class RedFlagEvidence(_Evidence):
     """RF1, RF2, RF2b: the latest check-in with a red flag of the rule's group that no
     assessment has followed."""
 
-    checkin_id: str
-    recorded_at: Timestamp
+    checkin_id: str = Field(description="Id of the check-in that reported the flags")
+    recorded_at: Timestamp = Field(description="When that check-in was recorded")
     flags: list[str] = Field(description="The flags of this group it reported")
 
 
@@ -36,24 +36,24 @@ class NightPainEvidence(_Evidence):
     """RF3, night pain: the check-in that reported it, not yet answered by a later "no"
     with pain below the threshold, nor by an assessment."""
 
-    checkin_id: str
-    recorded_at: Timestamp
+    checkin_id: str = Field(description="Id of the check-in that reported night pain")
+    recorded_at: Timestamp = Field(description="When that check-in was recorded")
 
 
 class RestPainEvidence(_Evidence):
     """RF3, severe pain at rest: the latest rest-pain check-in, at or above the threshold."""
 
-    checkin_id: str
-    recorded_at: Timestamp
-    pain: int = Field(ge=0, le=10)
+    checkin_id: str = Field(description="Id of that rest-pain check-in")
+    recorded_at: Timestamp = Field(description="When that check-in was recorded")
+    pain: int = Field(ge=0, le=10, description="Its pain (0-10)")
     threshold: float = Field(description="`rest_pain_doctor`, as set for the person")
 
 
 class LegSymptomEvidence(_Evidence):
     """RF4: the check-in where leg symptoms began or spread."""
 
-    checkin_id: str
-    recorded_at: Timestamp
+    checkin_id: str = Field(description="Id of the check-in where the symptoms began or spread")
+    recorded_at: Timestamp = Field(description="When that check-in was recorded")
     new: list[str] = Field(
         description="Symptoms and places not reported in the 14 days before "
         "(`radiating_below_knee`, `leg_numbness`, or a location)"
@@ -69,20 +69,31 @@ class FlareEvidence(_Evidence):
         "`carried`: a flare that began before the evidence in view goes on with the "
         "baseline stored with the advice it began in"
     )
-    recent_mean: float = Field(description="Mean rest pain of the last 7 days")
+    recent_mean: float = Field(
+        description="Mean rest pain of the 7 days ending on the day the flare began (of the "
+        "latest 7 days for a flare carried from earlier advice)"
+    )
     rise: float = Field(description="recent_mean - baseline_mean")
     rise_within_7_days: float = Field(description="The largest rise within 7 days")
-    flare_began: date
-    days_lasted: int = Field(ge=1)
-    latest_rest_pain: float
-    latest_rest_day: date
+    flare_began: date = Field(description="The person's local day the flare began")
+    days_lasted: int = Field(
+        ge=1,
+        description="Days from flare_began, inclusive: to today while the latest reading is "
+        "more than 1 point above baseline, else to the last such day",
+    )
+    latest_rest_pain: float = Field(description="Mean rest pain (0-10) of latest_rest_day")
+    latest_rest_day: date = Field(description="The latest local day with a rest-pain check-in")
 
 
 class ReviewEvidence(_Evidence):
     """F2: rest pain not improving over the review window."""
 
     weekly_means: list[float] = Field(description="Oldest week first")
-    weeks: int = Field(ge=1)
+    weeks: int = Field(
+        ge=1,
+        description="Weeks reviewed: `review_weeks` as set for the person (default 4), at most "
+        "2 with risk factors",
+    )
     latest_rest_day: date = Field(description="The day the last week ends on")
     risk_factors: list[str] = Field(
         default_factory=list,
@@ -101,7 +112,10 @@ class SessionPainEvidence(_Evidence):
     pain_after: int | None = Field(
         default=None, ge=0, le=10, description="Present when the pain was right after"
     )
-    at: Timestamp
+    at: Timestamp = Field(
+        description="When: the latest of the session's end and its check-ins, or the lone "
+        "check-in's time"
+    )
     source: str = Field(description="The session or check-in it was reported in")
 
     @model_validator(mode="after")
@@ -114,25 +128,40 @@ class SessionPainEvidence(_Evidence):
 class MorningAfterEvidence(_Evidence):
     """P2 (regress) and P3 (hold): the latest session with a next-morning reading."""
 
-    session_id: str
-    next_morning_pain: int = Field(ge=0, le=10)
+    session_id: str = Field(description="The session whose next morning was read")
+    next_morning_pain: int = Field(
+        ge=0, le=10, description="Pain (0-10) of the next-morning check-in after it"
+    )
     before_pain: float | None = Field(description="What the session started from")
-    before_from: Literal["before_checkin", "median_rest_7_days"] | None
+    before_from: Literal["before_checkin", "median_rest_7_days"] | None = Field(
+        description="Where before_pain comes from: a `before` check-in tagged with the session, "
+        "or the median rest pain of the 7 days before it; null: neither"
+    )
     rise: float | None = Field(description="next_morning_pain - before_pain")
 
 
 class StepUpEvidence(_Evidence):
     """P4: the sessions that went comfortably, and the morning after the last."""
 
-    exercise: str
+    exercise: str = Field(
+        description="Slug of the exercise to step up, or to bring back after it was left out"
+    )
     sessions: list[str] = Field(description="Session ids, oldest first")
-    next_morning_pain: int = Field(ge=0, le=10)
+    next_morning_pain: int = Field(
+        ge=0,
+        le=10,
+        description="Pain (0-10) the morning after the last of them, at or below its starting "
+        "pain (if unknown, `during_pain_safe_max`)",
+    )
 
 
 class GateEvidence(_Evidence):
     """P0: why steps up are held; the fields of each failed condition are present."""
 
-    failed: list[Literal["stale", "rising", "trend"]]
+    failed: list[Literal["stale", "rising", "trend"]] = Field(
+        description="The conditions that failed: `stale` (no rest-pain or `before` check-in in "
+        "72 h), `rising`, `trend`"
+    )
     latest_rest_checkin: Timestamp | None = Field(
         default=None, description="stale: the latest rest-pain check-in, null if none"
     )
@@ -165,10 +194,17 @@ class GateEvidence(_Evidence):
 class VolumeCapEvidence(_Evidence):
     """V1: a step up withheld because the weekly volume would grow too fast."""
 
-    exercise: str
-    weekly_volume_done: float
-    weekly_volume_planned: float
-    cap: float
+    exercise: str = Field(description="Slug of the exercise whose step up is held")
+    weekly_volume_done: float = Field(
+        description="Estimated seconds of work logged a week, averaged over the last 2 weeks "
+        "(3 s a rep plus its hold)"
+    )
+    weekly_volume_planned: float = Field(
+        description="Estimated seconds of work a week the routine would prescribe with this step up"
+    )
+    cap: float = Field(
+        description="The most allowed: weekly_volume_done x (1 + `volume_growth_max`)"
+    )
 
 
 EVIDENCE_BY_RULE: dict[str, tuple[type[_Evidence], ...]] = {

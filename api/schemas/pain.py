@@ -64,7 +64,9 @@ class RedFlags(Input):
     )
     sexual_dysfunction: bool | None = Field(default=None, description="New sexual problems")
     fever_or_unwell: bool | None = Field(default=None, description="Fever, chills, feeling unwell")
-    unexplained_weight_loss: bool | None = None
+    unexplained_weight_loss: bool | None = Field(
+        default=None, description="Weight loss with no known reason"
+    )
     cancer_history: bool | None = Field(
         default=None, description="A history of cancer, and this back pain is new"
     )
@@ -96,7 +98,10 @@ class AssessmentPublic(BaseModel):
         description="emergency_department, doctor or physiotherapist; `unspecified` for a "
         "resolution recorded before ruleset v2 (kept valid by its migration)"
     )
-    assessed_at: Timestamp
+    assessed_at: Timestamp = Field(
+        description="When the person was assessed, in UTC (for `unspecified`: when the "
+        "resolution was recorded)"
+    )
 
 
 class CheckInCreate(Input):
@@ -126,7 +131,9 @@ class CheckInCreate(Input):
         "drift) and stored as the server's time of arrival, so the advice returned already "
         "counts it; further ahead is a 422 (`in_future`)."
     )
-    phase: Phase
+    phase: Phase = Field(
+        description="When the pain was felt; `daily` and `next_morning` count as rest pain"
+    )
     pain: int = Field(ge=0, le=10, description="0 = no pain, 10 = worst imaginable")
     session_id: Uuid | None = Field(
         default=None,
@@ -134,15 +141,26 @@ class CheckInCreate(Input):
         "person's session is a 422 naming this field; an id the server has not seen yet is "
         "taken (an offline app may sync the check-in before its session).",
     )
-    exercise_slug: Slug | None = None
-    locations: list[Slug] = Field(default_factory=list, max_length=10)
+    exercise_slug: Slug | None = Field(
+        default=None,
+        description="The catalog exercise this pain is about; without it, it counts for "
+        "the session's exercises (or the whole routine)",
+    )
+    locations: list[Slug] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Where it hurts, as slugs (`lower-back`); one naming part of the leg "
+        "(`left-calf`) counts as a leg symptom (RF4)",
+    )
     radiating_below_knee: bool | None = Field(
         default=None, description="Pain spreading below the knee (RF4 reads it)"
     )
     leg_numbness: bool | None = Field(
         default=None, description="Numbness or pins and needles in a leg (RF4 reads it)"
     )
-    red_flags: RedFlags = Field(default_factory=RedFlags)
+    red_flags: RedFlags = Field(
+        default_factory=RedFlags, description="The red-flag answers; leave out what was not asked"
+    )
     red_flags_resolved: bool | Assessment = Field(
         default=False,
         description="The person has been seen by a professional about an earlier red flag "
@@ -150,12 +168,19 @@ class CheckInCreate(Input):
         "`{assessed_by, assessed_at}`; only an assessment at or after a red flag clears "
         "it. `true` alone is kept as a statement and clears nothing.",
     )
-    note: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Free text from the person, kept with the check-in; the rules do not read it",
+    )
 
 
 class CheckInPublic(BaseModel):
-    id: uuid.UUID
-    recorded_at: Timestamp
+    id: uuid.UUID = Field(description="The check-in's id (the client's, when it sent one)")
+    recorded_at: Timestamp = Field(
+        description="When the person answered, in UTC (a time sent ahead of the server's "
+        "clock is stored as its time of arrival)"
+    )
     recorded_offset: str | None = Field(
         description="The UTC offset `recorded_at` was sent with (`+05:30`): the person's "
         "local time when they answered is `recorded_at` shifted by it. Null for check-ins "
@@ -165,27 +190,55 @@ class CheckInPublic(BaseModel):
     received_at: Timestamp = Field(
         description="When the server stored it: what `GET /v1/checkins?since=` filters on."
     )
-    phase: Phase
-    pain: int
-    session_id: uuid.UUID | None
-    exercise_slug: str | None
-    locations: list[str]
-    radiating_below_knee: bool | None
-    leg_numbness: bool | None
-    red_flags: dict[str, bool]
-    red_flags_resolved: bool
-    assessment: AssessmentPublic | None
-    note: str | None
+    phase: Phase = Field(description="When the pain was felt, as sent")
+    pain: int = Field(description="Pain on the 0-10 scale: 0 = no pain, 10 = worst imaginable")
+    session_id: uuid.UUID | None = Field(
+        description="The session this pain belongs to, as sent (it may not be synced yet); "
+        "null when none was named"
+    )
+    exercise_slug: str | None = Field(
+        description="The exercise this pain is about; null when none was named"
+    )
+    locations: list[str] = Field(description="Where it hurts, as slugs, as sent")
+    radiating_below_knee: bool | None = Field(
+        description="Pain spreading below the knee; null when not answered"
+    )
+    leg_numbness: bool | None = Field(
+        description="Numbness or pins and needles in a leg; null when not answered"
+    )
+    red_flags: dict[str, bool] = Field(
+        description="The red-flag answers given, by question name (as in `RedFlags`); a "
+        "question not answered is absent"
+    )
+    red_flags_resolved: bool = Field(
+        description="True when this check-in recorded a resolution: an assessment, or a "
+        "bare `true` (which clears nothing)"
+    )
+    assessment: AssessmentPublic | None = Field(
+        description="Who assessed the person and when, recorded with the resolution; null "
+        "when none was given"
+    )
+    note: str | None = Field(description="The person's note, as sent; null when none")
 
 
 class ReasonPublic(BaseModel):
-    rule_id: str = Field(examples=["P1"])
-    status: StatusName
-    message: str
+    rule_id: str = Field(
+        examples=["P1"], description="The rule that fired, as `GET /v1/rules` lists it"
+    )
+    status: StatusName = Field(
+        description="What this rule calls for; the advice's status is the most severe of "
+        "these (V1's `hold` aside)"
+    )
+    message: str = Field(
+        description="What to tell the person (English), ending with what to do next; show it as is"
+    )
     evidence: dict[str, Any] = Field(
         description=EVIDENCE_DESCRIPTION, json_schema_extra=EVIDENCE_DOCUMENT
     )
-    exercises: list[str]
+    exercises: list[str] = Field(
+        description="Slugs of the exercises this reason acts on; empty when it concerns the "
+        "whole programme (red flags, F2)"
+    )
 
 
 # A heading per status, for the top of an advice screen; the reasons' messages say why.
@@ -200,14 +253,24 @@ STATUS_TITLES: dict[str, str] = {
 
 
 class AdvicePublic(BaseModel):
-    status: StatusName
+    status: StatusName = Field(
+        description="The overall advice: the most severe of the reasons' statuses, else `maintain`"
+    )
     reasons: list[ReasonPublic] = Field(
         description="Every rule that fired, most severe first, each with the data that fired "
         "it; empty when nothing calls for a change (`maintain`). Show the messages."
     )
-    exercises: dict[str, ActionName]
-    ruleset_version: str
-    evaluated_at: Timestamp
+    exercises: dict[str, ActionName] = Field(
+        description="What happens to each active exercise of the routine (those the screen "
+        "allows), by slug"
+    )
+    ruleset_version: str = Field(
+        description="The rule set that gave this advice: `v2`; `v1` on advice stored before it"
+    )
+    evaluated_at: Timestamp = Field(
+        description="When the rules were evaluated, in UTC (for `GET /v1/advice`, the moment "
+        "of the request)"
+    )
     next_checkin_due_at: Timestamp | None = Field(
         default=None,
         description="When the next pain check-in is due (a day after the last rest-pain "
@@ -230,19 +293,30 @@ class AdvicePublic(BaseModel):
 
 
 class StoredAdvice(AdvicePublic):
-    id: uuid.UUID
+    id: uuid.UUID = Field(description="The id of this entry of the advice history")
 
 
 class CheckInResult(BaseModel):
-    checkin: CheckInPublic
-    advice: AdvicePublic
+    checkin: CheckInPublic = Field(
+        description="The check-in as stored (the first one, when this was a retry)"
+    )
+    advice: AdvicePublic = Field(description="The advice now, with this check-in counted")
 
 
 class CheckInPage(BaseModel):
-    items: list[CheckInPublic]
-    next_cursor: str | None
+    items: list[CheckInPublic] = Field(
+        description="Oldest first by `received_at`; with `since`, those stored at or after it"
+    )
+    next_cursor: str | None = Field(
+        description="Pass back as `cursor` for the next page; null on the last page"
+    )
 
 
 class AdvicePage(BaseModel):
-    items: list[StoredAdvice]
-    next_cursor: str | None
+    items: list[StoredAdvice] = Field(
+        description="Each change of advice, newest first; with `since`, those stored at or "
+        "after it, oldest first"
+    )
+    next_cursor: str | None = Field(
+        description="Pass back as `cursor` for the next page; null on the last page"
+    )

@@ -17,8 +17,10 @@ class ThresholdPublic(BaseModel):
 
 
 class RulePublic(BaseModel):
-    rule_id: str = Field(examples=["P1"])
-    title: str
+    rule_id: str = Field(
+        examples=["P1"], description="The rule's id, as advice reasons name it in `rule_id`"
+    )
+    title: str = Field(description="What the rule is about, in a few words")
     trigger: str = Field(description="What in the stored data fires the rule")
     action: str = Field(description="What happens when it fires")
     status: AdviceStatus = Field(description="The most severe status this rule can set")
@@ -35,8 +37,13 @@ class RulePublic(BaseModel):
 
 
 class RulesetPublic(BaseModel):
-    version: str = Field(examples=["v1"])
+    version: str = Field(
+        examples=["v2"],
+        description="The ruleset in force; stored advice names its own in `ruleset_version`",
+    )
     severity: list[AdviceStatus] = Field(
         description="Statuses from most to least severe; the most severe rule that fires wins"
     )
-    rules: list[RulePublic]
+    rules: list[RulePublic] = Field(
+        description="Every rule, in the order the engine evaluates them"
+    )

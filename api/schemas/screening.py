@@ -72,18 +72,21 @@ class ScreeningIn(Input):
     )
 
     osteoporosis: bool = Field(description="Osteoporosis, or a fracture from a minor fall")
-    pregnant: bool
+    pregnant: bool = Field(description="Pregnant now")
     pregnancy_weeks: int | None = Field(
         default=None,
         ge=1,
         le=PREGNANCY_WEEKS_MAX,
         description="Weeks of pregnancy today; required when `pregnant` is true, and only then",
     )
-    spinal_surgery_last_12_months: bool
+    spinal_surgery_last_12_months: bool = Field(
+        description="Spinal surgery in the last 12 months: every exercise then needs a linked "
+        "clinician's clearance"
+    )
     stenosis_or_spondylolisthesis: bool = Field(
         description="Diagnosed spinal stenosis or spondylolisthesis"
     )
-    risk_factors: RiskFactors
+    risk_factors: RiskFactors = Field(description="Serious-cause risk factors, each answered")
     birth_year: int | None = Field(
         default=None,
         ge=1900,
@@ -94,32 +97,40 @@ class ScreeningIn(Input):
 
 
 class ScreeningPublic(BaseModel):
-    id: uuid.UUID
-    osteoporosis: bool
-    pregnant: bool
+    id: uuid.UUID = Field(description="This set of answers' id")
+    osteoporosis: bool = Field(description="Osteoporosis, or a fracture from a minor fall")
+    pregnant: bool = Field(description="Pregnant when answered")
     pregnancy_weeks: int | None = Field(description="As answered on `screened_at`")
-    spinal_surgery_last_12_months: bool
-    stenosis_or_spondylolisthesis: bool
-    risk_factors: dict[str, bool]
-    screened_at: Timestamp
+    spinal_surgery_last_12_months: bool = Field(
+        description="Spinal surgery in the 12 months before answering"
+    )
+    stenosis_or_spondylolisthesis: bool = Field(
+        description="Diagnosed spinal stenosis or spondylolisthesis"
+    )
+    risk_factors: dict[str, bool] = Field(
+        description="Each serious-cause risk factor's answer, by name (see RiskFactors)"
+    )
+    screened_at: Timestamp = Field(description="When the answers were given (UTC)")
 
 
 class ExcludedPublic(BaseModel):
-    exercise_slug: str
-    name: str
+    exercise_slug: str = Field(description="The exercise ruled out")
+    name: str = Field(description="Its name, for display")
     caution: CautionName | None = Field(
         description="The caution on the exercise; null when the answer rules out every "
         "exercise (spinal surgery, under 16)"
     )
-    answer: AnswerName
+    answer: AnswerName = Field(
+        description="The answer that rules it out (`under_16` comes from the birth year)"
+    )
     reason: str = Field(description="Why, in plain language")
 
 
 class LimitedPublic(BaseModel):
-    exercise_slug: str
-    name: str
-    caution: CautionName
-    reason: str
+    exercise_slug: str = Field(description="The exercise kept at a limited dose")
+    name: str = Field(description="Its name, for display")
+    caution: CautionName = Field(description="The exercise's caution that an answer limits")
+    reason: str = Field(description="Why, in plain language")
     limit: dict[str, int] = Field(description="The most it is prescribed at: sets, reps, holds")
 
 
@@ -138,9 +149,13 @@ class ScreeningOutcome(BaseModel):
 
 class ScreeningResult(ScreeningOutcome):
     screening: ScreeningPublic | None = Field(description="Null until the screen is answered")
-    advice: AdvicePublic
+    advice: AdvicePublic = Field(description="The advice now, with these answers in force")
 
 
 class ScreeningHistory(BaseModel):
-    latest: ScreeningPublic | None
-    history: list[ScreeningPublic] = Field(description="Every answer given, newest first")
+    latest: ScreeningPublic | None = Field(
+        description="The answers in force (the newest); null until the screen is answered"
+    )
+    history: list[ScreeningPublic] = Field(
+        description="The latest answers given, newest first (at most 100; the export has them all)"
+    )

@@ -55,15 +55,26 @@ class SessionCreate(Input):
 
 
 class SessionItem(BaseModel):
-    exercise_slug: str
-    name: str
-    block: Block
-    sets: int
-    reps: int | None
-    hold_seconds: int | None
-    per_side: bool
-    rest_seconds: int
-    minutes: float
+    exercise_slug: str = Field(description="The exercise's catalog slug (the warm-up's too)")
+    name: str = Field(description="The exercise's name, to show")
+    block: Block = Field(
+        description="Its part of the session: `warmup` first, `main` (strength work), then "
+        "`cooldown` (stretches)"
+    )
+    sets: int = Field(description="Sets to do")
+    reps: int | None = Field(
+        description="Reps in each set (on each side when `per_side`); null when the exercise "
+        "is not counted in reps (the warm-up)"
+    )
+    hold_seconds: int | None = Field(
+        description="Seconds to hold each rep; null when there is no hold"
+    )
+    per_side: bool = Field(description="Each set is done on each side, left and right")
+    rest_seconds: int = Field(description="Rest between sets, in seconds (0 for the warm-up)")
+    minutes: float = Field(
+        description="Estimated minutes for this item, rests and getting into position "
+        "included (one decimal)"
+    )
 
 
 class Load(Input):
@@ -87,16 +98,40 @@ class Load(Input):
 
 
 class LogEntryIn(Input):
-    exercise_slug: Slug
-    sets_completed: int = Field(ge=0, le=10)
+    exercise_slug: Slug = Field(
+        description="An exercise of this session (its `items[].exercise_slug`), once per log"
+    )
+    sets_completed: int = Field(
+        ge=0, le=10, description="Sets done; unless `skipped`, `reps` has one number per set"
+    )
     reps: list[Annotated[int, Field(ge=0, le=MAX_REPS_PER_SET)]] = Field(
         default_factory=list, max_length=10, description="Reps in each set"
     )
-    hold_seconds: int | None = Field(default=None, ge=0, le=600)
+    hold_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Seconds each rep was held; where a hold is prescribed, less (or none) rules "
+        "out a step up",
+    )
     rpe: int | None = Field(default=None, ge=0, le=10, description="Effort, 0-10")
-    pain_during: int | None = Field(default=None, ge=0, le=10)
-    skipped: bool = False
-    skip_reason: str | None = Field(default=None, max_length=200)
+    pain_during: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Pain during this exercise, 0-10; above 5 (default) eases it back, and none "
+        "means no step up",
+    )
+    skipped: bool = Field(
+        default=False,
+        description="Not done this time: the rules do not count it as a session of this exercise",
+    )
+    skip_reason: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Why it was skipped, in the person's words; kept with the log, not read "
+        "by the rules",
+    )
     load: Load | None = Field(
         default=None,
         description="What it was done against (the dumbbell row, the lat pulldown with a "
@@ -148,19 +183,34 @@ class LogIn(Input):
         description="When it ended: not before `started_at`, at most 6 hours after it; a "
         "time ahead of the server's clock is stored as the time of arrival."
     )
-    entries: list[LogEntryIn] = Field(min_length=1, max_length=30)
-    pain_after: int | None = Field(default=None, ge=0, le=10)
+    entries: list[LogEntryIn] = Field(
+        min_length=1,
+        max_length=30,
+        description="What was done (or skipped) of the session's exercises, one entry each",
+    )
+    pain_after: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Pain right after the session, 0-10; above 5 (default) eases back the "
+        "session's exercises",
+    )
 
 
 class LogPublic(BaseModel):
-    session_id: uuid.UUID
-    started_at: Timestamp
-    ended_at: Timestamp
-    entries: list[LogEntryIn]
-    pain_after: int | None
+    session_id: uuid.UUID = Field(description="The session this log is of")
+    started_at: Timestamp = Field(
+        description="When the session began, in UTC (a time ahead of the server's clock is "
+        "stored as the time of arrival)"
+    )
+    ended_at: Timestamp = Field(description="When the session ended, in UTC")
+    entries: list[LogEntryIn] = Field(description="The entries as sent")
+    pain_after: int | None = Field(
+        description="Pain right after the session, 0-10; null when not given"
+    )
     version: int = Field(description="1, then +1 for each correction")
-    received_at: Timestamp
-    updated_at: Timestamp
+    received_at: Timestamp = Field(description="When the server first stored the log")
+    updated_at: Timestamp = Field(description="When the log was last stored or corrected")
 
 
 _NoteKind = Literal[
@@ -181,7 +231,7 @@ class SessionNote(BaseModel):
             "did not fit the minutes asked for (one item per exercise). `note`: a session "
             "built before notes had kinds; show `text`.",
         ),
-    ]
+    ] = Field(description="What the note is about, for laying it out")
     text: str = Field(description="A sentence to show as is")
     exercise_slug: str | None = Field(
         default=None, description="The exercise it is about, when it is about one"
@@ -190,18 +240,37 @@ class SessionNote(BaseModel):
 
 
 class SessionPublic(BaseModel):
-    id: uuid.UUID
-    status: SessionStatus
-    created_at: Timestamp
-    updated_at: Timestamp
-    minutes: int
-    estimated_minutes: float
-    equipment: list[str]
-    focus: list[str]
-    exclude: list[str]
-    advice: AdvicePublic
-    items: list[SessionItem]
-    dropped: list[str]
+    id: uuid.UUID = Field(description="The session's id (the client's, when it sent one)")
+    status: SessionStatus = Field(description="`planned` until its log is stored, then `completed`")
+    created_at: Timestamp = Field(description="When the session was built")
+    updated_at: Timestamp = Field(
+        description="When anything shown here last changed (built, logged, corrected, an "
+        "upload matched, its device revoked): what `since` filters on"
+    )
+    minutes: int = Field(
+        description="The time budget it was built for, in minutes (the request's or the profile's)"
+    )
+    estimated_minutes: float = Field(
+        description="Estimated length of `items`, in minutes, rounded up to a tenth; never "
+        "more than `minutes`"
+    )
+    equipment: list[str] = Field(
+        description="Equipment slugs it was built for (the request's or the profile's)"
+    )
+    focus: list[str] = Field(description="Muscle slugs it was asked to focus on")
+    exclude: list[str] = Field(
+        description="Exercise slugs kept out: those asked for, and any a clinician scheduled "
+        "to start later"
+    )
+    advice: AdvicePublic = Field(
+        description="The advice when the session was built, which decided what it may hold"
+    )
+    items: list[SessionItem] = Field(
+        description="What to do, in order: warm-up, main work, cool-down"
+    )
+    dropped: list[str] = Field(
+        description="Slugs of the exercises left out to fit `minutes` (`left_out_for_time` notes)"
+    )
     notes: list[str] = Field(
         description="What to tell the person about this session, as sentences (the same as "
         "`note_items`, where the exercises left out for time are one sentence)"
@@ -210,24 +279,36 @@ class SessionPublic(BaseModel):
         description="The notes as items an app can lay out: by `kind`, with the exercise "
         "each is about"
     )
-    log: LogPublic | None
+    log: LogPublic | None = Field(
+        description="What was logged; null until `PUT /v1/sessions/{id}/log`"
+    )
     wearable: WearableSummary | None = Field(
         description="Combined summary of the wearable uploads matched to this session"
     )
 
 
 class SessionPage(BaseModel):
-    items: list[SessionPublic]
-    next_cursor: str | None
+    items: list[SessionPublic] = Field(
+        description="Oldest change first by `updated_at`; with `since`, those changed at or "
+        "after it"
+    )
+    next_cursor: str | None = Field(
+        description="Pass back as `cursor` for the next page; null on the last page"
+    )
 
 
 class RoutineItemPublic(BaseModel):
-    exercise_slug: str
-    name: str
-    sets: int
-    reps: int | None
-    hold_seconds: int | None
-    per_side: bool
+    exercise_slug: str = Field(description="The exercise's catalog slug")
+    name: str = Field(description="The exercise's name, to show")
+    sets: int = Field(description="Sets per session at the current dose")
+    reps: int | None = Field(
+        description="Reps in each set (on each side when `per_side`); null when the exercise "
+        "is not counted in reps"
+    )
+    hold_seconds: int | None = Field(
+        description="Seconds to hold each rep; null when there is no hold"
+    )
+    per_side: bool = Field(description="Each set is done on each side, left and right")
     level: int = Field(
         description="1 = the catalog's easiest dose; +1 per step up; 0 and below are the "
         "steps under it that a regress can take (ruleset v2)"
@@ -240,8 +321,11 @@ class RoutineItemPublic(BaseModel):
 
 
 class RoutinePublic(BaseModel):
-    items: list[RoutineItemPublic]
-    advice: AdvicePublic
+    items: list[RoutineItemPublic] = Field(
+        description="The exercises in force, by slug, at their current doses (those left out "
+        "for now with `left_out`)"
+    )
+    advice: AdvicePublic = Field(description="The advice now")
     excluded: list[ExcludedPublic] = Field(
         description="Exercises the screening answers leave out, and why (not in `items`)"
     )
@@ -251,48 +335,74 @@ class RoutinePublic(BaseModel):
 
 
 class LogResult(BaseModel):
-    log: LogPublic
-    advice: AdvicePublic
-    next_doses: list[RoutineItemPublic]
+    log: LogPublic = Field(description="The log as stored")
+    advice: AdvicePublic = Field(description="The advice now, with this log counted")
+    next_doses: list[RoutineItemPublic] = Field(
+        description="The routine after this log, as `GET /v1/routine` lists its `items`"
+    )
 
 
 class DoseStep(BaseModel):
-    at: Timestamp
-    rule_id: str
+    at: Timestamp = Field(description="When the step was decided, in UTC")
+    rule_id: str = Field(
+        description="The rule that moved the dose: `P4` up; `P1`, `P2` or `F1` down"
+    )
     exercise_slug: str = Field(description="Differs when the step moved to a variation")
-    sets: int
-    reps: int | None
-    hold_seconds: int | None
+    sets: int = Field(description="Sets after the step; 0 when it left the exercise out")
+    reps: int | None = Field(
+        description="Reps in each set after the step; null when not counted in reps"
+    )
+    hold_seconds: int | None = Field(
+        description="Seconds to hold each rep after the step; null when there is no hold"
+    )
 
 
 class ExerciseProgress(BaseModel):
-    exercise_slug: str
-    name: str
-    active: bool
-    current: RoutineItemPublic
-    history: list[DoseStep]
+    exercise_slug: str = Field(description="The exercise's catalog slug")
+    name: str = Field(description="The exercise's name (its slug if no longer in the catalog)")
+    active: bool = Field(
+        description="False for a variation not in use: a harder one not reached yet, or one "
+        "a step moved off"
+    )
+    current: RoutineItemPublic = Field(
+        description="Its dose and level now, as the next write will store them"
+    )
+    history: list[DoseStep] = Field(description="Its dose changes, oldest first")
 
 
 class Adherence(BaseModel):
     sessions_per_week: float = Field(description="Completed sessions per week, last 4 weeks")
     streak_days: int = Field(description="Days in a row with a session, in your time zone")
-    minutes_last_7_days: float
-    sessions_total: int
+    minutes_last_7_days: float = Field(
+        description="Minutes of the sessions logged in the last 7 days, start to end (one decimal)"
+    )
+    sessions_total: int = Field(description="Sessions logged, ever")
 
 
 class PainDay(BaseModel):
-    date: date
-    mean: float
-    min: int
-    max: int
-    count: int
+    # Annotated, not `date: date = Field(...)`: that would shadow the type `date` in the class.
+    date: Annotated[date, Field(description="The person's local calendar day (see `timezone`)")]
+    mean: float = Field(
+        description="Mean rest pain (0-10) of that day's `daily` and `next_morning` "
+        "check-ins, two decimals"
+    )
+    min: int = Field(description="The lowest of those check-ins' pain, 0-10")
+    max: int = Field(description="The highest of those check-ins' pain, 0-10")
+    count: int = Field(description="How many rest-pain check-ins that day")
 
 
 class ProgressPublic(BaseModel):
-    timezone: str
-    exercises: list[ExerciseProgress]
-    adherence: Adherence
-    pain: list[PainDay]
+    timezone: str = Field(
+        description="The profile's IANA time zone the days are counted in (`Europe/London`)"
+    )
+    exercises: list[ExerciseProgress] = Field(
+        description="Every exercise of the routine, by slug, with its dose history"
+    )
+    adherence: Adherence = Field(description="How regularly sessions are logged")
+    pain: list[PainDay] = Field(
+        description="Rest pain per local day over the last `days` days, oldest first; days "
+        "without a rest-pain check-in are absent"
+    )
     excluded: list[ExcludedPublic] = Field(
         description="Exercises the screening answers leave out, and why"
     )

@@ -35,13 +35,22 @@ SampleTime = Annotated[AwareDatetime, Strict()]
 
 class HeartRateSample(_Lean):
     t: SampleTime = Field(description="When measured (seconds precision is kept)")
-    bpm: WholeNumber = Field(ge=BPM_MIN, le=BPM_MAX)
+    bpm: WholeNumber = Field(
+        ge=BPM_MIN,
+        le=BPM_MAX,
+        description="Beats per minute; outside 20-250 is refused (a sensor error)",
+    )
 
 
 class RepEvent(_Lean):
-    t: SampleTime
-    exercise_slug: Slug | None = None
-    count: WholeNumber = Field(ge=1, le=1000)
+    t: SampleTime = Field(
+        description="When counted, within `started_at`..`ended_at`; of an exercise's events in "
+        "one second, the first is kept"
+    )
+    exercise_slug: Slug | None = Field(
+        default=None, description="The catalog exercise; null when unknown (summed as `unknown`)"
+    )
+    count: WholeNumber = Field(ge=1, le=1000, description="Reps counted in this event")
 
 
 class UploadIn(_Lean):
@@ -68,57 +77,123 @@ class UploadIn(_Lean):
         },
     )  # fmt: skip
 
-    device_session_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
-    session_id: Uuid | None = None
-    started_at: Instant
-    ended_at: Instant
-    heart_rate: list[HeartRateSample] = Field(
-        default_factory=list, max_length=MAX_HEART_RATE_SAMPLES
+    device_session_id: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=NO_NUL,
+        description="The device's own id for the recording: uploads with the same one merge "
+        "into one recording",
     )
-    reps: list[RepEvent] = Field(default_factory=list, max_length=MAX_REP_EVENTS)
-    energy_kcal: float | None = Field(default=None, ge=0, le=20_000)
-    device_model: str | None = Field(default=None, max_length=120, pattern=NO_NUL)
-    software_version: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+    session_id: Uuid | None = Field(
+        default=None,
+        description="The person's session this records; leave out to match the logged "
+        "session the recording overlaps most",
+    )
+    started_at: Instant = Field(
+        description="When the recording began; more than 5 minutes ahead of the server's "
+        "clock is a 422 (`in_future`)"
+    )
+    ended_at: Instant = Field(
+        description="When the recording ended: after `started_at`, at most 24 hours later"
+    )
+    heart_rate: list[HeartRateSample] = Field(
+        default_factory=list,
+        max_length=MAX_HEART_RATE_SAMPLES,
+        description="Samples within `started_at`..`ended_at`, in any order; a second already "
+        "stored keeps its first value",
+    )
+    reps: list[RepEvent] = Field(
+        default_factory=list,
+        max_length=MAX_REP_EVENTS,
+        description="Repetition counts, within `started_at`..`ended_at`",
+    )
+    energy_kcal: float | None = Field(
+        default=None,
+        ge=0,
+        le=20_000,
+        description="Energy burned, in kilocalories, as the device reports it; replaces an "
+        "earlier upload's",
+    )
+    device_model: str | None = Field(
+        default=None,
+        max_length=120,
+        pattern=NO_NUL,
+        description="The device's model name (`Pixel Watch 3`)",
+    )
+    software_version: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=NO_NUL,
+        description="The version of the device's software that recorded it",
+    )
 
 
 class HeartRateSummary(BaseModel):
-    min: int
-    avg: float
-    max: int
-    samples: int
+    min: int = Field(description="The lowest sample, in beats per minute")
+    avg: float = Field(description="The mean of the samples, in beats per minute (one decimal)")
+    max: int = Field(description="The highest sample, in beats per minute")
+    samples: int = Field(description="How many samples (at most one per second of a recording)")
 
 
 class ZoneSeconds(BaseModel):
     zone: int = Field(description="1-5: 50-60%, 60-70%, 70-80%, 80-90%, 90-100% of max")
-    low_bpm: int
-    high_bpm: int
-    seconds: int
+    low_bpm: int = Field(description="The zone's lowest heart rate, beats per minute (included)")
+    high_bpm: int = Field(
+        description="The zone's upper bound, beats per minute (excluded; zone 5 counts any "
+        "rate above it too)"
+    )
+    seconds: int = Field(
+        description="Seconds in the zone: each sample counts until the next, at most 5 s"
+    )
 
 
 class WearableSummary(BaseModel):
-    duration_seconds: int
-    heart_rate: HeartRateSummary | None
+    duration_seconds: int = Field(
+        description="Seconds recorded: the recording's length; for a session, its recordings' "
+        "total (their span when from several devices)"
+    )
+    heart_rate: HeartRateSummary | None = Field(
+        description="Heart-rate figures; null when no samples were uploaded"
+    )
     zones: list[ZoneSeconds] | None = Field(
         description="Only when the profile has a birth year (age-predicted maximum)"
     )
     reps: dict[str, int] = Field(description="Total reps per exercise; `unknown` when untagged")
-    energy_kcal: float | None
+    energy_kcal: float | None = Field(
+        description="Energy burned, in kilocalories, as the device reported it; null when none was"
+    )
 
 
 class UploadResult(BaseModel):
-    id: uuid.UUID
-    matched_session_id: uuid.UUID | None
-    summary: WearableSummary
+    id: uuid.UUID = Field(
+        description="The recording's id: uploads with the same device and `device_session_id` "
+        "get the same"
+    )
+    matched_session_id: uuid.UUID | None = Field(
+        description="The session it belongs to: as given, or the logged session it overlaps "
+        "most; null when none"
+    )
+    summary: WearableSummary = Field(
+        description="Summary of the whole recording so far (all its uploads merged)"
+    )
 
 
 class UploadPublic(UploadResult):
-    device_id: uuid.UUID | None
-    device_session_id: str
-    started_at: Timestamp
-    ended_at: Timestamp
-    device_model: str | None
-    software_version: str | None
-    received_at: Timestamp
+    device_id: uuid.UUID | None = Field(
+        description="The device that uploaded it; null once that device is revoked"
+    )
+    device_session_id: str = Field(description="The device's own id for the recording")
+    started_at: Timestamp = Field(
+        description="When the recording began (the earliest of its uploads, to the second)"
+    )
+    ended_at: Timestamp = Field(description="When it ended (the latest of its uploads)")
+    device_model: str | None = Field(
+        description="The device's model, as last reported; null when never given"
+    )
+    software_version: str | None = Field(
+        description="The device's software version, as last reported; null when never given"
+    )
+    received_at: Timestamp = Field(description="When the first upload of the recording was stored")
     updated_at: Timestamp = Field(
         description="When anything shown here last changed (stored, merged with a later "
         "upload of the same recording, matched to a session, its device revoked): the time "
@@ -132,4 +207,6 @@ class UploadPage(BaseModel):
         "changed at or after it, oldest change first. Uploads are never deleted but with "
         "the account."
     )
-    next_cursor: str | None
+    next_cursor: str | None = Field(
+        description="Pass back as `cursor` for the next page; null on the last page"
+    )
