@@ -3,6 +3,9 @@ problem+json."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any, cast
 
 from fastapi import FastAPI
@@ -32,6 +35,18 @@ EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (
 )
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# A real answer for every success response ("METHOD /path status" -> body), recorded by
+# tests/api/test_examples.py, which also keeps each one true to its schema.
+EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")
+
+
+@cache
+def _examples() -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return loaded
 
 
 def operation_id(route: APIRoute) -> str:
@@ -93,7 +108,80 @@ _ERROR_HEADERS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+# Sent with every answer (api/middleware.py): quote it when reporting a problem; the
+# problem document's `instance` carries the same id.
+REQUEST_ID = {
+    "X-Request-ID": {
+        "description": "This request's id (yours, if you sent a sane one; otherwise made "
+        "here), as the server's log has it: quote it when reporting a problem",
+        "schema": {"type": "string", "maxLength": 64},
+    }
+}
+
+
+# Path ids, named alike on every route (the problem's slug is its own).
+PATH_PARAMETERS = {
+    "slug": "The exercise's slug (stable: apps deep-link to it)",
+    "device_id": "The device's id, as `POST /v1/me/devices` answered it",
+    "checkin_id": "The check-in's id (the client's, when it sent one)",
+    "session_id": "The session's id (the client's, when it sent one)",
+    "link_id": "The link's id, as `GET /v1/me/clinicians` lists it",
+    "patient_id": "The linked patient's user id, as `GET /v1/patients` lists it",
+    "alert_id": "The alert's id, as `GET /v1/alerts` lists it",
+}
+PROBLEM_SLUG = "A problem type's last path segment, as in a problem's `type`"
+# The OAuth2 password form is FastAPI's own model; its fields described here.
+SIGN_IN_FORM = {
+    "grant_type": "`password` (OAuth2's password grant), or leave it out",
+    "username": "The account's email address (OAuth2 calls the field `username`)",
+    "password": "The account's password",
+    "scope": "Not used: leave it empty",
+    "client_id": "Not used: leave it out",
+    "client_secret": "Not used: leave it out",
+}
+
+
+# Request examples for the bodies whose models carry none of their own (shared models,
+# FastAPI's sign-in form, a patch whose example depends on what is changed).
+REQUEST_EXAMPLES: dict[tuple[str, str], Any] = {
+    ("post", "/v1/auth/register"): {
+        "email": "sam@example.com",
+        "password": "correct horse battery staple",
+        "display_name": "Sam",
+    },
+    ("post", "/v1/auth/token"): {
+        "grant_type": "password",
+        "username": "sam@example.com",
+        "password": "correct horse battery staple",
+    },
+    ("post", "/v1/auth/refresh"): {"refresh_token": "bsr_EXAMPLEexampleEXAMPLEexampleEXAMPLE0"},
+    ("post", "/v1/auth/logout"): {"refresh_token": "bsr_EXAMPLEexampleEXAMPLEexampleEXAMPLE0"},
+    ("delete", "/v1/me"): {"password": "correct horse battery staple"},
+    ("patch", "/v1/me"): {
+        "equipment": ["mat", "resistance-band"],
+        "session_minutes": 20,
+        "timezone": "Europe/London",
+    },
+}
+
+
+def _example_request(operation: dict[str, Any], method: str, path: str) -> None:
+    example = REQUEST_EXAMPLES.get((method, path))
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        if example is not None:
+            content.setdefault("example", example)
+
+
+def _describe_parameters(operation: dict[str, Any], path: str) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path" and not parameter.get("description"):
+            known = PROBLEM_SLUG if path.startswith("/problems/") else None
+            parameter["description"] = known or PATH_PARAMETERS[parameter["name"]]
+
+
 def _document_error_headers(operation: dict[str, Any]) -> None:
+    for response in operation.get("responses", {}).values():
+        response.setdefault("headers", {}).update(REQUEST_ID)
     for status, headers in _ERROR_HEADERS.items():
         response = operation.get("responses", {}).get(status)
         if response is not None:
@@ -156,12 +244,22 @@ def install_openapi(app: FastAPI) -> None:
         # FastAPI documents its own 422 shape; ours is the Problem document.
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
+        for name, text in SIGN_IN_FORM.items():
+            form = components.get("Body_signIn", {}).get("properties", {})
+            if name in form:
+                form[name].setdefault("description", text)
         for path, path_item in doc.get("paths", {}).items():
             for method, operation in path_item.items():
+                _describe_parameters(operation, path)
+                _example_request(operation, method, path)
                 _document_common_errors(operation, queues(method.upper(), path))
                 _document_required_headers(operation, method, path)
                 _document_error_headers(operation)
                 for status, response in operation.get("responses", {}).items():
+                    example = _examples().get(f"{method.upper()} {path} {status}")
+                    json_content = response.get("content", {}).get("application/json")
+                    if example is not None and json_content is not None:
+                        json_content["example"] = example
                     if status[0] in "45":
                         response["content"] = {
                             PROBLEM_MEDIA_TYPE: {

@@ -113,12 +113,14 @@ def test_no_enum_is_written_out_twice(client: TestClient) -> None:
 
 def test_headers_a_client_reads_are_declared(client: TestClient) -> None:
     """A generated client reads only declared headers: ETag for the log correction,
-    Retry-After on 429 and 503, the replay marker, WWW-Authenticate on 401."""
+    Retry-After on 429 and 503, the replay marker, WWW-Authenticate on 401, and the
+    request id every answer carries."""
     doc = client.get("/openapi.json").json()
     for path, item in doc["paths"].items():
         for method, operation in item.items():
             for status, response in operation["responses"].items():
                 declared = response.get("headers", {})
+                assert "X-Request-ID" in declared, (method, path, status)
                 if status in ("429", "503"):
                     assert "Retry-After" in declared, (method, path, status)
                 if status == "401":
@@ -127,3 +129,38 @@ def test_headers_a_client_reads_are_declared(client: TestClient) -> None:
     assert "ETag" in log["headers"]
     upload = doc["paths"]["/v1/wearable/uploads"]["post"]["responses"]["201"]
     assert "Idempotent-Replayed" in upload["headers"]
+
+
+def test_every_operation_parameter_and_property_is_described(client: TestClient) -> None:
+    """What a generated client's users read in their editor (issue 17: 40 of 47
+    operations and 395 of 465 properties had no description)."""
+    doc = client.get("/openapi.json").json()
+    bare = []
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if not operation.get("description"):
+                bare.append(f"{method} {path}")
+            for p in operation.get("parameters", []):
+                if not (p.get("description") or p.get("schema", {}).get("description")):
+                    bare.append(f"{method} {path} {p['in']} {p['name']}")
+    for name, schema in doc["components"]["schemas"].items():
+        for prop, sub in (schema.get("properties") or {}).items():
+            if not sub.get("description"):
+                bare.append(f"{name}.{prop}")
+    assert not bare
+
+
+def test_every_request_body_has_an_example(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    missing = []
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            for media, content in operation.get("requestBody", {}).get("content", {}).items():
+                ref = content.get("schema", {}).get("$ref", "")
+                component = schemas.get(ref.rsplit("/", 1)[-1], {})
+                if not (content.get("example") or content.get("examples")) and not (
+                    component.get("examples") or component.get("example")
+                ):
+                    missing.append(f"{method} {path} {media}")
+    assert not missing

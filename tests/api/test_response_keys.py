@@ -209,6 +209,15 @@ def check_shape(
         assert not misfits, (where, misfits)
         return 0
     checked = 0
+    patterns = schema.get("patternProperties")
+    if patterns and isinstance(value, dict):
+        # A map keyed by a pattern (slugs): every key fits one, its value that one's shape.
+        for key, item in value.items():
+            fitting = [sub for pattern, sub in patterns.items() if re.search(pattern, key)]
+            assert fitting or schema.get("additionalProperties") is not False, (where, key)
+            for sub in fitting:
+                checked += check_shape(doc, sub, item, f"{where}.{key}", loose)
+        return checked
     if schema.get("additionalProperties") is False and "properties" not in schema:
         assert value == {}, (where, sorted(value))  # documented as an empty object
         return 1
