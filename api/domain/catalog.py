@@ -20,3 +20,5 @@ class CatalogInfo:
     # Screening (domain/screening.py): cautions, and the dose kept where one is limited.
     cautions: frozenset[str] = frozenset()
     caution_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # The steps as the catalog has them (the source article's text), for domain/steps.py.
+    steps: tuple[str, ...] = ()

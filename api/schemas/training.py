@@ -75,6 +75,13 @@ class SessionItem(BaseModel):
         description="Estimated minutes for this item, rests and getting into position "
         "included (one decimal)"
     )
+    steps: list[str] = Field(
+        default_factory=list,
+        description="How to do it at this dose: the catalog's steps with the counts and "
+        "holds they name replaced by this person's (and a last step for the sets when "
+        "there are several). Show these, not the catalog's, beside the dose; empty on "
+        "sessions built before steps were personalised",
+    )
 
 
 class Load(Input):
@@ -317,6 +324,12 @@ class RoutineItemPublic(BaseModel):
         default=False,
         description="Left out of sessions for now (a regress below the lowest step); the "
         "dose shown is the one it comes back at, after 2 sessions without pain trouble",
+    )
+    steps: list[str] = Field(
+        default_factory=list,
+        description="How to do it at this dose: the catalog's steps with the counts and "
+        "holds they name replaced by this person's (and a last step for the sets when "
+        "there are several). Show these, not the catalog's, beside the dose",
     )
 
 

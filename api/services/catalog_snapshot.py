@@ -68,6 +68,7 @@ def rule_info(row: Exercise) -> CatalogInfo:
         ),
         cautions=frozenset(row.cautions),
         caution_limits={k: dict(v) for k, v in row.caution_limits.items()},
+        steps=tuple(row.steps),
     )
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from api.domain.catalog import CatalogInfo
 from api.domain.decisions import NO_CLEARANCE, Clearance, RoutineEntry
 from api.domain.ladder import floor_index, ladder, left_out, level_of
+from api.domain.steps import personal_steps
 from api.models import SessionLogRow, TrainingSession, User
 from api.schemas.pain import AdvicePublic
 from api.schemas.training import (
@@ -51,6 +52,7 @@ def routine_item_public(
         per_side=dose.per_side,
         level=level,
         left_out=out,
+        steps=personal_steps(info.steps, dose.reps, dose.hold_seconds, dose.sets) if info else [],
     )
 
 

@@ -14,6 +14,7 @@ from api.domain.builder import BuildError, CatalogExercise, Plan, Request, build
 from api.domain.decisions import prescribable, refusal, refuses_sessions, session_scope
 from api.domain.evidence import local_day, zone
 from api.domain.screening import Gate
+from api.domain.steps import personal_steps
 from api.errors import (
     ClientIdReused,
     ClinicianClearanceRequired,
@@ -73,7 +74,7 @@ def _seed(user: User, now: datetime) -> int:
     return int(hashlib.sha256(f"{user.id}:{day}".encode()).hexdigest()[:12], 16)
 
 
-def _items(plan: Plan) -> list[dict[str, object]]:
+def _items(plan: Plan, snap: Snapshot) -> list[dict[str, object]]:
     return [
         SessionItem(
             exercise_slug=i.exercise_slug,
@@ -85,6 +86,12 @@ def _items(plan: Plan) -> list[dict[str, object]]:
             per_side=i.per_side,
             rest_seconds=i.rest_seconds,
             minutes=i.minutes,
+            steps=personal_steps(
+                snap.by_slug[i.exercise_slug].steps if i.exercise_slug in snap.by_slug else (),
+                i.reps,
+                i.hold_seconds,
+                i.sets,
+            ),
         ).model_dump()
         for i in plan.items
     ]
@@ -173,7 +180,7 @@ def build_session(
         exclude=sorted(request.exclude),
         advice_status=evaluation.advice.status,
         advice=advice.model_dump(mode="json"),
-        items=_items(plan),
+        items=_items(plan, snap),
         notes=list(plan.notes),
         note_items=[dataclasses.asdict(n) for n in plan.note_items],
         dropped=list(plan.dropped),

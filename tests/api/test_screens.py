@@ -141,3 +141,18 @@ def test_session_notes_come_as_items_an_app_can_lay_out(
     assert old["note_items"] == [
         {"kind": "note", "text": t, "exercise_slug": None, "name": None} for t in old["notes"]
     ]
+
+
+def test_steps_name_the_persons_dose_not_the_articles(client: TestClient, user: Account) -> None:
+    catalog = client.get("/v1/exercises/glute-bridge").json()
+    assert any("5 to 10 times" in s for s in catalog["steps"])  # the article's, as written
+    routine = {i["exercise_slug"]: i for i in client.get("/v1/routine", headers=user.headers)
+               .json()["items"]}  # fmt: skip
+    bridge = routine["glute-bridge"]
+    assert f"Repeat {bridge['reps']} times." in bridge["steps"]
+    assert not any("5 to 10" in s for s in bridge["steps"])
+    session = build(client, user, minutes=40, equipment=["mat"]).json()
+    item = next(i for i in session["items"] if i["exercise_slug"] == "glute-bridge")
+    assert item["steps"] == bridge["steps"]
+    warm_up = next(i for i in session["items"] if i["block"] == "warmup")
+    assert warm_up["steps"]  # steps with no dose in them, as the catalog has them

@@ -110,7 +110,7 @@ def test_a_new_routine_starts_at_the_easiest_doses(client: TestClient, user: Acc
         "lower-back-rotational-stretch",
         "glute-bridge",
     }
-    assert items["lat-pulldown"] | {"name": None} == {
+    assert items["lat-pulldown"] | {"name": None, "steps": None} == {
         "exercise_slug": "lat-pulldown",
         "name": None,
         "sets": 1,
@@ -119,7 +119,9 @@ def test_a_new_routine_starts_at_the_easiest_doses(client: TestClient, user: Acc
         "per_side": False,
         "level": 1,
         "left_out": False,
+        "steps": None,
     }
+    assert "Repeat 5 times." in items["lat-pulldown"]["steps"]
     assert items["knee-hug"]["hold_seconds"] == 10
     assert body["advice"]["status"] == "maintain"
 
