@@ -16,6 +16,7 @@ from api.domain.progression_rules import (
     GATE_TREND_POINTS,
     PROGRESS_SESSIONS,
     VOLUME_WEEKS,
+    m0_nothing_to_change,
     p0_progression_gate,
     p4_progress,
     v1_volume_cap,
@@ -313,5 +314,23 @@ V1 = Rule(
     "weeks; progressions are accepted in exercise order until the cap, the rest `hold`.",
 )
 
-RULES: tuple[Rule, ...] = (RF1, RF2, RF2B, RF3, RF4, F1, F2, P1, P2, P3, P4, P0, V1)
+M0 = Rule(
+    rule_id="M0",
+    title="Nothing calls for a change: keep the doses",
+    trigger="no rule above found anything",
+    action="maintain: the same doses next session",
+    statuses=("maintain",),
+    evaluate=m0_nothing_to_change,
+    sources=(THOMEE,),
+    messages={
+        "steady": "Nothing you have recorded lately calls for a change: keep doing your "
+        "exercises at the same doses. Where a dose can go up, it does after two "
+        "comfortable sessions at it with your pain settled.",
+    },
+    applied="Reported only when no other rule fired, so that every status has a reason; "
+    "its evidence is what the judgement stood on (the latest rest pain, sessions logged "
+    "in the last 7 days). It changes no dose.",
+)
+
+RULES: tuple[Rule, ...] = (RF1, RF2, RF2B, RF3, RF4, F1, F2, P1, P2, P3, P4, P0, V1, M0)
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}

@@ -207,6 +207,15 @@ class VolumeCapEvidence(_Evidence):
     )
 
 
+class SteadyEvidence(_Evidence):
+    """M0: no rule found anything; what that judgement stood on."""
+
+    latest_rest_pain: int | None = Field(
+        description="The latest rest-pain reading (0-10); null when there is none"
+    )
+    sessions_last_7_days: int = Field(description="Sessions logged in the last 7 days")
+
+
 EVIDENCE_BY_RULE: dict[str, tuple[type[_Evidence], ...]] = {
     "RF1": (RedFlagEvidence,),
     "RF2": (RedFlagEvidence,),
@@ -221,6 +230,7 @@ EVIDENCE_BY_RULE: dict[str, tuple[type[_Evidence], ...]] = {
     "P4": (StepUpEvidence,),
     "P0": (GateEvidence,),
     "V1": (VolumeCapEvidence,),
+    "M0": (SteadyEvidence,),
 }
 EVIDENCE_SCHEMAS: tuple[type[_Evidence], ...] = tuple(
     dict.fromkeys(m for models in EVIDENCE_BY_RULE.values() for m in models)

@@ -258,7 +258,8 @@ class AdvicePublic(BaseModel):
     )
     reasons: list[ReasonPublic] = Field(
         description="Every rule that fired, most severe first, each with the data that fired "
-        "it; empty when nothing calls for a change (`maintain`). Show the messages."
+        "it; when none did, one M0 reason says so (`maintain`). Show the messages. (Advice "
+        "stored before M0, under ruleset v2 too, may have none.)"
     )
     exercises: dict[str, ActionName] = Field(
         description="What happens to each active exercise of the routine (those the screen "

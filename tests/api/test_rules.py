@@ -11,7 +11,22 @@ from api.domain.thresholds import SPEC
 from api.services.ruleset import BEGIN, END, markdown, rewrite
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
-TABLE_IDS = ["RF1", "RF2", "RF2b", "RF3", "RF4", "F1", "F2", "P1", "P2", "P3", "P4", "P0", "V1"]
+TABLE_IDS = [
+    "RF1",
+    "RF2",
+    "RF2b",
+    "RF3",
+    "RF4",
+    "F1",
+    "F2",
+    "P1",
+    "P2",
+    "P3",
+    "P4",
+    "P0",
+    "V1",
+    "M0",
+]
 
 
 def test_rules_lists_every_rule_with_thresholds_and_sources(client: TestClient) -> None:

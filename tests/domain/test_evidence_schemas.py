@@ -98,6 +98,10 @@ def _volume_cap() -> Advice:
     return run(*checkins, logs=logs, doses=(LAT_DOSE,))
 
 
+def _steady() -> Advice:
+    return run(ci(at(1), 2), ci(at(0), 2))
+
+
 SHAPES: dict[str, tuple[str, Callable[[], Advice]]] = {
     "RedFlagEvidence": ("RF1", _red_flag),
     "NightPainEvidence": ("RF3", _night_pain),
@@ -110,6 +114,7 @@ SHAPES: dict[str, tuple[str, Callable[[], Advice]]] = {
     "StepUpEvidence": ("P4", _step_up),
     "GateEvidence": ("P0", _gate),
     "VolumeCapEvidence": ("V1", _volume_cap),
+    "SteadyEvidence": ("M0", _steady),
 }
 
 

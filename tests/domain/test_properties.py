@@ -478,6 +478,20 @@ def rising_scenarios(draw: st.DrawFn) -> Scenario:
 
 
 @CHECKS
+@given(histories)
+def test_every_advice_gives_a_reason_and_m0_only_when_nothing_else_does(
+    scenario: Scenario,
+) -> None:
+    advice = run(scenario)
+    ids = [r.rule_id for r in advice.reasons]
+    assert ids, "an advice with no reason"
+    assert ("M0" in ids) == (ids == ["M0"])
+    if ids == ["M0"]:
+        assert advice.status == "maintain"
+        assert set(advice.exercises.values()) <= {"maintain", "stop"}
+
+
+@CHECKS
 @given(rising_scenarios())
 def test_rising_pain_never_progresses(scenario: Scenario) -> None:
     advice = run(scenario)
