@@ -23,7 +23,12 @@ from api.domain.evidence import (
     local_day,
     zone,
 )
-from api.domain.progression_rules import FRESH_EVIDENCE, GATE_LOOKBACK, VOLUME_WEEKS
+from api.domain.progression_rules import (
+    FRESH_EVIDENCE,
+    GATE_LOOKBACK,
+    STEADY_LOOKBACK,
+    VOLUME_WEEKS,
+)
 from api.domain.red_flag_rules import LEG_SYMPTOMS_LOOKBACK
 from api.domain.rules import CHECKIN_EVERY, MORNING, WINDOW
 from api.domain.session_rules import AFTER_WINDOW
@@ -42,6 +47,7 @@ DURATIONS = (
     GATE_LOOKBACK,
     LEG_SYMPTOMS_LOOKBACK,
     NEXT_MORNING_WINDOW,
+    STEADY_LOOKBACK,
     timedelta(weeks=VOLUME_WEEKS),
     WINDOW,
 )

@@ -284,13 +284,17 @@ def v1_volume_cap(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Rea
     return held
 
 
+# M0's evidence counts the sessions of the last week (domain/horizon.py: DURATIONS).
+STEADY_LOOKBACK = timedelta(days=7)
+
+
 def m0_nothing_to_change(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
     """When no rule above found anything: say so, with what it was judged on, so that a
     `maintain` has a reason like every other status."""
     if found:
         return []
     latest = ctx.latest_rest()
-    week_ago = ctx.now - timedelta(days=7)
+    week_ago = ctx.now - STEADY_LOOKBACK
     evidence = {
         "latest_rest_pain": latest.pain if latest is not None else None,
         "sessions_last_7_days": sum(1 for log in ctx.logs if log.ended_at > week_ago),
