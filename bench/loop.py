@@ -80,7 +80,7 @@ class Step:
     method: str
     path: str
     account: str
-    expect: int  # any other status is flagged (a 200 to a new check-in would be a replay)
+    expect: int  # any other status is flagged
     template: str = ""  # a body made per request ({uuid}, {now})
     pool: bool = False  # one planned session per request (the log PUT)
     spread: bool = False  # writes spread over --people accounts, one per connection

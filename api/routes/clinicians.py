@@ -14,7 +14,7 @@ from api.deps import (
     SessionDep,
     client_address,
 )
-from api.links import links
+from api.links import answer_create, links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import SINCE_DOC, Cursor, Limit, Since
@@ -58,16 +58,13 @@ def create_invitation(
     status_code=status.HTTP_201_CREATED,
     summary="Link a clinician with their invitation code",
     responses={
-        200: {
-            "model": LinkPublic,
-            "description": "Already linked: the code was sent again (a retry gets the link "
-            "it made), or the patient was linked to this clinician before",
-        },
-        201: links("/id", "link_id", "unlinkClinician"),
+        201: links("/id", "link_id", "unlinkClinician", replays=True),
         **problem_responses(422, 429),
     },
-    description="Wrong codes are counted per account (10) and per client address (50) "
-    "within 15 minutes; past either, 429 with Retry-After.",
+    description="The code sent again (a retry after a lost answer), or a code of a "
+    "clinician this patient is linked to already, answers 201 with that link, marked "
+    "`Idempotent-Replayed: true`. Wrong codes are counted per account (10) and per client "
+    "address (50) within 15 minutes; past either, 429 with Retry-After.",
 )
 def link_clinician(
     body: LinkCreate,
@@ -79,10 +76,7 @@ def link_clinician(
 ) -> LinkPublic:
     address = client_address(request)
     link, created = clinician_links.link(session, user, body.code, clock(), address)
-    if created:
-        response.headers["Location"] = f"/v1/me/clinicians/{link.id}"
-    else:
-        response.status_code = status.HTTP_200_OK
+    answer_create(response, f"/v1/me/clinicians/{link.id}", created)
     return link
 
 

@@ -18,7 +18,7 @@ from api.deps import (
     SettingsDep,
     client_address,
 )
-from api.links import links
+from api.links import answer_create, links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.auth import NO_STORE
@@ -154,17 +154,13 @@ async def delete_me(
     description=(
         "Person token. The device token in the answer works only for POST "
         "/v1/wearable/uploads: store it on the device. With a client-generated `id`, the same "
-        "id and name again within 5 minutes is a retry (200, the same device and token); the "
+        "id and name again within 5 minutes is a retry (201, the same device and token, "
+        "marked `Idempotent-Replayed: true`); the "
         "id with another name, or after those 5 minutes, is 409 `client-id-reused` (revoke "
         "the device and register anew)."
     ),
     responses={
-        200: {
-            "model": DeviceCreated,
-            "description": "Registered before with this client id and name (a retry): the "
-            "same device and token",
-        },
-        201: links("/id", "device_id", "deleteDevice"),
+        201: links("/id", "device_id", "deleteDevice", replays=True),
         **problem_responses(409, 422),
     },
 )
@@ -179,10 +175,7 @@ def create_device(
     device, token, created = devices.create_device(
         session, user, body.name, clock(), client_id=body.id, secret=settings.secret_key
     )
-    if created:
-        response.headers["Location"] = f"/v1/me/devices/{device.id}"
-    else:
-        response.status_code = status.HTTP_200_OK
+    answer_create(response, f"/v1/me/devices/{device.id}", created)
     response.headers.update(NO_STORE)
     return DeviceCreated(
         **DevicePublic.model_validate(device, from_attributes=True).model_dump(), token=token

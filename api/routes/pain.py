@@ -14,7 +14,7 @@ from api.conditional import (
     conditional,
 )
 from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
-from api.links import links
+from api.links import answer_create, links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit, Since
@@ -38,12 +38,11 @@ router = APIRouter(tags=["pain and advice"], responses=problem_responses(401))
     summary="Report pain (and red-flag answers); the advice comes back at once",
     description=(
         "201 with the stored check-in and the advice evaluated with it. Sending the same "
-        "`id` and body again returns the stored check-in with 200 (offline retries); the "
-        "same `id` with another body is 409."
+        "`id` and body again (an offline retry) answers the same way, 201 with the stored "
+        "check-in, marked `Idempotent-Replayed: true`; the same `id` with another body is 409."
     ),
     responses={
-        200: {"model": CheckInResult, "description": "A retry of a stored check-in"},
-        201: links("/checkin/id", "checkin_id", "getCheckin"),
+        201: links("/checkin/id", "checkin_id", "getCheckin", replays=True),
         **problem_responses(409, 422),
     },
 )
@@ -58,10 +57,7 @@ def create_checkin(
     checkin, advice, created = pain.record_checkin(
         session, user, body, catalog.rule_catalog, clock()
     )
-    if created:
-        response.headers["Location"] = f"/v1/checkins/{checkin.id}"
-    else:
-        response.status_code = status.HTTP_200_OK
+    answer_create(response, f"/v1/checkins/{checkin.id}", created)
     return CheckInResult(checkin=checkin, advice=advice)
 
 

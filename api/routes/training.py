@@ -14,7 +14,7 @@ from api.conditional import (
     conditional,
 )
 from api.deps import CatalogDep, Clock, CurrentUser, SessionDep
-from api.links import links
+from api.links import answer_create, links
 from api.pagination import DEFAULT_LIMIT
 from api.preconditions import parse_if_match
 from api.problems import problem_responses
@@ -60,12 +60,12 @@ def get_routine(
     description=(
         "Warm-up first, then strength work, then stretches, within `minutes` (default: the "
         "profile's), with the equipment at hand (default: the profile's). A repeated `id` "
-        "returns the stored session with 200. While the advice is `urgent_care` the answer "
+        "(a retry) answers 201 with the stored session, marked `Idempotent-Replayed: "
+        "true`. While the advice is `urgent_care` the answer "
         "is 409 with `type` `/problems/exercise-blocked` and the advice."
     ),
     responses={
-        200: {"model": SessionPublic, "description": "A retry of a stored session"},
-        201: links("/id", "session_id", "getSession", "putSessionLog"),
+        201: links("/id", "session_id", "getSession", "putSessionLog", replays=True),
         **problem_responses(409, 422),
     },
 )
@@ -78,10 +78,7 @@ def create_session(
     catalog: CatalogDep,
 ) -> SessionPublic:
     built, created = sessions.build_session(session, user, body, catalog, clock())
-    if created:
-        response.headers["Location"] = f"/v1/sessions/{built.id}"
-    else:
-        response.status_code = status.HTTP_200_OK
+    answer_create(response, f"/v1/sessions/{built.id}", created)
     return built
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.body import read_json_body
 from api.deps import Clock, CurrentUser, DeviceAuth, SessionDep
 from api.errors import BadRequest
+from api.links import REPLAY_HEADER, REPLAYED
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit, Since
@@ -26,7 +27,6 @@ MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 # ...and this large once inflated: a day of 1 Hz samples is about 4.5 MB of JSON, and
 # parsing is bounded by this (about 40x in memory while it lasts).
 MAX_UPLOAD_INFLATED = 6 * 1024 * 1024
-REPLAY_HEADER = "Idempotent-Replayed"
 
 
 @router.post(
@@ -48,15 +48,7 @@ REPLAY_HEADER = "Idempotent-Replayed"
         }
     },
     responses={
-        201: {
-            "headers": {
-                REPLAY_HEADER: {
-                    "description": "`true` when this answer replays the first one (the same "
-                    "Idempotency-Key and body); absent otherwise",
-                    "schema": {"type": "string", "enum": ["true"]},
-                }
-            }
-        },
+        201: {"headers": dict(REPLAYED)},
         **problem_responses(400, 401, 409, 413, 415, 422),
     },
 )

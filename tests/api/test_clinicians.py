@@ -56,7 +56,9 @@ def test_invitation_and_link(
     assert linked.json()["clinician"]["id"] == pt.id
     # Single use: the same patient's retry gets the link, anyone else a 422.
     again = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
-    assert again.status_code == 200 and again.json() == linked.json()
+    assert again.status_code == 201 and again.json() == linked.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in linked.headers
     taken = client.post("/v1/me/clinicians", headers=make_account().headers, json={"code": code})
     assert taken.status_code == 422
     assert taken.json()["errors"][0]["field"] == "code"
@@ -345,8 +347,8 @@ def test_linking_retried_with_the_same_code_returns_the_link(
     first = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
     assert first.status_code == 201
     again = client.post("/v1/me/clinicians", headers=patient.headers, json={"code": code})
-    assert again.status_code == 200, again.text
-    assert again.json() == first.json()
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     # Nobody else can use it, and a retry after unlinking does not link again.
     taken = client.post("/v1/me/clinicians", headers=other.headers, json={"code": code})
     assert taken.status_code == 422
@@ -364,7 +366,8 @@ def test_linking_retried_with_the_same_code_returns_the_link(
     second = invite(client, pt)
     for _ in range(2):
         kept = client.post("/v1/me/clinicians", headers=other.headers, json={"code": second})
-        assert kept.status_code == 200 and kept.json()["id"] == linked.json()["id"]
+        assert kept.status_code == 201 and kept.json()["id"] == linked.json()["id"]
+        assert kept.headers["idempotent-replayed"] == "true"
 
 
 def test_every_action_a_clinician_takes_stores_the_details_the_document_names(

@@ -96,7 +96,6 @@ def test_every_example_fits_the_document_and_shows_no_secret(app: FastAPI) -> No
             "POST /v1/auth/token 200",
             "POST /v1/auth/refresh 200",
             "POST /v1/me/devices 201",
-            "POST /v1/me/devices 200",
             "GET /v1/me/devices 200",
             "GET /v1/me/export 200",
         }, key

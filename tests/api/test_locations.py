@@ -35,12 +35,14 @@ def test_each_create_says_where_its_resource_is(
         assert response.status_code == 201, response.text
         assert response.headers["location"] == where
         assert client.request(method, where, headers=user.headers).is_success, where
-    # A retry is no new resource: 200, and no Location.
+    # A retry answers as the first request did (201, Location), marked as a replay.
     body = {"id": str(uuid.uuid4()), "recorded_at": clock.now.isoformat(), "phase": "daily"}
     first = client.post("/v1/checkins", headers=user.headers, json={**body, "pain": 1})
     replay = client.post("/v1/checkins", headers=user.headers, json={**body, "pain": 1})
-    assert first.headers["location"] and replay.status_code == 200
-    assert "location" not in replay.headers
+    assert replay.status_code == 201 and replay.json()["checkin"] == first.json()["checkin"]
+    assert replay.headers["location"] == first.headers["location"]
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
 
 
 def test_the_document_declares_location_on_each_201_it_links_from(client: TestClient) -> None:

@@ -134,7 +134,8 @@ def test_a_device_registration_retried_with_its_client_id_is_one_device(
     first = client.post("/v1/me/devices", headers=user.headers, json=body)
     assert first.status_code == 201
     again = client.post("/v1/me/devices", headers=user.headers, json=body)
-    assert again.status_code == 200, again.text
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json() and again.json()["id"] == body["id"]
     assert again.headers["cache-control"] == "no-store"
     with Session(db) as s:

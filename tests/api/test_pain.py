@@ -108,14 +108,14 @@ def test_retries_are_idempotent_and_conflicts_refused(
     first = post(client, user, body)
     assert first.status_code == 201
     again = post(client, user, body)
-    assert again.status_code == 200
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json()["checkin"] == first.json()["checkin"]
     # The same instant written in another time zone is the same check-in.
     shifted = dict(body)
     shifted["recorded_at"] = (
         datetime.fromisoformat(body["recorded_at"]).astimezone(timezone(timedelta(hours=9)))
     ).isoformat()
-    assert post(client, user, shifted).status_code == 200
+    assert post(client, user, shifted).headers["idempotent-replayed"] == "true"
     conflict = post(client, user, {**body, "pain": 5})
     assert conflict.status_code == 409
     assert conflict.json()["type"] == "/problems/client-id-reused"

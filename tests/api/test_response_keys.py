@@ -45,8 +45,6 @@ HANDED_OUT = {
     "POST /v1/auth/refresh 200": {"access_token", "refresh_token", "token_type"},
     # Shown once, at creation; afterwards only its first characters, to tell devices apart.
     "POST /v1/me/devices 201": {"token", "token_prefix"},
-    # A retry with the device's client id: the same token, to the same caller.
-    "POST /v1/me/devices 200": {"token", "token_prefix"},
     "GET /v1/me/devices 200": {"items[].token_prefix"},
     "GET /v1/me/export 200": {"devices[].token_prefix"},
 }

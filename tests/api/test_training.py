@@ -332,7 +332,8 @@ def test_a_repeated_session_id_returns_the_stored_session(
     ident = str(uuid.uuid4())
     first = build(client, user, id=ident)
     again = build(client, user, id=ident, minutes=15)
-    assert (first.status_code, again.status_code) == (201, 200)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
     assert build(client, other, id=ident).status_code == 409
     assert client.get(f"/v1/sessions/{ident}", headers=other.headers).status_code == 404
