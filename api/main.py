@@ -129,7 +129,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 "Idempotency-Key",
                 "X-Request-ID",
             ],
-            expose_headers=["ETag", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "Idempotent-Replayed",
+                "Retry-After",
+            ],
         )
     # Every response, errors included, gets an id and the security headers.
     headers = security_headers(settings.env == "production")

@@ -171,7 +171,13 @@ class MobileApp(Client):
         if self.rng.random() < self.policy.retry_share:
             # The app did not see the answer (tunnel, app killed) and sends it again.
             again = await self.call(label, method, path, {**self.auth, **JSON}, body)
-            if again is not None and again.status == 200:
+            # A create's retry answers as the first did, marked as a replay; a PUT's, 200.
+            replayed = (
+                again is not None
+                and again.status == response.status
+                and (method != "POST" or again.headers.get("idempotent-replayed") == "true")
+            )
+            if replayed:
                 self.stats.replays[label] += 1
             elif again is not None:
                 self.stats.replay_mismatches += 1

@@ -299,4 +299,6 @@ def m0_nothing_to_change(rule: Rule, ctx: Context, found: Sequence[Reason]) -> l
         "latest_rest_pain": latest.pain if latest is not None else None,
         "sessions_last_7_days": sum(1 for log in ctx.logs if log.ended_at > week_ago),
     }
-    return [rule.reason("maintain", "steady", evidence)]
+    # Silence is not improvement: with nothing recent to judge by, ask for it.
+    quiet = latest is None or stale(ctx)
+    return [rule.reason("maintain", "no_news" if quiet else "steady", evidence)]

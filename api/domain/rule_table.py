@@ -326,6 +326,8 @@ M0 = Rule(
         "steady": "Nothing you have recorded lately calls for a change: keep doing your "
         "exercises at the same doses. Where a dose can go up, it does after two "
         "comfortable sessions at it with your pain settled.",
+        "no_news": "There is no recent pain check-in to judge your doses by: record how "
+        "your back is today. Until then, keep the same doses; none goes up without one.",
     },
     applied="Reported only when no other rule fired, so that every status has a reason; "
     "its evidence is what the judgement stood on (the latest rest pain, sessions logged "

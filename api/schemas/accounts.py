@@ -190,7 +190,8 @@ class DeviceCreate(Input):
     id: Uuid | None = Field(
         default=None,
         description="Client-generated, so a retry after a lost response is not a second "
-        "device: the same id and name again returns the same device and token (200); the "
+        "device: the same id and name again returns the same device and token (201, marked "
+        "`Idempotent-Replayed: true`); the "
         "id with another name is a 409.",
     )
     name: DisplayName = Field(

@@ -147,6 +147,8 @@ class LogEntryIn(Input):
 
     @model_validator(mode="after")
     def _consistent(self) -> LogEntryIn:
+        if self.load is not None and self.load.kg is None and self.load.band is None:
+            self.load = None  # `{}` says nothing: stored (and digested) as no load
         if not self.skipped and len(self.reps) != self.sets_completed:
             raise ValueError("give the reps of each completed set (len(reps) == sets_completed)")
         return self
@@ -329,7 +331,8 @@ class RoutineItemPublic(BaseModel):
         default_factory=list,
         description="How to do it at this dose: the catalog's steps with the counts and "
         "holds they name replaced by this person's (and a last step for the sets when "
-        "there are several). Show these, not the catalog's, beside the dose",
+        "there are several). Show these, not the catalog's, beside the dose. Empty for an "
+        "exercise left out, and in `GET /v1/progress`",
     )
 
 

@@ -23,19 +23,22 @@ class IfMatch:
         return "*" in self.tags or etag in self.tags
 
 
-def check_if_match(if_match: IfMatch | None, etag: str, *, required: bool) -> None:
-    """Refuse a write whose If-Match is missing (when required) or names another version."""
+def check_if_match(
+    if_match: IfMatch | None, etag: str, *, required: bool, what: str = "exercise"
+) -> None:
+    """Refuse a write whose If-Match is missing (when required) or names another version;
+    `what` is the thing written, as the messages name it ("exercise", "session log")."""
     if if_match is None:
         if required:
             raise PreconditionRequired(
-                "Send If-Match with the exercise's current ETag (from GET), so an edit "
-                "never silently overwrites someone else's."
+                f"Send If-Match with the {what}'s current ETag (from GET), so an edit "
+                "never silently overwrites another."
             )
         return
     if if_match.matches(etag):
         return
     raise PreconditionFailed(
-        "The exercise changed since you read it (ETag mismatch): GET it again, re-apply "
+        f"The {what} changed since you read it (ETag mismatch): GET it again, re-apply "
         "your edit and retry.",
         extra={"current_etag": etag},
     )

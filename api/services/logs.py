@@ -82,7 +82,7 @@ def put_log(
         log = existing
     else:
         if existing is not None:
-            check_if_match(if_match, log_etag(existing), required=True)
+            check_if_match(if_match, log_etag(existing), required=True, what="session log")
         log = _store(session, user, planned, existing, body, digest, now)
     evaluation = evaluate_person(session, user, now, catalog, record=True)
     session.commit()

@@ -111,7 +111,7 @@ def progress_view(
             exercise_slug=slug,
             name=catalog[slug].name if slug in catalog else slug,
             active=entry.active,
-            current=routine_item_public(slug, entry, catalog),
+            current=routine_item_public(slug, entry, catalog, with_steps=False),
             history=history.get(slug, []),
         )
         for slug, entry in sorted(routine.items())

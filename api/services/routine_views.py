@@ -33,6 +33,8 @@ def routine_item_public(
     entry: RoutineEntry,
     catalog: Mapping[str, CatalogInfo],
     clearance: Clearance = NO_CLEARANCE,
+    *,
+    with_steps: bool = True,
 ) -> RoutineItemPublic:
     info = catalog.get(slug)
     dose = clearance.cap(entry.dose)
@@ -52,7 +54,11 @@ def routine_item_public(
         per_side=dose.per_side,
         level=level,
         left_out=out,
-        steps=personal_steps(info.steps, dose.reps, dose.hold_seconds, dose.sets) if info else [],
+        # Not for an exercise left out (nothing to do now), nor where the clinician's caps
+        # were not applied (the steps would name a dose above them).
+        steps=personal_steps(info.steps, dose.reps, dose.hold_seconds, dose.sets)
+        if info and with_steps and not out
+        else [],
     )
 
 

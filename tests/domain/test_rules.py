@@ -158,6 +158,15 @@ def test_quiet_history_is_maintain() -> None:
     assert session_scope(advice) == "full"
 
 
+def test_silence_is_not_reported_as_nothing_to_change() -> None:
+    """M0 with no recent check-in asks for one rather than reassuring (principle 2)."""
+    for advice in (run(), run(ci(at(5), 2), ci(at(4), 2))):  # no data; none in 72 h
+        [quiet] = advice.reasons
+        assert (quiet.rule_id, advice.status, advice.stale) == ("M0", "maintain", True)
+        assert "record how your back is today" in quiet.message
+        assert "calls for a change" not in quiet.message
+
+
 # --- RF1 ---------------------------------------------------------------------------------
 
 CAUDA = ["saddle_numbness", "bladder_bowel_change", "both_legs", "progressive_weakness",
