@@ -45,7 +45,7 @@ from sqlmodel import Session
 from api.config import Settings
 from api.db import make_engine
 from api.models import CheckInRow, SessionLogRow, TrainingSession, User
-from api.schemas.training import LogEntryIn
+from api.schemas.logs import LogEntryIn
 from api.security import Passwords
 from bench import stack
 from bench.__main__ import (

@@ -14,14 +14,7 @@ from api.pagination import DEFAULT_LIMIT
 from api.preconditions import none_match, parse_if_match
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit
-from api.schemas.catalog import (
-    MAX_CAUTIONS,
-    Category,
-    Caution,
-    ExerciseIn,
-    ExercisePatch,
-    ExerciseReplace,
-)
+from api.schemas.catalog import MAX_CAUTIONS, Category, Caution
 from api.schemas.catalog_public import (
     EquipmentPage,
     ExercisePage,
@@ -29,6 +22,7 @@ from api.schemas.catalog_public import (
     MusclePage,
     RevisionPage,
 )
+from api.schemas.exercise_in import ExerciseIn, ExercisePatch, ExerciseReplace
 from api.services import catalog, catalog_admin
 from api.services.catalog_snapshot import Snapshot
 

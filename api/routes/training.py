@@ -19,10 +19,10 @@ from api.pagination import DEFAULT_LIMIT
 from api.preconditions import parse_if_match
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit
+from api.schemas.logs import LogIn
+from api.schemas.progress import ProgressPublic
 from api.schemas.training import (
-    LogIn,
     LogResult,
-    ProgressPublic,
     RoutinePublic,
     SessionCreate,
     SessionPage,

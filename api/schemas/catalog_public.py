@@ -10,17 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from api.schemas.catalog import (
     CAUTION_LIMITS_DESCRIPTION,
     CAUTIONS_DESCRIPTION,
+    Category,
+    Caution,
+    Dose,
+    MediaItem,
+)
+from api.schemas.exercise_in import (
     EQUIPMENT_DESCRIPTION_DESCRIPTION,
     EQUIPMENT_SLUG_DESCRIPTION,
     EXERCISE_DESCRIPTIONS,
     EXERCISE_EXAMPLE,
     MUSCLE_LOCATION_DESCRIPTION,
     MUSCLE_SLUG_DESCRIPTION,
-    Category,
-    Caution,
-    Dose,
     ExerciseIn,
-    MediaItem,
 )
 from api.schemas.types import Timestamp
 

@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from api.catalog_cache import CatalogCache, Rendered
 from api.errors import Conflict, FieldError, FieldIssue, NotFound, PreconditionFailed
 from api.models import Equipment, Exercise, ExerciseRevision, Muscle
-from api.schemas.catalog import ExerciseIn, ExercisePatch
 from api.schemas.catalog_public import RevisionPublic
+from api.schemas.exercise_in import ExerciseIn, ExercisePatch
 from api.services.catalog import get_exercise
 from api.services.catalog_store import (
     bump_catalog_version,

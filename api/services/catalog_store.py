@@ -25,7 +25,8 @@ from api.models import (
     ExerciseRevision,
     Muscle,
 )
-from api.schemas.catalog import Dose, EquipmentRefs, ExerciseIn, MuscleRefs
+from api.schemas.catalog import Dose, EquipmentRefs, MuscleRefs
+from api.schemas.exercise_in import ExerciseIn
 
 # Fields added after rows were first seeded, left out of `canonical` while empty.
 LATER_FIELDS = ("cautions", "caution_limits")

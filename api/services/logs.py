@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 from api.domain.catalog import CatalogInfo
 from api.errors import Conflict, FieldError, FieldIssue, NotFound
 from api.models import SessionLogRow, TrainingSession, User
+from api.schemas.logs import LogIn, LogPublic
 from api.schemas.pain import AdvicePublic
-from api.schemas.training import LogIn, LogPublic, RoutineItemPublic
+from api.schemas.training import RoutineItemPublic
 from api.services.advice import advice_public
 from api.services.clock import future_error
 from api.services.evaluation import evaluate_person

@@ -14,7 +14,7 @@ from api.domain.catalog import CatalogInfo
 from api.domain.evidence import local_day, zone
 from api.domain.types import REST_PHASES
 from api.models import CheckInRow, DoseChange, SessionLogRow, User
-from api.schemas.training import Adherence, DoseStep, ExerciseProgress, PainDay, ProgressPublic
+from api.schemas.progress import Adherence, DoseStep, ExerciseProgress, PainDay, ProgressPublic
 from api.services.clock import latest_accepted
 from api.services.evaluation import evaluate_person
 from api.services.routine_views import routine_item_public

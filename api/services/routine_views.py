@@ -13,9 +13,9 @@ from api.domain.decisions import NO_CLEARANCE, Clearance, RoutineEntry
 from api.domain.ladder import floor_index, ladder, left_out, level_of
 from api.domain.steps import personal_steps
 from api.models import SessionLogRow, TrainingSession, User
+from api.schemas.logs import LogPublic
 from api.schemas.pain import AdvicePublic
 from api.schemas.training import (
-    LogPublic,
     RoutineItemPublic,
     RoutinePublic,
     SessionItem,

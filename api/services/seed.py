@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from api.db import utcnow
 from api.models import Equipment, Exercise, ExerciseRevision, Muscle
-from api.schemas.catalog import EquipmentIn, ExerciseIn, MuscleIn
+from api.schemas.exercise_in import EquipmentIn, ExerciseIn, MuscleIn
 from api.services.catalog_store import (
     bump_catalog_version,
     checksum,

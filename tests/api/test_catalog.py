@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from api.config import Settings
 from api.main import create_app
-from api.schemas.catalog import EXERCISE_EXAMPLE
+from api.schemas.exercise_in import EXERCISE_EXAMPLE
 from api.services.seed import DEFAULT_SEED_DIR, SeedReport, apply_seed, load_seed
 from tests.api.test_catalog_cautions import served_limits
 from tests.conftest import Account, AccountFactory

@@ -15,8 +15,9 @@ from sqlmodel import Session, select
 
 from api.domain.screening import CAUTIONS
 from api.models import Exercise, ExerciseRevision
-from api.schemas.catalog import EXERCISE_EXAMPLE, Caution, ExerciseIn
+from api.schemas.catalog import Caution
 from api.schemas.enums import values_of
+from api.schemas.exercise_in import EXERCISE_EXAMPLE, ExerciseIn
 from api.services.catalog_store import checksum, written_form
 from api.services.seed import SeedReport, apply_seed, load_seed
 from tests.conftest import Account, AccountFactory

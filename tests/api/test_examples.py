@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.openapi import EXAMPLES_FILE
-from api.schemas.catalog import EXERCISE_EXAMPLE
+from api.schemas.exercise_in import EXERCISE_EXAMPLE
 from tests.api.test_response_keys import SECRET_NAME, check_shape
 from tests.conftest import ALL_CLEAR_SCREEN, AccountFactory, FakeClock, sign_in
 

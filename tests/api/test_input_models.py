@@ -19,8 +19,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.schemas.catalog import EXERCISE_EXAMPLE
 from api.schemas.clinicians import MAX_PLAN_EXERCISES
+from api.schemas.exercise_in import EXERCISE_EXAMPLE
 from tests.conftest import (
     ALL_CLEAR_SCREEN,
     NO_RISK_FACTORS,
