@@ -25,7 +25,7 @@ from api.json_log import QueuedJsonHandler
 from api.metrics import RequestMetrics, multiprocess_dir
 from api.metrics import router as metrics_router
 from api.middleware import RequestPlumbing, security_headers
-from api.openapi import install_openapi, operation_id
+from api.openapi import TAGS, install_openapi, operation_id
 from api.problems import install_error_handlers
 from api.routes import (
     auth,
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
         # Short camelCase operation ids (`listExercises`), for client generators.
         generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
     )
     app.state.settings = settings
     app.state.engine = engine

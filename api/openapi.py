@@ -35,6 +35,39 @@ EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (
 )
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# What each group of operations is for, in the order a new app developer meets them.
+TAGS = [
+    {"name": "auth", "description": "Register, sign in (OAuth2 password flow), refresh, sign out."},
+    {
+        "name": "me",
+        "description": "The signed-in person: profile, screening, devices, export, erasure.",
+    },
+    {
+        "name": "catalog",
+        "description": "The exercises, muscles and equipment (public reads with ETags; "
+        "admins edit with If-Match).",
+    },
+    {
+        "name": "pain and advice",
+        "description": "Pain check-ins and the advice the rule service gives with each; the "
+        "rules themselves.",
+    },
+    {
+        "name": "training",
+        "description": "Today's routine, sessions built and logged, progress for charts.",
+    },
+    {
+        "name": "wearable",
+        "description": "Uploads from a device token (Idempotency-Key), and the person's list.",
+    },
+    {
+        "name": "clinicians",
+        "description": "Invitations and links, and what a linked clinician sees and sets.",
+    },
+    {"name": "operations", "description": "Health, readiness and what a problem type means."},
+]
+# Relative: the document is served by the API it describes, wherever that is deployed.
+SERVERS = [{"url": "/", "description": "The server this document was fetched from"}]
 # A real answer for every success response ("METHOD /path status" -> body), recorded by
 # tests/api/test_examples.py, which also keeps each one true to its schema.
 EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")
@@ -228,6 +261,7 @@ def install_openapi(app: FastAPI) -> None:
             description=app.description,
             routes=app.routes,
             tags=app.openapi_tags,
+            servers=SERVERS,
         )
         components = doc.setdefault("components", {}).setdefault("schemas", {})
         components.update(_problem_schemas())

@@ -164,3 +164,11 @@ def test_every_request_body_has_an_example(client: TestClient) -> None:
                 ):
                     missing.append(f"{method} {path} {media}")
     assert not missing
+
+
+def test_every_tag_is_described_and_the_server_is_named(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    used = {t for item in doc["paths"].values() for op in item.values() for t in op["tags"]}
+    described = {t["name"]: t.get("description") for t in doc["tags"]}
+    assert used <= set(described) and all(described.values())
+    assert [s["url"] for s in doc["servers"]] == ["/"]
