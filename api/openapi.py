@@ -265,6 +265,18 @@ def install_openapi(app: FastAPI) -> None:
         )
         components = doc.setdefault("components", {}).setdefault("schemas", {})
         components.update(_problem_schemas())
+        # Parts some problems carry, typed by the shapes the routes already document.
+        problem = components["Problem"]["properties"]
+        problem["advice"] = {
+            "allOf": [{"$ref": "#/components/schemas/AdvicePublic"}],
+            "description": "With a refused session build (409 `exercise-blocked`, "
+            "`screening-required`, `clinician-clearance-required`): the advice behind it.",
+        }
+        problem["gates"] = {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/Gate"},
+            "description": "With 409 `clinician-clearance-required`: what needs a clinician.",
+        }
         for model in EXTRA_SCHEMAS:
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             # Shapes the routes' own models use are documented by those routes already.

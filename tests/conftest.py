@@ -30,6 +30,7 @@ from api.deps import get_clock
 from api.errors import PROBLEM_TYPES
 from api.main import create_app
 from api.models import Screening, User
+from api.schemas.common import Problem
 from api.services import row_cache
 from api.services.seed import SeedReport, apply_seed, load_seed
 
@@ -151,6 +152,12 @@ class FakeClock:
 
 
 FIELD_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+# What a problem may carry beyond type, title, status, detail and instance: the Problem
+# schema's own fields, and the two api/openapi.py adds from other shapes.
+PROBLEM_PARTS = set(Problem.model_fields) - {"type", "title", "status", "detail"} | {
+    "advice",
+    "gates",
+}
 
 
 def checked_problem_response(*args: Any, **kwargs: Any) -> Any:
@@ -158,7 +165,10 @@ def checked_problem_response(*args: Any, **kwargs: Any) -> Any:
     `GET /problems/{slug}` does not explain, or a field error without `in` and `code`."""
     slug = args[1] if len(args) > 1 else kwargs["slug"]
     assert slug in PROBLEM_TYPES, f"problem type {slug!r} is not explained at /problems/"
-    for error in (kwargs.get("extra") or {}).get("errors", []):
+    extra = kwargs.get("extra") or {}
+    # Every part a problem carries is one the Problem schema names (issue 17).
+    assert set(extra) <= PROBLEM_PARTS, f"undocumented problem parts: {set(extra) - PROBLEM_PARTS}"
+    for error in extra.get("errors", []):
         assert set(error) == {"field", "in", "code", "message"}, error
         assert error["in"] in ("body", "query", "path", "header"), error
         assert FIELD_CODE.match(error["code"]), error

@@ -20,7 +20,7 @@ from api.domain.thresholds import SPEC
 from api.schemas.catalog import Slug
 from api.schemas.common import NEXT_CURSOR, Input, Removed
 from api.schemas.enums import enum_schema
-from api.schemas.pain import AdvicePublic, CheckInPublic, StoredAdvice
+from api.schemas.pain import AdvicePublic, CheckInPublic, StatusName, StoredAdvice
 from api.schemas.screening import ScreeningHistory, ScreeningOutcome
 from api.schemas.training import RoutineItemPublic, SessionPublic
 from api.schemas.types import Day, Range, Timestamp
@@ -73,7 +73,9 @@ class PatientPublic(BaseModel):
     display_name: str | None = Field(description="The name they chose; null if they set none.")
     email: str = Field(description="Their email address.")
     linked_at: Timestamp = Field(description="When they linked this clinician (UTC).")
-    advice_status: str | None = Field(description="The latest stored advice's status")
+    advice_status: StatusName | None = Field(
+        description="The latest stored advice's status; null before any advice was stored"
+    )
     last_activity_at: Timestamp | None = Field(description="Latest check-in or workout log")
     screened: bool = Field(description="Whether the patient has answered the screening")
     risk_factors: list[str] = Field(

@@ -116,6 +116,25 @@ class Problem(BaseModel):
         description="Only with `/problems/validation-error` (422): one entry per offending "
         "field; left out otherwise.",
     )
+    instance: str | None = Field(
+        default=None,
+        examples=["urn:request:9f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f"],
+        description="This occurrence: the request's id (`X-Request-ID`), to quote when "
+        "reporting it.",
+    )
+    current_etag: str | None = Field(
+        default=None,
+        description="Only with `/problems/precondition-failed` (412): the ETag the resource "
+        "has now; GET it, re-apply the edit, send this as If-Match.",
+    )
+    minimum_minutes: int | None = Field(
+        default=None,
+        description="Only when a session's `minutes` is too short (422): the least that fits.",
+    )
+    retry_after: int | None = Field(
+        default=None,
+        description="Only with a 429: seconds until a try may succeed (as `Retry-After`).",
+    )
 
 
 class Health(BaseModel):

@@ -44,7 +44,7 @@ def _probe_router() -> APIRouter:
 
     @router.get("/probe/conflict")
     def conflict() -> None:
-        raise Conflict("already there", extra={"existing_id": "abc"})
+        raise Conflict("already there", extra={"current_etag": "abc"})
 
     @router.get("/probe/busy")
     def busy() -> None:
@@ -124,7 +124,7 @@ def test_405_allows_every_method_of_the_path(probe_client: TestClient) -> None:
 
 def test_service_errors_map_to_problems(probe_client: TestClient) -> None:
     body = _assert_problem(probe_client.get("/probe/conflict"), 409, "conflict")
-    assert body["existing_id"] == "abc"
+    assert body["current_etag"] == "abc"
     body = _assert_problem(probe_client.get("/probe/field"), 422, "validation-error")
     assert body["errors"] == [
         {
