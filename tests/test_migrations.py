@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,12 @@ def alembic_config() -> object:
     return migrations.alembic_config()
 
 
+def raw_id(engine: Engine, value: uuid.UUID) -> object:
+    """An id as raw SQL writes it: no Uuid type converts it there, and SQLite keeps UUIDs
+    as 32 hex characters."""
+    return value.hex if engine.dialect.name == "sqlite" else value
+
+
 def insert_user(conn: Connection, ident: object, now: datetime) -> None:
     """A user row as the schema of any revision here holds one (raw SQL: no models)."""
     conn.execute(
@@ -86,9 +94,7 @@ def test_red_flag_kinds_are_backfilled_from_stored_answers(fresh_engine: Engine)
     sqlite = fresh_engine.dialect.name == "sqlite"
     now = datetime.now(UTC).replace(tzinfo=None) if sqlite else datetime.now(UTC)
 
-    def ident(value: uuid.UUID) -> object:
-        # Raw SQL bypasses the Uuid type: SQLite keeps UUIDs as 32 hex characters.
-        return value.hex if sqlite else value
+    ident = partial(raw_id, fresh_engine)
 
     with fresh_engine.begin() as conn:
         insert_user(conn, ident(user_id), now)
@@ -120,8 +126,7 @@ def test_ruleset_v2_keeps_past_resolutions_valid(fresh_engine: Engine) -> None:
     sqlite = fresh_engine.dialect.name == "sqlite"
     now = datetime.now(UTC).replace(tzinfo=None) if sqlite else datetime.now(UTC)
 
-    def ident(value: uuid.UUID) -> object:
-        return value.hex if sqlite else value
+    ident = partial(raw_id, fresh_engine)
 
     rows = [  # (flags, serious_cause, resolved, recorded_at)
         ('{"fever_or_unwell": true}', True, False, now - timedelta(days=2)),
@@ -234,8 +239,7 @@ def test_rebuilding_a_table_on_sqlite_keeps_the_rows_that_point_at_it(
     now = datetime.now(UTC).replace(tzinfo=None) if sqlite else datetime.now(UTC)
     user_id, device_id, upload_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
-    def ident(value: uuid.UUID) -> object:
-        return value.hex if sqlite else value
+    ident = partial(raw_id, fresh_engine)
 
     with fresh_engine.begin() as conn:
         insert_user(conn, ident(user_id), now)
