@@ -36,6 +36,7 @@ RULE_INPUTS = frozenset(
         "clinician_links",
         "clinician_plans",
         "dose_changes",
+        "outcomes",  # STarT Back, and F2 on the ODI and PSFS
         "routine_items",
         "screenings",
         "session_logs",

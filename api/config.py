@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -89,6 +90,10 @@ class Settings(BaseSettings):
     # Registrations from one client address within login_failure_window_minutes, counted
     # whether the address was new or not (the answer is the same); past it, 429.
     register_max_per_address: int = Field(default=20, ge=1)
+    # The Oswestry Disability Index's text is copyrighted (Mapi Research Trust): a deployer
+    # with a licence points this at a YAML or JSON file of it, {section id: {text, options:
+    # {value: label}}}; without it, GET /v1/instruments shows section names only.
+    odi_text_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod

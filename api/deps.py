@@ -8,7 +8,7 @@ Every route declares exactly one of ``CurrentUser``, ``AdminUser``,
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from typing import Annotated
 
@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api.catalog_cache import CatalogCache
 from api.config import Settings
 from api.db import release_connection, utcnow
+from api.domain.instruments import Instrument
 from api.errors import DeviceTokenNotAllowed, Forbidden, Unauthorized
 from api.models import Device, RefreshToken, User
 from api.security import (
@@ -77,7 +78,14 @@ async def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
+async def get_instruments(request: Request) -> Mapping[str, Instrument]:
+    """The outcome instruments, read when the app was made (api/services/instruments.py)."""
+    instruments: Mapping[str, Instrument] = request.app.state.instruments
+    return instruments
+
+
 Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
+InstrumentsDep = Annotated[Mapping[str, Instrument], Depends(get_instruments)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 

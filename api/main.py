@@ -34,6 +34,7 @@ from api.routes import (
     health,
     me,
     meta,
+    outcomes,
     pain,
     rules,
     training,
@@ -41,6 +42,7 @@ from api.routes import (
 )
 from api.security import HashPool, Passwords
 from api.services import evaluation_cache, row_cache
+from api.services.instruments import load_instruments
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         settings.hash_concurrency, settings.hash_queue_seconds, settings.hash_queue_max
     )
     app.state.catalog_cache = CatalogCache(engine)
+    # Read once; a broken instrument file (or licensed text) stops the server starting.
+    app.state.instruments = load_instruments(licensed_text=settings.odi_text_file)
     app.state.metrics = (
         RequestMetrics(app.router.routes, multiprocess_dir()) if settings.metrics_enabled else None
     )
@@ -168,6 +172,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(me.router)
     app.include_router(catalog.router)
     app.include_router(pain.router)
+    app.include_router(outcomes.router)
     app.include_router(rules.router)
     app.include_router(training.router)
     app.include_router(clinicians.router)

@@ -21,6 +21,7 @@ from api.schemas.clinicians import ACTION_DETAILS_SCHEMAS
 from api.schemas.common import Problem
 from api.schemas.enums import NAMED_ENUMS, refer_to_named_enums
 from api.schemas.evidence import EVIDENCE_SCHEMAS
+from api.schemas.outcomes import answers_schema
 from api.schemas.wearable import UploadIn
 from api.services.wearable import MAX_KEY_LENGTH
 
@@ -51,6 +52,11 @@ TAGS = [
         "name": "pain and advice",
         "description": "Pain check-ins and the advice the rule service gives with each; the "
         "rules themselves.",
+    },
+    {
+        "name": "outcome measures",
+        "description": "Validated questionnaires (pain, function, disability, STarT Back "
+        "risk): what each asks and how it scores, and a person's answers, scored.",
     },
     {
         "name": "training",
@@ -161,6 +167,7 @@ PATH_PARAMETERS = {
     "link_id": "The link's id, as `GET /v1/me/clinicians` lists it",
     "patient_id": "The linked patient's user id, as `GET /v1/patients` lists it",
     "alert_id": "The alert's id, as `GET /v1/alerts` lists it",
+    "outcome_id": "The outcome's id (the client's, when it sent one)",
 }
 PROBLEM_SLUG = "A problem type's last path segment, as in a problem's `type`"
 # The OAuth2 password form is FastAPI's own model; its fields described here.
@@ -285,6 +292,8 @@ def install_openapi(app: FastAPI) -> None:
             components[model.__name__] = schema
         for name, schema in NAMED_ENUMS.items():
             components.setdefault(name, schema)
+        answers = components["OutcomeCreate"]["properties"]["answers"]
+        answers.update(answers_schema(app.state.instruments))
         doc = cast(dict[str, Any], refer_to_named_enums(doc))
         components = doc["components"]["schemas"]
         # FastAPI documents its own 422 shape; ours is the Problem document.

@@ -20,6 +20,7 @@ from api.models.clinicians import (
     ClinicianLink,
     ClinicianPlan,
 )
+from api.models.outcomes import OutcomeRow
 from api.models.pain import AdviceRow, CheckInRow, UserThresholds
 from api.models.screening import Screening
 from api.models.sync import Tombstone
@@ -50,6 +51,7 @@ __all__ = [
     "ExerciseMuscle",
     "LoginFailure",
     "OutboxMessage",
+    "OutcomeRow",
     "Muscle",
     "RefreshToken",
     "Screening",

@@ -78,7 +78,8 @@ class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('see_doctor', 'urgent_care', 'inactive', 'screening')", name="kind_known"
+            "kind IN ('see_doctor', 'urgent_care', 'inactive', 'screening', 'outcome')",
+            name="kind_known",
         ),
         # Each event alerts each clinician once.
         UniqueConstraint(

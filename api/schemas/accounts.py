@@ -27,6 +27,7 @@ from api.schemas.clinicians import (
     action_details,
 )
 from api.schemas.common import NEXT_CURSOR, Input, Removed, refuse_null, schema_without_null
+from api.schemas.outcomes import OutcomePublic
 from api.schemas.pain import CheckInPublic, StoredAdvice
 from api.schemas.screening import ScreeningPublic
 from api.schemas.training import SessionPublic
@@ -392,6 +393,9 @@ class AccountExport(BaseModel):
     alerts: list[AlertExport] = Field(description="Alerts your clinicians received")
     screenings: list[ScreeningPublic] = Field(
         description="Every screening answer given, oldest first (the latest is in force)"
+    )
+    outcomes: list[OutcomePublic] = Field(
+        description="Every outcome measure answered, oldest first, scored"
     )
     removed: list[RemovedExport] = Field(
         description="Tombstones: devices and clinician links removed from your lists, "

@@ -273,14 +273,26 @@ class ScreeningAlertDetails(_Details):
     new_risk_factors: list[str] = Field(description="Those the previous one did not")
 
 
-_AlertKind = Literal["see_doctor", "urgent_care", "inactive", "screening"]
+class OutcomeAlertDetails(_Details):
+    """`outcome`: the patient answered an outcome measure with a result that asks for a
+    clinician (a high-risk STarT Back: clinician-supported care is suggested)."""
+
+    outcome_id: uuid.UUID = Field(description="The outcome (GET /v1/patients/{id}/summary)")
+    instrument: str = Field(description="Which measure (`startback`)")
+    score: float = Field(description="Its score")
+    subscores: dict[str, float] = Field(description="Its subscale scores (`distress`)")
+    band: str = Field(description="Its band (`high`)")
+
+
+_AlertKind = Literal["see_doctor", "urgent_care", "inactive", "screening", "outcome"]
 AlertKind = Annotated[
     _AlertKind,
     enum_schema(
         "AlertKind",
         _AlertKind,
         "Why a clinician is alerted: the advice reached `see_doctor` or `urgent_care`, the "
-        "patient has been `inactive`, or a new `screening` rules out or flags something.",
+        "patient has been `inactive`, a new `screening` rules out or flags something, or an "
+        "`outcome` measure asks for a clinician (a high-risk STarT Back).",
     ),
 ]
 ALERT_DETAILS: dict[str, type[_Details]] = {
@@ -288,6 +300,7 @@ ALERT_DETAILS: dict[str, type[_Details]] = {
     "urgent_care": StatusAlertDetails,
     "inactive": InactiveAlertDetails,
     "screening": ScreeningAlertDetails,
+    "outcome": OutcomeAlertDetails,
 }
 
 
@@ -297,9 +310,9 @@ class AlertPublic(BaseModel):
     )
     patient_id: uuid.UUID = Field(description="The patient it is about")
     kind: AlertKind = Field(description="Why it was raised; `details` follow from it")
-    details: StatusAlertDetails | InactiveAlertDetails | ScreeningAlertDetails = Field(
-        description="What it is about, by `kind` (see each schema)"
-    )
+    details: (
+        StatusAlertDetails | InactiveAlertDetails | ScreeningAlertDetails | OutcomeAlertDetails
+    ) = Field(description="What it is about, by `kind` (see each schema)")
     risk_factors: list[str] = Field(
         description="The patient's serious-cause risk factors from their latest screening"
     )

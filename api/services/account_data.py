@@ -25,6 +25,7 @@ from api.models import (
     DoseChange,
     LoginFailure,
     OutboxMessage,
+    OutcomeRow,
     RefreshToken,
     RoutineItem,
     Screening,
@@ -77,6 +78,7 @@ EXPORT_SECTIONS = {
     "clinician_actions": "clinician_actions",
     "alerts": "alerts",
     "screenings": "screenings",
+    "outcomes": "outcomes",
     "tombstones": "removed",
 }
 
@@ -84,6 +86,8 @@ EXPORT_SECTIONS = {
 def export_account(session: Session, user: User, now: datetime) -> AccountExport:
     from api.services.clinician_links import list_links
     from api.services.clinicians import plan_public
+    from api.services.instruments import load_instruments
+    from api.services.outcomes import public_many
     from api.services.routine_views import session_public
     from api.services.screening import screening_public
     from api.services.wearable_summaries import session_summaries, unpack_heart_rate
@@ -178,6 +182,12 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
             for a in mine(Alert, col(Alert.created_at))
         ],
         screenings=[screening_public(r) for r in mine(Screening, col(Screening.created_at))],
+        outcomes=public_many(
+            session,
+            user.id,
+            mine(OutcomeRow, col(OutcomeRow.recorded_at)),
+            load_instruments(),
+        ),
         as_clinician=_as_clinician(session, user),
     )
 

@@ -182,6 +182,20 @@ def test_the_examples_are_what_the_api_answers(
     call("GET", "/v1/checkins", me)
     call("GET", f"/v1/checkins/{stored['checkin']['id']}", me)
     call("GET", "/v1/rules")
+    call("GET", "/v1/instruments")
+    odi = dict.fromkeys(("pain_intensity", "personal_care", "lifting", "walking", "sitting"), 2)
+    odi |= dict.fromkeys(("standing", "sleeping", "social_life", "travelling"), 3)
+    first = {"recorded_at": clock.now.isoformat(), "instrument": "odi", "answers": odi}
+    call("POST", "/v1/outcomes", me, json=first)
+    again = {
+        "id": str(uuid.uuid4()),
+        "recorded_at": clock.now.isoformat(),
+        "instrument": "odi",
+        "answers": odi | {"pain_intensity": 1, "lifting": 1, "sitting": 1},
+    }
+    outcome = call("POST", "/v1/outcomes", me, json=again).json()["outcome"]
+    call("GET", "/v1/outcomes", me)
+    call("GET", f"/v1/outcomes/{outcome['id']}", me)
     call("GET", "/v1/routine", me)
     build = {"id": str(uuid.uuid4()), "minutes": 20, "equipment": ["mat"]}
     session = call("POST", "/v1/sessions", me, json=build).json()

@@ -306,6 +306,21 @@ def _checkin(s: Setting) -> Probe:
     return Probe(user.headers, "/v1/checkins", body, "red_flags.numb_toes", nothing_stored)
 
 
+@probes("POST", "/v1/outcomes")
+def _outcome(s: Setting) -> Probe:
+    user = s.make_account()
+    body = {
+        "recorded_at": s.clock.now.isoformat(),
+        "instrument": "nrs-weekly",
+        "answers": {"pain": 3, "worst_pain": 7},
+    }
+
+    def nothing_stored() -> None:
+        assert s.ok(s.client.get("/v1/outcomes", headers=user.headers))["items"] == []
+
+    return Probe(user.headers, "/v1/outcomes", body, "answers.worst_pain", nothing_stored)
+
+
 @probes("POST", "/v1/sessions")
 def _session(s: Setting) -> Probe:
     user = s.make_account()

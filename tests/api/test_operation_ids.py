@@ -99,6 +99,7 @@ def test_links_lead_from_what_is_made_to_what_takes_its_id(app: FastAPI) -> None
     # Everything made with an id that other operations take says where it leads.
     assert set(found) == {
         "POST /v1/checkins 201",
+        "POST /v1/outcomes 201",
         "POST /v1/sessions 201",
         "POST /v1/me/devices 201",
         "POST /v1/me/clinicians 201",

@@ -216,6 +216,21 @@ def _checkin(w: World) -> Scene:
     )
 
 
+@attacks("GET", "/v1/outcomes/{outcome_id}")
+def _outcome(w: World) -> Scene:
+    body = {
+        "recorded_at": w.clock.now.isoformat(),
+        "instrument": "psfs",
+        "answers": {"activities": [{"activity": a, "score": 3} for a in ("sit", "lift", "run")]},
+    }
+    made = w.ok(w.client.post("/v1/outcomes", headers=w.owner.headers, json=body), 201)
+    outcome = made["outcome"]
+    return Scene(
+        everyone(w, "GET", f"/v1/outcomes/{outcome['id']}"),
+        view=lambda: (w.get(w.owner, f"/v1/outcomes/{outcome['id']}"), w.export(w.owner)),
+    )
+
+
 @attacks("GET", "/v1/sessions/{session_id}")
 def _session(w: World) -> Scene:
     session = w.build(w.owner)

@@ -55,7 +55,7 @@ FILLED = [
     *("users", "refresh_tokens", "devices", "checkins", "advice", "user_thresholds"),
     *("clinician_invitations", "clinician_links", "clinician_plans", "alerts"),
     *("clinician_actions", "routine_items", "sessions", "session_logs", "exercises"),
-    *("exercise_revisions", "wearable_uploads", "idempotency_keys"),
+    *("exercise_revisions", "wearable_uploads", "idempotency_keys", "outcomes"),
 ]
 
 Who = Account | None  # None: no credentials
@@ -76,6 +76,7 @@ class Data:
     idle_clinician: Account  # a clinician with no patients
     checkins: dict[str, list[str]]  # account id -> check-in ids
     sessions: dict[str, list[str]]  # account id -> session ids (logged and planned)
+    outcomes: dict[str, list[str]]  # account id -> outcome ids
     edited_slug: str
     since: str  # a moment inside the person's history, for `since=` queries
 
@@ -109,6 +110,13 @@ def build(client: TestClient, clock: FakeClock, make_account: AccountFactory) ->
         checkins[who.id].append(made["checkin"]["id"])
         return made
 
+    outcomes: dict[str, list[str]] = {person.id: [], patient2.id: []}
+
+    def outcome(who: Account, instrument: str, answers: dict[str, Any]) -> None:
+        body = {"recorded_at": clock.now.isoformat(), "instrument": instrument, "answers": answers}
+        made = w.ok(client.post("/v1/outcomes", headers=who.headers, json=body), 201)
+        outcomes[who.id].append(made["outcome"]["id"])
+
     def session(who: Account) -> dict[str, Any]:
         made = w.build(who)
         sessions[who.id].append(made["id"])
@@ -122,6 +130,7 @@ def build(client: TestClient, clock: FakeClock, make_account: AccountFactory) ->
     )
     w.link(patient2, clinician)
     checkin(patient2, pain=4, locations=["lower-back"])
+    outcome(patient2, "nrs-weekly", {"pain": 5})
     first = session(patient2)
     _log(w, patient2, first, pain=3)
     checkin(patient2, phase="next_morning", pain=5, session_id=first["id"])
@@ -139,6 +148,11 @@ def build(client: TestClient, clock: FakeClock, make_account: AccountFactory) ->
     w.ok(client.patch("/v1/me", headers=person.headers, json=profile))
     w.link(person, clinician)
     checkin(person, pain=3, locations=["lower-back"], note="stiff in the morning")
+    # A high-risk STarT Back (a clinician's alert) and a first ODI.
+    outcome(person, "startback", {f"q{n}": 1 for n in range(1, 9)} | {"q9": 4})
+    odi = dict.fromkeys(("pain_intensity", "personal_care", "lifting", "walking"), 2)
+    odi |= dict.fromkeys(("sitting", "standing", "sleeping", "social_life", "travelling"), 3)
+    outcome(person, "odi", odi)
     trained = session(person)
     checkin(person, phase="before", pain=2, session_id=trained["id"])
     clock.advance(minutes=25)
@@ -167,6 +181,7 @@ def build(client: TestClient, clock: FakeClock, make_account: AccountFactory) ->
     # which an admin's catalog edits touch.
     clock.advance(days=1)
     checkin(person, pain=1, red_flags_resolved=True)
+    outcome(person, "odi", odi | {"lifting": 1, "sex_life": None})
     session(person)
     edited = main[0]
     _edit_exercise(w, edited, name="Edited Name")
@@ -180,6 +195,7 @@ def build(client: TestClient, clock: FakeClock, make_account: AccountFactory) ->
         idle_clinician=idle_clinician,
         checkins=checkins,
         sessions=sessions,
+        outcomes=outcomes,
         edited_slug=edited,
         since=since,
     )
@@ -209,6 +225,9 @@ def with_ids(path: str, d: Data) -> list[Call] | None:
         "/v1/checkins/{checkin_id}": [
             Call(who, f"/v1/checkins/{i}") for who in (w.owner, p2) for i in d.checkins[who.id]
         ],
+        "/v1/outcomes/{outcome_id}": [
+            Call(who, f"/v1/outcomes/{i}") for who in (w.owner, p2) for i in d.outcomes[who.id]
+        ],
         "/v1/sessions/{session_id}": [
             Call(who, f"/v1/sessions/{i}") for who in (w.owner, p2) for i in d.sessions[who.id]
         ],
@@ -235,6 +254,7 @@ def queries(path: str, d: Data) -> list[dict[str, Any]]:
     """Query variants for a route, besides none."""
     table: dict[str, list[dict[str, Any]]] = {
         "/v1/checkins": [{"since": d.since}],
+        "/v1/outcomes": [{"since": d.since}, {"instrument": "odi"}],
         "/v1/sessions": [{"status": "planned"}, {"status": "completed"}, {"since": d.since}],
         "/v1/me/uploads": [{"matched": "true"}, {"matched": "false"}],
         "/v1/progress": [{"days": 1}, {"days": 365}],

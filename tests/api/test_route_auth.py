@@ -38,6 +38,8 @@ PUBLIC = {
     ("GET", "/v1/equipment"),
     # The rule table is the same for everyone: why advice says what it says.
     ("GET", "/v1/rules"),
+    # The questionnaires and their scoring, the same for everyone.
+    ("GET", "/v1/instruments"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),

@@ -157,6 +157,17 @@ def world(
         )
     )
     session = ok(client.post("/v1/sessions", headers=person.headers, json={}))
+    outcome = ok(
+        client.post(
+            "/v1/outcomes",
+            headers=person.headers,
+            json={
+                "recorded_at": clock.now.isoformat(),
+                "instrument": "nrs-weekly",
+                "answers": {"pain": 4},
+            },
+        )
+    )["outcome"]
     # Another patient's red flag: an alert for the clinician to acknowledge.
     other = make_account()
     link(other)
@@ -191,6 +202,7 @@ def world(
             "link_id": link_id,
             "patient_id": person.id,
             "alert_id": alerts[0]["id"],
+            "outcome_id": outcome["id"],
         },
         problem="validation-error",
     )
@@ -252,6 +264,13 @@ BUSINESS_RULES = tuple(
         ("session_id", r"no such session of yours"),
         (r"entries\.\d+\.exercise_slug", r"('[^']*'|\"[^\"]*\") is not in this session"),
         ("cursor", r"not a cursor returned by this API"),
+        # Which items an outcome takes depends on its instrument (GET /v1/instruments).
+        (
+            r"answers(\.\w+)*",
+            r"not an item of this instrument|this item must be answered|at least \d+ of \d+ "
+            r"items must be answered|one of [\d, ]+$|give \d+ to \d+ activities"
+            r"|each activity once|name the activity|each activity is",
+        ),
         ("since", r"cannot be combined with matched"),
         # The clock: nothing recorded in the future; an end after its start, within a bound.
         ("recorded_at|started_at", r"is in the future"),

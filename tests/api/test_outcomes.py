@@ -1,0 +1,232 @@
+"""Outcome measures through the API: instruments, scoring, replays, change, alerts, export."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from api.main import create_app
+from api.models import OutcomeRow
+from api.services.instruments import InstrumentFileError
+from tests.api.test_clinicians import link
+from tests.conftest import Account, AccountFactory, FakeClock
+from tests.conftest import test_settings as settings_for
+
+SECTIONS = [
+    "pain_intensity",
+    "personal_care",
+    "lifting",
+    "walking",
+    "sitting",
+    "standing",
+    "sleeping",
+    "sex_life",
+    "social_life",
+    "travelling",
+]
+HIGH_RISK = {f"q{n}": 1 for n in range(1, 9)} | {"q9": 4}
+
+
+def odi(total: int) -> dict[str, int]:
+    """Ten sections adding up to `total` (so the score is total x 2)."""
+    answers = {}
+    for section in SECTIONS:
+        answers[section] = min(5, total)
+        total -= answers[section]
+    return answers
+
+
+def post(
+    client: TestClient, who: Account, clock: FakeClock, instrument: str, answers: Any, **more: Any
+) -> Any:
+    body = {
+        "recorded_at": clock.now.isoformat(),
+        "instrument": instrument,
+        "answers": answers,
+        **more,
+    }
+    return client.post("/v1/outcomes", headers=who.headers, json=body)
+
+
+def stored(db: Engine) -> int:
+    with Session(db) as s:
+        return s.exec(select(func.count()).select_from(OutcomeRow)).one()
+
+
+def test_instruments_are_public_and_ship_only_licensed_text(client: TestClient) -> None:
+    response = client.get("/v1/instruments")
+    assert response.status_code == 200
+    found = {i["instrument"]: i for i in response.json()["items"]}
+    assert sorted(found) == ["nrs-weekly", "odi", "psfs", "startback"]
+    startback = found["startback"]
+    assert len(startback["items"]) == 9 and all(i["text"] for i in startback["items"])
+    assert "Keele" in startback["licence"]["attribution"]
+    assert "commercial" in startback["licence"]["note"]
+    assert [b["band"] for b in startback["bands"]] == ["low", "medium", "high"]
+    # The ODI's text is copyrighted: section names and scoring only.
+    sections = found["odi"]["items"]
+    assert [s["id"] for s in sections] == SECTIONS
+    assert all(s["text"] is None and s["title"] for s in sections)
+    assert all(o["label"] is None for s in sections for o in s["options"])
+    assert found["odi"]["minimal_important_change"] == {"points": 10.0, "percent": 30.0}
+    assert found["odi"]["scoring"]["min_answered"] == 8
+
+
+def test_a_deployers_licensed_odi_text_is_served(
+    database_url: str, db: Engine, tmp_path: Path
+) -> None:
+    text = {
+        s: {"text": f"Placeholder question {s}", "options": {0: "none", 5: "worst"}}
+        for s in SECTIONS
+    }
+    path = tmp_path / "odi.yaml"
+    path.write_text(yaml.safe_dump(text), encoding="utf-8")
+    app = create_app(settings_for(database_url, odi_text_file=path), engine=db)
+    with TestClient(app) as client:
+        odi_doc = next(
+            i for i in client.get("/v1/instruments").json()["items"] if i["instrument"] == "odi"
+        )
+    first = odi_doc["items"][0]
+    assert first["text"] == "Placeholder question pain_intensity"
+    assert [o["label"] for o in first["options"]] == ["none", None, None, None, None, "worst"]
+
+
+def test_an_outcome_is_scored_stored_once_and_replayed(
+    client: TestClient, user: Account, clock: FakeClock, db: Engine
+) -> None:
+    ident = str(uuid.uuid4())
+    # The same moment each time: the test clock ticks on every reading.
+    when = clock.now.isoformat()
+    first = post(client, user, clock, "startback", HIGH_RISK, id=ident, recorded_at=when)
+    assert first.status_code == 201, first.text
+    outcome = first.json()["outcome"]
+    assert outcome["id"] == ident
+    assert (outcome["score"], outcome["subscores"], outcome["band"]) == (
+        9.0,
+        {"distress": 5.0},
+        "high",
+    )
+    assert outcome["change_from_first"] is None
+    assert first.headers["location"] == f"/v1/outcomes/{ident}"
+    again = post(client, user, clock, "startback", HIGH_RISK, id=ident, recorded_at=when)
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    other = post(
+        client, user, clock, "startback", HIGH_RISK | {"q1": 0}, id=ident, recorded_at=when
+    )
+    assert other.status_code == 409
+    assert other.json()["type"].endswith("/client-id-reused")
+    assert stored(db) == 1
+    assert client.get(f"/v1/outcomes/{ident}", headers=user.headers).json() == outcome
+
+
+def test_answers_that_cannot_be_scored_are_named_and_nothing_is_stored(
+    client: TestClient, user: Account, clock: FakeClock, db: Engine
+) -> None:
+    bad = post(client, user, clock, "startback", HIGH_RISK | {"q9": 7, "q10": 1})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    fields = {e["field"]: e["code"] for e in bad.json()["errors"]}
+    assert fields == {"answers.q9": "out_of_range", "answers.q10": "unknown"}
+    missing = post(client, user, clock, "odi", dict.fromkeys(SECTIONS[:7], 1))
+    assert {e["field"] for e in missing.json()["errors"]} == {f"answers.{s}" for s in SECTIONS[7:]}
+    few = post(client, user, clock, "psfs", {"activities": [{"activity": "sit", "score": 3}]})
+    assert [e["field"] for e in few.json()["errors"]] == ["answers.activities"]
+    late = (clock.now + timedelta(hours=1)).isoformat()
+    ahead = post(client, user, clock, "nrs-weekly", {"pain": 3}, recorded_at=late)
+    assert [e["field"] for e in ahead.json()["errors"]] == ["recorded_at"]
+    unknown = post(client, user, clock, "koos", {"pain": 3})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "instrument"
+    assert stored(db) == 0
+
+
+def test_change_from_the_first_answer_of_each_instrument(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    # ODI 40 then 28 (12 points, 30%: meaningful); an ODI at 36 is not (4 points, 10%).
+    assert post(client, user, clock, "odi", odi(20)).json()["outcome"]["score"] == 40.0
+    clock.advance(days=28)
+    later = post(client, user, clock, "odi", odi(14)).json()["outcome"]
+    assert later["change_from_first"] == {
+        "points": -12.0,
+        "percent": -30.0,
+        "meaningful": True,
+        "direction": "improved",
+    }
+    pain = post(client, user, clock, "nrs-weekly", {"pain": 5}).json()["outcome"]
+    assert pain["change_from_first"] is None  # its own first
+    clock.advance(days=1)
+    small = post(client, user, clock, "odi", odi(18)).json()["outcome"]["change_from_first"]
+    assert (small["points"], small["meaningful"]) == (-4.0, False)
+    listed = client.get("/v1/outcomes", headers=user.headers, params={"instrument": "odi"}).json()
+    assert [o["score"] for o in listed["items"]] == [40.0, 28.0, 36.0]
+    assert listed["items"][0]["change_from_first"] is None
+    # An earlier ODI synced late becomes the first: change is measured from it.
+    early = (clock.now - timedelta(days=60)).isoformat()
+    assert post(client, user, clock, "odi", odi(25), recorded_at=early).status_code == 201
+    relisted = client.get("/v1/outcomes", headers=user.headers, params={"instrument": "odi"})
+    by_score = {o["score"]: o["change_from_first"] for o in relisted.json()["items"]}
+    assert by_score[50.0] is None and by_score[40.0]["points"] == -10.0
+
+
+def test_since_returns_what_arrived_since(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    post(client, user, clock, "nrs-weekly", {"pain": 6})
+    clock.advance(days=7)
+    since = clock.now.isoformat()
+    post(client, user, clock, "nrs-weekly", {"pain": 4})
+    page = client.get("/v1/outcomes", headers=user.headers, params={"since": since}).json()
+    assert [o["score"] for o in page["items"]] == [4.0]
+    assert page["items"][0]["change_from_first"]["meaningful"] is True
+
+
+def test_a_high_risk_startback_alerts_linked_clinicians_once(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    patient, clinician = make_account(), make_account("clinician")
+    link(client, patient, clinician)
+    low = post(client, patient, clock, "startback", dict.fromkeys(HIGH_RISK, 0))
+    assert low.json()["outcome"]["band"] == "low"
+    assert client.get("/v1/alerts", headers=clinician.headers).json()["items"] == []
+    ident = post(client, patient, clock, "startback", HIGH_RISK).json()["outcome"]["id"]
+    alerts = client.get("/v1/alerts", headers=clinician.headers).json()["items"]
+    assert [(a["kind"], a["patient_id"]) for a in alerts] == [("outcome", patient.id)]
+    assert alerts[0]["details"] == {
+        "outcome_id": ident,
+        "instrument": "startback",
+        "score": 9.0,
+        "subscores": {"distress": 5.0},
+        "band": "high",
+    }
+
+
+def test_outcomes_are_exported_and_erased_with_the_account(
+    client: TestClient, user: Account, clock: FakeClock, db: Engine
+) -> None:
+    post(client, user, clock, "nrs-weekly", {"pain": 6})
+    exported = client.get("/v1/me/export", headers=user.headers).json()
+    assert [o["score"] for o in exported["outcomes"]] == [6.0]
+    gone = client.request(
+        "DELETE", "/v1/me", headers=user.headers, json={"password": user.password}
+    )
+    assert gone.status_code == 204, gone.text
+    assert stored(db) == 0
+
+
+def test_the_app_refuses_to_start_on_a_broken_licensed_text(
+    database_url: str, db: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "odi.yaml"
+    path.write_text(yaml.safe_dump({"no_such_section": {"text": "x"}}), encoding="utf-8")
+    with pytest.raises(InstrumentFileError, match="no_such_section"):
+        create_app(settings_for(database_url, odi_text_file=path), engine=db)
