@@ -16,6 +16,10 @@ SILBERNAGEL = (
 )
 OSTELO = "Ostelo et al. 2008, Spine 33:90: minimal important change, 2 points or 30%"
 COSTA = "Costa et al. 2019, J Pain: consensus definition of a low back pain flare-up"
+HILL = (
+    "Hill et al. 2008, Arthritis Rheum 59:632: the STarT Back Screening Tool, risk "
+    "of a poor outcome (Keele University)"
+)
 NICE_NG59 = "NICE NG59 (2016, updated 2020): low back pain and sciatica in over 16s"
 ACSM = "ACSM position stand 2009: progression models in resistance training"
 NIELSEN = "Nielsen et al. 2014, JOSPT 44:739: weekly volume jumps over 30% and injury"

@@ -8,6 +8,7 @@ templates and its sources. The engine (rules.py) walks the rows in this order;
 
 from __future__ import annotations
 
+from api.domain.outcome_rules import sb1_startback_high_risk
 from api.domain.progression_rules import (
     FRESH_EVIDENCE,
     GATE_LOOKBACK,
@@ -26,6 +27,7 @@ from api.domain.rule import Rule
 from api.domain.rule_sources import (
     ACSM,
     COSTA,
+    HILL,
     NICE_NG59,
     NIELSEN,
     OSTELO,
@@ -334,5 +336,27 @@ M0 = Rule(
     "in the last 7 days). It changes no dose.",
 )
 
-RULES: tuple[Rule, ...] = (RF1, RF2, RF2B, RF3, RF4, F1, F2, P1, P2, P3, P4, P0, V1, M0)
+SB1 = Rule(
+    rule_id="SB1",
+    title="STarT Back high risk: clinician-supported care suggested",
+    trigger="the latest STarT Back Screening Tool answered is high risk (distress subscale "
+    ">= 4 of 5)",
+    action="a reason suggesting care supported by a physiotherapist or doctor; linked "
+    "clinicians are alerted when it is recorded; the status and doses stay as the other "
+    "rules set them",
+    statuses=("maintain",),
+    evaluate=sb1_startback_high_risk,
+    sources=(NICE_NG59, HILL),
+    messages={
+        "high_risk": "Your answers to the STarT Back questions suggest your back pain may "
+        "need more support than exercises alone. Ask a physiotherapist or your doctor about "
+        "treatment with them alongside these exercises; keep moving as your advice says.",
+    },
+    sets_status=False,
+    applied="Reads the latest STarT Back ever (an outcome of `POST /v1/outcomes`); it stands "
+    "until a later one is not high risk. It changes no dose and no status: exercise stays "
+    "recommended at every risk level (NICE NG59).",
+)
+
+RULES: tuple[Rule, ...] = (RF1, RF2, RF2B, RF3, RF4, F1, F2, P1, P2, P3, P4, P0, V1, M0, SB1)
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 
 from api.domain.evidence import Context, context, local_day, next_morning
 from api.domain.ladder import CatalogDose
+from api.domain.outcome_rules import measures_due
 from api.domain.progression_rules import stale
 from api.domain.rule_table import RULES, RULES_BY_ID, RULESET_VERSION
 from api.domain.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -122,4 +123,5 @@ def evaluate(
         evaluated_at=now,
         next_checkin_due_at=next_checkin_due(ctx),
         stale=stale(ctx),
+        measures_due=measures_due(history.outcomes),
     )

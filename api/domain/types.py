@@ -184,6 +184,26 @@ class SessionLog:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """An outcome measure answered (api/domain/instruments.py scored it)."""
+
+    id: str
+    instrument: str
+    recorded_at: datetime
+    score: float
+    band: str | None = None
+
+
+@dataclass(frozen=True)
+class MeasureDue:
+    """An outcome measure to ask for: any one of `instruments`, due at `due_at` (None: never
+    answered, so due now)."""
+
+    instruments: tuple[str, ...]
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
 class History:
     """What one evaluation reads: a bounded recent window, plus the red-flag state.
 
@@ -225,6 +245,9 @@ class History:
     # The earliest check-in or session after `now`, not loaded (a device's clock a little
     # ahead of ours): it starts to count then (horizon.holds_until).
     next_data_at: datetime | None = None
+    # Outcome measures: the latest of each instrument ever, and those of the recent window
+    # (service: api/services/history_queries.py), oldest first.
+    outcomes: tuple[Outcome, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,3 +273,5 @@ class Advice:
     # When the next check-in is due, and whether the evidence is too old to progress on.
     next_checkin_due_at: datetime | None = None
     stale: bool = False
+    # Which outcome measures to ask for, and when (api/domain/outcome_rules.py).
+    measures_due: tuple[MeasureDue, ...] = ()

@@ -207,6 +207,15 @@ class VolumeCapEvidence(_Evidence):
     )
 
 
+class OutcomeEvidence(_Evidence):
+    """SB1: the latest STarT Back answered, high risk."""
+
+    outcome_id: str = Field(description="Id of the outcome (GET /v1/outcomes/{id})")
+    recorded_at: Timestamp = Field(description="When it was answered")
+    score: float = Field(description="Its total score (0-9)")
+    band: str = Field(description="Its band (`high`)")
+
+
 class SteadyEvidence(_Evidence):
     """M0: no rule found anything; what that judgement stood on."""
 
@@ -231,6 +240,7 @@ EVIDENCE_BY_RULE: dict[str, tuple[type[_Evidence], ...]] = {
     "P0": (GateEvidence,),
     "V1": (VolumeCapEvidence,),
     "M0": (SteadyEvidence,),
+    "SB1": (OutcomeEvidence,),
 }
 EVIDENCE_SCHEMAS: tuple[type[_Evidence], ...] = tuple(
     dict.fromkeys(m for models in EVIDENCE_BY_RULE.values() for m in models)

@@ -11,6 +11,7 @@ from api.schemas.catalog import Slug
 from api.schemas.common import Input
 from api.schemas.enums import enum_schema
 from api.schemas.evidence import EVIDENCE_DESCRIPTION, EVIDENCE_DOCUMENT
+from api.schemas.outcomes import InstrumentName
 from api.schemas.types import Instant, Timestamp, Uuid
 
 _Phase = Literal["daily", "before", "during", "after", "next_morning"]
@@ -252,6 +253,16 @@ STATUS_TITLES: dict[str, str] = {
 }
 
 
+class MeasureDuePublic(BaseModel):
+    instruments: list[InstrumentName] = Field(
+        description="Ask for any one of these (GET /v1/instruments describes each)"
+    )
+    due_at: Timestamp | None = Field(
+        description="When it is next due (UTC; in the past: overdue); null: never answered, "
+        "so due now"
+    )
+
+
 class AdvicePublic(BaseModel):
     status: StatusName = Field(
         description="The overall advice: the most severe of the reasons' statuses, else `maintain`"
@@ -282,6 +293,12 @@ class AdvicePublic(BaseModel):
         description="No rest-pain or `before` check-in in the last 72 h: progression is "
         "held until one arrives; null on advice stored before v2",
     )
+    measures_due: list[MeasureDuePublic] | None = Field(
+        default=None,
+        description="The outcome measures to ask for (POST /v1/outcomes) and when: STarT Back "
+        "once at the start, average pain weekly, the ODI or the PSFS every 4 weeks. Null "
+        "in the advice history (it follows the outcomes, not the advice).",
+    )
 
     @computed_field(  # type: ignore[prop-decorator]
         description="A short heading for the status, for the top of an advice screen (the "
@@ -294,6 +311,8 @@ class AdvicePublic(BaseModel):
 
 
 class StoredAdvice(AdvicePublic):
+    # Stored advice keeps what it was; which measures are due is worked out when read.
+    measures_due: None = Field(default=None, description="Always null here: see GET /v1/advice")
     id: uuid.UUID = Field(description="The id of this entry of the advice history")
 
 

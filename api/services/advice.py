@@ -9,7 +9,7 @@ from sqlmodel import Session
 from api.domain.decisions import fingerprint
 from api.domain.types import Advice
 from api.models import AdviceRow
-from api.schemas.pain import AdvicePublic, ReasonPublic
+from api.schemas.pain import AdvicePublic, MeasureDuePublic, ReasonPublic
 from api.services.care_team import alert_on_advice
 from api.services.history import LatestAdvice, latest_advice
 
@@ -32,6 +32,10 @@ def advice_public(advice: Advice) -> AdvicePublic:
         evaluated_at=advice.evaluated_at,
         next_checkin_due_at=advice.next_checkin_due_at,
         stale=advice.stale,
+        measures_due=[
+            MeasureDuePublic(instruments=list(m.instruments), due_at=m.due_at)
+            for m in advice.measures_due
+        ],
     )
 
 

@@ -20,6 +20,7 @@ from api.domain.types import (
     Dose,
     History,
     LogEntry,
+    Outcome,
     SessionLog,
 )
 from api.models import AdviceRow, CheckInRow, SessionLogRow, UserThresholds
@@ -234,6 +235,10 @@ def load_history(
     # (evidence.context does the same), so silence in rest pain loses no evidence.
     rest_since = min(since, (last_rest[0].recorded_at if last_rest else now) - WINDOW)
     checkins, logs = _window(session, user_id, now, since, rest_since)
+    measures = tuple(
+        Outcome(str(r.id), r.instrument, r.recorded_at, r.score, r.band)
+        for r in queries.outcomes(session, user_id, now, since)
+    )
 
     def one(kind: str) -> CheckIn | None:
         rows = found.get(kind)
@@ -257,6 +262,7 @@ def load_history(
         carried_flare=stored.carried_flare if stored is not None else None,
         timezone=timezone,
         risk_factors=risk_factors,
+        outcomes=measures,
         next_data_at=min(
             (moments[k] for k in ("next_checkin", "next_log") if k in moments), default=None
         ),

@@ -21,8 +21,10 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Uuid,
     and_,
     bindparam,
+    func,
     literal,
     or_,
     select,
@@ -33,7 +35,7 @@ from sqlmodel import Session
 
 from api.domain.trend_rules import FIRST_READINGS
 from api.domain.types import REST_PHASES
-from api.models import CheckInRow, ClinicianAction, SessionLogRow, TrainingSession
+from api.models import CheckInRow, ClinicianAction, OutcomeRow, SessionLogRow, TrainingSession
 from api.services.care_team import RESOLVE_ACTION
 
 CHECKINS = CheckInRow.__table__  # type: ignore[attr-defined]
@@ -247,3 +249,38 @@ def logs_by_session(
     their raw keys (key_session_id, key_version, key_updated_at, key_body_hash)."""
     params = {"user_id": user_id, "now": now, "since": since, "ids": list(ids)}
     return session.execute(_LOGS_BY_SESSION, params).all()
+
+
+# Outcome measures: the latest of each instrument ever, and every one since the window
+# began (a person answers a few a month, so one pass over their index range is small).
+OUTCOMES = OutcomeRow.__table__  # type: ignore[attr-defined]
+_RANKED = (
+    select(
+        *(OUTCOMES.c[name] for name in ("id", "instrument", "recorded_at", "score", "band")),
+        func.row_number()
+        .over(
+            partition_by=OUTCOMES.c.instrument,
+            order_by=(OUTCOMES.c.recorded_at.desc(), OUTCOMES.c.id.desc()),
+        )
+        .label("rank"),
+    )
+    .where(
+        OUTCOMES.c.user_id == bindparam("user_id", type_=Uuid()),
+        OUTCOMES.c.recorded_at <= bindparam("now"),
+    )
+    .subquery()
+)
+_OUTCOMES = (
+    select(*(c for c in _RANKED.c if c.name != "rank"))
+    .where(or_(_RANKED.c.rank == 1, _RANKED.c.recorded_at >= bindparam("since")))
+    .order_by(_RANKED.c.recorded_at, _RANKED.c.id)
+)
+
+
+def outcomes(
+    session: Session, user_id: uuid.UUID, now: datetime, since: datetime
+) -> Sequence[Row[Any]]:
+    """The person's outcomes the rules read: the latest of each instrument, and all
+    recorded from `since` to `now`, oldest first."""
+    params = {"user_id": user_id, "now": now, "since": since}
+    return session.execute(_OUTCOMES, params).all()

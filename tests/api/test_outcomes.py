@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from api.domain.evidence import iso
 from api.main import create_app
 from api.models import OutcomeRow
 from api.services.instruments import InstrumentFileError
@@ -230,3 +231,39 @@ def test_the_app_refuses_to_start_on_a_broken_licensed_text(
     path.write_text(yaml.safe_dump({"no_such_section": {"text": "x"}}), encoding="utf-8")
     with pytest.raises(InstrumentFileError, match="no_such_section"):
         create_app(settings_for(database_url, odi_text_file=path), engine=db)
+
+
+def checkin(client: TestClient, who: Account, clock: FakeClock, pain: int = 2) -> None:
+    body = {"recorded_at": clock.now.isoformat(), "phase": "daily", "pain": pain}
+    assert client.post("/v1/checkins", headers=who.headers, json=body).status_code == 201
+
+
+def test_the_advice_reads_startback_and_says_which_measure_is_due(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    checkin(client, user, clock)
+    before = client.get("/v1/advice", headers=user.headers).json()
+    # A new person: every measure is due now.
+    assert before["measures_due"] == [
+        {"instruments": ["startback"], "due_at": None},
+        {"instruments": ["nrs-weekly"], "due_at": None},
+        {"instruments": ["odi", "psfs"], "due_at": None},
+    ]
+    made = post(client, user, clock, "startback", HIGH_RISK).json()["outcome"]
+    after = client.get("/v1/advice", headers=user.headers).json()
+    sb1 = [r for r in after["reasons"] if r["rule_id"] == "SB1"]
+    assert len(sb1) == 1 and sb1[0]["evidence"]["outcome_id"] == made["id"]
+    assert "physiotherapist" in sb1[0]["message"]
+    # It suggests care; it changes neither the status nor a dose.
+    assert (after["status"], after["exercises"]) == (before["status"], before["exercises"])
+    week = post(client, user, clock, "nrs-weekly", {"pain": 3}).json()["outcome"]
+    due = client.get("/v1/advice", headers=user.headers).json()["measures_due"]
+    recorded = datetime.fromisoformat(week["recorded_at"])
+    assert due == [
+        {"instruments": ["nrs-weekly"], "due_at": iso(recorded + timedelta(days=7))},
+        {"instruments": ["odi", "psfs"], "due_at": None},
+    ]
+    # A later STarT Back that is not high risk clears the reason.
+    post(client, user, clock, "startback", dict.fromkeys(HIGH_RISK, 0))
+    cleared = client.get("/v1/advice", headers=user.headers).json()
+    assert "SB1" not in {r["rule_id"] for r in cleared["reasons"]}

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from api.domain.rule_table import RULES, RULES_BY_ID
-from api.domain.types import Advice
+from api.domain.types import Advice, Outcome
 from api.schemas.evidence import EVIDENCE_BY_RULE, EVIDENCE_SCHEMAS, undocumented
 from tests.domain.test_rules import (
     LAT_DOSE,
@@ -102,6 +102,11 @@ def _steady() -> Advice:
     return run(ci(at(1), 2), ci(at(0), 2))
 
 
+def _startback() -> Advice:
+    high = Outcome("o1", "startback", at(2), 7, "high")
+    return run(ci(at(1), 2), outcomes=(high,))
+
+
 SHAPES: dict[str, tuple[str, Callable[[], Advice]]] = {
     "RedFlagEvidence": ("RF1", _red_flag),
     "NightPainEvidence": ("RF3", _night_pain),
@@ -115,6 +120,7 @@ SHAPES: dict[str, tuple[str, Callable[[], Advice]]] = {
     "GateEvidence": ("P0", _gate),
     "VolumeCapEvidence": ("V1", _volume_cap),
     "SteadyEvidence": ("M0", _steady),
+    "OutcomeEvidence": ("SB1", _startback),
 }
 
 

@@ -25,7 +25,7 @@ def test_every_rule_is_one_row_with_an_evaluator_named_after_it() -> None:
     assert [r.rule_id for r in RULES] == list(RULES_BY_ID)
     assert [r.rule_id for r in RULES] == [
         "RF1", "RF2", "RF2b", "RF3", "RF4", "F1", "F2", "P1", "P2", "P3", "P4", "P0", "V1",
-        "M0",
+        "M0", "SB1",
     ]  # fmt: skip
     for rule in RULES:
         assert rule.evaluate.__name__.startswith(rule.rule_id.lower() + "_"), rule.rule_id
@@ -56,6 +56,7 @@ def test_rows_set_the_statuses_of_the_v2_table() -> None:
         "P0": ("hold",),
         "V1": ("hold",),
         "M0": ("maintain",),
+        "SB1": ("maintain",),
     }
 
 
