@@ -20,6 +20,7 @@ from api.domain.thresholds import SPEC
 from api.schemas.catalog import Slug
 from api.schemas.common import NEXT_CURSOR, Input, Removed
 from api.schemas.enums import enum_schema
+from api.schemas.outcomes import OutcomePublic
 from api.schemas.pain import AdvicePublic, CheckInPublic, StatusName, StoredAdvice
 from api.schemas.screening import ScreeningHistory, ScreeningOutcome
 from api.schemas.training import RoutineItemPublic, SessionPublic
@@ -236,6 +237,10 @@ class PatientSummary(BaseModel):
     checkins: list[CheckInPublic] = Field(description="The latest 30")
     sessions: list[SessionPublic] = Field(description="The latest 20")
     advice_history: list[StoredAdvice] = Field(description="The latest 20 changes")
+    outcomes: list[OutcomePublic] = Field(
+        description="The latest 20 outcome measures answered, newest first, each with its "
+        "change from the patient's first of that instrument"
+    )
     screening: ScreeningHistory = Field(
         description="The patient's screening answers in force, and earlier ones"
     )

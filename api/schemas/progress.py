@@ -61,6 +61,12 @@ class PainDay(BaseModel):
     count: int = Field(description="How many rest-pain check-ins that day")
 
 
+class OutcomePoint(BaseModel):
+    recorded_at: Timestamp = Field(description="When it was answered (UTC)")
+    score: float = Field(description="Its score")
+    band: str | None = Field(description="Its band; null when the instrument has none")
+
+
 class ProgressPublic(BaseModel):
     timezone: str = Field(
         description="The profile's IANA time zone the days are counted in (`Europe/London`)"
@@ -72,6 +78,11 @@ class ProgressPublic(BaseModel):
     pain: list[PainDay] = Field(
         description="Rest pain per local day over the last `days` days, oldest first; days "
         "without a rest-pain check-in are absent"
+    )
+    outcomes: dict[str, list[OutcomePoint]] = Field(
+        description="Outcome measure scores over the last `days` days, by instrument (`odi`, "
+        "`psfs`, `nrs-weekly`, `startback`), oldest first; an instrument never answered "
+        "then is absent"
     )
     excluded: list[ExcludedPublic] = Field(
         description="Exercises the screening answers leave out, and why"

@@ -23,6 +23,7 @@ from api.models import (
     CheckInRow,
     ClinicianLink,
     ClinicianPlan,
+    OutcomeRow,
     SessionLogRow,
     TrainingSession,
     User,
@@ -43,6 +44,8 @@ from api.services.advice import advice_public
 from api.services.alerts import last_log
 from api.services.care_team import RESOLVE_ACTION, record
 from api.services.evaluation import evaluate_person
+from api.services.instruments import load_instruments
+from api.services.outcomes import public_many
 from api.services.routine_views import active_items, session_public
 from api.services.wearable_summaries import session_summaries
 
@@ -165,6 +168,12 @@ def patient_summary(
         .limit(20)
     ).all()
     thresholds = session.get(UserThresholds, patient.id)
+    measures = session.exec(
+        select(OutcomeRow)
+        .where(OutcomeRow.user_id == patient.id)
+        .order_by(col(OutcomeRow.recorded_at).desc(), col(OutcomeRow.id).desc())
+        .limit(20)
+    ).all()
     advice: AdvicePublic = advice_public(evaluation.advice)
     return PatientSummary(
         patient=_patient_public(session, patient, link_row),
@@ -175,6 +184,7 @@ def patient_summary(
         checkins=[CheckInPublic.model_validate(c, from_attributes=True) for c in checkins],
         sessions=[session_public(s, logs.get(s.id), summaries.get(s.id)) for s in sessions],
         advice_history=[StoredAdvice.model_validate(a, from_attributes=True) for a in history],
+        outcomes=public_many(session, patient.id, list(measures), load_instruments()),
         screening=screening.screening_history(session, patient.id),
         screening_outcome=screening.outcome_public(evaluation.screen, catalog),
     )

@@ -13,8 +13,15 @@ from sqlmodel import Session, col, select
 from api.domain.catalog import CatalogInfo
 from api.domain.evidence import local_day, zone
 from api.domain.types import REST_PHASES
-from api.models import CheckInRow, DoseChange, SessionLogRow, User
-from api.schemas.progress import Adherence, DoseStep, ExerciseProgress, PainDay, ProgressPublic
+from api.models import CheckInRow, DoseChange, OutcomeRow, SessionLogRow, User
+from api.schemas.progress import (
+    Adherence,
+    DoseStep,
+    ExerciseProgress,
+    OutcomePoint,
+    PainDay,
+    ProgressPublic,
+)
 from api.services.clock import latest_accepted
 from api.services.evaluation import evaluate_person
 from api.services.routine_views import routine_item_public
@@ -99,6 +106,21 @@ def _pain_series(session: Session, user: User, now: datetime, days: int) -> list
     ]
 
 
+def _outcome_series(
+    session: Session, user: User, now: datetime, days: int
+) -> dict[str, list[OutcomePoint]]:
+    since = now - timedelta(days=min(days, MAX_PAIN_DAYS))
+    rows = session.exec(
+        select(OutcomeRow.instrument, OutcomeRow.recorded_at, OutcomeRow.score, OutcomeRow.band)
+        .where(OutcomeRow.user_id == user.id, col(OutcomeRow.recorded_at) >= since)
+        .order_by(col(OutcomeRow.recorded_at), col(OutcomeRow.id))
+    ).all()
+    series: dict[str, list[OutcomePoint]] = defaultdict(list)
+    for instrument, at, score, band in rows:
+        series[instrument].append(OutcomePoint(recorded_at=at, score=score, band=band))
+    return dict(sorted(series.items()))
+
+
 def progress_view(
     session: Session, user: User, catalog: Mapping[str, CatalogInfo], now: datetime, days: int
 ) -> ProgressPublic:
@@ -122,6 +144,7 @@ def progress_view(
         exercises=exercises,
         adherence=_adherence(session, user, now),
         pain=_pain_series(session, user, now, days),
+        outcomes=_outcome_series(session, user, now, days),
         excluded=screening_outcome.excluded,
         limited=screening_outcome.limited,
     )

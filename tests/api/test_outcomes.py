@@ -267,3 +267,44 @@ def test_the_advice_reads_startback_and_says_which_measure_is_due(
     post(client, user, clock, "startback", dict.fromkeys(HIGH_RISK, 0))
     cleared = client.get("/v1/advice", headers=user.headers).json()
     assert "SB1" not in {r["rule_id"] for r in cleared["reasons"]}
+
+
+def test_startback_and_two_odis_four_weeks_apart_reach_advice_summary_alert_and_progress(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    patient, clinician = make_account(), make_account("clinician")
+    link(client, patient, clinician)
+    checkin(client, patient, clock)
+    risk = post(client, patient, clock, "startback", HIGH_RISK).json()["outcome"]
+    first = post(client, patient, clock, "odi", odi(22)).json()["outcome"]
+    clock.advance(days=28)
+    checkin(client, patient, clock)
+    second = post(client, patient, clock, "odi", odi(15)).json()["outcome"]
+    assert (first["score"], second["score"]) == (44.0, 30.0)
+
+    advice = client.get("/v1/advice", headers=patient.headers).json()
+    assert "SB1" in {r["rule_id"] for r in advice["reasons"]}
+    due = {tuple(m["instruments"]): m["due_at"] for m in advice["measures_due"]}
+    assert due[("odi", "psfs")] == iso(
+        datetime.fromisoformat(second["recorded_at"]) + timedelta(days=28)
+    )
+
+    summary = client.get(f"/v1/patients/{patient.id}/summary", headers=clinician.headers).json()
+    shown = [(o["instrument"], o["score"]) for o in summary["outcomes"]]
+    assert shown == [("odi", 30.0), ("odi", 44.0), ("startback", 9.0)]
+    assert summary["outcomes"][0]["change_from_first"] == {
+        "points": -14.0,
+        "percent": -31.8,
+        "meaningful": True,
+        "direction": "improved",
+    }
+    assert "SB1" in {r["rule_id"] for r in summary["advice"]["reasons"]}
+    alerts = client.get("/v1/alerts", headers=clinician.headers).json()["items"]
+    assert [a["details"]["outcome_id"] for a in alerts if a["kind"] == "outcome"] == [risk["id"]]
+
+    progress = client.get("/v1/progress", headers=patient.headers, params={"days": 60}).json()
+    assert [p["score"] for p in progress["outcomes"]["odi"]] == [44.0, 30.0]
+    assert [p["band"] for p in progress["outcomes"]["startback"]] == ["high"]
+    # Outside the window asked for, a series is absent.
+    recent = client.get("/v1/progress", headers=patient.headers, params={"days": 7}).json()
+    assert list(recent["outcomes"]) == ["odi"]
