@@ -35,6 +35,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def offset_minutes(moment: datetime) -> int | None:
+    """The UTC offset a client sent a moment with, in minutes (stored beside it in UTC)."""
+    offset = moment.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def offset_text(minutes: int | None) -> str | None:
+    """A stored offset as ISO 8601 writes it (`+05:30`)."""
+    if minutes is None:
+        return None
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC in Python.
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Uuid
 from sqlmodel import Field, SQLModel
 
-from api.db import UTCDateTime, utcnow
+from api.db import UTCDateTime, offset_text, utcnow
 
 
 def _user_fk() -> Column[uuid.UUID]:
@@ -109,12 +109,7 @@ class CheckInRow(SQLModel, table=True):
     @property
     def recorded_offset(self) -> str | None:
         """The offset recorded_at was sent with, as ISO 8601 writes it (`+05:30`)."""
-        minutes = self.recorded_offset_minutes
-        if minutes is None:
-            return None
-        sign = "-" if minutes < 0 else "+"
-        hours, rest = divmod(abs(minutes), 60)
-        return f"{sign}{hours:02d}:{rest:02d}"
+        return offset_text(self.recorded_offset_minutes)
 
     @property
     def assessment(self) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from api.db import offset_minutes, offset_text
 from api.domain.instruments import AnswerError, Instrument, change, score
 from api.errors import ClientIdReused, FieldError, NotFound
 from api.models import Alert, OutcomeRow, User
@@ -46,14 +47,6 @@ def firsts(session: Session, user_id: uuid.UUID, names: Iterable[str]) -> dict[s
     return found
 
 
-def _offset_text(minutes: int | None) -> str | None:
-    if minutes is None:
-        return None
-    sign = "-" if minutes < 0 else "+"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"{sign}{hours:02d}:{rest:02d}"
-
-
 def outcome_public(
     row: OutcomeRow, instruments: Mapping[str, Instrument], first: First | None
 ) -> OutcomePublic:
@@ -66,7 +59,7 @@ def outcome_public(
         id=row.id,
         instrument=row.instrument,
         recorded_at=row.recorded_at,
-        recorded_offset=_offset_text(row.recorded_offset_minutes),
+        recorded_offset=offset_text(row.recorded_offset_minutes),
         received_at=row.received_at,
         answers=row.answers,
         score=row.score,
@@ -114,14 +107,13 @@ def record_outcome(
         errors += exc.errors
     if errors:
         raise FieldError(errors)
-    offset = body.recorded_at.utcoffset()
     row = OutcomeRow(
         id=body.id or uuid.uuid4(),
         user_id=user.id,
         instrument=instrument.instrument,
         # As check-ins: a clock a little ahead is taken as now.
         recorded_at=min(body.recorded_at, now),
-        recorded_offset_minutes=None if offset is None else int(offset.total_seconds() // 60),
+        recorded_offset_minutes=offset_minutes(body.recorded_at),
         received_at=now,
         answers=scored.answers,
         score=scored.score,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Uuid, bindparam
 from sqlmodel import Session, col, select
 
+from api.db import offset_minutes
 from api.domain.catalog import CatalogInfo
 from api.domain.types import (
     CANCER_FLAGS,
@@ -31,11 +32,6 @@ from api.services.advice import advice_public
 from api.services.clock import CLOCK_SKEW, future_error
 from api.services.evaluation import evaluate_person
 from api.services.store import body_digest, insert_or_existing
-
-
-def _offset_minutes(moment: datetime) -> int | None:
-    offset = moment.utcoffset()
-    return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def checkin_public(row: CheckInRow) -> CheckInPublic:
@@ -114,7 +110,7 @@ def record_checkin(
         # A clock a little ahead is accepted, but nothing is stored as later than now:
         # the advice returned with it must already count it.
         recorded_at=min(body.recorded_at, now),
-        recorded_offset_minutes=_offset_minutes(body.recorded_at),
+        recorded_offset_minutes=offset_minutes(body.recorded_at),
         received_at=now,
         phase=body.phase,
         pain=body.pain,
