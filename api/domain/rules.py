@@ -123,5 +123,6 @@ def evaluate(
         evaluated_at=now,
         next_checkin_due_at=next_checkin_due(ctx),
         stale=stale(ctx),
-        measures_due=measures_due(history.outcomes),
+        # Nothing to fill in while the advice is to get emergency care.
+        measures_due=() if status == "urgent_care" else measures_due(history.outcomes),
     )

@@ -76,6 +76,13 @@ def test_sb1_stands_on_the_latest_startback_only_and_changes_nothing_else() -> N
     assert "SB1" not in {r.rule_id for r in cleared.reasons}
 
 
+def test_no_measure_is_asked_for_while_the_advice_is_urgent_care() -> None:
+    flag = CheckIn("c", NOW, "daily", 6, red_flags=frozenset({"saddle_numbness"}))
+    advice = evaluate(History(checkins=(flag,)), NOW)
+    assert advice.status == "urgent_care" and advice.measures_due == ()
+    assert evaluate(History(checkins=(rest(0),)), NOW).measures_due != ()
+
+
 @given(
     bands=st.lists(st.sampled_from(["low", "medium", "high"]), min_size=1, max_size=5),
 )
