@@ -130,7 +130,9 @@ F2 = Rule(
     title="No improvement over weeks",
     trigger="no improvement (2 points or 30%) over 4+ weeks (2 with a serious-cause risk "
     "factor from the screen) with at least one rest-pain check-in in each week, and the "
-    "latest weekly mean >= 4",
+    "latest weekly mean >= 4; or an ODI or PSFS not improved by its minimal important "
+    "change over the same window while it still shows limitation (ODI above 20, PSFS 6 "
+    "or less)",
     action="see_doctor (review)",
     statuses=("see_doctor",),
     evaluate=f2_no_improvement,
@@ -145,7 +147,11 @@ F2 = Rule(
     messages={
         "review": "Your pain has not improved over the last {weeks} weeks. Please arrange a "
         "review with your doctor or physiotherapist to check that this plan is right for "
-        "you; keep doing your exercises at their current level until then."
+        "you; keep doing your exercises at their current level until then.",
+        "function": "Your {measure} score has not improved over the last {weeks} weeks "
+        "({earlier}, then {latest}). Please arrange a review with your doctor or "
+        "physiotherapist to check that this plan is right for you; keep doing your "
+        "exercises at their current level until then.",
     },
     applied="The weeks end on the latest day with a rest-pain check-in, so a week of "
     "silence does not end a review that was due. 4 weeks each with at least one rest-pain "
@@ -154,7 +160,12 @@ F2 = Rule(
     "F2 quieter. A serious-cause risk factor in the screen (age over 50 with new pain, "
     "immunosuppression, long-term steroids, IV drug use, cancer history) shortens the "
     "window to 2 weeks (or the clinician's setting, if shorter), and the evidence names "
-    "the risk factors.",
+    "the risk factors. Outcome measures are judged over the same window: the latest ODI "
+    "(or PSFS) against the latest answer of the same measure at least that many weeks "
+    "before it (a day early still counts), and a review is asked for when it has not "
+    "improved by the measure's minimal important change (ODI 10 points or 30%, PSFS 2 "
+    "points) while the latest still shows limitation (ODI above 20, PSFS 6 or less). It "
+    "stands until a later answer shows the improvement.",
 )
 
 P1 = Rule(

@@ -15,6 +15,7 @@ from statistics import fmean
 from typing import Any
 
 from api.domain.evidence import Context, local_day, meaningful_rise, rounded
+from api.domain.outcome_rules import function_not_improving
 from api.domain.rule import Rule
 from api.domain.types import Reason, Status
 
@@ -151,16 +152,25 @@ def f1_flare(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
 
 
 def f2_no_improvement(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list[Reason]:
+    weeks = int(ctx.thresholds.review_weeks)
+    risk = sorted(ctx.history.risk_factors)
+    if risk:
+        weeks = min(weeks, REVIEW_WEEKS_WITH_RISK_FACTORS)
+    # Rest pain, then function or disability measures: either not improving asks for it.
+    return rest_pain_not_improving(rule, ctx, weeks, risk) + function_not_improving(
+        rule, ctx, weeks, risk
+    )
+
+
+def rest_pain_not_improving(
+    rule: Rule, ctx: Context, weeks: int, risk: Sequence[str]
+) -> list[Reason]:
     daily, t = ctx.daily, ctx.thresholds
     if not daily:
         return []
     # The weeks end at the latest rest-pain day: a week without check-ins does not end
     # a review that was due.
     last = max(daily)
-    weeks = int(t.review_weeks)
-    risk = sorted(ctx.history.risk_factors)
-    if risk:
-        weeks = min(weeks, REVIEW_WEEKS_WITH_RISK_FACTORS)
     means: list[float] = []
     for week in range(weeks):
         days = [last - timedelta(days=7 * week + i) for i in range(7)]
@@ -174,12 +184,12 @@ def f2_no_improvement(rule: Rule, ctx: Context, found: Sequence[Reason]) -> list
     drop = first - latest
     if drop >= IMPROVEMENT_POINTS or (first > 0 and drop >= first * IMPROVEMENT_FRACTION):
         return []
-    evidence = {
+    evidence: dict[str, Any] = {
         "weekly_means": [rounded(m) for m in reversed(means)],
         "weeks": weeks,
         "latest_rest_day": last.isoformat(),
     }
     if risk:
-        evidence["risk_factors"] = risk
+        evidence["risk_factors"] = list(risk)
     source = (last - timedelta(days=7 * weeks - 1)).isoformat()
     return [rule.reason("see_doctor", "review", evidence, source=source, weeks=weeks)]

@@ -101,6 +101,24 @@ class ReviewEvidence(_Evidence):
     )
 
 
+class FunctionReviewEvidence(_Evidence):
+    """F2: an ODI or PSFS not improved by its minimal important change over the review
+    window."""
+
+    instrument: str = Field(description="The measure (`odi` or `psfs`)")
+    weeks: int = Field(ge=1, description="Weeks reviewed, as for rest pain")
+    earlier_outcome_id: str = Field(description="The answer at the window's start")
+    earlier_recorded_at: Timestamp = Field(description="When it was answered")
+    earlier_score: float = Field(description="Its score")
+    latest_outcome_id: str = Field(description="The latest answer")
+    latest_recorded_at: Timestamp = Field(description="When it was answered")
+    latest_score: float = Field(description="Its score")
+    risk_factors: list[str] = Field(
+        default_factory=list,
+        description="Present only when serious-cause risk factors shortened the window",
+    )
+
+
 class SessionPainEvidence(_Evidence):
     """P1 (above the limit) and P3 (in the acceptable zone): the highest pain of the
     latest occasion of the named exercises, during or right after a session."""
@@ -232,7 +250,7 @@ EVIDENCE_BY_RULE: dict[str, tuple[type[_Evidence], ...]] = {
     "RF3": (NightPainEvidence, RestPainEvidence),
     "RF4": (LegSymptomEvidence,),
     "F1": (FlareEvidence,),
-    "F2": (ReviewEvidence,),
+    "F2": (ReviewEvidence, FunctionReviewEvidence),
     "P1": (SessionPainEvidence,),
     "P2": (MorningAfterEvidence,),
     "P3": (SessionPainEvidence, MorningAfterEvidence),

@@ -251,8 +251,13 @@ def logs_by_session(
     return session.execute(_LOGS_BY_SESSION, params).all()
 
 
-# Outcome measures: the latest of each instrument ever, and every one since the window
+# Outcome measures: the latest few of each instrument ever, and every one since the window
 # began (a person answers a few a month, so one pass over their index range is small).
+# F2 compares the latest ODI or PSFS with the latest one at least its review window before
+# (api/domain/outcome_rules.py): answered every 4 weeks as asked, that is the second
+# latest; the latest 8 still hold it for someone answering weekly, and answers from the
+# window on hold it for any pace while the latest is recent.
+RECENT_OUTCOMES = 8
 OUTCOMES = OutcomeRow.__table__  # type: ignore[attr-defined]
 _RANKED = (
     select(
@@ -272,7 +277,7 @@ _RANKED = (
 )
 _OUTCOMES = (
     select(*(c for c in _RANKED.c if c.name != "rank"))
-    .where(or_(_RANKED.c.rank == 1, _RANKED.c.recorded_at >= bindparam("since")))
+    .where(or_(_RANKED.c.rank <= RECENT_OUTCOMES, _RANKED.c.recorded_at >= bindparam("since")))
     .order_by(_RANKED.c.recorded_at, _RANKED.c.id)
 )
 
@@ -280,7 +285,7 @@ _OUTCOMES = (
 def outcomes(
     session: Session, user_id: uuid.UUID, now: datetime, since: datetime
 ) -> Sequence[Row[Any]]:
-    """The person's outcomes the rules read: the latest of each instrument, and all
+    """The person's outcomes the rules read: the latest few of each instrument, and all
     recorded from `since` to `now`, oldest first."""
     params = {"user_id": user_id, "now": now, "since": since}
     return session.execute(_OUTCOMES, params).all()

@@ -284,6 +284,8 @@ def test_startback_and_two_odis_four_weeks_apart_reach_advice_summary_alert_and_
 
     advice = client.get("/v1/advice", headers=patient.headers).json()
     assert "SB1" in {r["rule_id"] for r in advice["reasons"]}
+    # 44 then 30 is a meaningful improvement: no review is asked for.
+    assert "F2" not in {r["rule_id"] for r in advice["reasons"]}
     due = {tuple(m["instruments"]): m["due_at"] for m in advice["measures_due"]}
     assert due[("odi", "psfs")] == iso(
         datetime.fromisoformat(second["recorded_at"]) + timedelta(days=28)
@@ -308,3 +310,37 @@ def test_startback_and_two_odis_four_weeks_apart_reach_advice_summary_alert_and_
     # Outside the window asked for, a series is absent.
     recent = client.get("/v1/progress", headers=patient.headers, params={"days": 7}).json()
     assert list(recent["outcomes"]) == ["odi"]
+
+
+def test_an_odi_not_improving_over_the_window_asks_for_a_review_and_alerts(
+    client: TestClient, make_account: AccountFactory, clock: FakeClock
+) -> None:
+    patient, clinician = make_account(), make_account("clinician")
+    link(client, patient, clinician)
+    first = post(client, patient, clock, "odi", odi(22)).json()["outcome"]
+    # Ten weeks on, with check-ins on the way: the first ODI is older than the rules'
+    # evidence window, and still the one the latest is compared with.
+    for _ in range(10):
+        clock.advance(days=7)
+        checkin(client, patient, clock)
+    latest = post(client, patient, clock, "odi", odi(21)).json()["outcome"]
+    advice = client.get("/v1/advice", headers=patient.headers).json()
+    assert advice["status"] == "see_doctor"
+    (review,) = [r for r in advice["reasons"] if r["rule_id"] == "F2"]
+    assert review["evidence"] == {
+        "instrument": "odi",
+        "weeks": 4,
+        "earlier_outcome_id": first["id"],
+        "earlier_recorded_at": first["recorded_at"],
+        "earlier_score": 44.0,
+        "latest_outcome_id": latest["id"],
+        "latest_recorded_at": latest["recorded_at"],
+        "latest_score": 42.0,
+    }
+    alerts = client.get("/v1/alerts", headers=clinician.headers).json()["items"]
+    assert "see_doctor" in {a["kind"] for a in alerts}
+    # A later ODI that shows the improvement ends it.
+    clock.advance(days=1)
+    post(client, patient, clock, "odi", odi(14))
+    after = client.get("/v1/advice", headers=patient.headers).json()
+    assert "F2" not in {r["rule_id"] for r in after["reasons"]}

@@ -102,6 +102,12 @@ def _steady() -> Advice:
     return run(ci(at(1), 2), ci(at(0), 2))
 
 
+def _function_review() -> Advice:
+    before = NOW - timedelta(days=30)
+    odis = (Outcome("o1", "odi", before, 44, "severe"), Outcome("o2", "odi", at(1), 42, "severe"))
+    return run(ci(at(1), 2), outcomes=odis)
+
+
 def _startback() -> Advice:
     high = Outcome("o1", "startback", at(2), 7, "high")
     return run(ci(at(1), 2), outcomes=(high,))
@@ -114,6 +120,7 @@ SHAPES: dict[str, tuple[str, Callable[[], Advice]]] = {
     "LegSymptomEvidence": ("RF4", _leg_symptoms),
     "FlareEvidence": ("F1", _flare),
     "ReviewEvidence": ("F2", _review),
+    "FunctionReviewEvidence": ("F2", _function_review),
     "SessionPainEvidence": ("P1", _session_pain),
     "MorningAfterEvidence": ("P2", _morning_after),
     "StepUpEvidence": ("P4", _step_up),

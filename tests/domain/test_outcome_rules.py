@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.domain.outcome_rules import SCHEDULE, measures_due
+from api.domain.outcome_rules import FUNCTION_MEASURES, SCHEDULE, improved, measures_due
 from api.domain.rules import evaluate
-from api.domain.types import CheckIn, History, MeasureDue, Outcome
+from api.domain.thresholds import DEFAULT_THRESHOLDS
+from api.domain.types import Advice, CheckIn, History, MeasureDue, Outcome, Reason
 from api.services.instruments import load_instruments
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -90,3 +91,114 @@ def test_sb1_fires_exactly_when_the_latest_is_high(bands: list[str]) -> None:
     answered = tuple(outcome("startback", 10 - n, 5, band) for n, band in enumerate(bands))
     advice = evaluate(History(outcomes=answered), NOW)
     assert ("SB1" in {r.rule_id for r in advice.reasons}) == (bands[-1] == "high")
+
+
+def test_f2_reads_each_measures_minimal_important_change_from_its_instrument() -> None:
+    published = load_instruments()
+    for measure in FUNCTION_MEASURES:
+        mic = published[measure.instrument].minimal_important_change
+        assert mic is not None
+        assert (measure.mic_points, measure.mic_percent) == (mic.points, mic.percent)
+        assert measure.better == published[measure.instrument].better
+
+
+def f2(*outcomes: Outcome, risk_factors: frozenset[str] = frozenset()) -> list[Reason]:
+    advice = evaluate(History(outcomes=outcomes, risk_factors=risk_factors), NOW)
+    return [r for r in advice.reasons if r.rule_id == "F2"]
+
+
+def test_f2_asks_for_a_review_when_the_odi_has_not_improved_over_4_weeks() -> None:
+    found = f2(outcome("odi", 30, 44, "severe"), outcome("odi", 2, 40, "moderate"))
+    assert [(r.status, r.source) for r in found] == [("see_doctor", "odi-2")]
+    assert found[0].evidence == {
+        "instrument": "odi",
+        "weeks": 4,
+        "earlier_outcome_id": "odi-30",
+        "earlier_recorded_at": "2026-11-01T09:00:00.000000Z",
+        "earlier_score": 44,
+        "latest_outcome_id": "odi-2",
+        "latest_recorded_at": "2026-11-29T09:00:00.000000Z",
+        "latest_score": 40,
+    }
+    assert "Oswestry Disability Index score has not improved over the last 4 weeks" in (
+        found[0].message
+    )
+    assert "(44, then 40)" in found[0].message
+    # It stands on the latest answers alone: weeks of silence since do not clear it.
+    silent = evaluate(
+        History(outcomes=(outcome("odi", 30, 44), outcome("odi", 2, 40))), NOW + timedelta(days=60)
+    )
+    assert silent.status == "see_doctor"
+
+
+def test_a_meaningful_improvement_by_points_or_percent_asks_for_nothing() -> None:
+    assert f2(outcome("odi", 30, 44), outcome("odi", 1, 34)) == []  # 10 points
+    assert f2(outcome("odi", 30, 30), outcome("odi", 1, 21)) == []  # 9 points, 30%
+    assert f2(outcome("odi", 30, 30), outcome("odi", 1, 22)) != []  # 8 points, 26.7%
+    assert f2(outcome("psfs", 30, 3), outcome("psfs", 1, 5)) == []  # 2 points up
+    assert f2(outcome("psfs", 30, 3), outcome("psfs", 1, 4.6)) != []
+    # Worse is not better, whichever way the measure runs.
+    assert f2(outcome("odi", 30, 30), outcome("odi", 1, 50)) != []
+    assert f2(outcome("psfs", 30, 5), outcome("psfs", 1, 2)) != []
+
+
+def test_no_review_while_the_latest_shows_little_limitation() -> None:
+    # ODI 20 is minimal disability; a PSFS of 7 is within 3 points of the level before.
+    assert f2(outcome("odi", 30, 20), outcome("odi", 1, 20)) == []
+    assert f2(outcome("odi", 30, 21), outcome("odi", 1, 20.2)) != []
+    assert f2(outcome("psfs", 30, 7), outcome("psfs", 1, 7)) == []
+    assert f2(outcome("psfs", 30, 6), outcome("psfs", 1, 6)) != []
+
+
+def test_the_pair_spans_the_window_and_risk_factors_shorten_it() -> None:
+    three_weeks = (outcome("odi", 22, 40), outcome("odi", 1, 40))
+    assert f2(*three_weeks) == []
+    # A day early still spans it (a measure due every 4 weeks answered on day 27).
+    assert f2(outcome("odi", 28, 40), outcome("odi", 1, 40)) != []
+    assert f2(outcome("odi", 27.5, 40), outcome("odi", 1, 40)) == []
+    shortened = f2(*three_weeks, risk_factors=frozenset({"steroids"}))
+    assert [r.evidence["weeks"] for r in shortened] == [2]
+    assert shortened[0].evidence["risk_factors"] == ["steroids"]
+
+
+def test_the_latest_is_compared_with_the_latest_answer_a_window_before_it() -> None:
+    # 60 then 40 was an improvement; 40 then 39 over the last 4 weeks is not.
+    answered = (outcome("odi", 60, 60), outcome("odi", 31, 40), outcome("odi", 2, 39))
+    assert [r.evidence["earlier_outcome_id"] for r in f2(*answered)] == ["odi-31"]
+    # And a later answer showing the improvement clears it.
+    assert f2(*answered, outcome("odi", 0.5, 28)) == []
+
+
+def test_rest_pain_and_each_measure_give_their_own_reason() -> None:
+    weeks = tuple(CheckIn(f"r{d}", NOW - timedelta(days=d), "daily", 5) for d in range(0, 28, 2))
+    both = (outcome("odi", 30, 44), outcome("odi", 1, 44), outcome("psfs", 30, 4))
+    advice = evaluate(History(checkins=weeks, outcomes=(*both, outcome("psfs", 1, 4))), NOW)
+    found = [r for r in advice.reasons if r.rule_id == "F2"]
+    assert [r.evidence.get("instrument") for r in found] == [None, "odi", "psfs"]
+    assert advice.status == "see_doctor"
+
+
+def _advice(earlier: float, latest: float) -> Advice:
+    return evaluate(
+        History(outcomes=(outcome("odi", 40, earlier), outcome("odi", 1, latest))),
+        NOW,
+        thresholds=DEFAULT_THRESHOLDS,
+    )
+
+
+@given(
+    earlier=st.integers(0, 50).map(lambda n: n * 2.0),
+    latest=st.integers(0, 50).map(lambda n: n * 2.0),
+)
+def test_f2_on_the_odi_fires_exactly_without_improvement_beyond_minimal(
+    earlier: float, latest: float
+) -> None:
+    gain = earlier - latest
+    expected = latest > 20 and not (gain >= 10 or (earlier > 0 and gain >= 0.3 * earlier))
+    advice = _advice(earlier, latest)
+    assert ("F2" in {r.rule_id for r in advice.reasons}) == expected
+    assert improved(FUNCTION_MEASURES[0], earlier, latest) == (
+        gain >= 10 or (earlier > 0 and gain >= 0.3 * earlier)
+    )
+    if expected:
+        assert advice.status == "see_doctor"

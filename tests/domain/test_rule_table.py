@@ -16,7 +16,8 @@ from api.domain.types import SEVERITY
 # What the evaluators fill message templates with (str.format keys).
 FILLERS = {
     "names", "outcome", "pain", "limit", "rise", "before", "began", "days", "baseline",
-    "threshold", "exercise", "sessions", "weeks", "latest_rest_pain", "jump",
+    "threshold", "exercise", "sessions", "weeks", "latest_rest_pain", "jump", "measure",
+    "earlier", "latest",
 }  # fmt: skip
 
 
