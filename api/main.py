@@ -31,6 +31,7 @@ from api.routes import (
     auth,
     catalog,
     clinicians,
+    fhir,
     health,
     me,
     meta,
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(catalog.router)
     app.include_router(pain.router)
     app.include_router(outcomes.router)
+    app.include_router(fhir.router)
     app.include_router(rules.router)
     app.include_router(training.router)
     app.include_router(clinicians.router)

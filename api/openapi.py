@@ -70,6 +70,11 @@ TAGS = [
         "name": "clinicians",
         "description": "Invitations and links, and what a linked clinician sees and sets.",
     },
+    {
+        "name": "fhir",
+        "description": "A person's whole record as FHIR R4 resources in a collection "
+        "Bundle, for clinicians' and health systems' use.",
+    },
     {"name": "operations", "description": "Health, readiness and what a problem type means."},
 ]
 # Relative: the document is served by the API it describes, wherever that is deployed.

@@ -102,6 +102,9 @@ class Instrument(_Data):
     due_every_days: int | None = None
     # Its text is copyrighted and comes from a file the deployer provides.
     licensed_text: bool = False
+    # LOINC codes for the FHIR export: the panel (form) and the score, where LOINC has them.
+    loinc: str | None = None
+    score_loinc: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Instrument:

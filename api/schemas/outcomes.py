@@ -234,6 +234,10 @@ class InstrumentPublic(BaseModel):
         description="How often it is asked again; null: once, at the start of an episode"
     )
     licence: LicencePublic = Field(description="Its licence and attribution")
+    loinc: str | None = Field(
+        description="Its LOINC panel code, where LOINC has one (the FHIR export names the "
+        "questionnaire by it)"
+    )
 
 
 class InstrumentList(BaseModel):

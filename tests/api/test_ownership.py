@@ -348,6 +348,11 @@ def _summary(w: World) -> Scene:
     return _patient_scene(w, "GET", f"/v1/patients/{w.owner.id}/summary")
 
 
+@attacks("GET", "/v1/patients/{patient_id}/fhir")
+def _fhir(w: World) -> Scene:
+    return _patient_scene(w, "GET", f"/v1/patients/{w.owner.id}/fhir")
+
+
 @attacks("PUT", "/v1/patients/{patient_id}/routine")
 def _plan(w: World) -> Scene:
     body = {"cleared": ["knee-hug"], "caps": {"knee-hug": {"sets": 1}}}

@@ -234,6 +234,9 @@ def with_ids(path: str, d: Data) -> list[Call] | None:
         "/v1/patients/{patient_id}/summary": [
             Call(w.clinician, f"/v1/patients/{who.id}/summary") for who in (w.owner, p2, d.newcomer)
         ],
+        "/v1/patients/{patient_id}/fhir": [
+            Call(w.clinician, f"/v1/patients/{who.id}/fhir") for who in (w.owner, p2, d.newcomer)
+        ],
         "/v1/exercises/{slug}": [
             Call(who, f"/v1/exercises/{slug}")
             for who in (None, w.admin)
@@ -255,6 +258,7 @@ def queries(path: str, d: Data) -> list[dict[str, Any]]:
     table: dict[str, list[dict[str, Any]]] = {
         "/v1/checkins": [{"since": d.since}],
         "/v1/outcomes": [{"since": d.since}, {"instrument": "odi"}],
+        "/v1/me/fhir": [{"_since": d.since}, {"_count": 1}],
         "/v1/sessions": [{"status": "planned"}, {"status": "completed"}, {"since": d.since}],
         "/v1/me/uploads": [{"matched": "true"}, {"matched": "false"}],
         "/v1/progress": [{"days": 1}, {"days": 365}],

@@ -79,7 +79,10 @@ def success_schemas(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
     for path, item in doc["paths"].items():
         for method, operation in item.items():
             for status, response in operation["responses"].items():
-                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                content = response.get("content", {})
+                # JSON, or FHIR's JSON (the FHIR export): the keys a client reads either way.
+                found = content.get("application/json") or content.get("application/fhir+json")
+                schema = (found or {}).get("schema")
                 if status.startswith("2") and schema is not None:
                     yield f"{method.upper()} {path} {status}", schema
 
