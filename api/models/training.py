@@ -97,7 +97,11 @@ class TrainingSession(SQLModel, table=True):
 
 class SessionLogRow(SQLModel, table=True):
     __tablename__ = "session_logs"
-    __table_args__ = (Index("ix_session_logs_user_id_started_at", "user_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_session_logs_user_id_started_at", "user_id", "started_at"),
+        # The FHIR export pages a person's logs by when they last changed.
+        Index("ix_session_logs_user_id_updated_at", "user_id", "updated_at"),
+    )
 
     session_id: uuid.UUID = Field(
         sa_column=Column(
