@@ -7,7 +7,7 @@ clinician-supported care for people at high risk of a poor outcome.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -54,41 +54,63 @@ def measures_due(outcomes: Sequence[Outcome]) -> tuple[MeasureDue, ...]:
 class FunctionMeasure:
     """How F2 reads a function or disability measure: which way is better, the change that
     matters (the instrument's `minimal_important_change`, kept equal to the YAML by
-    tests/domain/test_outcome_rules.py), and when a score still shows enough limitation to
-    review a plan that is not improving it."""
+    tests/domain/test_outcome_rules.py), and the score at which limitation is still
+    enough to review a plan that is not improving it (`limited_from`, inclusive, on the
+    worse side)."""
 
     instrument: str
     title: str
     better: Literal["lower", "higher"]
     mic_points: float
     mic_percent: float | None
-    limited: Callable[[float], bool]
-    limited_text: str
+    limited_from: float
+
+    def limited(self, score: float) -> bool:
+        if self.better == "lower":
+            return score >= self.limited_from
+        return score <= self.limited_from
 
 
 FUNCTION_MEASURES = (
-    # ODI above 20 is beyond "minimal disability", its first band (Fairbank 2000).
-    FunctionMeasure("odi", "Oswestry Disability Index", "lower", 10, 30,
-                    lambda score: score > 20, "above 20 (beyond minimal disability)"),
+    # ODI above 20 is beyond "minimal disability", its first band (Fairbank 2000); scores
+    # go in steps of 2 (or finer with a section left out), so "above 20" is 20.1 and up.
+    FunctionMeasure("odi", "Oswestry Disability Index", "lower", 10, 30, 20.1),
     # PSFS 6 or less: 4 points or more below the level before the problem on average, as
     # F2's rest-pain floor is 4 out of 10.
-    FunctionMeasure("psfs", "Patient-Specific Functional Scale", "higher", 2, None,
-                    lambda score: score <= 6, "6 or less"),
-)  # fmt: skip
+    FunctionMeasure("psfs", "Patient-Specific Functional Scale", "higher", 2, None, 6),
+)
 # A measure due every 4 weeks may be answered a day early: the pair still spans the window.
 PAIR_SLACK = timedelta(days=1)
+# The farthest back F2 looks for the earlier answer of a pair: the longest review window
+# (`review_weeks` at most 4, api/domain/thresholds.py) less the slack. The evaluation
+# loads what reaches it (api/services/history.py).
+PAIR_REACH = timedelta(weeks=4) - PAIR_SLACK
+# Scores are kept to one decimal (api/domain/instruments.py): so is their change, or a
+# PSFS going from 2.6 to 4.6 would gain 1.9999999999999996 and miss its 2 points.
+DECIMALS = 1
 
 
 def improved(measure: FunctionMeasure, earlier: float, latest: float) -> bool:
-    """A change for the better of at least the measure's minimal important change."""
-    gain = earlier - latest if measure.better == "lower" else latest - earlier
+    """A change for the better of at least the measure's minimal important change, judged
+    as the change from a first answer is (api/domain/instruments.py, `change`)."""
+    gain = round(earlier - latest if measure.better == "lower" else latest - earlier, DECIMALS)
     if gain >= measure.mic_points:
         return True
-    return (
-        measure.mic_percent is not None
-        and earlier > 0
-        and (gain >= earlier * measure.mic_percent / 100)
-    )
+    if measure.mic_percent is None or earlier <= 0:
+        return False
+    return round(gain / earlier * 100, DECIMALS) >= measure.mic_percent
+
+
+def _common_means(earlier: Outcome, latest: Outcome) -> tuple[float, float, list[str]] | None:
+    """PSFS: the means of the activities rated both times (a person's own activities are
+    compared with themselves; None when none is shared)."""
+    before = {name.casefold(): score for name, score in earlier.activities}
+    shared = [(name, score) for name, score in latest.activities if name.casefold() in before]
+    if not shared:
+        return None
+    first = round(sum(before[n.casefold()] for n, _ in shared) / len(shared), DECIMALS)
+    last = round(sum(score for _, score in shared) / len(shared), DECIMALS)
+    return first, last, [name for name, _ in shared]
 
 
 def function_not_improving(
@@ -101,31 +123,42 @@ def function_not_improving(
     reasons = []
     for measure in FUNCTION_MEASURES:
         latest = latest_of(ctx.history.outcomes, (measure.instrument,))
-        if latest is None or not measure.limited(latest.score):
+        if latest is None:
             continue
         earlier = latest_of(
             [o for o in ctx.history.outcomes if o.recorded_at <= latest.recorded_at - span],
             (measure.instrument,),
         )
-        if earlier is None or improved(measure, earlier.score, latest.score):
+        if earlier is None:
+            continue
+        first, last, shared = earlier.score, latest.score, None
+        if measure.instrument == "psfs":
+            common = _common_means(earlier, latest)
+            if common is None:
+                continue  # different activities: no change to judge
+            first, last, shared = common
+        if not measure.limited(last) or improved(measure, first, last):
             continue
         evidence: dict[str, Any] = {
             "instrument": measure.instrument,
             "weeks": weeks,
             "earlier_outcome_id": earlier.id,
             "earlier_recorded_at": iso(earlier.recorded_at),
-            "earlier_score": earlier.score,
+            "earlier_score": first,
             "latest_outcome_id": latest.id,
             "latest_recorded_at": iso(latest.recorded_at),
-            "latest_score": latest.score,
+            "latest_score": last,
+            "days_apart": (latest.recorded_at - earlier.recorded_at).days,
         }
+        if shared is not None:
+            evidence["activities"] = shared
         if risk:
             evidence["risk_factors"] = list(risk)
         values: dict[str, Any] = {
             "measure": measure.title,
-            "weeks": weeks,
-            "earlier": f"{earlier.score:g}",
-            "latest": f"{latest.score:g}",
+            "since": earlier.recorded_at.date().isoformat(),
+            "earlier": f"{first:g}",
+            "latest": f"{last:g}",
         }
         reasons.append(rule.reason("see_doctor", "function", evidence, source=latest.id, **values))
     return reasons

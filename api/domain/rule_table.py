@@ -8,7 +8,7 @@ templates and its sources. The engine (rules.py) walks the rows in this order;
 
 from __future__ import annotations
 
-from api.domain.outcome_rules import sb1_startback_high_risk
+from api.domain.outcome_rules import FUNCTION_MEASURES, PAIR_SLACK, sb1_startback_high_risk
 from api.domain.progression_rules import (
     FRESH_EVIDENCE,
     GATE_LOOKBACK,
@@ -143,13 +143,24 @@ F2 = Rule(
         "improvement_fraction": IMPROVEMENT_FRACTION,
         "min_days_per_week": REVIEW_MIN_DAYS_PER_WEEK,
         "review_weeks_with_risk_factors": REVIEW_WEEKS_WITH_RISK_FACTORS,
+        **{
+            f"{m.instrument}_{name}": value
+            for m in FUNCTION_MEASURES
+            for name, value in (
+                ("improvement_points", m.mic_points),
+                ("improvement_percent", m.mic_percent),
+                ("limited_from", m.limited_from),
+            )
+            if value is not None
+        },
+        "pair_slack_days": PAIR_SLACK.days,
     },
     messages={
         "review": "Your pain has not improved over the last {weeks} weeks. Please arrange a "
         "review with your doctor or physiotherapist to check that this plan is right for "
         "you; keep doing your exercises at their current level until then.",
-        "function": "Your {measure} score has not improved over the last {weeks} weeks "
-        "({earlier}, then {latest}). Please arrange a review with your doctor or "
+        "function": "Your {measure} score has not improved since {since} ({earlier}, "
+        "then {latest}). Please arrange a review with your doctor or "
         "physiotherapist to check that this plan is right for you; keep doing your "
         "exercises at their current level until then.",
     },
@@ -162,10 +173,13 @@ F2 = Rule(
     "window to 2 weeks (or the clinician's setting, if shorter), and the evidence names "
     "the risk factors. Outcome measures are judged over the same window: the latest ODI "
     "(or PSFS) against the latest answer of the same measure at least that many weeks "
-    "before it (a day early still counts), and a review is asked for when it has not "
-    "improved by the measure's minimal important change (ODI 10 points or 30%, PSFS 2 "
-    "points) while the latest still shows limitation (ODI above 20, PSFS 6 or less). It "
-    "stands until a later answer shows the improvement.",
+    "before it (a day early still counts; however long before, and the message says "
+    "since when), and a review is asked for when it has not improved by the measure's "
+    "minimal important change (ODI 10 points or 30%, PSFS 2 points; changes to one "
+    "decimal, as scores are kept) while the latest still shows limitation (ODI above 20, "
+    "PSFS 6 or less). A PSFS compares the activities rated both times (their means), and "
+    "none in common compares nothing. It stands until a later answer shows the "
+    "improvement.",
 )
 
 P1 = Rule(

@@ -192,6 +192,8 @@ class Outcome:
     recorded_at: datetime
     score: float
     band: str | None = None
+    # PSFS: the activities rated, (name, 0-10), as the person named them.
+    activities: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

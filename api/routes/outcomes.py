@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import Clock, CurrentUser, InstrumentsDep, SessionDep
+from api.deps import CatalogDep, Clock, CurrentUser, InstrumentsDep, SessionDep
 from api.links import answer_create, links
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit, Since
+from api.schemas.enums import InstrumentName
 from api.schemas.outcomes import (
     InstrumentList,
-    InstrumentName,
     InstrumentPublic,
     OutcomeCreate,
     OutcomePage,
@@ -49,8 +49,9 @@ def list_instruments(instruments: InstrumentsDep) -> InstrumentList:
     description=(
         "201 with the outcome as stored and scored. Sending the same `id` and body again (an "
         "offline retry) answers the same way, marked `Idempotent-Replayed: true`; the same "
-        "`id` with another body is 409. A high-risk STarT Back alerts linked clinicians, and "
-        "the advice reads outcomes (GET /v1/advice: `measures_due`, and its reasons)."
+        "`id` with another body is 409. A high-risk STarT Back alerts linked clinicians. The "
+        "answer holds the advice evaluated with it (the rules read outcomes: SB1, F2, "
+        "`measures_due`), stored as a check-in's is."
     ),
     responses={
         201: links("/outcome/id", "outcome_id", "getOutcome", replays=True),
@@ -64,10 +65,13 @@ def create_outcome(
     session: SessionDep,
     clock: Clock,
     instruments: InstrumentsDep,
+    catalog: CatalogDep,
 ) -> OutcomeResult:
-    outcome, created = outcomes.record_outcome(session, user, body, instruments, clock())
+    outcome, advice, created = outcomes.record_outcome(
+        session, user, body, instruments, catalog.rule_catalog, clock()
+    )
     answer_create(response, f"/v1/outcomes/{outcome.id}", created)
-    return OutcomeResult(outcome=outcome)
+    return OutcomeResult(outcome=outcome, advice=advice)
 
 
 @router.get(

@@ -8,7 +8,7 @@ stays the `Literal` (plain strings), only the document refers to the component.
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import WithJsonSchema
 
@@ -51,3 +51,16 @@ def refer_to_named_enums(node: Any) -> Any:
     out.pop("title", None)  # pydantic's, from the field name: the component has its own
     ref = {"$ref": f"#/components/schemas/{name}"}
     return {"allOf": [ref], **out} if out else ref
+
+
+_InstrumentName = Literal["nrs-weekly", "odi", "psfs", "startback"]
+InstrumentName = Annotated[
+    _InstrumentName,
+    enum_schema(
+        "InstrumentName",
+        _InstrumentName,
+        "An outcome measure: `nrs-weekly` (average pain over the last 7 days, 0-10), `psfs` "
+        "(Patient-Specific Functional Scale), `startback` (STarT Back Screening Tool), "
+        "`odi` (Oswestry Disability Index). GET /v1/instruments describes each.",
+    ),
+]

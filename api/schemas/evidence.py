@@ -109,10 +109,15 @@ class FunctionReviewEvidence(_Evidence):
     weeks: int = Field(ge=1, description="Weeks reviewed, as for rest pain")
     earlier_outcome_id: str = Field(description="The answer at the window's start")
     earlier_recorded_at: Timestamp = Field(description="When it was answered")
-    earlier_score: float = Field(description="Its score")
+    earlier_score: float = Field(description="Its score (PSFS: see `activities`)")
     latest_outcome_id: str = Field(description="The latest answer")
     latest_recorded_at: Timestamp = Field(description="When it was answered")
     latest_score: float = Field(description="Its score")
+    days_apart: int = Field(ge=0, description="Days between the two answers")
+    activities: list[str] = Field(
+        default_factory=list,
+        description="PSFS only: the activities rated both times; the scores are their means",
+    )
     risk_factors: list[str] = Field(
         default_factory=list,
         description="Present only when serious-cause risk factors shortened the window",

@@ -10,20 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.domain.instruments import Instrument
 from api.schemas.common import NEXT_CURSOR, Input
-from api.schemas.enums import enum_schema
+from api.schemas.enums import InstrumentName, enum_schema
+from api.schemas.pain import AdvicePublic
 from api.schemas.types import Instant, Timestamp, Uuid
 
-_InstrumentName = Literal["nrs-weekly", "odi", "psfs", "startback"]
-InstrumentName = Annotated[
-    _InstrumentName,
-    enum_schema(
-        "InstrumentName",
-        _InstrumentName,
-        "An outcome measure: `nrs-weekly` (average pain over the last 7 days, 0-10), `psfs` "
-        "(Patient-Specific Functional Scale), `startback` (STarT Back Screening Tool), "
-        "`odi` (Oswestry Disability Index). GET /v1/instruments describes each.",
-    ),
-]
 _Direction = Literal["improved", "worsened", "unchanged"]
 Direction = Annotated[
     _Direction,
@@ -156,6 +146,7 @@ class OutcomePublic(BaseModel):
 
 class OutcomeResult(BaseModel):
     outcome: OutcomePublic = Field(description="The outcome as stored and scored")
+    advice: AdvicePublic = Field(description="The advice now, with this outcome counted")
 
 
 class OutcomePage(BaseModel):

@@ -9,9 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from api.schemas.catalog import Slug
 from api.schemas.common import Input
-from api.schemas.enums import enum_schema
+from api.schemas.enums import InstrumentName, enum_schema
 from api.schemas.evidence import EVIDENCE_DESCRIPTION, EVIDENCE_DOCUMENT
-from api.schemas.outcomes import InstrumentName
 from api.schemas.types import Instant, Timestamp, Uuid
 
 _Phase = Literal["daily", "before", "during", "after", "next_morning"]

@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Row, bindparam
 from sqlmodel import Session, col, select
 
+from api.domain.outcome_rules import FUNCTION_MEASURES, PAIR_REACH
 from api.domain.rules import WINDOW
 from api.domain.thresholds import DEFAULT_THRESHOLDS, ThresholdError, Thresholds
 from api.domain.trend_rules import FIRST_READINGS
@@ -200,6 +201,36 @@ def _window(
     return checkins, tuple(logs)
 
 
+def _outcome(row: Any) -> Outcome:
+    given = row.answers.get("activities") if isinstance(row.answers, dict) else None
+    activities = tuple(
+        (str(a["activity"]), int(a["score"])) for a in given or () if isinstance(a, dict)
+    )
+    return Outcome(str(row.id), row.instrument, row.recorded_at, row.score, row.band, activities)
+
+
+def _outcomes(
+    session: Session, user_id: uuid.UUID, now: datetime, since: datetime
+) -> tuple[Outcome, ...]:
+    """The outcomes the rules read. F2 pairs the latest ODI or PSFS with one up to
+    PAIR_REACH before it: when the latest few loaded all fall within that reach, there may
+    be more, so the pair's range is read in full (someone answering more than weekly)."""
+    rows = list(queries.outcomes(session, user_id, now, since))
+    for instrument in (m.instrument for m in FUNCTION_MEASURES):
+        ranked = sorted((r for r in rows if r.instrument == instrument), key=lambda r: r.rank)
+        if len(ranked) < queries.RECENT_OUTCOMES:
+            continue  # all of them are here
+        latest = ranked[0].recorded_at
+        reach = latest - PAIR_REACH
+        if ranked[queries.RECENT_OUTCOMES - 1].recorded_at <= reach:
+            continue  # the latest few already reach back far enough
+        known = {r.id for r in rows}
+        more = queries.outcome_pair(session, user_id, instrument, latest, reach)
+        rows += [r for r in more if r.id not in known]
+    ordered = sorted(rows, key=lambda r: (r.recorded_at, str(r.id)))
+    return tuple(_outcome(r) for r in ordered)
+
+
 def load_history(
     session: Session,
     user_id: uuid.UUID,
@@ -235,10 +266,7 @@ def load_history(
     # (evidence.context does the same), so silence in rest pain loses no evidence.
     rest_since = min(since, (last_rest[0].recorded_at if last_rest else now) - WINDOW)
     checkins, logs = _window(session, user_id, now, since, rest_since)
-    measures = tuple(
-        Outcome(str(r.id), r.instrument, r.recorded_at, r.score, r.band)
-        for r in queries.outcomes(session, user_id, now, since)
-    )
+    measures = _outcomes(session, user_id, now, since)
 
     def one(kind: str) -> CheckIn | None:
         rows = found.get(kind)

@@ -255,13 +255,14 @@ def logs_by_session(
 # began (a person answers a few a month, so one pass over their index range is small).
 # F2 compares the latest ODI or PSFS with the latest one at least its review window before
 # (api/domain/outcome_rules.py): answered every 4 weeks as asked, that is the second
-# latest; the latest 8 still hold it for someone answering weekly, and answers from the
-# window on hold it for any pace while the latest is recent.
+# latest. The rank comes back too, so that api/services/history.py can tell when the
+# latest few all fall within that reach and the pair needs `outcome_pair` (rare).
 RECENT_OUTCOMES = 8
 OUTCOMES = OutcomeRow.__table__  # type: ignore[attr-defined]
+_OUTCOME_COLUMNS = ("id", "instrument", "recorded_at", "score", "band", "answers")
 _RANKED = (
     select(
-        *(OUTCOMES.c[name] for name in ("id", "instrument", "recorded_at", "score", "band")),
+        *(OUTCOMES.c[name] for name in _OUTCOME_COLUMNS),
         func.row_number()
         .over(
             partition_by=OUTCOMES.c.instrument,
@@ -276,16 +277,41 @@ _RANKED = (
     .subquery()
 )
 _OUTCOMES = (
-    select(*(c for c in _RANKED.c if c.name != "rank"))
+    select(*_RANKED.c)
     .where(or_(_RANKED.c.rank <= RECENT_OUTCOMES, _RANKED.c.recorded_at >= bindparam("since")))
     .order_by(_RANKED.c.recorded_at, _RANKED.c.id)
 )
+_ONE_INSTRUMENT = (
+    OUTCOMES.c.user_id == bindparam("user_id", type_=Uuid()),
+    OUTCOMES.c.instrument == bindparam("instrument"),
+)
+_PAIR_RECENT = select(*(OUTCOMES.c[n] for n in _OUTCOME_COLUMNS)).where(
+    *_ONE_INSTRUMENT,
+    OUTCOMES.c.recorded_at > bindparam("reach"),
+    OUTCOMES.c.recorded_at <= bindparam("latest"),
+)
+_PAIR_BEFORE = (
+    select(*(OUTCOMES.c[n] for n in _OUTCOME_COLUMNS))
+    .where(*_ONE_INSTRUMENT, OUTCOMES.c.recorded_at <= bindparam("reach"))
+    .order_by(OUTCOMES.c.recorded_at.desc(), OUTCOMES.c.id.desc())
+    .limit(1)
+)
+
+
+def outcome_pair(
+    session: Session, user_id: uuid.UUID, instrument: str, latest: datetime, reach: datetime
+) -> list[Row[Any]]:
+    """Every answer of one instrument after `reach` up to `latest`, and the latest one at
+    or before `reach`: whatever F2 may pair the latest answer with."""
+    params = {"user_id": user_id, "instrument": instrument, "latest": latest, "reach": reach}
+    recent = session.execute(_PAIR_RECENT, params).all()
+    return [*session.execute(_PAIR_BEFORE, params).all(), *recent]
 
 
 def outcomes(
     session: Session, user_id: uuid.UUID, now: datetime, since: datetime
 ) -> Sequence[Row[Any]]:
     """The person's outcomes the rules read: the latest few of each instrument, and all
-    recorded from `since` to `now`, oldest first."""
+    recorded from `since` to `now`, oldest first, each with its rank (1: the latest)."""
     params = {"user_id": user_id, "now": now, "since": since}
     return session.execute(_OUTCOMES, params).all()

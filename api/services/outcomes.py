@@ -10,13 +10,17 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from api.db import offset_minutes, offset_text
+from api.domain.catalog import CatalogInfo
 from api.domain.instruments import AnswerError, Instrument, change, score
 from api.errors import ClientIdReused, FieldError, NotFound
 from api.models import Alert, OutcomeRow, User
 from api.pagination import keyset_page
 from api.schemas.outcomes import ChangePublic, OutcomeCreate, OutcomePublic
+from api.schemas.pain import AdvicePublic
+from api.services.advice import advice_public
 from api.services.care_team import linked_clinicians
 from api.services.clock import future_error
+from api.services.evaluation import evaluate_person
 from api.services.store import body_digest, insert_ignoring_duplicates, insert_or_existing
 
 # docs/clinical.md: a high-risk STarT Back result suggests clinician-supported care
@@ -91,14 +95,17 @@ def record_outcome(
     user: User,
     body: OutcomeCreate,
     instruments: Mapping[str, Instrument],
+    catalog: Mapping[str, CatalogInfo],
     now: datetime,
-) -> tuple[OutcomePublic, bool]:
-    """Score and store an outcome. Returns (outcome, newly created)."""
+) -> tuple[OutcomePublic, AdvicePublic, bool]:
+    """Score and store an outcome, and evaluate with it (the rules read outcomes: SB1,
+    F2), so the advice and any clinician alert are stored now, not at the next check-in.
+    Returns (outcome, advice, newly created)."""
     digest = body_digest(body, exclude={"id"})
     if body.id is not None:
         existing = session.get(OutcomeRow, body.id)
         if existing is not None:
-            return _replay(session, user, existing, digest, instruments)
+            return _replay(session, user, existing, digest, instruments, catalog, now)
     instrument = instruments[body.instrument]
     errors = future_error("recorded_at", body.recorded_at, now)
     try:
@@ -123,11 +130,12 @@ def record_outcome(
     )
     stored = insert_or_existing(session, row, lambda: session.get(OutcomeRow, row.id))
     if stored is not None:
-        return _replay(session, user, stored, digest, instruments)
+        return _replay(session, user, stored, digest, instruments, catalog, now)
     if row.band in ALERTING_BANDS.get(row.instrument, ()):
         _alert(session, user.id, row)
+    advice = evaluate_person(session, user, now, catalog, record=True).advice
     session.commit()
-    return public_many(session, user.id, [row], instruments)[0], True
+    return public_many(session, user.id, [row], instruments)[0], advice_public(advice), True
 
 
 def _alert(session: Session, patient_id: uuid.UUID, row: OutcomeRow) -> None:
@@ -158,13 +166,18 @@ def _replay(
     existing: OutcomeRow,
     digest: str,
     instruments: Mapping[str, Instrument],
-) -> tuple[OutcomePublic, bool]:
+    catalog: Mapping[str, CatalogInfo],
+    now: datetime,
+) -> tuple[OutcomePublic, AdvicePublic, bool]:
     if existing.user_id != user.id or existing.body_hash != digest:
         raise ClientIdReused(
             "This outcome id is already used by a different outcome; "
             "generate a new id for new data."
         )
-    return public_many(session, user.id, [existing], instruments)[0], False
+    # As a check-in's replay: the advice as it stands now.
+    advice = evaluate_person(session, user, now, catalog, record=True).advice
+    session.commit()
+    return public_many(session, user.id, [existing], instruments)[0], advice_public(advice), False
 
 
 def list_outcomes(

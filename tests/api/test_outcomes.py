@@ -120,7 +120,10 @@ def test_an_outcome_is_scored_stored_once_and_replayed(
     again = post(client, user, clock, "startback", HIGH_RISK, id=ident, recorded_at=when)
     assert again.status_code == 201, again.text
     assert again.headers["idempotent-replayed"] == "true"
-    assert again.json() == first.json()
+    assert again.json()["outcome"] == first.json()["outcome"]
+    # Each answer holds the advice evaluated with the outcome (here SB1's high risk).
+    for answer in (first, again):
+        assert "SB1" in {r["rule_id"] for r in answer.json()["advice"]["reasons"]}
     other = post(
         client, user, clock, "startback", HIGH_RISK | {"q1": 0}, id=ident, recorded_at=when
     )
@@ -323,7 +326,12 @@ def test_an_odi_not_improving_over_the_window_asks_for_a_review_and_alerts(
     for _ in range(10):
         clock.advance(days=7)
         checkin(client, patient, clock)
-    latest = post(client, patient, clock, "odi", odi(21)).json()["outcome"]
+    answered = post(client, patient, clock, "odi", odi(21)).json()
+    latest = answered["outcome"]
+    # The answer itself carries the review, stored then (history and alert included).
+    assert answered["advice"]["status"] == "see_doctor"
+    history = client.get("/v1/advice/history", headers=patient.headers).json()["items"]
+    assert "see_doctor" in {h["status"] for h in history}
     advice = client.get("/v1/advice", headers=patient.headers).json()
     assert advice["status"] == "see_doctor"
     (review,) = [r for r in advice["reasons"] if r["rule_id"] == "F2"]
@@ -336,6 +344,7 @@ def test_an_odi_not_improving_over_the_window_asks_for_a_review_and_alerts(
         "latest_outcome_id": latest["id"],
         "latest_recorded_at": latest["recorded_at"],
         "latest_score": 42.0,
+        "days_apart": 70,
     }
     alerts = client.get("/v1/alerts", headers=clinician.headers).json()["items"]
     assert "see_doctor" in {a["kind"] for a in alerts}
@@ -344,3 +353,23 @@ def test_an_odi_not_improving_over_the_window_asks_for_a_review_and_alerts(
     post(client, patient, clock, "odi", odi(14))
     after = client.get("/v1/advice", headers=patient.headers).json()
     assert "F2" not in {r["rule_id"] for r in after["reasons"]}
+
+
+def test_an_eager_answerer_still_gets_the_pair_from_a_window_before(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    # ODI 44, then eight answers of 42 on eight days four weeks later, then only
+    # check-ins: the first answer is neither among the latest eight nor in the evidence
+    # window, and is still the one the latest is compared with.
+    first = post(client, user, clock, "odi", odi(22)).json()["outcome"]
+    clock.advance(days=27)
+    for _ in range(8):
+        clock.advance(days=1)
+        assert post(client, user, clock, "odi", odi(21)).status_code == 201
+    for _ in range(15):
+        clock.advance(days=1)
+        checkin(client, user, clock)
+    advice = client.get("/v1/advice", headers=user.headers).json()
+    (review,) = [r for r in advice["reasons"] if r["rule_id"] == "F2"]
+    assert review["evidence"]["earlier_outcome_id"] == first["id"]
+    assert review["evidence"]["latest_score"] == 42.0

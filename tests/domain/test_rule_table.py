@@ -16,7 +16,7 @@ from api.domain.types import SEVERITY
 # What the evaluators fill message templates with (str.format keys).
 FILLERS = {
     "names", "outcome", "pain", "limit", "rise", "before", "began", "days", "baseline",
-    "threshold", "exercise", "sessions", "weeks", "latest_rest_pain", "jump", "measure",
+    "threshold", "exercise", "sessions", "weeks", "latest_rest_pain", "jump", "measure", "since",
     "earlier", "latest",
 }  # fmt: skip
 
@@ -142,6 +142,14 @@ def test_fixed_numbers_are_shown_with_their_v2_values() -> None:
         "min_days_per_week": 1,
         # Screening: serious-cause risk factors shorten the review window.
         "review_weeks_with_risk_factors": 2,
+        # Outcome measures (issue 19): each one's minimal important change and the
+        # limitation below which no review is asked for.
+        "odi_improvement_points": 10,
+        "odi_improvement_percent": 30,
+        "odi_limited_from": 20.1,
+        "psfs_improvement_points": 2,
+        "psfs_limited_from": 6,
+        "pair_slack_days": 1,
     }
     assert RULES_BY_ID["P1"].constants == {"after_window_hours": 2}
     assert dict(RULES_BY_ID["P0"].constants) == {
