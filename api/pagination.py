@@ -14,6 +14,7 @@ from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 from api.errors import FieldError
+from api.schemas.types import EARLIEST, LATEST
 
 T = TypeVar("T")
 
@@ -33,6 +34,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         moment = datetime.fromisoformat(at)
         if moment.tzinfo is None:  # every cursor this API makes carries its offset
             raise ValueError("a cursor's time without an offset")
+        # Compared, never converted: storing a moment near the calendar's ends in UTC
+        # would overflow (a 500), and no cursor this API makes is out there.
+        if not EARLIEST <= moment < LATEST:
+            raise ValueError("a cursor's time out of range")
         return moment, str(ident)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise FieldError(

@@ -24,10 +24,9 @@ FhirSince = Annotated[
     Instant | None,
     Query(
         alias="_since",
-        description="Incremental pull: only resources changed at or after this moment (an "
-        "ISO 8601 date-time with an offset). The Patient and the routine (CarePlan and "
-        "ServiceRequests) lead every pull's first page whatever their age, since the other "
-        "resources refer to them. "
+        description="Incremental pull: only records (check-ins, outcomes, sessions) changed "
+        "at or after this moment (an ISO 8601 date-time with an offset). The Patient and "
+        "the routine lead every page whatever their age, since the records refer to them. "
         "Pass the `Date` header of your previous pull's first response, less a minute.",
     ),
 ]
@@ -37,9 +36,10 @@ FhirCount = Annotated[
         alias="_count",
         ge=1,
         le=fhir.MAX_COUNT,
-        description=f"Resources per page (1-{fhir.MAX_COUNT}) after the Patient and the "
-        "routine, which lead the first page; an outcome's QuestionnaireResponse and its "
-        "score Observation stay on one page, so a page may hold one more.",
+        description=f"Records per page (1-{fhir.MAX_COUNT}), besides the Patient, the "
+        "routine and the Questionnaires every page carries; an outcome's "
+        "QuestionnaireResponse and score Observation stay on one page, so it may hold one "
+        "more.",
     ),
 ]
 
@@ -54,20 +54,21 @@ BUNDLE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"model": FhirBundle, "description": "A collection Bundle (`application/fhir+json`)"}
 }
 DESCRIPTION = (
-    "The record as FHIR R4 resources in a `collection` Bundle: the Patient; the routine as "
-    "a CarePlan with one ServiceRequest per exercise (SNOMED 229065009 exercise therapy; "
-    "the sets in `quantityQuantity`, the dose in words in `note`; `active` when "
-    "prescribed now, `on-hold` when in the routine but not today (left out, not cleared, "
-    "not started), `revoked` when taken out of it); every pain check-in as an "
-    "Observation (LOINC 72514-3, "
-    "`valueInteger`, `effectiveDateTime` at the offset it was recorded with, the phase as "
-    "a component); each outcome measure as a QuestionnaireResponse (STarT Back: "
-    "`http://loinc.org/q/91349-1`, ODI: `http://loinc.org/q/97908-8`, PSFS and NRS: our "
-    "own canonical URLs) and an Observation of its score (ODI: LOINC 97909-6) with its "
-    "band as the interpretation; each logged session as a Procedure. Ids are stable, so "
-    "pulling again updates rather than duplicates; `meta.lastUpdated` says when each "
-    "changed. Pages follow `link` `next` (keyset: no page skips or repeats a resource "
-    "that did not change meanwhile). Reading it writes nothing."
+    "The record as FHIR R4 resources in a `collection` Bundle. Every page starts with the "
+    "Patient and the routine as GET /v1/routine prescribes it: a CarePlan with one "
+    "ServiceRequest per exercise (SNOMED 229065009 exercise therapy; the sets in "
+    "`quantityQuantity`, the dose in words in `note`; `active` when prescribed now, "
+    "`on-hold` when in the routine but not today, `revoked` when taken out of it). Then "
+    "the page's records: every pain check-in as an Observation (LOINC 72514-3, "
+    "`valueInteger`, `effectiveDateTime` at the offset it was recorded with, the phase "
+    "as a component); each outcome measure as a QuestionnaireResponse and an Observation "
+    "of its score (ODI: LOINC 97909-6) with its band as the interpretation; each logged "
+    "session as a Procedure. Last, the Questionnaires the page's answers refer to "
+    "(STarT Back's names LOINC panel 91349-1, the ODI's 97908-8). Every reference "
+    "resolves within its page. Ids are stable, so pulling again updates rather than "
+    "duplicates; `meta.lastUpdated` says when each changed. Pages follow `link` `next` "
+    "(keyset: no page skips or repeats a record that did not change meanwhile). Reading "
+    "it writes nothing."
 )
 
 

@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 FhirResourceType = Literal[
-    "Patient", "CarePlan", "ServiceRequest", "Observation", "QuestionnaireResponse", "Procedure"
-]
+    "Patient", "CarePlan", "ServiceRequest", "Observation", "QuestionnaireResponse",
+    "Procedure", "Questionnaire",
+]  # fmt: skip
 
 
 class FhirMeta(BaseModel):
@@ -27,7 +28,11 @@ class FhirResource(BaseModel):
 
     resourceType: FhirResourceType = Field(description="Its FHIR type")  # noqa: N815
     id: str = Field(description="Stable across pulls")
-    meta: FhirMeta = Field(description="`lastUpdated`: when it last changed")
+    meta: FhirMeta | None = Field(
+        default=None,
+        description="`lastUpdated`: when it last changed (absent on a Questionnaire, this "
+        "server's own definition)",
+    )
 
 
 class FhirEntry(BaseModel):
@@ -51,6 +56,8 @@ class FhirBundle(BaseModel):
     timestamp: str = Field(description="When this page was assembled (a FHIR instant)")
     link: list[FhirLink] = Field(description="`self`, and `next` while more remains")
     entry: list[FhirEntry] = Field(
-        description="The Patient and the routine first (first page), then check-ins, "
-        "outcomes and sessions, each kind in the order it last changed"
+        default_factory=list,
+        description="On every page the Patient and the routine first, then check-ins, "
+        "outcomes and sessions (each kind in the order it last changed), then the "
+        "Questionnaires the page's answers refer to; absent when a page holds nothing",
     )

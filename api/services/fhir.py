@@ -1,9 +1,10 @@
 """The FHIR R4 export (issue 19): a person's record as a collection Bundle, in keyset pages.
 
-The record is read in a fixed order of parts: the Patient and the routine (a CarePlan and
-its ServiceRequests, as GET /v1/routine shows it: small, and what the rest refers to, so
-they lead every pull's first page), then the pain Observations, the outcomes (a
+The record is read in a fixed order of parts: the pain Observations, the outcomes (a
 QuestionnaireResponse and its score Observation each), the logged sessions (Procedures).
+Every page also carries the Patient and the routine (a CarePlan and its ServiceRequests,
+as GET /v1/routine shows it) and the Questionnaires its answers refer to: what the
+records refer to, small, so each page stands on its own.
 Within a part, rows go by (last updated, id), so `_since` (changed at or after) and the
 cursor are one range seek each, and a row changed while a client pages comes again later
 instead of being skipped. Reading it writes nothing.
@@ -23,9 +24,10 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from api.domain.instruments import Instrument
+from api.domain.instruments import Instrument, Item, Licence, Scoring
 from api.errors import FieldError
 from api.models import CheckInRow, OutcomeRow, SessionLogRow, User
+from api.schemas.types import EARLIEST, LATEST
 from api.services import fhir_resources as fr
 from api.services import routine as stored
 from api.services.catalog_snapshot import Snapshot
@@ -78,13 +80,20 @@ def decode(cursor: str) -> Position:
     )
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) not in (1, 3) or raw[0] not in PART_NAMES:
+        valid = (
+            isinstance(raw, list)
+            and len(raw) in (1, 3)
+            and all(isinstance(v, str) for v in raw)
+            and raw[0] in PART_NAMES
+        )
+        if not valid:
             raise invalid
         part = PART_NAMES.index(raw[0])
         if len(raw) == 1:
             return Position(part, None)
         at = datetime.fromisoformat(raw[1])
-        if at.tzinfo is None:
+        # Compared, never converted: a moment near the calendar's ends cannot overflow.
+        if at.tzinfo is None or not EARLIEST <= at < LATEST:
             raise invalid
         return Position(part, (at, PARTS[part].id_type(raw[2])))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
@@ -143,12 +152,27 @@ def planned(session: Session, user: User, catalog: Snapshot, now: datetime) -> l
                 hold_seconds=dose.hold_seconds,
                 per_side=dose.per_side,
                 status=status,
-                # A starting routine not stored yet is the routine as of now.
-                created_at=row.created_at if row else now,
-                updated_at=row.updated_at if row else now,
+                # A starting routine not stored yet follows from the profile (equipment)
+                # and the screen: dated by the profile, so it stays put between pulls.
+                created_at=row.created_at if row else user.created_at,
+                updated_at=row.updated_at if row else user.updated_at,
             )
         )
     return found
+
+
+def _unknown(row: OutcomeRow) -> Instrument:
+    """An instrument no longer served (its file renamed or removed): its answers still
+    export, item by item, under its name."""
+    return Instrument(
+        instrument=row.instrument,
+        title=row.instrument,
+        recall="",
+        better="lower",
+        licence=Licence(note="", attribution=""),
+        items=tuple(Item(id=key, options=()) for key in sorted(row.answers)),
+        scoring=Scoring(method="sum", description="", min=0, max=0),
+    )
 
 
 def export_page(
@@ -162,51 +186,68 @@ def export_page(
     count: int,
     cursor: str | None,
 ) -> Page:
-    """One page of the person's record: at most `count` resources after the Patient and
-    the routine (an outcome's two are never split, so a page may hold one more)."""
+    """One page of the person's record: at most `count` records (an outcome's two
+    resources are never split, so one more at most), led by the Patient and the routine
+    and followed by the Questionnaires its answers refer to, so that every page stands
+    on its own: each reference in it resolves within it."""
     start = decode(cursor) if cursor else Position(0, None)
     uid = user.id
     names = {slug: exercise.name for slug, exercise in catalog.by_slug.items()}
-    has_plan = bool(stored.load_rows(session, uid)) if cursor else False
-    resources: list[dict[str, Any]] = []
-    if cursor is None:
-        resources.append(fr.patient(user))
-        routine = planned(session, user, catalog, now)
-        if routine:
-            has_plan = True
-            resources.append(fr.care_plan(uid, routine))
-            resources.extend(fr.service_request(p, uid) for p in routine)
-        count += len(resources)  # they lead the page; `count` is for the rest
+    routine = planned(session, user, catalog, now)
+    answered: dict[str, Instrument] = {}
+
+    def outcome(row: OutcomeRow) -> list[dict[str, Any]]:
+        instrument = instruments.get(row.instrument) or _unknown(row)
+        if row.instrument in instruments:
+            answered[row.instrument] = instrument
+        return [
+            fr.questionnaire_response(row, uid, instrument),
+            fr.score_observation(row, uid, instrument),
+        ]
+
     builders: dict[str, Build] = {
         "checkins": lambda r: [fr.pain_observation(r, uid, names)],
-        "outcomes": lambda r: [
-            fr.questionnaire_response(r, uid, instruments[r.instrument]),
-            fr.score_observation(r, uid, instruments[r.instrument]),
-        ],
-        "sessions": lambda r: [fr.procedure(r, uid, names, plan=has_plan)],
+        "outcomes": outcome,
+        "sessions": lambda r: [fr.procedure(r, uid, names, plan=bool(routine))],
     }
+    records: list[dict[str, Any]] = []
+    next_cursor = None
     for index in range(start.part, len(PARTS)):
         part = PARTS[index]
         after = start.after if index == start.part else None
         # One row more than fits tells whether the record goes on past this page.
-        rows = _rows(session, part, uid, since, after, max(count - len(resources), 0) + 1)
+        rows = _rows(session, part, uid, since, after, max(count - len(records), 0) + 1)
         for row in rows:
-            if len(resources) >= count:
-                return Page(resources, encode(Position(index, after)))
-            resources.extend(builders[part.name](row))
+            if len(records) >= count:
+                next_cursor = encode(Position(index, after))
+                break
+            records.extend(builders[part.name](row))
             after = (getattr(row, part.time.key), getattr(row, part.ident.key))
-    return Page(resources, None)
+        if next_cursor is not None:
+            break
+    leading = [fr.patient(user)]
+    if routine:
+        leading.append(fr.care_plan(uid, routine))
+        leading.extend(fr.service_request(p, uid) for p in routine)
+    forms = [fr.questionnaire(answered[name]) for name in sorted(answered)]
+    return Page([*leading, *records, *forms], next_cursor)
 
 
 def bundle(page: Page, self_url: str, next_url: str | None, now: datetime) -> dict[str, Any]:
     links = [{"relation": "self", "url": self_url}]
     if next_url is not None:
         links.append({"relation": "next", "url": next_url})
-    return {
+    found: dict[str, Any] = {
         "resourceType": "Bundle",
         "meta": {"lastUpdated": fr.instant(now)},
         "type": "collection",
         "timestamp": fr.instant(now),
         "link": links,
-        "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in page.resources],
     }
+    # FHIR's JSON has no empty arrays: a page with nothing in it has no `entry`.
+    if page.resources:
+        found["entry"] = [
+            {"fullUrl": fr.full_url(r["resourceType"], r["id"]), "resource": r}
+            for r in page.resources
+        ]
+    return found

@@ -3,7 +3,8 @@
 No database access here: api/services/fhir.py reads the rows and pages them. Every
 resource id is stable (a row's own id, or a UUID derived from it), so a receiving system
 that pulls again updates what it has instead of duplicating it. Resources reference each
-other by `urn:uuid:` full URLs, as a collection Bundle allows.
+other by `urn:uuid:` full URLs (`full_url`), as a collection Bundle allows, and every page
+carries what its resources refer to (api/services/fhir.py).
 """
 
 from __future__ import annotations
@@ -46,8 +47,14 @@ def derived_id(kind: str, of: uuid.UUID | str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{of}"))
 
 
-def ref(resource_id: str | uuid.UUID) -> dict[str, str]:
-    return {"reference": f"urn:uuid:{resource_id}"}
+def full_url(resource_type: str, resource_id: str | uuid.UUID) -> str:
+    """A resource's `urn:uuid:` full URL in a Bundle, from its type and id: ids chosen by
+    clients (check-ins, outcomes) may equal another table's, never another type's URL."""
+    return f"urn:uuid:{derived_id(resource_type, resource_id)}"
+
+
+def ref(resource_type: str, resource_id: str | uuid.UUID) -> dict[str, str]:
+    return {"reference": full_url(resource_type, resource_id)}
 
 
 def instant(moment: datetime) -> str:
@@ -113,7 +120,7 @@ def pain_observation(
         "status": "final",
         "category": SURVEY,
         "code": {"coding": [PAIN_NRS], "text": "Back pain, 0-10"},
-        "subject": ref(user_id),
+        "subject": ref("Patient", user_id),
         "effectiveDateTime": local(row.recorded_at, row.recorded_offset_minutes),
         "issued": instant(row.received_at),
         "valueInteger": row.pain,
@@ -124,28 +131,62 @@ def pain_observation(
     return resource
 
 
-def questionnaire_url(instrument: Instrument) -> str:
-    """LOINC's form for a panel it codes (STarT Back, ODI), else our own canonical URL."""
+def questionnaire_url(instrument: str) -> str:
+    """Our canonical URL for a questionnaire: the items and answers of our Questionnaire
+    resource (`questionnaire`), which names LOINC's panel code where LOINC has one."""
+    return f"{CANONICAL}/Questionnaire/{instrument}"
+
+
+def questionnaire(instrument: Instrument) -> dict[str, Any]:
+    """An instrument as a Questionnaire, for the QuestionnaireResponses that answer it: its
+    items (the ODI's by section name unless the licensed text is configured), its LOINC
+    panel (STarT Back 91349-1, ODI 97908-8) and its licence."""
+    items: list[dict[str, Any]] = []
+    for item in instrument.items:
+        text = item.text or item.title or item.id
+        if instrument.scoring.method == "activities_mean":
+            items.append({
+                "linkId": item.id, "text": text, "type": "group", "repeats": True,
+                "item": [
+                    {"linkId": "activity", "text": "Activity", "type": "string"},
+                    {"linkId": "score", "text": "Rating, 0-10", "type": "integer"},
+                ],
+            })  # fmt: skip
+        else:
+            items.append({"linkId": item.id, "text": text, "type": "integer"})
+    resource: dict[str, Any] = {
+        "resourceType": "Questionnaire",
+        "id": instrument.instrument,
+        "url": questionnaire_url(instrument.instrument),
+        "title": instrument.title,
+        "status": "active",
+        "copyright": f"{instrument.licence.note} {instrument.licence.attribution}",
+        "item": items,
+    }
     if instrument.loinc:
-        return f"{LOINC}/q/{instrument.loinc}"
-    return f"{CANONICAL}/Questionnaire/{instrument.instrument}"
+        resource["code"] = [
+            {"system": LOINC, "code": instrument.loinc, "display": instrument.title}
+        ]
+    return resource
 
 
 def _answer_items(instrument: Instrument, answers: Mapping[str, Any]) -> list[dict[str, Any]]:
-    items = []
+    items: list[dict[str, Any]] = []
     for item in instrument.items:
         given = answers.get(item.id)
         if given is None:
             continue  # a section left out (ODI) is absent, as in the answers
         text = item.text or item.title or item.id
-        if isinstance(given, list):  # PSFS: the activities the person named, each rated
-            nested = [
-                {"linkId": f"{item.id}.{n + 1}", "text": str(a["activity"]),
-                 "answer": [{"valueInteger": int(a["score"])}]}
-                for n, a in enumerate(given)
-            ]  # fmt: skip
-            items.append({"linkId": item.id, "text": text, "item": nested})
-        else:
+        if isinstance(given, list):  # PSFS: a repeating group, one per activity named
+            items.extend(
+                {"linkId": item.id, "text": text, "item": [
+                    {"linkId": "activity", "answer": [{"valueString": str(a["activity"])}]},
+                    {"linkId": "score", "answer": [{"valueInteger": int(a["score"])}]},
+                ]}
+                for a in given
+                if isinstance(a, Mapping)
+            )  # fmt: skip
+        elif isinstance(given, int) and not isinstance(given, bool):
             items.append({"linkId": item.id, "text": text, "answer": [{"valueInteger": given}]})
     return items
 
@@ -157,9 +198,9 @@ def questionnaire_response(
         "resourceType": "QuestionnaireResponse",
         "id": str(row.id),
         "meta": meta(row.received_at),
-        "questionnaire": questionnaire_url(instrument),
+        "questionnaire": questionnaire_url(instrument.instrument),
         "status": "completed",
-        "subject": ref(user_id),
+        "subject": ref("Patient", user_id),
         "authored": local(row.recorded_at, row.recorded_offset_minutes),
         "item": _answer_items(instrument, row.answers),
     }
@@ -187,11 +228,11 @@ def score_observation(
         "status": "final",
         "category": SURVEY,
         "code": {"coding": [code], "text": f"{instrument.title} score"},
-        "subject": ref(user_id),
+        "subject": ref("Patient", user_id),
         "effectiveDateTime": local(row.recorded_at, row.recorded_offset_minutes),
         "issued": instant(row.received_at),
         "valueQuantity": _score(row.score),
-        "derivedFrom": [ref(row.id)],
+        "derivedFrom": [ref("QuestionnaireResponse", row.id)],
     }
     labels = {b.band: b.label for b in instrument.bands}
     if row.band:
@@ -247,9 +288,12 @@ def care_plan(user_id: uuid.UUID, planned: Sequence[Planned]) -> dict[str, Any]:
         "intent": "plan",
         "category": [{"coding": [EXERCISE_THERAPY]}],
         "title": "Back-strengthening routine",
-        "subject": ref(user_id),
+        "subject": ref("Patient", user_id),
         "period": {"start": instant(min(p.created_at for p in planned))},
-        "activity": [{"reference": ref(service_request_id(user_id, p.slug))} for p in active],
+        "activity": [
+            {"reference": ref("ServiceRequest", service_request_id(user_id, p.slug))}
+            for p in active
+        ],
     }
 
 
@@ -277,13 +321,13 @@ def service_request(p: Planned, user_id: uuid.UUID) -> dict[str, Any]:
         "resourceType": "ServiceRequest",
         "id": service_request_id(user_id, p.slug),
         "meta": meta(p.updated_at),
-        "basedOn": [ref(care_plan_id(user_id))],
+        "basedOn": [ref("CarePlan", care_plan_id(user_id))],
         "status": p.status,
         "intent": "plan",
         "code": {"coding": [EXERCISE_THERAPY], "text": p.name},
         "orderDetail": [exercise],
         "quantityQuantity": {"value": p.sets, "unit": "sets"},
-        "subject": ref(user_id),
+        "subject": ref("Patient", user_id),
         "authoredOn": instant(p.created_at),
         "note": [{"text": dose_text(p)}],
     }
@@ -319,11 +363,11 @@ def procedure(
         "meta": meta(log.updated_at),
         "status": "completed",
         "code": {"coding": [EXERCISE_THERAPY], "text": "Back-strengthening session"},
-        "subject": ref(user_id),
+        "subject": ref("Patient", user_id),
         "performedPeriod": {"start": instant(log.started_at), "end": instant(log.ended_at)},
     }
     if plan:
-        resource["basedOn"] = [ref(care_plan_id(user_id))]
+        resource["basedOn"] = [ref("CarePlan", care_plan_id(user_id))]
     if notes:
         resource["note"] = notes
     return resource

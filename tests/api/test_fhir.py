@@ -3,6 +3,9 @@ R4B models of `fhir.resources`, counts against what was stored, pages, `_since`,
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -17,6 +20,7 @@ from tests.api.test_outcomes import HIGH_RISK, odi, post
 from tests.conftest import Account, AccountFactory, FakeClock
 
 pytestmark = pytest.mark.usefixtures("seeded")
+INSTRUMENTS = ("startback", "odi", "psfs", "nrs-weekly")
 
 
 def record(client: TestClient, who: Account, clock: FakeClock) -> dict[str, Any]:
@@ -96,8 +100,9 @@ def test_every_resource_validates_and_each_check_in_is_one_pain_observation(
     active = {r["orderDetail"][0]["coding"][0]["code"] for r in requests if r["status"] == "active"}
     assert active == {i["exercise_slug"] for i in routine["items"]}
     (plan,) = resources(bundle, "CarePlan")
+    url_of = {e["resource"]["id"]: e["fullUrl"] for e in bundle["entry"]}
     assert {a["reference"]["reference"] for a in plan["activity"]} == {
-        f"urn:uuid:{r['id']}" for r in requests if r["status"] == "active"
+        url_of[r["id"]] for r in requests if r["status"] == "active"
     }
     assert {r["status"] for r in requests} <= {"active", "on-hold", "revoked"}
     pain = [
@@ -109,30 +114,38 @@ def test_every_resource_validates_and_each_check_in_is_one_pain_observation(
     assert phases == {"before", "during", "daily"}
     assert [n["text"] for o in pain for n in o.get("note", [])] == ["Stiff after the drive."]
 
-    # Each outcome: its questionnaire and a score Observation derived from it.
+    # Each outcome: its questionnaire, carried in the page with its LOINC panel where
+    # LOINC has one, and a score Observation derived from it.
+    by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    forms = {q["url"]: q for q in resources(bundle, "Questionnaire")}
     answered = {q["questionnaire"]: q for q in resources(bundle, "QuestionnaireResponse")}
-    assert set(answered) == {
-        "http://loinc.org/q/91349-1",
-        "http://loinc.org/q/97908-8",
-        "https://backstrong.app/fhir/Questionnaire/psfs",
-        "https://backstrong.app/fhir/Questionnaire/nrs-weekly",
+    base = "https://backstrong.app/fhir/Questionnaire"
+    assert set(answered) == set(forms) == {f"{base}/{n}" for n in INSTRUMENTS}
+    panels = {url: [c["code"] for c in q.get("code", [])] for url, q in forms.items()}
+    assert panels == {
+        f"{base}/startback": ["91349-1"],
+        f"{base}/odi": ["97908-8"],
+        f"{base}/psfs": [],
+        f"{base}/nrs-weekly": [],
     }
-    activities = answered["https://backstrong.app/fhir/Questionnaire/psfs"]["item"][0]["item"]
-    assert [(a["text"], a["answer"][0]["valueInteger"]) for a in activities] == [
-        ("Gardening", 4), ("Running", 2), ("Lifting my child", 5),
-    ]  # fmt: skip
+    for url, response in answered.items():  # every answer names an item of its form
+        links = {i["linkId"] for i in forms[url]["item"]}
+        assert {i["linkId"] for i in response["item"]} <= links, url
+    activities = answered[f"{base}/psfs"]["item"]
+    assert [
+        (a["item"][0]["answer"][0]["valueString"], a["item"][1]["answer"][0]["valueInteger"])
+        for a in activities
+    ] == [("Gardening", 4), ("Running", 2), ("Lifting my child", 5)]
     scores = {
-        o["derivedFrom"][0]["reference"]: o
+        by_url[o["derivedFrom"][0]["reference"]]["questionnaire"]: o
         for o in resources(bundle, "Observation")
         if "derivedFrom" in o
     }
-    odi_response = answered["http://loinc.org/q/97908-8"]
-    odi_score = scores[f"urn:uuid:{odi_response['id']}"]
+    odi_score = scores[f"{base}/odi"]
     assert ("http://loinc.org", "97909-6") in codes(odi_score)
     assert odi_score["valueQuantity"]["value"] == 44.0
     assert odi_score["interpretation"][0]["coding"][0]["code"] == "severe"
-    startback = scores[f"urn:uuid:{answered['http://loinc.org/q/91349-1']['id']}"]
-    assert startback["interpretation"][0]["coding"][0]["code"] == "high"
+    assert scores[f"{base}/startback"]["interpretation"][0]["coding"][0]["code"] == "high"
 
     # The routine: exercise therapy, one request per exercise, the dose as quantity and note.
     for request in resources(bundle, "ServiceRequest"):
@@ -142,13 +155,16 @@ def test_every_resource_validates_and_each_check_in_is_one_pain_observation(
     assert procedure["id"] == made["session"]["id"]
     assert "2 sets (8, 6 reps)" in procedure["note"][0]["text"]
 
-    # Every reference resolves within the Bundle; every full URL is the resource's id.
-    full_urls = {e["fullUrl"] for e in bundle["entry"]}
-    assert all(e["fullUrl"] == f"urn:uuid:{e['resource']['id']}" for e in bundle["entry"])
-    assert len(full_urls) == len(bundle["entry"])
+    assert_self_contained(bundle)
+
+
+def assert_self_contained(bundle: dict[str, Any]) -> None:
+    """Every full URL once, and every reference resolves within this one Bundle."""
+    full_urls = [e["fullUrl"] for e in bundle["entry"]]
+    assert len(set(full_urls)) == len(full_urls)
     found = (v["reference"] for v in _values(bundle["entry"], "reference"))
     refs = {r for r in found if isinstance(r, str)}
-    assert refs and refs <= full_urls
+    assert refs and refs <= set(full_urls), refs - set(full_urls)
 
 
 def _values(value: Any, key: str) -> list[Any]:
@@ -173,33 +189,41 @@ def test_ids_are_stable_and_a_pull_since_a_moment_holds_only_what_changed(
     body = {"recorded_at": clock.now.isoformat(), "phase": "daily", "pain": 3}
     new = client.post("/v1/checkins", headers=user.headers, json=body).json()["checkin"]
     delta = pull(client, user, "/v1/me/fhir", _since=since.isoformat())
-    # The Patient and the routine lead every first page; then only what changed.
-    leading = {"Patient", "CarePlan", "ServiceRequest"}
+    # The Patient and the routine lead every page; then only what changed.
     kinds = [r["resourceType"] for r in resources(delta)]
-    assert kinds[:2] == ["Patient", "CarePlan"] and set(kinds[:-1]) == leading
-    assert (kinds[-1], resources(delta)[-1]["id"]) == ("Observation", new["id"])
+    assert kinds[:2] == ["Patient", "CarePlan"]
+    assert [(r["resourceType"], r["id"]) for r in records(delta)] == [("Observation", new["id"])]
 
 
-def test_pages_follow_next_links_and_together_hold_the_whole_record(
-    client: TestClient, user: Account, clock: FakeClock
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_pages_follow_next_links_stand_on_their_own_and_together_hold_the_record(
+    client: TestClient, user: Account, clock: FakeClock, count: int
 ) -> None:
     record(client, user, clock)
-    whole = [r["id"] for r in resources(pull(client, user, "/v1/me/fhir"))]
+    whole = [r["id"] for r in records(pull(client, user, "/v1/me/fhir"))]
     seen: list[str] = []
-    url, params, pages = "/v1/me/fhir", {"_count": 3}, 0
+    url, params, pages = "/v1/me/fhir", {"_count": count}, 0
     while True:
         page = pull(client, user, url, **params)
         pages += 1
-        rest = [r for r in resources(page) if r["resourceType"] not in ("Patient", "CarePlan")]
-        rest = [r for r in rest if r["resourceType"] != "ServiceRequest"]
-        assert len(rest) <= 4  # an outcome's two resources stay together
-        seen += [r["id"] for r in resources(page)]
+        # Each page validates and resolves its references by itself.
+        Bundle.model_validate(page)
+        assert_self_contained(page)
+        assert resources(page)[0]["resourceType"] == "Patient"
+        assert len(records(page)) <= count + 1  # an outcome's two resources stay together
+        seen += [r["id"] for r in records(page)]
         following = [link["url"] for link in page["link"] if link["relation"] == "next"]
         if not following:
             break
         url, params = following[0], {}
-    assert pages > 3
+    assert pages >= len(whole) / (count + 1)
     assert seen == whole
+
+
+def records(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The person's records in a page: what every page does not carry anyway."""
+    carried = {"Patient", "CarePlan", "ServiceRequest", "Questionnaire"}
+    return [r for r in resources(bundle) if r["resourceType"] not in carried]
 
 
 def test_a_linked_clinician_gets_the_record_and_anyone_else_gets_404_or_403(
@@ -219,11 +243,26 @@ def test_a_linked_clinician_gets_the_record_and_anyone_else_gets_404_or_403(
     assert client.get("/v1/me/fhir").status_code == 401
 
 
+def cursor(raw: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"cursor": "not-a-cursor"}, "cursor"),
-        ({"cursor": "WyJub3BlIl0"}, "cursor"),  # ["nope"]: a part that does not exist
+        ({"cursor": cursor(["nope"])}, "cursor"),  # a part that does not exist
+        ({"cursor": cursor(["checkins", "2026-01-01T00:00:00+00:00", 5])}, "cursor"),
+        ({"cursor": cursor(["checkins", "2026-01-01T00:00:00+00:00", "not-a-uuid"])}, "cursor"),
+        (
+            {"cursor": cursor(["checkins", "0001-01-01T00:00:00+05:00", str(uuid.uuid4())])},
+            "cursor",
+        ),
+        (
+            {"cursor": cursor(["checkins", "9999-12-31T23:59:59-01:00", str(uuid.uuid4())])},
+            "cursor",
+        ),
+        ({"cursor": cursor({"part": "checkins"})}, "cursor"),
         ({"_count": 0}, "_count"),
         ({"_count": 1001}, "_count"),
         ({"_since": "yesterday"}, "_since"),
@@ -262,6 +301,7 @@ ELEMENTS = {
         *("resourceType", "id", "meta", "status", "code", "subject", "performedPeriod"),
         *("basedOn", "note"),
     },
+    "Questionnaire": {"resourceType", "id", "url", "title", "status", "copyright", "item", "code"},
 }
 
 
@@ -274,3 +314,24 @@ def test_each_resource_carries_only_its_reviewed_elements_and_no_secret(
         assert set(resource) <= ELEMENTS[resource["resourceType"]], resource["resourceType"]
     assert "$argon2" not in response.text and user.refresh_token not in response.text
     assert user.access_token not in response.text
+
+
+def test_a_cursor_out_of_the_calendar_is_a_problem_on_every_list(
+    client: TestClient, user: Account
+) -> None:
+    # The lists' shared keyset cursor (api/pagination.py) refuses it too.
+    far = cursor(["0001-01-01T00:00:00+05:00", str(uuid.uuid4())])
+    response = client.get("/v1/checkins", headers=user.headers, params={"cursor": far})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]
+
+
+def test_a_page_past_the_end_has_no_entries_and_still_its_leading_resources(
+    client: TestClient, user: Account, clock: FakeClock
+) -> None:
+    record(client, user, clock)
+    # A cursor past every session (as after the last page): nothing new, the Patient still.
+    late = cursor(["sessions", "2199-01-01T00:00:00+00:00", str(uuid.uuid4())])
+    page = pull(client, user, "/v1/me/fhir", cursor=late)
+    assert records(page) == [] and resources(page)[0]["resourceType"] == "Patient"
+    Bundle.model_validate(page)
