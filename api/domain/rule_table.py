@@ -158,11 +158,12 @@ F2 = Rule(
     messages={
         "review": "Your pain has not improved over the last {weeks} weeks. Please arrange a "
         "review with your doctor or physiotherapist to check that this plan is right for "
-        "you; keep doing your exercises at their current level until then.",
+        "you. Until then your sessions keep to gentle stretches, and your exercises stay "
+        "at their current level.",
         "function": "Your {measure} score has not improved since {since} ({earlier}, "
         "then {latest}). Please arrange a review with your doctor or "
-        "physiotherapist to check that this plan is right for you; keep doing your "
-        "exercises at their current level until then.",
+        "physiotherapist to check that this plan is right for you. Until then your "
+        "sessions keep to gentle stretches, and your exercises stay at their current level.",
     },
     applied="The weeks end on the latest day with a rest-pain check-in, so a week of "
     "silence does not end a review that was due. 4 weeks each with at least one rest-pain "

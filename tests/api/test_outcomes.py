@@ -315,6 +315,7 @@ def test_startback_and_two_odis_four_weeks_apart_reach_advice_summary_alert_and_
     assert list(recent["outcomes"]) == ["odi"]
 
 
+@pytest.mark.usefixtures("seeded")
 def test_an_odi_not_improving_over_the_window_asks_for_a_review_and_alerts(
     client: TestClient, make_account: AccountFactory, clock: FakeClock
 ) -> None:
@@ -348,6 +349,11 @@ def test_an_odi_not_improving_over_the_window_asks_for_a_review_and_alerts(
     }
     alerts = client.get("/v1/alerts", headers=clinician.headers).json()["items"]
     assert "see_doctor" in {a["kind"] for a in alerts}
+    # What the message says is what a session then holds: gentle stretches.
+    assert "sessions keep to gentle stretches" in review["message"]
+    built = client.post("/v1/sessions", headers=patient.headers, json={"equipment": ["mat"]})
+    assert built.status_code == 201, built.text
+    assert "gentle_only" in {n["kind"] for n in built.json()["note_items"]}
     # A later ODI that shows the improvement ends it.
     clock.advance(days=1)
     post(client, patient, clock, "odi", odi(14))
