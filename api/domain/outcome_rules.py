@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from api.domain.evidence import Context, iso
+from api.domain.evidence import Context, iso, local_day
 from api.domain.rule import Rule
+from api.domain.thresholds import SPEC
 from api.domain.types import MeasureDue, Outcome, Reason
 
 STARTBACK = "startback"
@@ -82,19 +83,27 @@ FUNCTION_MEASURES = (
 # A measure due every 4 weeks may be answered a day early: the pair still spans the window.
 PAIR_SLACK = timedelta(days=1)
 # The farthest back F2 looks for the earlier answer of a pair: the longest review window
-# (`review_weeks` at most 4, api/domain/thresholds.py) less the slack. The evaluation
-# loads what reaches it (api/services/history.py).
-PAIR_REACH = timedelta(weeks=4) - PAIR_SLACK
+# a clinician may set (`review_weeks`' upper bound) less the slack. The evaluation loads
+# what reaches it (api/services/history.py).
+PAIR_REACH = timedelta(weeks=SPEC["review_weeks"][1].high) - PAIR_SLACK
+# PSFS: 2 points is the change that matters on the mean of 3 or more activities; one or
+# two activities compared alone need 3 (Stratford 1995: a single activity's score moves
+# more between two ratings of the same ability).
+PSFS_FEW_SHARED = 3
+PSFS_FEW_SHARED_POINTS = 3.0
 # Scores are kept to one decimal (api/domain/instruments.py): so is their change, or a
 # PSFS going from 2.6 to 4.6 would gain 1.9999999999999996 and miss its 2 points.
 DECIMALS = 1
 
 
-def improved(measure: FunctionMeasure, earlier: float, latest: float) -> bool:
-    """A change for the better of at least the measure's minimal important change, judged
-    as the change from a first answer is (api/domain/instruments.py, `change`)."""
+def improved(
+    measure: FunctionMeasure, earlier: float, latest: float, points: float | None = None
+) -> bool:
+    """A change for the better of at least the measure's minimal important change (or
+    `points`), judged as the change from a first answer is (api/domain/instruments.py,
+    `change`)."""
     gain = round(earlier - latest if measure.better == "lower" else latest - earlier, DECIMALS)
-    if gain >= measure.mic_points:
+    if gain >= (measure.mic_points if points is None else points):
         return True
     if measure.mic_percent is None or earlier <= 0:
         return False
@@ -131,13 +140,18 @@ def function_not_improving(
         )
         if earlier is None:
             continue
-        first, last, shared = earlier.score, latest.score, None
+        first, last, shared, points = earlier.score, latest.score, None, None
+        what = f"{measure.title} score"
         if measure.instrument == "psfs":
             common = _common_means(earlier, latest)
             if common is None:
                 continue  # different activities: no change to judge
             first, last, shared = common
-        if not measure.limited(last) or improved(measure, first, last):
+            if len(shared) < PSFS_FEW_SHARED:
+                points = PSFS_FEW_SHARED_POINTS
+            if len(shared) < len(latest.activities):
+                what += " on the activities you rated both times"
+        if not measure.limited(last) or improved(measure, first, last, points):
             continue
         evidence: dict[str, Any] = {
             "instrument": measure.instrument,
@@ -155,8 +169,9 @@ def function_not_improving(
         if risk:
             evidence["risk_factors"] = list(risk)
         values: dict[str, Any] = {
-            "measure": measure.title,
-            "since": earlier.recorded_at.date().isoformat(),
+            "measure": what,
+            # The person's own calendar day, as every day a message names.
+            "since": local_day(earlier.recorded_at, ctx.tz).isoformat(),
             "earlier": f"{first:g}",
             "latest": f"{last:g}",
         }

@@ -8,7 +8,13 @@ templates and its sources. The engine (rules.py) walks the rows in this order;
 
 from __future__ import annotations
 
-from api.domain.outcome_rules import FUNCTION_MEASURES, PAIR_SLACK, sb1_startback_high_risk
+from api.domain.outcome_rules import (
+    FUNCTION_MEASURES,
+    PAIR_SLACK,
+    PSFS_FEW_SHARED,
+    PSFS_FEW_SHARED_POINTS,
+    sb1_startback_high_risk,
+)
 from api.domain.progression_rules import (
     FRESH_EVIDENCE,
     GATE_LOOKBACK,
@@ -154,13 +160,15 @@ F2 = Rule(
             if value is not None
         },
         "pair_slack_days": PAIR_SLACK.days,
+        "psfs_few_shared_activities": PSFS_FEW_SHARED,
+        "psfs_few_shared_improvement_points": PSFS_FEW_SHARED_POINTS,
     },
     messages={
         "review": "Your pain has not improved over the last {weeks} weeks. Please arrange a "
         "review with your doctor or physiotherapist to check that this plan is right for "
         "you. Until then your sessions keep to gentle stretches, and your exercises stay "
         "at their current level.",
-        "function": "Your {measure} score has not improved since {since} ({earlier}, "
+        "function": "Your {measure} has not improved since {since} ({earlier}, "
         "then {latest}). Please arrange a review with your doctor or "
         "physiotherapist to check that this plan is right for you. Until then your "
         "sessions keep to gentle stretches, and your exercises stay at their current level.",
@@ -178,8 +186,9 @@ F2 = Rule(
     "since when), and a review is asked for when it has not improved by the measure's "
     "minimal important change (ODI 10 points or 30%, PSFS 2 points; changes to one "
     "decimal, as scores are kept) while the latest still shows limitation (ODI above 20, "
-    "PSFS 6 or less). A PSFS compares the activities rated both times (their means), and "
-    "none in common compares nothing. It stands until a later answer shows the "
+    "PSFS 6 or less). A PSFS compares the activities rated both times (their means; with "
+    "fewer than 3 in common a change needs 3 points), and none in common compares "
+    "nothing. It stands until a later answer shows the "
     "improvement.",
 )
 

@@ -36,10 +36,10 @@ FhirCount = Annotated[
         alias="_count",
         ge=1,
         le=fhir.MAX_COUNT,
-        description=f"Records per page (1-{fhir.MAX_COUNT}), besides the Patient, the "
-        "routine and the Questionnaires every page carries; an outcome's "
-        "QuestionnaireResponse and score Observation stay on one page, so it may hold one "
-        "more.",
+        description=f"Resources per page (1-{fhir.MAX_COUNT}) of check-ins, outcomes and "
+        "sessions, besides the Patient, the routine and the Questionnaires every page "
+        "carries; an outcome's QuestionnaireResponse and score Observation stay on one "
+        "page, so it may hold one more.",
     ),
 ]
 

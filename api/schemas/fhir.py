@@ -56,8 +56,7 @@ class FhirBundle(BaseModel):
     timestamp: str = Field(description="When this page was assembled (a FHIR instant)")
     link: list[FhirLink] = Field(description="`self`, and `next` while more remains")
     entry: list[FhirEntry] = Field(
-        default_factory=list,
         description="On every page the Patient and the routine first, then check-ins, "
         "outcomes and sessions (each kind in the order it last changed), then the "
-        "Questionnaires the page's answers refer to; absent when a page holds nothing",
+        "Questionnaires the page's answers refer to",
     )

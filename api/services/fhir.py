@@ -186,10 +186,10 @@ def export_page(
     count: int,
     cursor: str | None,
 ) -> Page:
-    """One page of the person's record: at most `count` records (an outcome's two
-    resources are never split, so one more at most), led by the Patient and the routine
-    and followed by the Questionnaires its answers refer to, so that every page stands
-    on its own: each reference in it resolves within it."""
+    """One page of the person's record: at most `count` resources of check-ins, outcomes
+    and sessions (an outcome's two are never split, so one more at most), led by the
+    Patient and the routine and followed by the Questionnaires its answers refer to, so
+    that every page stands on its own: each reference in it resolves within it."""
     start = decode(cursor) if cursor else Position(0, None)
     uid = user.id
     names = {slug: exercise.name for slug, exercise in catalog.by_slug.items()}
@@ -197,8 +197,18 @@ def export_page(
     answered: dict[str, Instrument] = {}
 
     def outcome(row: OutcomeRow) -> list[dict[str, Any]]:
-        instrument = instruments.get(row.instrument) or _unknown(row)
-        if row.instrument in instruments:
+        instrument = instruments.get(row.instrument)
+        if instrument is None:
+            # Its Questionnaire lists every item any answer on the page gave.
+            instrument = _unknown(row)
+            seen = answered.get(row.instrument)
+            if seen is not None:
+                items = {i.id: i for i in (*seen.items, *instrument.items)}
+                merged = tuple(items[k] for k in sorted(items))
+                answered[row.instrument] = seen.model_copy(update={"items": merged})
+            else:
+                answered[row.instrument] = instrument
+        else:
             answered[row.instrument] = instrument
         return [
             fr.questionnaire_response(row, uid, instrument),
@@ -244,10 +254,8 @@ def bundle(page: Page, self_url: str, next_url: str | None, now: datetime) -> di
         "timestamp": fr.instant(now),
         "link": links,
     }
-    # FHIR's JSON has no empty arrays: a page with nothing in it has no `entry`.
-    if page.resources:
-        found["entry"] = [
-            {"fullUrl": fr.full_url(r["resourceType"], r["id"]), "resource": r}
-            for r in page.resources
-        ]
+    # Never empty (FHIR's JSON has no empty arrays): the Patient leads every page.
+    found["entry"] = [
+        {"fullUrl": fr.full_url(r["resourceType"], r["id"]), "resource": r} for r in page.resources
+    ]
     return found

@@ -14,7 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import Engine
+from sqlmodel import Session
 
+from api.models import OutcomeRow
 from tests.api.test_clinicians import link
 from tests.api.test_outcomes import HIGH_RISK, odi, post
 from tests.conftest import Account, AccountFactory, FakeClock
@@ -335,3 +338,26 @@ def test_a_page_past_the_end_has_no_entries_and_still_its_leading_resources(
     page = pull(client, user, "/v1/me/fhir", cursor=late)
     assert records(page) == [] and resources(page)[0]["resourceType"] == "Patient"
     Bundle.model_validate(page)
+
+
+def test_answers_to_an_instrument_no_longer_served_still_export_whole(
+    client: TestClient, user: Account, clock: FakeClock, db: Engine
+) -> None:
+    # As if its file had been removed since: stored rows name an instrument not loaded.
+    with Session(db) as s:
+        for answers in ({"a": 1, "b": 2}, {"b": 3, "c": 4}):
+            s.add(
+                OutcomeRow(
+                    user_id=uuid.UUID(user.id), instrument="retired-scale",
+                    recorded_at=clock(), received_at=clock(), answers=answers, score=3,
+                    body_hash="x",
+                )
+            )  # fmt: skip
+        s.commit()
+    page = pull(client, user, "/v1/me/fhir")
+    Bundle.model_validate(page)
+    assert_self_contained(page)
+    (form,) = resources(page, "Questionnaire")
+    assert [i["linkId"] for i in form["item"]] == ["a", "b", "c"]
+    for response in resources(page, "QuestionnaireResponse"):
+        assert response["questionnaire"] == form["url"]

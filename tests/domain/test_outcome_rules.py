@@ -167,6 +167,24 @@ def test_a_psfs_compares_the_activities_rated_both_times() -> None:
     ]
     # Nothing in common: nothing to compare.
     assert f2(earlier, psfs(1, 1, 1, names=("Lifting", "Sitting"))) == []
+    assert "Scale score on the activities you rated both times has not" in stuck[0].message
+    # One activity compared alone needs 3 points: 2 is within how much one rating moves.
+    one = psfs(30, 2, 5, 5, names=("Running", "Walking", "Sitting"))
+    assert f2(one, psfs(1, 4, 5, 5, names=("Running", "Cycling", "Lifting"))) != []
+    assert f2(one, psfs(1, 5, 5, 5, names=("Running", "Cycling", "Lifting"))) == []
+    # The same activities all rated again: the mean, and the measure's own 2 points.
+    assert f2(psfs(30, 2, 2, 2), psfs(1, 4, 4, 4)) == []
+
+
+def test_the_message_names_the_persons_own_day() -> None:
+    # 20:00 on 1 November in Los Angeles is 2 November in UTC.
+    evening = datetime(2026, 11, 2, 4, tzinfo=UTC)
+    earlier = Outcome("o1", "odi", evening, 44)
+    found = evaluate(
+        History(outcomes=(earlier, outcome("odi", 1, 44)), timezone="America/Los_Angeles"), NOW
+    )
+    (review,) = [r for r in found.reasons if r.rule_id == "F2"]
+    assert "improved since 2026-11-01 (44, then 44)" in review.message
 
 
 def test_no_review_while_the_latest_shows_little_limitation() -> None:

@@ -150,6 +150,8 @@ def test_fixed_numbers_are_shown_with_their_v2_values() -> None:
         "psfs_improvement_points": 2,
         "psfs_limited_from": 6,
         "pair_slack_days": 1,
+        "psfs_few_shared_activities": 3,
+        "psfs_few_shared_improvement_points": 3.0,
     }
     assert RULES_BY_ID["P1"].constants == {"after_window_hours": 2}
     assert dict(RULES_BY_ID["P0"].constants) == {
