@@ -21,6 +21,7 @@ from api.schemas.clinicians import ACTION_DETAILS_SCHEMAS
 from api.schemas.common import Problem
 from api.schemas.enums import NAMED_ENUMS, refer_to_named_enums
 from api.schemas.evidence import EVIDENCE_SCHEMAS
+from api.schemas.health_imports import HealthConnectImport
 from api.schemas.outcomes import answers_schema
 from api.schemas.wearable import UploadIn
 from api.services.wearable import MAX_KEY_LENGTH
@@ -30,6 +31,7 @@ from api.services.wearable import MAX_KEY_LENGTH
 # clinician action's details).
 EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (
     UploadIn,
+    HealthConnectImport,
     *EVIDENCE_SCHEMAS,
     ExerciseState,
     *ACTION_DETAILS_SCHEMAS,

@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlmodel import Field, SQLModel
 
 from api.db import UTCDateTime, utcnow
@@ -25,6 +35,14 @@ class WearableUpload(SQLModel, table=True):
         ),
         Index("ix_wearable_uploads_user_id_started_at", "user_id", "started_at"),
         Index("ix_wearable_uploads_session_id", "session_id"),
+        # A platform's record imported again, under any key or device, is the same row.
+        UniqueConstraint(
+            "user_id",
+            "source",
+            "platform_record_id",
+            name="uq_wearable_uploads_user_id_source_platform_record_id",
+        ),
+        CheckConstraint("source IN ('upload', 'health_connect', 'healthkit')", name="source_known"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -51,6 +69,20 @@ class WearableUpload(SQLModel, table=True):
     sample_count: int = 0
     reps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Imports (issue 20): where it came from, the platform's record id, its exercise type
+    # and time-zone offsets, its segments as recorded (each with the catalog exercise it
+    # maps to, or none), and why it was not matched to a session when it was not.
+    source: str = Field(
+        default="upload", sa_column=Column(String(16), nullable=False, server_default="upload")
+    )
+    platform_record_id: str | None = Field(default=None, max_length=128)
+    exercise_type: str | None = Field(default=None, max_length=64)
+    start_offset_minutes: int | None = None
+    end_offset_minutes: int | None = None
+    segments: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    unmatched_reason: str | None = Field(default=None, max_length=200)
     received_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
 

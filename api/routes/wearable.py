@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.body import read_json_body
 from api.deps import Clock, CurrentUser, DeviceAuth, SessionDep
 from api.errors import BadRequest
 from api.links import REPLAY_HEADER, REPLAYED
+from api.models import Device, IdempotencyKey
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit, Since
+from api.schemas.health_imports import HealthConnectImport, ImportResult
 from api.schemas.wearable import UploadIn, UploadPage, UploadResult
-from api.services import wearable
+from api.services import health_imports, wearable
+from api.services.health_platforms import load_platform_maps
+from api.services.store import bulk_body_digest
 
 router = APIRouter(tags=["wearable"])
 
@@ -62,6 +70,25 @@ async def create_upload(
         Header(alias="Idempotency-Key", description="Unique per upload; reuse it on retries."),
     ] = None,
 ) -> JSONResponse:
+    return await _idempotent(
+        request, device, session, clock, idempotency_key, wearable.parse,
+        lambda parsed, claimed, now: wearable.store_upload(session, device, parsed, claimed, now),
+        wearable.request_hash,
+    )  # fmt: skip
+
+
+async def _idempotent(
+    request: Request,
+    device: Device,
+    session: Session,
+    clock: Callable[[], datetime],
+    idempotency_key: str | None,
+    parse: Callable[[bytes], Any],
+    store: Callable[[Any, IdempotencyKey, datetime], BaseModel],
+    digest: Callable[[Any], str],
+) -> JSONResponse:
+    """A device's write under an Idempotency-Key: parse, claim the key, store, answer; a
+    retry of the same request replays the first answer."""
     if not idempotency_key or len(idempotency_key) > wearable.MAX_KEY_LENGTH:
         raise BadRequest(
             "Send an Idempotency-Key header (1-255 characters), the same on every retry.",
@@ -85,16 +112,14 @@ async def create_upload(
         # Read now: a failed flush expires every loaded object, and reloading one from a
         # session awaiting rollback raises (a 500 instead of the error that happened).
         device_id = device.id
-        parsed = wearable.parse(raw)
+        parsed = parse(raw)
         now = clock()
         try:
-            claimed = wearable.claim_key(
-                session, device_id, key, wearable.request_hash(parsed), now
-            )
+            claimed = wearable.claim_key(session, device_id, key, digest(parsed), now)
         except wearable.Replay as replay:
             return replay.status, replay.body, True
         try:
-            result = wearable.store_upload(session, device, parsed, claimed, now)
+            result = store(parsed, claimed, now)
         except BaseException:
             # When the database went away, releasing fails too and the key waits out its
             # in-flight lease; the client is told about the first failure either way.
@@ -105,6 +130,60 @@ async def create_upload(
 
     code, body, replayed = await run_in_threadpool(work)
     return JSONResponse(body, status_code=code, headers={REPLAY_HEADER: "true"} if replayed else {})
+
+
+@router.post(
+    "/v1/wearable/imports/health-connect",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImportResult,
+    summary="Import an exercise session as Health Connect records it (device token; "
+    "Idempotency-Key required)",
+    description=(
+        "The JSON of one `ExerciseSessionRecord` (`exerciseSession`) and the "
+        "`HeartRateRecord`s around it (`heartRate`), with the androidx records' property "
+        "names; exercise and segment types by name, never by number. Stored as an upload "
+        "is (summary, session matching), with the record's id, exercise type, zone "
+        "offsets and segments. The record's `metadata.id` is its identity: importing it "
+        "again, under any Idempotency-Key, merges into the same recording. Segment types "
+        "map to catalog exercises (their repetitions count in the summary); one not "
+        "mapped is kept and listed in `unmapped_segment_types`. A session of a type "
+        "Backstrong sessions are not recorded as is stored with `matched_session_id: "
+        "null` and `unmatched_reason`. Heart-rate samples outside the session or outside "
+        "20-250 beats per minute are left out and counted in `dropped_samples`. Retries "
+        "with the same key and body replay the first answer; `Content-Encoding: gzip` is "
+        "accepted."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HealthConnectImport"}}
+            },
+        }
+    },
+    responses={
+        201: {"headers": dict(REPLAYED)},
+        **problem_responses(400, 401, 409, 413, 415, 422),
+    },
+)
+async def import_health_connect(
+    request: Request,
+    device: DeviceAuth,
+    session: SessionDep,
+    clock: Clock,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Unique per import; reuse it on retries."),
+    ] = None,
+) -> JSONResponse:
+    maps = load_platform_maps()
+    return await _idempotent(
+        request, device, session, clock, idempotency_key, health_imports.parse_health_connect,
+        lambda parsed, claimed, now: health_imports.import_health_connect(
+            session, device, parsed, claimed, maps, now
+        ),
+        bulk_body_digest,
+    )  # fmt: skip
 
 
 @router.get(
@@ -141,4 +220,4 @@ def list_uploads(
 
 
 # Referenced by the request body schema above, so it appears in the OpenAPI document.
-__all__ = ["UploadIn", "router"]
+__all__ = ["HealthConnectImport", "UploadIn", "router"]

@@ -5,11 +5,12 @@ Packing samples and summarising them: api/services/wearable_summaries.py."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -243,6 +244,21 @@ def store_upload(
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What an import (api/services/health_imports.py) keeps besides an upload's fields:
+    the recording is found by the platform's record id, whatever device sends it."""
+
+    source: str
+    platform_record_id: str
+    exercise_type: str
+    start_offset_minutes: int | None
+    end_offset_minutes: int | None
+    segments: list[dict[str, Any]]
+    # None: match it to a session as an upload is; otherwise why it is matched to none.
+    unmatched_reason: str | None
+
+
 def _merge_and_store(
     session: Session,
     device: Device,
@@ -251,10 +267,45 @@ def _merge_and_store(
     key: IdempotencyKey,
     now: datetime,
 ) -> UploadResult:
-    match = (
-        col(WearableUpload.device_id) == device.id,
-        col(WearableUpload.device_session_id) == upload.device_session_id,
+    row = merge_recording(session, device, user, upload, now)
+    result = UploadResult(
+        id=row.id, matched_session_id=row.session_id, summary=WearableSummary(**row.summary)
     )
+    finish(session, key, result.model_dump(mode="json"))
+    return result
+
+
+def finish(session: Session, key: IdempotencyKey, body: dict[str, Any]) -> None:
+    """The answer stored with its key (a retry replays it), committed with the data."""
+    key.in_flight = False
+    key.response_status = 201
+    key.response_body = body
+    session.add(key)
+    session.commit()
+
+
+def merge_recording(
+    session: Session,
+    device: Device,
+    user: User,
+    upload: UploadIn,
+    now: datetime,
+    imported: Imported | None = None,
+) -> WearableUpload:
+    """Merge an upload (or import) into its recording's row, creating it the first time;
+    flushed, not committed."""
+    match: tuple[ColumnElement[bool], ...]
+    if imported is None:
+        match = (
+            col(WearableUpload.device_id) == device.id,
+            col(WearableUpload.device_session_id) == upload.device_session_id,
+        )
+    else:
+        match = (
+            col(WearableUpload.user_id) == device.user_id,
+            col(WearableUpload.source) == imported.source,
+            col(WearableUpload.platform_record_id) == imported.platform_record_id,
+        )
     # Take the recording's row lock before reading it (a no-op write works on SQLite and
     # PostgreSQL alike), so concurrent uploads of one recording merge one after another.
     session.exec(update(WearableUpload).where(*match).values(updated_at=WearableUpload.updated_at))
@@ -289,7 +340,9 @@ def _merge_and_store(
         upload.energy_kcal if upload.energy_kcal is not None else (row.energy_kcal if row else None)
     )
     matched = upload.session_id or (row.session_id if row else None)
-    if matched is None:
+    if imported is not None and imported.unmatched_reason is not None:
+        matched = None
+    elif matched is None:
         matched = _match_session(session, device.user_id, started, ended)
     summary = summarise(started, ended, ordered, reps, energy, user.birth_year, now)
     if row is None:
@@ -324,15 +377,17 @@ def _merge_and_store(
     row.software_version = upload.software_version or row.software_version
     row.summary = summary.model_dump(mode="json")
     row.updated_at = now
+    if imported is not None:
+        row.source = imported.source
+        row.platform_record_id = imported.platform_record_id
+        row.exercise_type = imported.exercise_type
+        row.start_offset_minutes = imported.start_offset_minutes
+        row.end_offset_minutes = imported.end_offset_minutes
+        row.segments = imported.segments
+        row.unmatched_reason = imported.unmatched_reason
     session.add(row)
     session.flush()
-    result = UploadResult(id=row.id, matched_session_id=matched, summary=summary)
-    key.in_flight = False
-    key.response_status = 201
-    key.response_body = result.model_dump(mode="json")
-    session.add(key)
-    session.commit()
-    return result
+    return row
 
 
 def list_uploads(

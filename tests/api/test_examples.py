@@ -233,6 +233,37 @@ def test_the_examples_are_what_the_api_answers(
     }
     watch = {"Authorization": f"Bearer {device.json()['token']}", "Idempotency-Key": "up-1"}
     call("POST", "/v1/wearable/uploads", watch, json=upload)
+    # The phone app imports the same workout as Health Connect recorded it.
+    imported = {
+        "exerciseSession": {
+            "startTime": start.isoformat(),
+            "startZoneOffset": "+01:00",
+            "endTime": clock.now.isoformat(),
+            "endZoneOffset": "+01:00",
+            "exerciseType": "EXERCISE_TYPE_STRENGTH_TRAINING",
+            "segments": [
+                {
+                    "startTime": (start + timedelta(seconds=60)).isoformat(),
+                    "endTime": (start + timedelta(seconds=150)).isoformat(),
+                    "segmentType": "EXERCISE_SEGMENT_TYPE_HIP_THRUST",
+                    "repetitions": 10,
+                }
+            ],
+            "metadata": {"id": "hc-3b1c9a8e", "device": {"model": "Pixel Watch 3"}},
+        },
+        "heartRate": [
+            {
+                "startTime": start.isoformat(),
+                "endTime": clock.now.isoformat(),
+                "samples": [
+                    {"time": (start + timedelta(seconds=s)).isoformat(), "beatsPerMinute": 90}
+                    for s in range(0, 600, 5)
+                ],
+            }
+        ],
+    }
+    phone = {"Authorization": f"Bearer {device.json()['token']}", "Idempotency-Key": "hc-1"}
+    call("POST", "/v1/wearable/imports/health-connect", phone, json=imported)
     call("GET", "/v1/me/uploads", me)
     call("GET", f"/v1/sessions/{session['id']}", me)
     call("GET", "/v1/sessions", me)

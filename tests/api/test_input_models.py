@@ -435,6 +435,38 @@ def _upload(s: Setting) -> Probe:
     )
 
 
+@probes("POST", "/v1/wearable/imports/health-connect")
+def _health_connect(s: Setting) -> Probe:
+    user = s.make_account()
+    made = s.client.post("/v1/me/devices", headers=user.headers, json={"name": "Pixel"})
+    device = {"Authorization": f"Bearer {s.ok(made, 201)['token']}"}
+    start = s.clock.now - timedelta(minutes=30)
+    sample = {"time": (start + timedelta(seconds=1)).isoformat(), "beatsPerMinute": 90}
+    clean: dict[str, Any] = {
+        "exerciseSession": {
+            "startTime": start.isoformat(),
+            "endTime": (start + timedelta(minutes=10)).isoformat(),
+            "exerciseType": "EXERCISE_TYPE_STRENGTH_TRAINING",
+            "metadata": {"id": "hc-1"},
+        },
+        "heartRate": [
+            {"startTime": start.isoformat(), "endTime": (start + timedelta(minutes=10)).isoformat(),
+             "samples": [sample]}
+        ],
+    }  # fmt: skip
+    body = {**clean, "heartRate": [{**clean["heartRate"][0], "samples": [{**sample, "spo2": 97}]}]}
+    key = {"Idempotency-Key": "import-1"}
+    url = "/v1/wearable/imports/health-connect"
+
+    def nothing_stored() -> None:
+        assert s.ok(s.client.get("/v1/me/uploads", headers=user.headers))["items"] == []
+        # The idempotency key was not taken by the refused body.
+        stored = s.client.post(url, headers={**device, **key}, json=clean)
+        assert stored.status_code == 201, stored.text
+
+    return Probe(device, url, body, "heartRate.0.samples.0.spo2", nothing_stored, key, True)
+
+
 def test_every_json_body_is_probed(app: FastAPI) -> None:
     bodies = {route for route, _media, _schema in request_bodies(app)} - FORM_BODIES
     assert bodies == set(PROBES), "add a probe for each new body (or drop a stale one)"

@@ -1,0 +1,35 @@
+"""How the phone platforms' workout records map onto Backstrong (issue 20): read once per
+process from seed_data/health_platforms.yaml."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from api.services.seed import DEFAULT_SEED_DIR
+
+PLATFORMS_FILE = DEFAULT_SEED_DIR / "health_platforms.yaml"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HealthConnectMap(_Data):
+    # The exercise types a Backstrong session is recorded as.
+    exercise_types: tuple[str, ...]
+    # Segment type name -> catalog slug, or None: known, kept, no catalog exercise.
+    segment_types: dict[str, str | None]
+
+
+class PlatformMaps(_Data):
+    health_connect: HealthConnectMap
+
+
+@lru_cache(maxsize=4)
+def load_platform_maps(path: Path = PLATFORMS_FILE) -> PlatformMaps:
+    with path.open(encoding="utf-8") as handle:
+        return PlatformMaps.model_validate(yaml.safe_load(handle))

@@ -1,0 +1,221 @@
+"""Health Connect imports (issue 20): records as the platform gives them, stored once,
+summarised and matched, with the record's id, offsets and segments kept.
+
+The fixture is written from Health Connect's documented property names
+(androidx.health.connect.client.records: ExerciseSessionRecord, ExerciseSegment,
+HeartRateRecord and its Sample, Metadata), as a mobile app serialises them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from api.services.health_platforms import load_platform_maps
+from api.services.seed import load_seed
+from tests.conftest import Account, FakeClock
+
+START = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+URL = "/v1/wearable/imports/health-connect"
+
+
+def at(seconds: float) -> str:
+    return (START + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def health_connect(
+    record_id: str = "3b1c9a8e-5f0d-4c1e-9d2a-7e6f5a4b3c2d",
+    exercise_type: str = "EXERCISE_TYPE_STRENGTH_TRAINING",
+    samples: int = 600,
+    segments: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An exercise session of 20 minutes in Madrid (UTC+01:00) and its heart rate."""
+    return {
+        "exerciseSession": {
+            "startTime": at(0),
+            "startZoneOffset": "+01:00",
+            "endTime": at(1200),
+            "endZoneOffset": "+01:00",
+            "exerciseType": exercise_type,
+            "title": "Back routine",
+            "notes": "Felt fine",
+            "segments": segments
+            if segments is not None
+            else [
+                {"startTime": at(60), "endTime": at(180),
+                 "segmentType": "EXERCISE_SEGMENT_TYPE_HIP_THRUST", "repetitions": 10},
+                {"startTime": at(180), "endTime": at(240),
+                 "segmentType": "EXERCISE_SEGMENT_TYPE_REST"},
+                {"startTime": at(240), "endTime": at(400),
+                 "segmentType": "EXERCISE_SEGMENT_TYPE_BACK_EXTENSION", "repetitions": 8,
+                 "setIndex": 1, "rateOfPerceivedExertion": 5.0},
+                {"startTime": at(400), "endTime": at(500),
+                 "segmentType": "EXERCISE_SEGMENT_TYPE_KETTLEBELL_SWING", "repetitions": 12},
+            ],
+            "metadata": {
+                "id": record_id,
+                "dataOrigin": {"packageName": "com.google.android.apps.fitness"},
+                "lastModifiedTime": at(1300),
+                "clientRecordId": "routine-2026-11-20",
+                "clientRecordVersion": 1,
+                "recordingMethod": 2,
+                "device": {"manufacturer": "Google", "model": "Pixel Watch 3", "type": 1},
+            },
+        },
+        "heartRate": [
+            {
+                "startTime": at(-60),
+                "endTime": at(1260),
+                "samples": [
+                    # A minute before the session, then the session at 1 Hz.
+                    *({"time": at(i - 60), "beatsPerMinute": 70} for i in range(10)),
+                    *({"time": at(i), "beatsPerMinute": 90 + i % 40} for i in range(samples)),
+                ],
+                "metadata": {"id": "hr-0001"},
+            }
+        ],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def device(client: TestClient, user: Account) -> dict[str, str]:
+    made = client.post("/v1/me/devices", headers=user.headers, json={"name": "Pixel"})
+    return {"Authorization": f"Bearer {made.json()['token']}"}
+
+
+def send(
+    client: TestClient, headers: dict[str, str], payload: Any, key: str = "k1", **extra: str
+) -> Any:
+    raw = json.dumps(payload).encode()
+    if extra.pop("gzipped", None):
+        raw = gzip.compress(raw)
+        extra["Content-Encoding"] = "gzip"
+    h = {**headers, "Content-Type": "application/json", "Idempotency-Key": key, **extra}
+    return client.post(URL, headers=h, content=raw)
+
+
+def stored(db: Engine) -> list[Any]:
+    with db.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT source, platform_record_id, exercise_type, start_offset_minutes, "
+                    "end_offset_minutes, sample_count, session_id FROM wearable_uploads"
+                )
+            )
+        )
+
+
+def test_every_mapped_segment_names_a_catalog_exercise() -> None:
+    slugs = {e.slug for e in load_seed().exercises}
+    mapped = {s for s in load_platform_maps().health_connect.segment_types.values() if s}
+    assert mapped and mapped <= slugs
+
+
+def test_a_health_connect_session_imports_summarises_and_keeps_what_the_platform_said(
+    client: TestClient, device: dict[str, str], db: Engine
+) -> None:
+    answer = send(client, device, health_connect())
+    assert answer.status_code == 201, answer.text
+    found = answer.json()
+    # Reps by the catalog exercise each segment type maps to; rest and unmapped add none.
+    assert found["summary"]["reps"] == {"glute-bridge": 10, "back-extension": 8}
+    assert found["summary"]["heart_rate"]["samples"] == 600
+    assert found["summary"]["duration_seconds"] == 1200
+    assert found["dropped_samples"] == 10  # the minute before the session
+    assert found["unmapped_segment_types"] == ["EXERCISE_SEGMENT_TYPE_KETTLEBELL_SWING"]
+    assert [(s["segment_type"], s["exercise_slug"]) for s in found["segments"]] == [
+        ("EXERCISE_SEGMENT_TYPE_HIP_THRUST", "glute-bridge"),
+        ("EXERCISE_SEGMENT_TYPE_REST", None),
+        ("EXERCISE_SEGMENT_TYPE_BACK_EXTENSION", "back-extension"),
+        ("EXERCISE_SEGMENT_TYPE_KETTLEBELL_SWING", None),
+    ]
+    assert found["platform_record_id"] == "3b1c9a8e-5f0d-4c1e-9d2a-7e6f5a4b3c2d"
+    assert found["matched_session_id"] is None and found["unmatched_reason"] is None
+    assert stored(db) == [
+        ("health_connect", found["platform_record_id"], "EXERCISE_TYPE_STRENGTH_TRAINING",
+         60, 60, 600, None),
+    ]  # fmt: skip
+
+
+def test_the_same_record_imported_again_under_another_key_is_stored_once(
+    client: TestClient, device: dict[str, str], db: Engine
+) -> None:
+    first = send(client, device, health_connect(), key="k1").json()
+    again = send(client, device, health_connect(), key="k2")
+    assert again.status_code == 201
+    assert again.json()["id"] == first["id"]
+    assert again.json()["summary"] == first["summary"]
+    assert len(stored(db)) == 1
+    # The same key and body replay the first answer; another record is another recording.
+    replay = send(client, device, health_connect(), key="k1")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.json() == first
+    other = send(client, device, health_connect(record_id="another"), key="k3").json()
+    assert other["id"] != first["id"] and len(stored(db)) == 2
+
+
+@pytest.mark.usefixtures("seeded")
+def test_an_import_matches_the_logged_session_it_overlaps(
+    client: TestClient, user: Account, device: dict[str, str], clock: FakeClock
+) -> None:
+    built = client.post("/v1/sessions", headers=user.headers, json={"equipment": ["mat"]}).json()
+    item = next(i for i in built["items"] if i["block"] != "warmup")
+    entry = {"exercise_slug": item["exercise_slug"], "sets_completed": 1, "reps": [5]}
+    log = {"started_at": at(0), "ended_at": at(1200), "entries": [entry]}
+    logged = client.put(f"/v1/sessions/{built['id']}/log", headers=user.headers, json=log)
+    assert logged.status_code == 200, logged.text
+    found = send(client, device, health_connect()).json()
+    assert found["matched_session_id"] == built["id"]
+    # A run at the same time is stored, but never taken for the session.
+    run = send(client, device, health_connect("run-1", "EXERCISE_TYPE_RUNNING"), key="k2").json()
+    assert run["matched_session_id"] is None
+    assert "EXERCISE_TYPE_RUNNING" in run["unmatched_reason"]
+
+
+def test_a_gzipped_import_is_read_as_a_plain_one(
+    client: TestClient, device: dict[str, str]
+) -> None:
+    answer = send(client, device, health_connect(), gzipped="1")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["summary"]["reps"] == {"glute-bridge": 10, "back-extension": 8}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b: b["exerciseSession"].update(exerciseType=16), "exerciseSession.exerciseType"),
+        (
+            lambda b: b["exerciseSession"]["segments"][0].update(segmentType=27),
+            "exerciseSession.segments.0.segmentType",
+        ),
+        (lambda b: b["exerciseSession"].update(endTime=at(-1)), "exerciseSession.endTime"),
+        (
+            lambda b: b["exerciseSession"]["segments"][1].update(endTime=at(5000)),
+            "exerciseSession.segments.1",
+        ),
+        (lambda b: b["exerciseSession"]["metadata"].pop("id"), "exerciseSession.metadata.id"),
+        (lambda b: b["exerciseSession"].update(startZoneOffset="+25:00"),
+         "exerciseSession.startZoneOffset"),
+        (lambda b: b["heartRate"][0]["samples"][0].update(beatsPerMinute=0),
+         "heartRate.0.samples.0.beatsPerMinute"),
+    ],
+)  # fmt: skip
+def test_bad_input_names_the_field_as_sent_and_stores_nothing(
+    client: TestClient, device: dict[str, str], db: Engine, change: Any, field: str
+) -> None:
+    payload = health_connect()
+    change(payload)
+    answer = send(client, device, payload)
+    assert answer.status_code == 422, answer.text
+    assert field in [e["field"] for e in answer.json()["errors"]]
+    assert stored(db) == []
+
+
+def test_a_person_token_is_not_a_device_token(client: TestClient, user: Account) -> None:
+    assert send(client, user.headers, health_connect()).status_code == 401
