@@ -64,3 +64,15 @@ InstrumentName = Annotated[
         "`odi` (Oswestry Disability Index). GET /v1/instruments describes each.",
     ),
 ]
+
+
+_UploadSource = Literal["upload", "health_connect", "healthkit"]
+UploadSource = Annotated[
+    _UploadSource,
+    enum_schema(
+        "UploadSource",
+        _UploadSource,
+        "How a recording came: `upload` (a device's own upload), `health_connect` or "
+        "`healthkit` (an import of the platform's record).",
+    ),
+]

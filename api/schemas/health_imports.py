@@ -16,7 +16,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.schemas.types import NO_NUL, Instant, WholeNumber, whole_number
-from api.schemas.wearable import MAX_HEART_RATE_SAMPLES, SampleTime, WearableSummary
+from api.schemas.wearable import (
+    MAX_HEART_RATE_SAMPLES,
+    ImportedSegment,
+    SampleTime,
+    WearableSummary,
+)
 
 # A zone offset as java.time.ZoneOffset writes it: `Z`, `+02:00`, `-05:30`.
 ZONE_OFFSET = r"^(Z|[+-](0\d|1[0-8]):[0-5]\d)$"
@@ -192,17 +197,6 @@ class HealthConnectImport(_Platform):
         max_length=MAX_HEART_RATE_RECORDS,
         description="The HeartRateRecords read for the session's time",
     )
-
-
-class ImportedSegment(BaseModel):
-    start_time: str = Field(description="As recorded (UTC)")
-    end_time: str = Field(description="As recorded (UTC)")
-    segment_type: str = Field(description="The platform's name for it")
-    exercise_slug: str | None = Field(
-        description="The catalog exercise it maps to; null for rest, a movement too general "
-        "to name one, or a type not mapped"
-    )
-    repetitions: int = Field(description="Repetitions recorded (0 when none)")
 
 
 class ImportResult(BaseModel):

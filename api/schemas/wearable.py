@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
 from api.schemas.catalog import Slug
+from api.schemas.enums import UploadSource
 from api.schemas.types import NO_NUL, Instant, Timestamp, Uuid, WholeNumber
 
 # Physiological bounds for a heart-rate sample (Health Connect allows 1-300; a reading
@@ -178,6 +179,17 @@ class UploadResult(BaseModel):
     )
 
 
+class ImportedSegment(BaseModel):
+    start_time: str = Field(description="As recorded (UTC)")
+    end_time: str = Field(description="As recorded (UTC)")
+    segment_type: str = Field(description="The platform's name for it")
+    exercise_slug: str | None = Field(
+        description="The catalog exercise it maps to; null for rest, a movement too general "
+        "to name one, or a type not mapped"
+    )
+    repetitions: int = Field(description="Repetitions recorded (0 when none)")
+
+
 class UploadPublic(UploadResult):
     device_id: uuid.UUID | None = Field(
         description="The device that uploaded it; null once that device is revoked"
@@ -192,6 +204,27 @@ class UploadPublic(UploadResult):
     )
     software_version: str | None = Field(
         description="The device's software version, as last reported; null when never given"
+    )
+    source: UploadSource = Field(
+        description="How it came: a device's upload, or an import of a platform's record"
+    )
+    platform_record_id: str | None = Field(
+        description="Imports: the platform's id for the record; null for uploads"
+    )
+    exercise_type: str | None = Field(
+        description="Imports: the platform's exercise type, by name; null for uploads"
+    )
+    start_offset: str | None = Field(
+        description="Imports: the UTC offset where it began (`+01:00`); null when not given"
+    )
+    end_offset: str | None = Field(
+        description="Imports: the UTC offset where it ended; null when not given"
+    )
+    segments: list[ImportedSegment] | None = Field(
+        description="Imports: its segments as kept; null for uploads"
+    )
+    unmatched_reason: str | None = Field(
+        description="Why it is matched to no session when that is not for want of one"
     )
     received_at: Timestamp = Field(description="When the first upload of the recording was stored")
     updated_at: Timestamp = Field(

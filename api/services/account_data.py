@@ -90,6 +90,7 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
     from api.services.outcomes import public_many
     from api.services.routine_views import session_public
     from api.services.screening import screening_public
+    from api.services.wearable import import_fields
     from api.services.wearable_summaries import session_summaries, unpack_heart_rate
 
     def mine(model: Any, order: Any) -> list[Any]:
@@ -130,6 +131,7 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
                 heart_rate=[(u.started_at + timedelta(seconds=o), b) for o, b in samples],
                 reps=u.reps,
                 energy_kcal=u.energy_kcal,
+                **import_fields(u),
             )
         )
     return AccountExport(

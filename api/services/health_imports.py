@@ -20,12 +20,13 @@ from sqlmodel import Session
 from api.domain.evidence import iso
 from api.errors import FieldError, FieldIssue, PayloadTooLarge
 from api.models import Device, IdempotencyKey, User
-from api.schemas.health_imports import HealthConnectImport, ImportedSegment, ImportResult
+from api.schemas.health_imports import HealthConnectImport, ImportResult
 from api.schemas.wearable import (
     BPM_MAX,
     BPM_MIN,
     MAX_HEART_RATE_SAMPLES,
     HeartRateSample,
+    ImportedSegment,
     RepEvent,
     UploadIn,
     WearableSummary,

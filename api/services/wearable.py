@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.db import offset_text
 from api.errors import AppError, Conflict, FieldError, FieldIssue, PayloadTooLarge
 from api.models import (
     Device,
@@ -437,6 +438,20 @@ def list_uploads(
             software_version=r.software_version,
             received_at=r.received_at,
             updated_at=r.updated_at,
+            **import_fields(r),
         )
         for r in rows
     ], next_cursor
+
+
+def import_fields(row: WearableUpload) -> dict[str, Any]:
+    """What an import keeps besides an upload's fields, as the lists show it."""
+    return {
+        "source": row.source,
+        "platform_record_id": row.platform_record_id,
+        "exercise_type": row.exercise_type,
+        "start_offset": offset_text(row.start_offset_minutes),
+        "end_offset": offset_text(row.end_offset_minutes),
+        "segments": row.segments,
+        "unmatched_reason": row.unmatched_reason,
+    }

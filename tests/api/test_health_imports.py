@@ -119,7 +119,7 @@ def test_every_mapped_segment_names_a_catalog_exercise() -> None:
 
 
 def test_a_health_connect_session_imports_summarises_and_keeps_what_the_platform_said(
-    client: TestClient, device: dict[str, str], db: Engine
+    client: TestClient, user: Account, device: dict[str, str], db: Engine
 ) -> None:
     answer = send(client, device, health_connect())
     assert answer.status_code == 201, answer.text
@@ -142,6 +142,16 @@ def test_a_health_connect_session_imports_summarises_and_keeps_what_the_platform
         ("health_connect", found["platform_record_id"], "EXERCISE_TYPE_STRENGTH_TRAINING",
          60, 60, 600, None),
     ]  # fmt: skip
+    # The person's list (and export) shows it as imported, at its own offsets.
+    (listed,) = client.get("/v1/me/uploads", headers=user.headers).json()["items"]
+    assert (listed["source"], listed["start_offset"], listed["end_offset"]) == (
+        "health_connect",
+        "+01:00",
+        "+01:00",
+    )
+    assert listed["segments"] == found["segments"]
+    exported = client.get("/v1/me/export", headers=user.headers).json()["wearable_uploads"]
+    assert [u["platform_record_id"] for u in exported] == [found["platform_record_id"]]
 
 
 def test_the_same_record_imported_again_under_another_key_is_stored_once(
