@@ -1,4 +1,6 @@
-"""Wearable uploads: one hour at 1 Hz (3,600 samples) per upload, stored for real.
+"""Wearable uploads: one hour at 1 Hz (3,600 samples) per upload, stored for real; and the
+same hour imported as Health Connect records it, and a 10,000-sample import (issue 20),
+each as a ratio of samples per second to the plain upload in the same run.
 
 ``python -m bench.wearable [--seconds N] [--connections N] [--postgres-url URL]``.
 Runs the API (uvicorn, one worker, pinned like bench/__main__) on SQLite and, when a
@@ -44,6 +46,34 @@ def heart_rate_walk(seed: int = 42) -> list[int]:
     return out
 
 
+def health_connect_template(samples: int = SAMPLES) -> bytes:
+    """The same kind of hour as an ExerciseSessionRecord and its HeartRateRecord."""
+    trace = heart_rate_walk()
+
+    def at(seconds: int) -> str:
+        return (START + timedelta(seconds=seconds)).isoformat()
+
+    body = {
+        "exerciseSession": {
+            "startTime": at(0), "startZoneOffset": "+01:00",
+            "endTime": at(samples), "endZoneOffset": "+01:00",
+            "exerciseType": "EXERCISE_TYPE_STRENGTH_TRAINING",
+            "segments": [
+                {"startTime": at(60 * i), "endTime": at(60 * i + 50),
+                 "segmentType": "EXERCISE_SEGMENT_TYPE_BACK_EXTENSION", "repetitions": 10}
+                for i in range(1, 20)
+            ],
+            "metadata": {"id": MARK, "device": {"model": "Bench Watch"}},
+        },
+        "heartRate": [
+            {"startTime": at(0), "endTime": at(samples),
+             "samples": [{"time": at(i), "beatsPerMinute": trace[i % SAMPLES]}
+                         for i in range(samples)]}
+        ],
+    }  # fmt: skip
+    return json.dumps(body).encode()
+
+
 def template() -> bytes:
     trace = heart_rate_walk()
     body = {
@@ -67,7 +97,13 @@ def template() -> bytes:
 
 
 async def _worker(
-    port: int, token: str, raw: bytes, gzipped: bool, deadline: float, out: list[float]
+    port: int,
+    token: str,
+    raw: bytes,
+    gzipped: bool,
+    deadline: float,
+    out: list[float],
+    path: str = "/v1/wearable/uploads",
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -77,7 +113,7 @@ async def _worker(
             if gzipped:
                 body = gzip.compress(body, 5)
             head = [
-                "POST /v1/wearable/uploads HTTP/1.1",
+                f"POST {path} HTTP/1.1",
                 f"Host: 127.0.0.1:{port}",
                 f"Authorization: Bearer {token}",
                 f"Idempotency-Key: {ident}",
@@ -103,7 +139,14 @@ async def _worker(
 
 
 def drive(
-    port: int, token: str, raw: bytes, gzipped: bool, seconds: float, conns: int
+    port: int,
+    token: str,
+    raw: bytes,
+    gzipped: bool,
+    seconds: float,
+    conns: int,
+    path: str = "/v1/wearable/uploads",
+    samples: int = SAMPLES,
 ) -> dict[str, float]:
     if LOAD_CORES:
         os.sched_setaffinity(0, LOAD_CORES)
@@ -112,7 +155,10 @@ def drive(
     async def run() -> float:
         start = time.perf_counter()
         await asyncio.gather(
-            *(_worker(port, token, raw, gzipped, start + seconds, latencies) for _ in range(conns))
+            *(
+                _worker(port, token, raw, gzipped, start + seconds, latencies, path)
+                for _ in range(conns)
+            )
         )
         return time.perf_counter() - start
 
@@ -121,7 +167,7 @@ def drive(
     return {
         "uploads": len(latencies),
         "uploads_per_s": len(latencies) / elapsed,
-        "samples_per_s": len(latencies) * SAMPLES / elapsed,
+        "samples_per_s": len(latencies) * samples / elapsed,
         "p50_ms": latencies[len(latencies) // 2] * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
     }
@@ -152,9 +198,13 @@ def year_of_reads(url: str) -> tuple[float, float, int]:
     """(average stored bytes per upload, ms to read and unpack a year, uploads read)."""
     engine = create_engine(url)
     with Session(engine) as session:
-        avg = session.exec(select(func.avg(func.length(col(WearableUpload.heart_rate))))).one()
+        uploads = col(WearableUpload.source) == "upload"
+        avg = session.exec(
+            select(func.avg(func.length(col(WearableUpload.heart_rate)))).where(uploads)
+        ).one()
         user_id = session.exec(
             select(WearableUpload.user_id)
+            .where(uploads)
             .group_by(col(WearableUpload.user_id))
             .order_by(func.count().desc())
             .limit(1)
@@ -162,7 +212,7 @@ def year_of_reads(url: str) -> tuple[float, float, int]:
         started = time.perf_counter()
         blobs = session.exec(
             select(WearableUpload.heart_rate)
-            .where(WearableUpload.user_id == user_id)
+            .where(WearableUpload.user_id == user_id, uploads)
             .order_by(col(WearableUpload.started_at).desc())
             .limit(365)
         ).all()
@@ -175,15 +225,31 @@ def year_of_reads(url: str) -> tuple[float, float, int]:
 
 def bench_one(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
     raw = template()
+    imports = "/v1/wearable/imports/health-connect"
     with serve("api.main:app", env) as port:
         token = account(port)
         plain = drive(port, token, raw, False, args.seconds, args.connections)
         zipped = drive(port, token, raw, True, args.seconds, args.connections)
+        # Imports as the phone app sends them (its own account: reads below are uploads').
+        phone = account(port)
+        hour = drive(
+            port, phone, health_connect_template(), True, args.seconds, args.connections, imports
+        )
+        big = drive(
+            port, phone, health_connect_template(10_000), True, args.seconds, args.connections,
+            imports, 10_000,
+        )  # fmt: skip
     print(f"{label}: 3,600-sample uploads, {args.connections} connections, {args.seconds:g}s each")
-    for name, r in (("plain JSON", plain), ("gzip", zipped)):
+    rows = (
+        ("plain JSON", plain), ("gzip", zipped),
+        ("HC 3,600 gz", hour), ("HC 10k gz", big),
+    )  # fmt: skip
+    for name, r in rows:
+        ratio = r["samples_per_s"] / plain["samples_per_s"]
         print(
-            f"  {name:10} {r['uploads_per_s']:7.1f} uploads/s  {r['samples_per_s']:9.0f} samples/s"
+            f"  {name:11} {r['uploads_per_s']:7.1f} req/s  {r['samples_per_s']:9.0f} samples/s"
             f"  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  ({r['uploads']:.0f} stored)"
+            f"  {ratio:.2f}x plain upload's samples/s"
         )
     avg, read_ms, count = year_of_reads(env["BACKSTRONG_DATABASE_URL"])
     print(

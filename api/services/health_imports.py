@@ -25,7 +25,6 @@ from api.schemas.wearable import (
     BPM_MAX,
     BPM_MIN,
     MAX_HEART_RATE_SAMPLES,
-    HeartRateSample,
     ImportedSegment,
     RepEvent,
     UploadIn,
@@ -103,13 +102,13 @@ def import_health_connect(
 
     # Heart rate the platform recorded around the session is not the session's; nor is
     # a reading no heart makes during exercise (a sensor error). Both are counted.
-    samples: list[HeartRateSample] = []
+    beats: list[tuple[datetime, int]] = []
     dropped = 0
     for heart in body.heart_rate:
         for sample in heart.samples:
             bpm = sample.beats_per_minute
             if started <= sample.time <= ended and BPM_MIN <= bpm <= BPM_MAX:
-                samples.append(HeartRateSample.model_construct(t=sample.time, bpm=bpm))
+                beats.append((sample.time, bpm))
             else:
                 dropped += 1
 
@@ -148,7 +147,7 @@ def import_health_connect(
         session_id=None,
         started_at=started,
         ended_at=ended,
-        heart_rate=samples,
+        heart_rate=[],
         reps=reps,
         energy_kcal=None,
         device_model=device_model,
@@ -167,7 +166,7 @@ def import_health_connect(
     assert user is not None
     for attempt in (1, 2):
         try:
-            row = merge_recording(session, device, user, upload, now, imported)
+            row = merge_recording(session, device, user, upload, now, imported, beats)
             break
         except IntegrityError:
             # Another import of the same record created its row first: merge into it.

@@ -5,6 +5,7 @@ Packing samples and summarising them: api/services/wearable_summaries.py."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -292,9 +293,11 @@ def merge_recording(
     upload: UploadIn,
     now: datetime,
     imported: Imported | None = None,
+    beats: Sequence[tuple[datetime, int]] | None = None,
 ) -> WearableUpload:
     """Merge an upload (or import) into its recording's row, creating it the first time;
-    flushed, not committed."""
+    flushed, not committed. `beats` (time, bpm) stands for `upload.heart_rate` when
+    given: an import's samples, without a model object per sample."""
     match: tuple[ColumnElement[bool], ...]
     if imported is None:
         match = (
@@ -325,8 +328,9 @@ def merge_recording(
     if row is not None:
         for offset, bpm in unpack_heart_rate(row.heart_rate):
             samples[_seconds(row.started_at + timedelta(seconds=offset), started)] = bpm
-    for sample in upload.heart_rate:
-        samples.setdefault(_seconds(sample.t, started), sample.bpm)
+    given = beats if beats is not None else [(x.t, x.bpm) for x in upload.heart_rate]
+    for at, bpm in given:
+        samples.setdefault(_seconds(at, started), bpm)
     ordered = sorted(samples.items())
     if len(ordered) > MAX_HEART_RATE_SAMPLES:
         raise PayloadTooLarge(
