@@ -74,6 +74,28 @@ def health_connect_template(samples: int = SAMPLES) -> bytes:
     return json.dumps(body).encode()
 
 
+def healthkit_template(samples: int = SAMPLES) -> bytes:
+    """The same kind of hour as an HKWorkout and its heart-rate HKQuantitySamples."""
+    trace = heart_rate_walk()
+
+    def at(seconds: int) -> str:
+        return (START + timedelta(seconds=seconds)).isoformat()
+
+    body = {
+        "workout": {
+            "uuid": MARK, "workoutActivityType": "traditionalStrengthTraining",
+            "startDate": at(0), "endDate": at(samples),
+            "totalEnergyBurned": {"unit": "kcal", "value": 180.0},
+            "metadata": {"HKTimeZone": "Europe/Madrid"},
+        },
+        "heartRate": [
+            {"startDate": at(i), "quantity": {"unit": "count/min", "value": trace[i % SAMPLES]}}
+            for i in range(samples)
+        ],
+    }  # fmt: skip
+    return json.dumps(body).encode()
+
+
 def template() -> bytes:
     trace = heart_rate_walk()
     body = {
@@ -239,10 +261,14 @@ def bench_one(label: str, env: dict[str, str], args: argparse.Namespace) -> None
             port, phone, health_connect_template(10_000), True, args.seconds, args.connections,
             imports, 10_000,
         )  # fmt: skip
+        apple = drive(
+            port, phone, healthkit_template(10_000), True, args.seconds, args.connections,
+            "/v1/wearable/imports/healthkit", 10_000,
+        )  # fmt: skip
     print(f"{label}: 3,600-sample uploads, {args.connections} connections, {args.seconds:g}s each")
     rows = (
         ("plain JSON", plain), ("gzip", zipped),
-        ("HC 3,600 gz", hour), ("HC 10k gz", big),
+        ("HC 3,600 gz", hour), ("HC 10k gz", big), ("HK 10k gz", apple),
     )  # fmt: skip
     for name, r in rows:
         ratio = r["samples_per_s"] / plain["samples_per_s"]

@@ -22,7 +22,7 @@ from api.models import Device, IdempotencyKey
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit, Since
-from api.schemas.health_imports import HealthConnectImport, ImportResult
+from api.schemas.health_imports import HealthConnectImport, HealthKitImport, ImportResult
 from api.schemas.wearable import UploadIn, UploadPage, UploadResult
 from api.services import health_imports, wearable
 from api.services.health_platforms import load_platform_maps
@@ -219,5 +219,55 @@ def list_uploads(
     return UploadPage(items=items, next_cursor=next_cursor)
 
 
+@router.post(
+    "/v1/wearable/imports/healthkit",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImportResult,
+    summary="Import a workout as HealthKit records it (device token; Idempotency-Key required)",
+    description=(
+        "An `HKWorkout` as JSON (`workout`: `uuid`, `workoutActivityType` by name, "
+        "`startDate`, `endDate`, `duration`, `totalEnergyBurned`, `metadata` with "
+        "`HKTimeZone`, `workoutActivities`) and the heart-rate `HKQuantitySample`s of its "
+        "time (`heartRate`, in `count/min`). Stored as an upload is, with the workout's "
+        "uuid, activity type and the time zone's offsets at its start and end. The uuid "
+        "is its identity: importing it again, under any Idempotency-Key, merges into the "
+        "same recording. HealthKit records no per-exercise segments, so reps come from "
+        "the app's log. A workout of a type Backstrong sessions are not recorded as is "
+        "stored with `matched_session_id: null` and `unmatched_reason`; samples outside "
+        "the workout or 20-250 beats per minute are left out and counted."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HealthKitImport"}}
+            },
+        }
+    },
+    responses={
+        201: {"headers": dict(REPLAYED)},
+        **problem_responses(400, 401, 409, 413, 415, 422),
+    },
+)
+async def import_healthkit(
+    request: Request,
+    device: DeviceAuth,
+    session: SessionDep,
+    clock: Clock,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Unique per import; reuse it on retries."),
+    ] = None,
+) -> JSONResponse:
+    maps = load_platform_maps()
+    return await _idempotent(
+        request, device, session, clock, idempotency_key, health_imports.parse_healthkit,
+        lambda parsed, claimed, now: health_imports.import_healthkit(
+            session, device, parsed, claimed, maps, now
+        ),
+        bulk_body_digest,
+    )  # fmt: skip
+
+
 # Referenced by the request body schema above, so it appears in the OpenAPI document.
-__all__ = ["HealthConnectImport", "UploadIn", "router"]
+__all__ = ["HealthConnectImport", "HealthKitImport", "UploadIn", "router"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from sqlmodel import Session
 from api.domain.evidence import iso
 from api.errors import FieldError, FieldIssue, PayloadTooLarge
 from api.models import Device, IdempotencyKey, User
-from api.schemas.health_imports import HealthConnectImport, ImportResult
+from api.schemas.health_imports import HealthConnectImport, HealthKitImport, ImportResult
 from api.schemas.wearable import (
     BPM_MAX,
     BPM_MIN,
@@ -35,6 +36,21 @@ from api.services.health_platforms import PlatformMaps
 from api.services.wearable import MAX_RECORDING, Imported, finish, merge_recording
 
 HEALTH_CONNECT = "health_connect"
+HEALTHKIT = "healthkit"
+
+
+def _problem(exc: ValidationError) -> Exception:
+    """A body that does not parse, as a problem naming each field as sent."""
+    if any(err["type"] == "too_long" for err in exc.errors()):
+        return PayloadTooLarge(
+            f"At most {MAX_HEART_RATE_SAMPLES} heart-rate samples per import; split them over "
+            "several imports of the same workout."
+        )
+    errors: list[FieldIssue] = []
+    for err in exc.errors()[:20]:
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        errors.append((field, str(err["msg"]), str(err["type"])))
+    return FieldError(errors)
 
 
 def parse_health_connect(raw: bytes) -> HealthConnectImport:
@@ -43,16 +59,7 @@ def parse_health_connect(raw: bytes) -> HealthConnectImport:
     try:
         return HealthConnectImport.model_validate_json(raw)
     except ValidationError as exc:
-        if any(err["type"] == "too_long" for err in exc.errors()):
-            raise PayloadTooLarge(
-                f"At most {MAX_HEART_RATE_SAMPLES} heart-rate samples per record; split the "
-                "heart rate over several imports of the same session."
-            ) from exc
-        errors: list[FieldIssue] = []
-        for err in exc.errors()[:20]:
-            field = ".".join(str(p) for p in err["loc"]) or "body"
-            errors.append((field, str(err["msg"]), str(err["type"])))
-        raise FieldError(errors) from exc
+        raise _problem(exc) from exc
 
 
 def offset_minutes(text: str | None) -> int | None:
@@ -66,14 +73,6 @@ def offset_minutes(text: str | None) -> int | None:
     return sign * (int(hours) * 60 + int(minutes))
 
 
-def _device_session_id(record_id: str) -> str:
-    # The platform id is the recording's identity; this is only its label in the list.
-    label = f"health-connect:{record_id}"
-    if len(label) <= 128:
-        return label
-    return f"health-connect:{hashlib.sha256(record_id.encode()).hexdigest()}"
-
-
 def import_health_connect(
     session: Session,
     device: Device,
@@ -84,13 +83,8 @@ def import_health_connect(
 ) -> ImportResult:
     record = body.exercise_session
     started, ended = record.start_time, record.end_time
-    errors: list[FieldIssue] = []
     where = "exerciseSession"
-    if ended <= started:
-        errors.append((f"{where}.endTime", "must be after startTime", "order"))
-    elif ended - started > MAX_RECORDING:
-        errors.append((f"{where}.endTime", "a session cannot last more than 24 hours", "too_long"))
-    errors += future_error(f"{where}.startTime", started, now)
+    errors = _span_errors(where, started, ended, now, "startTime", "endTime")
     for index, segment in enumerate(record.segments):
         if not started <= segment.start_time <= segment.end_time <= ended:
             errors.append(
@@ -100,17 +94,11 @@ def import_health_connect(
     if errors:
         raise FieldError(errors)
 
-    # Heart rate the platform recorded around the session is not the session's; nor is
-    # a reading no heart makes during exercise (a sensor error). Both are counted.
-    beats: list[tuple[datetime, int]] = []
-    dropped = 0
-    for heart in body.heart_rate:
-        for sample in heart.samples:
-            bpm = sample.beats_per_minute
-            if started <= sample.time <= ended and BPM_MIN <= bpm <= BPM_MAX:
-                beats.append((sample.time, bpm))
-            else:
-                dropped += 1
+    beats, dropped = _kept(
+        [(x.time, x.beats_per_minute) for heart in body.heart_rate for x in heart.samples],
+        started,
+        ended,
+    )
 
     mapping = maps.health_connect.segment_types
     segments: list[dict[str, Any]] = []
@@ -142,17 +130,6 @@ def import_health_connect(
             "is matched to no session"
         )
     device_model = record.metadata.device.model if record.metadata.device else None
-    upload = UploadIn.model_construct(
-        device_session_id=_device_session_id(record.metadata.id),
-        session_id=None,
-        started_at=started,
-        ended_at=ended,
-        heart_rate=[],
-        reps=reps,
-        energy_kcal=None,
-        device_model=device_model,
-        software_version=None,
-    )
     imported = Imported(
         source=HEALTH_CONNECT,
         platform_record_id=record.metadata.id,
@@ -161,6 +138,47 @@ def import_health_connect(
         end_offset_minutes=offset_minutes(record.end_zone_offset),
         segments=segments,
         unmatched_reason=reason,
+    )
+    return _store(
+        session, device, key, now, imported, started, ended, beats, reps, None, device_model,
+        sorted(unmapped), dropped,
+    )  # fmt: skip
+
+
+def _device_label(source: str, record_id: str) -> str:
+    # The platform id is the recording's identity; this is only its label in the list.
+    label = f"{source}:{record_id}"
+    if len(label) <= 128:
+        return label
+    return f"{source}:{hashlib.sha256(record_id.encode()).hexdigest()}"
+
+
+def _store(
+    session: Session,
+    device: Device,
+    key: IdempotencyKey,
+    now: datetime,
+    imported: Imported,
+    started: datetime,
+    ended: datetime,
+    beats: list[tuple[datetime, int]],
+    reps: list[RepEvent],
+    energy_kcal: float | None,
+    device_model: str | None,
+    unmapped: list[str],
+    dropped: int,
+) -> ImportResult:
+    """Store an import as an upload is, found again by its platform record id."""
+    upload = UploadIn.model_construct(
+        device_session_id=_device_label(imported.source, imported.platform_record_id),
+        session_id=None,
+        started_at=started,
+        ended_at=ended,
+        heart_rate=[],
+        reps=reps,
+        energy_kcal=energy_kcal,
+        device_model=device_model,
+        software_version=None,
     )
     user = session.get(User, device.user_id)
     assert user is not None
@@ -177,11 +195,98 @@ def import_health_connect(
         id=row.id,
         matched_session_id=row.session_id,
         summary=WearableSummary.model_validate(row.summary),
-        platform_record_id=record.metadata.id,
-        segments=[ImportedSegment.model_validate(s) for s in segments],
-        unmapped_segment_types=sorted(unmapped),
+        platform_record_id=imported.platform_record_id,
+        segments=[ImportedSegment.model_validate(s) for s in imported.segments],
+        unmapped_segment_types=unmapped,
         dropped_samples=dropped,
-        unmatched_reason=reason,
+        unmatched_reason=imported.unmatched_reason,
     )
     finish(session, key, result.model_dump(mode="json"))
     return result
+
+
+def _kept(
+    beats: list[tuple[datetime, int]], started: datetime, ended: datetime
+) -> tuple[list[tuple[datetime, int]], int]:
+    """Heart rate the platform recorded around the session is not the session's; nor is
+    a reading no heart makes during exercise (a sensor error). Both are counted."""
+    kept = [(t, b) for t, b in beats if started <= t <= ended and BPM_MIN <= b <= BPM_MAX]
+    return kept, len(beats) - len(kept)
+
+
+def _span_errors(where: str, started: datetime, ended: datetime, now: datetime,
+                 start_name: str, end_name: str) -> list[FieldIssue]:  # fmt: skip
+    errors: list[FieldIssue] = []
+    if ended <= started:
+        errors.append((f"{where}.{end_name}", f"must be after {start_name}", "order"))
+    elif ended - started > MAX_RECORDING:
+        errors.append((f"{where}.{end_name}", "a workout cannot last more than 24 hours",
+                       "too_long"))  # fmt: skip
+    errors += future_error(f"{where}.{start_name}", started, now)
+    return errors
+
+
+def parse_healthkit(raw: bytes) -> HealthKitImport:
+    """The body as HealthKit's objects give it (`workout.workoutActivityType`)."""
+    try:
+        return HealthKitImport.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _problem(exc) from exc
+
+
+def import_healthkit(
+    session: Session,
+    device: Device,
+    body: HealthKitImport,
+    key: IdempotencyKey,
+    maps: PlatformMaps,
+    now: datetime,
+) -> ImportResult:
+    """An HKWorkout and its heart-rate samples. HealthKit has no per-exercise segments:
+    reps come from the app's log."""
+    workout = body.workout
+    started, ended = workout.start_date, workout.end_date
+    errors = _span_errors("workout", started, ended, now, "startDate", "endDate")
+    zone_name = workout.metadata.hk_time_zone if workout.metadata else None
+    zone = None
+    if zone_name is not None:
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.append(("workout.metadata.HKTimeZone", "not an IANA time zone name", "unknown"))
+    if errors:
+        raise FieldError(errors)
+    beats, dropped = _kept(
+        [(q["startDate"], round(q["quantity"]["value"])) for q in body.heart_rate],
+        started,
+        ended,
+    )
+    reason = None
+    if workout.workout_activity_type not in maps.healthkit.workout_activity_types:
+        reason = (
+            f"{workout.workout_activity_type} is not a type Backstrong sessions are recorded "
+            "as, so it is matched to no session"
+        )
+    energy = None
+    if workout.total_energy_burned is not None:
+        burned = workout.total_energy_burned
+        energy = burned.value if burned.unit == "kcal" else round(burned.value / 4.184, 1)
+
+    def offset(moment: datetime) -> int | None:
+        found = moment.astimezone(zone).utcoffset() if zone is not None else None
+        return None if found is None else int(found.total_seconds() // 60)
+
+    imported = Imported(
+        source=HEALTHKIT,
+        platform_record_id=workout.uuid,
+        exercise_type=workout.workout_activity_type,
+        start_offset_minutes=offset(started),
+        end_offset_minutes=offset(ended),
+        segments=[],
+        unmatched_reason=reason,
+    )
+    device_model = workout.device.model if workout.device else None
+    return _store(
+        session, device, key, now, imported, started, ended, beats, [], energy, device_model,
+        [], dropped,
+    )  # fmt: skip

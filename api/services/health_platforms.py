@@ -25,8 +25,14 @@ class HealthConnectMap(_Data):
     segment_types: dict[str, str | None]
 
 
+class HealthKitMap(_Data):
+    # The HKWorkoutActivityType names a Backstrong session is recorded as.
+    workout_activity_types: tuple[str, ...]
+
+
 class PlatformMaps(_Data):
     health_connect: HealthConnectMap
+    healthkit: HealthKitMap
 
 
 @lru_cache(maxsize=4)

@@ -264,6 +264,26 @@ def test_the_examples_are_what_the_api_answers(
     }
     phone = {"Authorization": f"Bearer {device.json()['token']}", "Idempotency-Key": "hc-1"}
     call("POST", "/v1/wearable/imports/health-connect", phone, json=imported)
+    # And an iPhone's app, as HealthKit recorded it.
+    workout = {
+        "workout": {
+            "uuid": "6E3A4B5C-1D2E-4F60-8A9B-0C1D2E3F4A5B",
+            "workoutActivityType": "traditionalStrengthTraining",
+            "startDate": start.isoformat(),
+            "endDate": clock.now.isoformat(),
+            "totalEnergyBurned": {"unit": "kcal", "value": 64.5},
+            "metadata": {"HKTimeZone": "Europe/Madrid"},
+        },
+        "heartRate": [
+            {
+                "startDate": (start + timedelta(seconds=s)).isoformat(),
+                "quantity": {"unit": "count/min", "value": 91.0},
+            }
+            for s in range(0, 600, 5)
+        ],
+    }
+    iphone = {"Authorization": f"Bearer {device.json()['token']}", "Idempotency-Key": "hk-1"}
+    call("POST", "/v1/wearable/imports/healthkit", iphone, json=workout)
     call("GET", "/v1/me/uploads", me)
     call("GET", f"/v1/sessions/{session['id']}", me)
     call("GET", "/v1/sessions", me)

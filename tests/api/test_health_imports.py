@@ -229,3 +229,95 @@ def test_bad_input_names_the_field_as_sent_and_stores_nothing(
 
 def test_a_person_token_is_not_a_device_token(client: TestClient, user: Account) -> None:
     assert send(client, user.headers, health_connect()).status_code == 401
+
+
+# --- HealthKit ------------------------------------------------------------------------
+
+HK_URL = "/v1/wearable/imports/healthkit"
+
+
+def healthkit(
+    uuid_: str = "6E3A4B5C-1D2E-4F60-8A9B-0C1D2E3F4A5B",
+    activity: str = "traditionalStrengthTraining",
+    samples: int = 240,
+) -> dict[str, Any]:
+    """An HKWorkout of 20 minutes in New York in winter (UTC-05:00) and its heart rate,
+    sampled every 5 s as an Apple Watch does during a workout."""
+    return {
+        "workout": {
+            "uuid": uuid_,
+            "workoutActivityType": activity,
+            "startDate": at(0),
+            "endDate": at(1200),
+            "duration": 1200.0,
+            "totalEnergyBurned": {"unit": "kJ", "value": 418.4},
+            "metadata": {"HKTimeZone": "America/New_York", "HKIndoorWorkout": True},
+            "workoutActivities": [
+                {"uuid": "A-1", "workoutConfiguration": {"activityType": activity},
+                 "startDate": at(0), "endDate": at(1200), "duration": 1200.0}
+            ],
+            "device": {"name": "Apple Watch", "manufacturer": "Apple Inc.", "model": "Watch",
+                       "hardwareVersion": "Watch7,1", "softwareVersion": "11.1"},
+        },
+        "heartRate": [
+            {"uuid": f"hr-{i}", "startDate": at(5 * i), "endDate": at(5 * i),
+             "quantity": {"unit": "count/min", "value": 88.0 + i % 30}}
+            for i in range(samples)
+        ] + [
+            # After the workout ended: not the workout's.
+            {"uuid": "late", "startDate": at(1500), "endDate": at(1500),
+             "quantity": {"unit": "count/min", "value": 70.0}}
+        ],
+    }  # fmt: skip
+
+
+def send_hk(client: TestClient, headers: dict[str, str], payload: Any, key: str = "k1") -> Any:
+    h = {**headers, "Content-Type": "application/json", "Idempotency-Key": key}
+    return client.post(HK_URL, headers=h, content=json.dumps(payload).encode())
+
+
+def test_a_healthkit_workout_imports_with_its_time_zones_offsets(
+    client: TestClient, user: Account, device: dict[str, str], db: Engine
+) -> None:
+    answer = send_hk(client, device, healthkit())
+    assert answer.status_code == 201, answer.text
+    found = answer.json()
+    assert found["summary"]["heart_rate"]["samples"] == 240
+    assert found["summary"]["energy_kcal"] == 100.0  # 418.4 kJ
+    assert found["summary"]["reps"] == {}  # HealthKit has no segments: the log has them
+    assert (found["dropped_samples"], found["segments"]) == (1, [])
+    (listed,) = client.get("/v1/me/uploads", headers=user.headers).json()["items"]
+    assert (listed["source"], listed["start_offset"], listed["exercise_type"]) == (
+        "healthkit",
+        "-05:00",
+        "traditionalStrengthTraining",
+    )
+    # The same workout again, under another key: the same recording.
+    again = send_hk(client, device, healthkit(), key="k2").json()
+    assert again["id"] == found["id"] and len(stored(db)) == 1
+    # A run is stored, matched to no session, and says why.
+    run = send_hk(client, device, healthkit("RUN-1", "running"), key="k3").json()
+    assert run["matched_session_id"] is None and "running" in run["unmatched_reason"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b: b["workout"].update(workoutActivityType=20), "workout.workoutActivityType"),
+        (lambda b: b["workout"]["metadata"].update(HKTimeZone="Mars/Olympus"),
+         "workout.metadata.HKTimeZone"),
+        (lambda b: b["workout"].update(endDate=at(-5)), "workout.endDate"),
+        (lambda b: b["heartRate"][0]["quantity"].update(unit="count/s"),
+         "heartRate.0.quantity.unit"),
+        (lambda b: b["workout"].pop("uuid"), "workout.uuid"),
+    ],
+)  # fmt: skip
+def test_a_bad_healthkit_workout_names_the_field_and_stores_nothing(
+    client: TestClient, device: dict[str, str], db: Engine, change: Any, field: str
+) -> None:
+    payload = healthkit()
+    change(payload)
+    answer = send_hk(client, device, payload)
+    assert answer.status_code == 422, answer.text
+    assert field in [e["field"] for e in answer.json()["errors"]]
+    assert stored(db) == []

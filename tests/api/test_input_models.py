@@ -467,6 +467,37 @@ def _health_connect(s: Setting) -> Probe:
     return Probe(device, url, body, "heartRate.0.samples.0.spo2", nothing_stored, key, True)
 
 
+@probes("POST", "/v1/wearable/imports/healthkit")
+def _healthkit(s: Setting) -> Probe:
+    user = s.make_account()
+    made = s.client.post("/v1/me/devices", headers=user.headers, json={"name": "Watch"})
+    device = {"Authorization": f"Bearer {s.ok(made, 201)['token']}"}
+    start = s.clock.now - timedelta(minutes=30)
+    sample = {
+        "startDate": (start + timedelta(seconds=5)).isoformat(),
+        "quantity": {"unit": "count/min", "value": 90},
+    }
+    clean: dict[str, Any] = {
+        "workout": {
+            "uuid": "hk-1",
+            "workoutActivityType": "traditionalStrengthTraining",
+            "startDate": start.isoformat(),
+            "endDate": (start + timedelta(minutes=10)).isoformat(),
+        },
+        "heartRate": [sample],
+    }
+    body = {**clean, "heartRate": [{**sample, "sourceRevision": "x"}]}
+    key = {"Idempotency-Key": "import-hk-1"}
+    url = "/v1/wearable/imports/healthkit"
+
+    def nothing_stored() -> None:
+        assert s.ok(s.client.get("/v1/me/uploads", headers=user.headers))["items"] == []
+        stored = s.client.post(url, headers={**device, **key}, json=clean)
+        assert stored.status_code == 201, stored.text
+
+    return Probe(device, url, body, "heartRate.0.sourceRevision", nothing_stored, key, True)
+
+
 def test_every_json_body_is_probed(app: FastAPI) -> None:
     bodies = {route for route, _media, _schema in request_bodies(app)} - FORM_BODIES
     assert bodies == set(PROBES), "add a probe for each new body (or drop a stale one)"

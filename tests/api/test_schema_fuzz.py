@@ -282,6 +282,14 @@ BUSINESS_RULES = tuple(
         (r"[\w.]+", r"must be from 1900-01-01 to 2199-12-31 \(UTC\)"),
         ("ended_at", r"must be after started_at|is before started_at|a \w+ cannot last more"),
         (r"(heart_rate|reps)\.\d+\.t", r"is outside started_at\.\.ended_at"),
+        # Imports (issue 20): the same, in the platforms' own names.
+        (
+            r"exerciseSession\.endTime|workout\.endDate",
+            r"must be after start(Time|Date)|a workout cannot last more",
+        ),
+        (r"exerciseSession\.startTime|workout\.startDate", r"is in the future"),
+        (r"exerciseSession\.segments\.\d+", r"must lie within the session"),
+        ("workout.metadata.HKTimeZone", r"not an IANA time zone name"),
         # PostgreSQL text cannot hold U+0000; the API description says it is refused.
         (r"[\w.]+", r"must not contain NUL \(U\+0000\) characters"),
         # RFC 6761 reserved domains (.arpa, .local, .test ...) are no one's address.
