@@ -37,6 +37,22 @@ MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_UPLOAD_INFLATED = 6 * 1024 * 1024
 
 
+def _body_of(schema: str) -> dict[str, Any]:
+    """A body the route reads itself (to inflate it), as the document names it."""
+    ref = {"$ref": f"#/components/schemas/{schema}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+DEVICE_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"headers": dict(REPLAYED)},
+    **problem_responses(400, 401, 409, 413, 415, 422),
+}
+ImportKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Unique per import; reuse it on retries."),
+]
+
+
 @router.post(
     "/v1/wearable/uploads",
     status_code=status.HTTP_201_CREATED,
@@ -49,16 +65,8 @@ MAX_UPLOAD_INFLATED = 6 * 1024 * 1024
         "hours. `Content-Encoding: gzip` is accepted. Samples with the same second are "
         "kept once, and uploads with the same `device_session_id` merge."
     ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadIn"}}},
-        }
-    },
-    responses={
-        201: {"headers": dict(REPLAYED)},
-        **problem_responses(400, 401, 409, 413, 415, 422),
-    },
+    openapi_extra=_body_of("UploadIn"),
+    responses=DEVICE_WRITE_RESPONSES,
 )
 async def create_upload(
     request: Request,
@@ -153,28 +161,15 @@ async def _idempotent(
         "with the same key and body replay the first answer; `Content-Encoding: gzip` is "
         "accepted."
     ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/HealthConnectImport"}}
-            },
-        }
-    },
-    responses={
-        201: {"headers": dict(REPLAYED)},
-        **problem_responses(400, 401, 409, 413, 415, 422),
-    },
+    openapi_extra=_body_of("HealthConnectImport"),
+    responses=DEVICE_WRITE_RESPONSES,
 )
 async def import_health_connect(
     request: Request,
     device: DeviceAuth,
     session: SessionDep,
     clock: Clock,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", description="Unique per import; reuse it on retries."),
-    ] = None,
+    idempotency_key: ImportKey = None,
 ) -> JSONResponse:
     maps = load_platform_maps()
     return await _idempotent(
@@ -236,28 +231,15 @@ def list_uploads(
         "stored with `matched_session_id: null` and `unmatched_reason`; samples outside "
         "the workout or 20-250 beats per minute are left out and counted."
     ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/HealthKitImport"}}
-            },
-        }
-    },
-    responses={
-        201: {"headers": dict(REPLAYED)},
-        **problem_responses(400, 401, 409, 413, 415, 422),
-    },
+    openapi_extra=_body_of("HealthKitImport"),
+    responses=DEVICE_WRITE_RESPONSES,
 )
 async def import_healthkit(
     request: Request,
     device: DeviceAuth,
     session: SessionDep,
     clock: Clock,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", description="Unique per import; reuse it on retries."),
-    ] = None,
+    idempotency_key: ImportKey = None,
 ) -> JSONResponse:
     maps = load_platform_maps()
     return await _idempotent(
