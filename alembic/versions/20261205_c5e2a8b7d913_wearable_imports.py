@@ -31,6 +31,13 @@ def upgrade() -> None:
             "uq_wearable_uploads_user_id_source_platform_record_id",
             ["user_id", "source", "platform_record_id"],
         )
+        # An upload's own id and an import's label never meet: one recording per
+        # (device, source, device_session_id).
+        batch_op.drop_constraint("uq_wearable_uploads_device_id_device_session_id", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_wearable_uploads_device_id_source_device_session_id",
+            ["device_id", "source", "device_session_id"],
+        )
         batch_op.create_check_constraint(
             "source_known", "source IN ('upload', 'health_connect', 'healthkit')"
         )
@@ -38,6 +45,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("wearable_uploads", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            "uq_wearable_uploads_device_id_source_device_session_id", type_="unique"
+        )
+        batch_op.create_unique_constraint(
+            "uq_wearable_uploads_device_id_device_session_id", ["device_id", "device_session_id"]
+        )
         batch_op.drop_constraint(op.f("ck_wearable_uploads_source_known"), type_="check")
         batch_op.drop_constraint(
             "uq_wearable_uploads_user_id_source_platform_record_id", type_="unique"

@@ -29,9 +29,13 @@ def _time(nullable: bool = False) -> Column[datetime]:
 class WearableUpload(SQLModel, table=True):
     __tablename__ = "wearable_uploads"
     __table_args__ = (
-        # Uploads of one recording (same device_session_id) merge into one row.
+        # Uploads of one recording (same device_session_id) merge into one row; an
+        # import's label (its source and record id) never meets an upload's own id.
         UniqueConstraint(
-            "device_id", "device_session_id", name="uq_wearable_uploads_device_id_device_session_id"
+            "device_id",
+            "source",
+            "device_session_id",
+            name="uq_wearable_uploads_device_id_source_device_session_id",
         ),
         Index("ix_wearable_uploads_user_id_started_at", "user_id", "started_at"),
         Index("ix_wearable_uploads_session_id", "session_id"),

@@ -152,7 +152,8 @@ async def _idempotent(
         "names; exercise and segment types by name, never by number. Stored as an upload "
         "is (summary, session matching), with the record's id, exercise type, zone "
         "offsets and segments. The record's `metadata.id` is its identity: importing it "
-        "again, under any Idempotency-Key, merges into the same recording. Segment types "
+        "again (after an edit), under any Idempotency-Key or device, updates the same "
+        "recording to the record as it is now. Segment types "
         "map to catalog exercises (their repetitions count in the summary); one not "
         "mapped is kept and listed in `unmapped_segment_types`. A session of a type "
         "Backstrong sessions are not recorded as is stored with `matched_session_id: "
@@ -229,7 +230,9 @@ def list_uploads(
         "same recording. HealthKit records no per-exercise segments, so reps come from "
         "the app's log. A workout of a type Backstrong sessions are not recorded as is "
         "stored with `matched_session_id: null` and `unmatched_reason`; samples outside "
-        "the workout or 20-250 beats per minute are left out and counted."
+        "the workout or 20-250 beats per minute are left out and counted. Retries with "
+        "the same key and body replay the first answer; `Content-Encoding: gzip` is "
+        "accepted."
     ),
     openapi_extra=_body_of("HealthKitImport"),
     responses=DEVICE_WRITE_RESPONSES,

@@ -52,6 +52,11 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def known_zones() -> frozenset[str]:
+    """The IANA names the API accepts (the profile's `timezone`, HealthKit's HKTimeZone)."""
+    return _zones()
+
+
 def _known_zone(value: str) -> str:
     if value != "UTC" and value not in _zones():
         raise ValueError("not an IANA time zone name (for example Europe/London)")

@@ -86,6 +86,10 @@ class HcMetadata(_Platform):
 SetIndex = Annotated[int, Field(ge=0, le=1000), BeforeValidator(whole_number)]
 
 
+class HcLength(_Platform):
+    in_meters: float = Field(ge=0, le=1_000_000, description="Length, in metres")
+
+
 class HcMass(_Platform):
     in_kilograms: float = Field(ge=0, le=1000, description="Mass, in kilograms")
 
@@ -94,7 +98,7 @@ class HcSegment(_Platform):
     start_time: SampleTime = Field(description="When the segment began")
     end_time: SampleTime = Field(description="When it ended: within the session")
     segment_type: str = Field(
-        pattern=r"^EXERCISE_SEGMENT_TYPE_[A-Z_]{1,64}$",
+        pattern=r"^EXERCISE_SEGMENT_TYPE_[A-Z_]{1,50}$",
         description="By name (`EXERCISE_SEGMENT_TYPE_BACK_EXTENSION`); a name not mapped "
         "to the catalog is kept and reported",
     )
@@ -106,6 +110,12 @@ class HcSegment(_Platform):
     rate_of_perceived_exertion: float | None = Field(
         default=None, ge=0, le=10, description="Effort, 0-10, where the device asked"
     )
+
+
+class HcLap(_Platform):
+    start_time: SampleTime = Field(description="When the lap began")
+    end_time: SampleTime = Field(description="When it ended")
+    length: HcLength | None = Field(default=None, description="Its length")
 
 
 class HcExerciseSession(_Platform):
@@ -121,7 +131,7 @@ class HcExerciseSession(_Platform):
         default=None, pattern=ZONE_OFFSET, description="The UTC offset where it ended (kept)"
     )
     exercise_type: str = Field(
-        pattern=r"^EXERCISE_TYPE_[A-Z_]{1,64}$",
+        pattern=r"^EXERCISE_TYPE_[A-Z_]{1,50}$",
         description="By name (`EXERCISE_TYPE_STRENGTH_TRAINING`); a type Backstrong sessions "
         "are not recorded as (a run) is stored but matched to no session",
     )
@@ -133,6 +143,12 @@ class HcExerciseSession(_Platform):
     )
     segments: list[HcSegment] = Field(
         default_factory=list, max_length=MAX_SEGMENTS, description="The exercises done, timed"
+    )
+    laps: list[HcLap] = Field(
+        default_factory=list, max_length=MAX_SEGMENTS, description="Laps (not used)"
+    )
+    planned_exercise_session_id: str | None = Field(
+        default=None, max_length=128, pattern=NO_NUL, description="Its plan's id (not used)"
     )
     metadata: HcMetadata = Field(description="The record's metadata; `id` is required")
 
@@ -149,7 +165,13 @@ class HcHeartRateSample(_Platform):
 
 class HcHeartRateRecord(_Platform):
     start_time: SampleTime = Field(description="When the record began")
+    start_zone_offset: str | None = Field(
+        default=None, pattern=ZONE_OFFSET, description="Its UTC offset (not used)"
+    )
     end_time: SampleTime = Field(description="When it ended")
+    end_zone_offset: str | None = Field(
+        default=None, pattern=ZONE_OFFSET, description="Its UTC offset (not used)"
+    )
     samples: list[HcHeartRateSample] = Field(
         max_length=MAX_HEART_RATE_SAMPLES, description="The samples, in any order"
     )

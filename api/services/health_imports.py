@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from sqlmodel import Session
 from api.domain.evidence import iso
 from api.errors import FieldError, FieldIssue, PayloadTooLarge
 from api.models import Device, IdempotencyKey, User
+from api.schemas.accounts import known_zones
 from api.schemas.health_imports import HealthConnectImport, HealthKitImport, ImportResult
 from api.schemas.wearable import (
     BPM_MAX,
@@ -37,11 +38,14 @@ from api.services.wearable import MAX_RECORDING, Imported, finish, merge_recordi
 
 HEALTH_CONNECT = "health_connect"
 HEALTHKIT = "healthkit"
+# As an upload's `energy_kcal`.
+MAX_ENERGY_KCAL = 20_000.0
 
 
 def _problem(exc: ValidationError) -> Exception:
-    """A body that does not parse, as a problem naming each field as sent."""
-    if any(err["type"] == "too_long" for err in exc.errors()):
+    """A body that does not parse, as a problem naming each field as sent. Too many
+    heart-rate samples is a 413 (split them); any other list too long, a 422 naming it."""
+    if any(err["type"] == "too_long" and _sample_list(err["loc"]) for err in exc.errors()):
         return PayloadTooLarge(
             f"At most {MAX_HEART_RATE_SAMPLES} heart-rate samples per import; split them over "
             "several imports of the same workout."
@@ -51,6 +55,11 @@ def _problem(exc: ValidationError) -> Exception:
         field = ".".join(str(p) for p in err["loc"]) or "body"
         errors.append((field, str(err["msg"]), str(err["type"])))
     return FieldError(errors)
+
+
+def _sample_list(loc: tuple[int | str, ...]) -> bool:
+    """Health Connect's `heartRate.N.samples`, or HealthKit's `heartRate`."""
+    return loc[-1:] == ("samples",) or loc == ("heartRate",)
 
 
 def parse_health_connect(raw: bytes) -> HealthConnectImport:
@@ -250,10 +259,12 @@ def import_healthkit(
     zone_name = workout.metadata.hk_time_zone if workout.metadata else None
     zone = None
     if zone_name is not None:
-        try:
-            zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
+        # Only the zones the profile accepts: a directory or a host's own alias ("America",
+        # "localtime") is no time zone, whatever the system's files say.
+        if zone_name != "UTC" and zone_name not in known_zones():
             errors.append(("workout.metadata.HKTimeZone", "not an IANA time zone name", "unknown"))
+        else:
+            zone = ZoneInfo(zone_name)
     if errors:
         raise FieldError(errors)
     beats, dropped = _kept(
@@ -271,10 +282,14 @@ def import_healthkit(
     if workout.total_energy_burned is not None:
         burned = workout.total_energy_burned
         energy = burned.value if burned.unit == "kcal" else round(burned.value / 4.184, 1)
+        if energy > MAX_ENERGY_KCAL:
+            raise FieldError([("workout.totalEnergyBurned.value",
+                               f"at most {MAX_ENERGY_KCAL:g} kcal", "too_large")])  # fmt: skip
 
     def offset(moment: datetime) -> int | None:
         found = moment.astimezone(zone).utcoffset() if zone is not None else None
-        return None if found is None else int(found.total_seconds() // 60)
+        # Toward zero, as an offset is written (-00:44:30 is -00:44).
+        return None if found is None else int(found.total_seconds() / 60)
 
     imported = Imported(
         source=HEALTHKIT,

@@ -302,6 +302,7 @@ def merge_recording(
     if imported is None:
         match = (
             col(WearableUpload.device_id) == device.id,
+            col(WearableUpload.source) == "upload",
             col(WearableUpload.device_session_id) == upload.device_session_id,
         )
     else:
@@ -316,6 +317,11 @@ def merge_recording(
     row = session.exec(select(WearableUpload).where(*match)).first()
     started = min(upload.started_at, row.started_at) if row else upload.started_at
     ended = max(upload.ended_at, row.ended_at) if row else upload.ended_at
+    # A platform's record imported again (after an edit) is the record as it is now: its
+    # own span and reps; heart rate kept from before only where the span still holds it.
+    fresh = imported is not None
+    if fresh:
+        started, ended = upload.started_at, upload.ended_at
     # Whole seconds from a whole-second start: two samples share a key only when they
     # fall in the same second.
     started = started.replace(microsecond=0)
@@ -327,7 +333,9 @@ def merge_recording(
     samples: dict[int, int] = {}
     if row is not None:
         for offset, bpm in unpack_heart_rate(row.heart_rate):
-            samples[_seconds(row.started_at + timedelta(seconds=offset), started)] = bpm
+            at = row.started_at + timedelta(seconds=offset)
+            if not fresh or started <= at <= ended:
+                samples[_seconds(at, started)] = bpm
     given = beats if beats is not None else [(x.t, x.bpm) for x in upload.heart_rate]
     for at, bpm in given:
         samples.setdefault(_seconds(at, started), bpm)
@@ -337,7 +345,8 @@ def merge_recording(
             f"Merged with earlier uploads the recording passes {MAX_HEART_RATE_SAMPLES} samples."
         )
     events: dict[tuple[int, str], dict[str, Any]] = {}
-    for event in [*(row.reps if row else []), *(e.model_dump(mode="json") for e in upload.reps)]:
+    earlier = row.reps if row is not None and not fresh else []
+    for event in [*earlier, *(e.model_dump(mode="json") for e in upload.reps)]:
         at = datetime.fromisoformat(event["t"])
         events.setdefault((_seconds(at, started), event.get("exercise_slug") or ""), event)
     reps = [events[k] for k in sorted(events)]

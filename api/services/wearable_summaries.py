@@ -156,12 +156,13 @@ def session_summaries(
     span they cover)."""
     if not session_ids:
         return {}
-    # Six columns: past sqlmodel's typed select overloads, so the SQLAlchemy one.
+    # Seven columns: past sqlmodel's typed select overloads, so the SQLAlchemy one.
     rows = session.execute(
         sa_select(
             col(WearableUpload.id),
             col(WearableUpload.session_id),
             col(WearableUpload.device_id),
+            col(WearableUpload.source),
             col(WearableUpload.started_at),
             col(WearableUpload.ended_at),
             col(WearableUpload.summary),
@@ -171,12 +172,18 @@ def session_summaries(
         lambda: defaultdict(list)
     )
     spans: dict[uuid.UUID, tuple[datetime, datetime]] = {}
-    for upload_id, sid, device_id, started, ended, summary in rows:
+    for upload_id, sid, device_id, source, started, ended, summary in rows:
         if sid is None:
             continue
-        # An upload whose device was revoked no longer says which device made it: taken
-        # as a device of its own (never added to another's, which would count twice).
-        recorder = str(device_id) if device_id is not None else f"upload:{upload_id}"
+        # An upload whose device was revoked no longer says which device made it, and an
+        # import names the phone that sent it, not the watch that recorded it (the
+        # platform may hold the workout twice, from two apps): each is taken as a device
+        # of its own (never added to another's, which would count twice).
+        recorder = (
+            str(device_id)
+            if device_id is not None and source == "upload"
+            else f"upload:{upload_id}"
+        )
         by_session[sid][recorder].append(WearableSummary.model_validate(summary))
         lo, hi = spans.get(sid, (started, ended))
         spans[sid] = (min(lo, started), max(hi, ended))

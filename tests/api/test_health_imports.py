@@ -300,12 +300,32 @@ def test_a_healthkit_workout_imports_with_its_time_zones_offsets(
     assert run["matched_session_id"] is None and "running" in run["unmatched_reason"]
 
 
+@pytest.mark.usefixtures("seeded")
+def test_a_healthkit_workout_matches_the_logged_session_and_a_run_never_does(
+    client: TestClient, user: Account, device: dict[str, str]
+) -> None:
+    built = client.post("/v1/sessions", headers=user.headers, json={"equipment": ["mat"]}).json()
+    item = next(i for i in built["items"] if i["block"] != "warmup")
+    entry = {"exercise_slug": item["exercise_slug"], "sets_completed": 1, "reps": [5]}
+    log = {"started_at": at(0), "ended_at": at(1200), "entries": [entry]}
+    assert client.put(f"/v1/sessions/{built['id']}/log", headers=user.headers, json=log).is_success
+    strength = send_hk(client, device, healthkit()).json()
+    assert strength["matched_session_id"] == built["id"]
+    run = send_hk(client, device, healthkit("RUN-1", "running"), key="k2").json()
+    assert run["matched_session_id"] is None
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         (lambda b: b["workout"].update(workoutActivityType=20), "workout.workoutActivityType"),
         (lambda b: b["workout"]["metadata"].update(HKTimeZone="Mars/Olympus"),
          "workout.metadata.HKTimeZone"),
+        # A directory of the zone database, not a zone.
+        (lambda b: b["workout"]["metadata"].update(HKTimeZone="America"),
+         "workout.metadata.HKTimeZone"),
+        (lambda b: b["workout"].update(totalEnergyBurned={"unit": "kJ", "value": 90_000}),
+         "workout.totalEnergyBurned.value"),
         (lambda b: b["workout"].update(endDate=at(-5)), "workout.endDate"),
         (lambda b: b["heartRate"][0]["quantity"].update(unit="count/s"),
          "heartRate.0.quantity.unit"),
@@ -321,3 +341,58 @@ def test_a_bad_healthkit_workout_names_the_field_and_stores_nothing(
     assert answer.status_code == 422, answer.text
     assert field in [e["field"] for e in answer.json()["errors"]]
     assert stored(db) == []
+
+
+def test_a_record_imported_again_after_an_edit_is_the_record_as_it_is_now(
+    client: TestClient, user: Account, device: dict[str, str]
+) -> None:
+    first = send(client, device, health_connect(samples=1200)).json()
+    # Edited on the phone: the hip thrusts were 12, and the session ended at 15 minutes.
+    edited = health_connect(samples=900)
+    record = edited["exerciseSession"]
+    record["segments"][0]["repetitions"] = 12
+    record["endTime"] = at(900)
+    edited["heartRate"][0]["samples"] = [
+        s for s in edited["heartRate"][0]["samples"] if s["time"] <= at(900)
+    ]
+    again = send(client, device, edited, key="k2").json()
+    assert again["id"] == first["id"]
+    assert again["summary"]["reps"] == {"glute-bridge": 12, "back-extension": 8}
+    assert again["summary"]["duration_seconds"] == 900
+    # 0..900 s: the first import's samples after the new end are gone.
+    assert again["summary"]["heart_rate"]["samples"] == 901
+    # Sent by the watch's own token too: still that one recording.
+    other = client.post("/v1/me/devices", headers=user.headers, json={"name": "Tablet"})
+    tablet = {"Authorization": f"Bearer {other.json()['token']}"}
+    assert send(client, tablet, edited, key="k3").json()["id"] == first["id"]
+    assert len(client.get("/v1/me/uploads", headers=user.headers).json()["items"]) == 1
+
+
+def test_an_upload_and_an_import_never_take_each_others_recording(
+    client: TestClient, user: Account, device: dict[str, str]
+) -> None:
+    # An upload whose own id happens to read like an import's label, before and after.
+    label = "health_connect:3b1c9a8e-5f0d-4c1e-9d2a-7e6f5a4b3c2d"
+    upload = {
+        "device_session_id": label,
+        "started_at": at(0),
+        "ended_at": at(600),
+        "heart_rate": [{"t": at(1), "bpm": 80}],
+    }
+    h = {**device, "Idempotency-Key": "u1"}
+    assert client.post("/v1/wearable/uploads", headers=h, json=upload).status_code == 201
+    imported = send(client, device, health_connect())
+    assert imported.status_code == 201, imported.text
+    h["Idempotency-Key"] = "u2"
+    assert client.post("/v1/wearable/uploads", headers=h, json=upload).status_code == 201
+    items = client.get("/v1/me/uploads", headers=user.headers).json()["items"]
+    assert sorted(i["source"] for i in items) == ["health_connect", "upload"]
+
+
+def test_too_many_segments_is_a_422_naming_them(client: TestClient, device: dict[str, str]) -> None:
+    payload = health_connect()
+    one = payload["exerciseSession"]["segments"][1]
+    payload["exerciseSession"]["segments"] = [one] * 501
+    answer = send(client, device, payload)
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["exerciseSession.segments"]
