@@ -396,3 +396,28 @@ def test_too_many_segments_is_a_422_naming_them(client: TestClient, device: dict
     answer = send(client, device, payload)
     assert answer.status_code == 422
     assert [e["field"] for e in answer.json()["errors"]] == ["exerciseSession.segments"]
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_workout_both_uploaded_and_imported_is_not_counted_twice_in_its_session(
+    client: TestClient, user: Account, device: dict[str, str]
+) -> None:
+    built = client.post("/v1/sessions", headers=user.headers, json={"equipment": ["mat"]}).json()
+    item = next(i for i in built["items"] if i["block"] != "warmup")
+    entry = {"exercise_slug": item["exercise_slug"], "sets_completed": 1, "reps": [5]}
+    log = {"started_at": at(0), "ended_at": at(1200), "entries": [entry]}
+    assert client.put(f"/v1/sessions/{built['id']}/log", headers=user.headers, json=log).is_success
+    # The phone uploads its own recording and imports Health Connect's, with one token.
+    upload = {
+        "device_session_id": "phone-rec-1",
+        "session_id": built["id"],
+        "started_at": at(0),
+        "ended_at": at(1200),
+        "reps": [{"t": at(60), "exercise_slug": "glute-bridge", "count": 10}],
+    }
+    sent = client.post("/v1/wearable/uploads", headers={**device, "Idempotency-Key": "u"},
+                       json=upload)  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    assert send(client, device, health_connect()).json()["matched_session_id"] == built["id"]
+    shown = client.get(f"/v1/sessions/{built['id']}", headers=user.headers).json()
+    assert shown["wearable"]["reps"]["glute-bridge"] == 10
