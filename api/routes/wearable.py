@@ -24,7 +24,7 @@ from api.problems import problem_responses
 from api.routes.params import Cursor, Limit, Since
 from api.schemas.health_imports import HealthConnectImport, HealthKitImport, ImportResult
 from api.schemas.wearable import UploadIn, UploadPage, UploadResult
-from api.services import health_imports, wearable
+from api.services import device_keys, health_imports, wearable
 from api.services.health_platforms import load_platform_maps
 from api.services.store import bulk_body_digest
 
@@ -97,7 +97,7 @@ async def _idempotent(
 ) -> JSONResponse:
     """A device's write under an Idempotency-Key: parse, claim the key, store, answer; a
     retry of the same request replays the first answer."""
-    if not idempotency_key or len(idempotency_key) > wearable.MAX_KEY_LENGTH:
+    if not idempotency_key or len(idempotency_key) > device_keys.MAX_KEY_LENGTH:
         raise BadRequest(
             "Send an Idempotency-Key header (1-255 characters), the same on every retry.",
             extra={
@@ -123,8 +123,8 @@ async def _idempotent(
         parsed = parse(raw)
         now = clock()
         try:
-            claimed = wearable.claim_key(session, device_id, key, digest(parsed), now)
-        except wearable.Replay as replay:
+            claimed = device_keys.claim_key(session, device_id, key, digest(parsed), now)
+        except device_keys.Replay as replay:
             return replay.status, replay.body, True
         try:
             result = store(parsed, claimed, now)
@@ -132,7 +132,7 @@ async def _idempotent(
             # When the database went away, releasing fails too and the key waits out its
             # in-flight lease; the client is told about the first failure either way.
             with contextlib.suppress(SQLAlchemyError):
-                wearable.release_key(session, device_id, key)
+                device_keys.release_key(session, device_id, key)
             raise
         return 201, result.model_dump(mode="json"), False
 

@@ -33,8 +33,9 @@ from api.schemas.wearable import (
     WearableSummary,
 )
 from api.services.clock import future_error
+from api.services.device_keys import finish
 from api.services.health_platforms import PlatformMaps
-from api.services.wearable import MAX_RECORDING, Imported, finish, merge_recording
+from api.services.wearable import MAX_RECORDING, Imported, merge_recording
 
 HEALTH_CONNECT = "health_connect"
 HEALTHKIT = "healthkit"
