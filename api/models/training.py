@@ -115,5 +115,9 @@ class SessionLogRow(SQLModel, table=True):
     pain_after: int | None = None
     body_hash: str = Field(max_length=64)
     version: int = 1
+    # The import (a recording in /v1/me/uploads) whose segment reps filled this log because
+    # the person had not logged the session; None for a log the person sent. Their own log
+    # replaces a filled one without If-Match, and an import never writes over theirs.
+    import_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
     received_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())

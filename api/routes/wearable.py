@@ -15,7 +15,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.body import read_json_body
-from api.deps import Clock, CurrentUser, DeviceAuth, SessionDep
+from api.deps import CatalogDep, Clock, CurrentUser, DeviceAuth, SessionDep
 from api.errors import BadRequest
 from api.links import REPLAY_HEADER, REPLAYED
 from api.models import Device, IdempotencyKey
@@ -155,7 +155,12 @@ async def _idempotent(
         "again (after an edit), under any Idempotency-Key or device, updates the same "
         "recording to the record as it is now. Segment types "
         "map to catalog exercises (their repetitions count in the summary); one not "
-        "mapped is kept and listed in `unmapped_segment_types`. A session of a type "
+        "mapped is kept and listed in `unmapped_segment_types`. With no logged session "
+        "at its time, it matches the latest unlogged session built from a day before "
+        "it began up to its end that plans an exercise its segments counted, and those "
+        "repetitions become that session's log (`log_filled`; one set per segment, no "
+        "pain recorded, so no step up), never over a log the person sent; their own "
+        "log later replaces it without If-Match. A session of a type "
         "Backstrong sessions are not recorded as is stored with `matched_session_id: "
         "null` and `unmatched_reason`. Heart-rate samples outside the session or outside "
         "20-250 beats per minute are left out and counted in `dropped_samples`. Retries "
@@ -170,13 +175,14 @@ async def import_health_connect(
     device: DeviceAuth,
     session: SessionDep,
     clock: Clock,
+    catalog: CatalogDep,
     idempotency_key: ImportKey = None,
 ) -> JSONResponse:
     maps = load_platform_maps()
     return await _idempotent(
         request, device, session, clock, idempotency_key, health_imports.parse_health_connect,
         lambda parsed, claimed, now: health_imports.import_health_connect(
-            session, device, parsed, claimed, maps, now
+            session, device, parsed, claimed, maps, catalog.rule_catalog, now
         ),
         bulk_body_digest,
     )  # fmt: skip
@@ -242,13 +248,14 @@ async def import_healthkit(
     device: DeviceAuth,
     session: SessionDep,
     clock: Clock,
+    catalog: CatalogDep,
     idempotency_key: ImportKey = None,
 ) -> JSONResponse:
     maps = load_platform_maps()
     return await _idempotent(
         request, device, session, clock, idempotency_key, health_imports.parse_healthkit,
         lambda parsed, claimed, now: health_imports.import_healthkit(
-            session, device, parsed, claimed, maps, now
+            session, device, parsed, claimed, maps, catalog.rule_catalog, now
         ),
         bulk_body_digest,
     )  # fmt: skip

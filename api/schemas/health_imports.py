@@ -225,8 +225,10 @@ class HealthConnectImport(_Platform):
 class ImportResult(BaseModel):
     id: uuid.UUID = Field(description="The recording's id: the same for every import of the record")
     matched_session_id: uuid.UUID | None = Field(
-        description="The logged session it overlaps most; null when none, or when its "
-        "exercise type is not one Backstrong sessions are recorded as (`unmatched_reason`)"
+        description="The logged session it overlaps most; else (Health Connect) the latest "
+        "unlogged session, built from a day before it began up to its end, that plans an "
+        "exercise its segments counted; null when none, or when its exercise type is not "
+        "one Backstrong sessions are recorded as (`unmatched_reason`)"
     )
     summary: WearableSummary = Field(description="Summary of the recording")
     platform_record_id: str = Field(description="The platform's id for the record")
@@ -240,6 +242,11 @@ class ImportResult(BaseModel):
     )
     unmatched_reason: str | None = Field(
         description="Why it was matched to no session when that was not for want of one"
+    )
+    log_filled: bool = Field(
+        description="The matched session's log is this recording's segment repetitions "
+        "(one set per segment), written because the person had not logged it; the "
+        "advice is decided again on it. Never true over a log the person sent"
     )
 
 

@@ -150,5 +150,12 @@ class LogPublic(BaseModel):
         description="Pain right after the session, 0-10; null when not given"
     )
     version: int = Field(description="1, then +1 for each correction")
+    import_id: uuid.UUID | None = Field(
+        default=None,
+        description="The recording (`GET /v1/me/uploads`, its `id`) whose segment repetitions "
+        "filled this log because the session had not been logged; null for a log the person "
+        "sent. The person's own log replaces a filled one without If-Match, and an import "
+        "never changes a log the person sent",
+    )
     received_at: Timestamp = Field(description="When the server first stored the log")
     updated_at: Timestamp = Field(description="When the log was last stored or corrected")

@@ -188,6 +188,9 @@ class ImportedSegment(BaseModel):
         "to name one, or a type not mapped"
     )
     repetitions: int = Field(description="Repetitions recorded (0 when none)")
+    rate_of_perceived_exertion: float | None = Field(
+        default=None, description="Effort, 0-10, as the device asked it; null when not asked"
+    )
 
 
 class UploadPublic(UploadResult):

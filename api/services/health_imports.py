@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from api.domain.catalog import CatalogInfo
 from api.domain.evidence import iso
 from api.errors import FieldError, FieldIssue, PayloadTooLarge
 from api.models import Device, IdempotencyKey, User
@@ -35,7 +36,8 @@ from api.schemas.wearable import (
 from api.services.clock import future_error
 from api.services.device_keys import finish
 from api.services.health_platforms import PlatformMaps
-from api.services.wearable import MAX_RECORDING, Imported, merge_recording
+from api.services.import_logs import counted_slugs, fill_log, match_unlogged
+from api.services.wearable import MAX_RECORDING, Imported, merge_recording, touch_sessions
 
 HEALTH_CONNECT = "health_connect"
 HEALTHKIT = "healthkit"
@@ -89,6 +91,7 @@ def import_health_connect(
     body: HealthConnectImport,
     key: IdempotencyKey,
     maps: PlatformMaps,
+    catalog: dict[str, CatalogInfo],
     now: datetime,
 ) -> ImportResult:
     record = body.exercise_session
@@ -125,6 +128,7 @@ def import_health_connect(
                 "segment_type": segment.segment_type,
                 "exercise_slug": slug,
                 "repetitions": segment.repetitions,
+                "rate_of_perceived_exertion": segment.rate_of_perceived_exertion,
             }
         )
         if slug is not None and segment.repetitions:
@@ -151,7 +155,7 @@ def import_health_connect(
     )
     return _store(
         session, device, key, now, imported, started, ended, beats, reps, None, device_model,
-        sorted(unmapped), dropped,
+        sorted(unmapped), dropped, catalog,
     )  # fmt: skip
 
 
@@ -177,6 +181,7 @@ def _store(
     device_model: str | None,
     unmapped: list[str],
     dropped: int,
+    catalog: dict[str, CatalogInfo],
 ) -> ImportResult:
     """Store an import as an upload is, found again by its platform record id."""
     upload = UploadIn.model_construct(
@@ -201,6 +206,18 @@ def _store(
             session.rollback()
             if attempt == 2:
                 raise
+    filled = False
+    if imported.segments:
+        if row.session_id is None and imported.unmatched_reason is None:
+            # No logged session holds it: the unlogged one it recorded, if one plans what
+            # it counted.
+            slugs = counted_slugs(imported.segments)
+            found = match_unlogged(session, user.id, started, ended, slugs)
+            if found is not None:
+                row.session_id = found
+                session.add(row)
+                touch_sessions(session, user.id, {found}, now)
+        filled = fill_log(session, user, row, catalog, now)
     result = ImportResult(
         id=row.id,
         matched_session_id=row.session_id,
@@ -210,6 +227,7 @@ def _store(
         unmapped_segment_types=unmapped,
         dropped_samples=dropped,
         unmatched_reason=imported.unmatched_reason,
+        log_filled=filled,
     )
     finish(session, key, result.model_dump(mode="json"))
     return result
@@ -250,6 +268,7 @@ def import_healthkit(
     body: HealthKitImport,
     key: IdempotencyKey,
     maps: PlatformMaps,
+    catalog: dict[str, CatalogInfo],
     now: datetime,
 ) -> ImportResult:
     """An HKWorkout and its heart-rate samples. HealthKit has no per-exercise segments:
@@ -304,5 +323,5 @@ def import_healthkit(
     device_model = workout.device.model if workout.device else None
     return _store(
         session, device, key, now, imported, started, ended, beats, [], energy, device_model,
-        [], dropped,
+        [], dropped, catalog,
     )  # fmt: skip

@@ -83,8 +83,13 @@ def put_log(
         log = existing
     else:
         if existing is not None:
-            check_if_match(if_match, log_etag(existing), required=True, what="session log")
-        log = _store(session, user, planned, existing, body, digest, now)
+            # A log an import filled is not the person's: their own replaces it as a first
+            # log would (If-Match, when sent, is still checked).
+            check_if_match(
+                if_match, log_etag(existing), required=existing.import_id is None,
+                what="session log",
+            )  # fmt: skip
+        log = store_log(session, user, planned, existing, body, digest, now)
     evaluation = evaluate_person(session, user, now, catalog, record=True)
     session.commit()
     return (
@@ -95,7 +100,7 @@ def put_log(
     )
 
 
-def _store(
+def store_log(
     session: Session,
     user: User,
     planned: TrainingSession,
@@ -103,7 +108,10 @@ def _store(
     body: LogIn,
     digest: str,
     now: datetime,
+    import_id: uuid.UUID | None = None,
 ) -> SessionLogRow:
+    """Store a first log or replace `existing`; flushed, not committed, not evaluated.
+    `import_id`: the import whose segment reps it is (api/services/import_logs.py)."""
     entries = [
         e.model_dump(mode="json", exclude={"load"} if e.load is None else None)
         for e in body.entries
@@ -124,6 +132,7 @@ def _store(
         existing.started_at, existing.ended_at = started, ended
         existing.entries, existing.pain_after = entries, body.pain_after
         existing.body_hash = digest
+        existing.import_id = import_id
         existing.version += 1
         existing.updated_at = now
         _complete(session, planned, now)
@@ -137,6 +146,7 @@ def _store(
         entries=entries,
         pain_after=body.pain_after,
         body_hash=digest,
+        import_id=import_id,
         received_at=now,
         updated_at=now,
     )

@@ -274,16 +274,12 @@ def merge_recording(
         )
     # A session whose wearable summary this changes has changed for the apps that sync
     # it (`GET /v1/sessions?since=`): the one matched now and one it moved away from.
-    touched = {s for s in (matched, row.session_id if row else None) if s is not None}
-    if touched:
-        session.exec(
-            update(TrainingSession)
-            .where(
-                col(TrainingSession.id).in_(touched),
-                col(TrainingSession.user_id) == device.user_id,
-            )
-            .values(updated_at=now)
-        )
+    touch_sessions(
+        session,
+        device.user_id,
+        {s for s in (matched, row.session_id if row else None) if s is not None},
+        now,
+    )
     row.started_at, row.ended_at = started, ended
     row.session_id = matched
     row.heart_rate = pack_heart_rate(ordered)
@@ -305,6 +301,18 @@ def merge_recording(
     session.add(row)
     session.flush()
     return row
+
+
+def touch_sessions(
+    session: Session, user_id: uuid.UUID, ids: set[uuid.UUID], now: datetime
+) -> None:
+    """Sessions whose wearable summary changed have changed for the apps that sync them."""
+    if ids:
+        session.exec(
+            update(TrainingSession)
+            .where(col(TrainingSession.id).in_(ids), col(TrainingSession.user_id) == user_id)
+            .values(updated_at=now)
+        )
 
 
 def list_uploads(
