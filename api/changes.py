@@ -58,6 +58,7 @@ NOT_RULE_INPUTS = frozenset(
         "exercise_revisions",
         "exercises",
         "idempotency_keys",
+        "person_idempotency_keys",
         "login_failures",
         "outbox",
         "muscles",

@@ -2,13 +2,14 @@
 calling.
 
 Every route declares exactly one of ``CurrentUser``, ``AdminUser``,
-``ClinicianUser`` or ``DeviceAuth`` (or none, for the few public routes).
+``ClinicianUser``, ``DeviceAuth`` or ``ImporterAuth`` (or none, for the few public routes).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -122,8 +123,9 @@ def current_user(
         raise Unauthorized("Not authenticated: send an access token as `Authorization: Bearer`.")
     if token.startswith(DEVICE_TOKEN_PREFIX):
         raise DeviceTokenNotAllowed(
-            "A device token only uploads wearable data (POST /v1/wearable/uploads); send "
-            "the person's access token here."
+            "A device token only uploads and imports wearable data (POST "
+            "/v1/wearable/uploads, /v1/wearable/imports/...); send the person's access "
+            "token here."
         )
     try:
         claims = decode_access_token(settings, token)
@@ -185,6 +187,38 @@ def device_auth(
 
 
 DeviceAuth = Annotated[Device, Depends(device_auth)]
+
+
+@dataclass(frozen=True)
+class Importer:
+    """Who sends a platform import: the phone's app with the person's own token (`device`
+    None), or a device token."""
+
+    user_id: uuid.UUID
+    device: Device | None
+
+
+def importer_auth(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: Clock,
+    token: Annotated[str | None, Depends(_oauth2)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_device_bearer)],
+) -> Importer:
+    """A device token or the person's access token (both schemes, either one, in the
+    document)."""
+    if not token:
+        raise Unauthorized(
+            "Not authenticated: send the person's access token or a device token as "
+            "`Authorization: Bearer`."
+        )
+    if token.startswith(DEVICE_TOKEN_PREFIX):
+        device = device_auth(session, clock, credentials)
+        return Importer(device.user_id, device)
+    return Importer(current_user(session, settings, token).id, None)
+
+
+ImporterAuth = Annotated[Importer, Depends(importer_auth)]
 
 
 async def hash_pool(request: Request) -> HashPool:

@@ -22,8 +22,9 @@ PROBLEM_TYPES: dict[str, str] = {
     "unauthorized": "No valid credentials were sent; authenticate and retry.",
     "invalid-credentials": "Wrong email or password (which of the two is not said); sign "
     "in again with the right ones.",
-    "device-token-not-allowed": "A device token only uploads wearable data "
-    "(`POST /v1/wearable/uploads`); this route needs the person's access token.",
+    "device-token-not-allowed": "A device token only uploads and imports wearable data "
+    "(`POST /v1/wearable/uploads`, `/v1/wearable/imports/...`); this route needs the "
+    "person's access token.",
     "forbidden": "The credentials are valid but do not allow this action.",
     "not-found": "No such resource, or it is not yours.",
     "method-not-allowed": "The resource exists but does not support this method.",

@@ -24,7 +24,7 @@ from api.schemas.evidence import EVIDENCE_SCHEMAS
 from api.schemas.health_imports import HealthConnectImport, HealthKitImport
 from api.schemas.outcomes import answers_schema
 from api.schemas.wearable import UploadIn
-from api.services.device_keys import MAX_KEY_LENGTH
+from api.services.idempotency_keys import MAX_KEY_LENGTH
 
 # Bodies a route reads itself (to stream and inflate them), and the shapes a field served
 # as stored is documented as (a reason's evidence by rule, a revision's exercise, a
@@ -67,7 +67,8 @@ TAGS = [
     },
     {
         "name": "wearable",
-        "description": "Uploads from a device token (Idempotency-Key), and the person's list.",
+        "description": "Uploads from a device token and imports from Health Connect or HealthKit "
+        "(a device or the person's token), each under an Idempotency-Key; and the person's list.",
     },
     {
         "name": "clinicians",

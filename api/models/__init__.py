@@ -25,7 +25,7 @@ from api.models.pain import AdviceRow, CheckInRow, UserThresholds
 from api.models.screening import Screening
 from api.models.sync import Tombstone
 from api.models.training import DoseChange, RoutineItem, SessionLogRow, TrainingSession
-from api.models.wearable import IdempotencyKey, WearableUpload
+from api.models.wearable import IdempotencyKey, PersonIdempotencyKey, WearableUpload
 
 __all__ = [
     "Alert",
@@ -34,6 +34,7 @@ __all__ = [
     "ClinicianLink",
     "ClinicianPlan",
     "IdempotencyKey",
+    "PersonIdempotencyKey",
     "WearableUpload",
     "DoseChange",
     "RoutineItem",

@@ -114,3 +114,26 @@ class IdempotencyKey(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     expires_at: datetime = Field(sa_column=_time())
+
+
+class PersonIdempotencyKey(SQLModel, table=True):
+    """A person's Idempotency-Key, for the imports their app sends with their own token
+    (a device's keys are its own, in IdempotencyKey): the same columns, keyed by person."""
+
+    __tablename__ = "person_idempotency_keys"
+    __table_args__ = (Index("ix_person_idempotency_keys_expires_at", "expires_at"),)
+
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            Uuid(), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    in_flight: bool = True
+    response_status: int | None = None
+    response_body: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    expires_at: datetime = Field(sa_column=_time())

@@ -1,8 +1,10 @@
-"""Wearable uploads (device token only) and the person's view of them."""
+"""Wearable uploads (device token only), platform imports (device or person token) and the
+person's view of them."""
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,16 +17,16 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.body import read_json_body
-from api.deps import CatalogDep, Clock, CurrentUser, DeviceAuth, SessionDep
+from api.deps import CatalogDep, Clock, CurrentUser, DeviceAuth, ImporterAuth, SessionDep
 from api.errors import BadRequest
 from api.links import REPLAY_HEADER, REPLAYED
-from api.models import Device, IdempotencyKey
+from api.models import Device
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit, Since
 from api.schemas.health_imports import HealthConnectImport, HealthKitImport, ImportResult
 from api.schemas.wearable import UploadIn, UploadPage, UploadResult
-from api.services import device_keys, health_imports, wearable
+from api.services import health_imports, idempotency_keys, wearable
 from api.services.health_platforms import load_platform_maps
 from api.services.store import bulk_body_digest
 
@@ -79,7 +81,7 @@ async def create_upload(
     ] = None,
 ) -> JSONResponse:
     return await _idempotent(
-        request, device, session, clock, idempotency_key, wearable.parse,
+        request, device.user_id, device, session, clock, idempotency_key, wearable.parse,
         lambda parsed, claimed, now: wearable.store_upload(session, device, parsed, claimed, now),
         wearable.request_hash,
     )  # fmt: skip
@@ -87,17 +89,19 @@ async def create_upload(
 
 async def _idempotent(
     request: Request,
-    device: Device,
+    user_id: uuid.UUID,
+    device: Device | None,
     session: Session,
     clock: Callable[[], datetime],
     idempotency_key: str | None,
     parse: Callable[[bytes], Any],
-    store: Callable[[Any, IdempotencyKey, datetime], BaseModel],
+    store: Callable[[Any, idempotency_keys.KeyRow, datetime], BaseModel],
     digest: Callable[[Any], str],
 ) -> JSONResponse:
-    """A device's write under an Idempotency-Key: parse, claim the key, store, answer; a
-    retry of the same request replays the first answer."""
-    if not idempotency_key or len(idempotency_key) > device_keys.MAX_KEY_LENGTH:
+    """A write under an Idempotency-Key (the device's keys, or with no device the
+    person's): parse, claim the key, store, answer; a retry of the same request replays
+    the first answer."""
+    if not idempotency_key or len(idempotency_key) > idempotency_keys.MAX_KEY_LENGTH:
         raise BadRequest(
             "Send an Idempotency-Key header (1-255 characters), the same on every retry.",
             extra={
@@ -119,12 +123,12 @@ async def _idempotent(
     def work() -> tuple[int, dict[str, object], bool]:
         # Read now: a failed flush expires every loaded object, and reloading one from a
         # session awaiting rollback raises (a 500 instead of the error that happened).
-        device_id = device.id
+        scope = idempotency_keys.KeyScope.of(device.id if device else None, user_id)
         parsed = parse(raw)
         now = clock()
         try:
-            claimed = device_keys.claim_key(session, device_id, key, digest(parsed), now)
-        except device_keys.Replay as replay:
+            claimed = idempotency_keys.claim_key(session, scope, key, digest(parsed), now)
+        except idempotency_keys.Replay as replay:
             return replay.status, replay.body, True
         try:
             result = store(parsed, claimed, now)
@@ -132,7 +136,7 @@ async def _idempotent(
             # When the database went away, releasing fails too and the key waits out its
             # in-flight lease; the client is told about the first failure either way.
             with contextlib.suppress(SQLAlchemyError):
-                device_keys.release_key(session, device_id, key)
+                idempotency_keys.release_key(session, scope, key)
             raise
         return 201, result.model_dump(mode="json"), False
 
@@ -144,8 +148,8 @@ async def _idempotent(
     "/v1/wearable/imports/health-connect",
     status_code=status.HTTP_201_CREATED,
     response_model=ImportResult,
-    summary="Import an exercise session as Health Connect records it (device token; "
-    "Idempotency-Key required)",
+    summary="Import an exercise session as Health Connect records it (person or device "
+    "token; Idempotency-Key required)",
     description=(
         "The JSON of one `ExerciseSessionRecord` (`exerciseSession`) and the "
         "`HeartRateRecord`s around it (`heartRate`), with the androidx records' property "
@@ -172,7 +176,7 @@ async def _idempotent(
 )
 async def import_health_connect(
     request: Request,
-    device: DeviceAuth,
+    importer: ImporterAuth,
     session: SessionDep,
     clock: Clock,
     catalog: CatalogDep,
@@ -180,9 +184,11 @@ async def import_health_connect(
 ) -> JSONResponse:
     maps = load_platform_maps()
     return await _idempotent(
-        request, device, session, clock, idempotency_key, health_imports.parse_health_connect,
+        request, importer.user_id, importer.device, session, clock, idempotency_key,
+        health_imports.parse_health_connect,
         lambda parsed, claimed, now: health_imports.import_health_connect(
-            session, device, parsed, claimed, maps, catalog.rule_catalog, now
+            session, importer.user_id, importer.device, parsed, claimed, maps,
+            catalog.rule_catalog, now,
         ),
         bulk_body_digest,
     )  # fmt: skip
@@ -225,7 +231,8 @@ def list_uploads(
     "/v1/wearable/imports/healthkit",
     status_code=status.HTTP_201_CREATED,
     response_model=ImportResult,
-    summary="Import a workout as HealthKit records it (device token; Idempotency-Key required)",
+    summary="Import a workout as HealthKit records it (person or device token; Idempotency-Key "
+    "required)",
     description=(
         "An `HKWorkout` as JSON (`workout`: `uuid`, `workoutActivityType` by name, "
         "`startDate`, `endDate`, `duration`, `totalEnergyBurned`, `metadata` with "
@@ -245,7 +252,7 @@ def list_uploads(
 )
 async def import_healthkit(
     request: Request,
-    device: DeviceAuth,
+    importer: ImporterAuth,
     session: SessionDep,
     clock: Clock,
     catalog: CatalogDep,
@@ -253,9 +260,11 @@ async def import_healthkit(
 ) -> JSONResponse:
     maps = load_platform_maps()
     return await _idempotent(
-        request, device, session, clock, idempotency_key, health_imports.parse_healthkit,
+        request, importer.user_id, importer.device, session, clock, idempotency_key,
+        health_imports.parse_healthkit,
         lambda parsed, claimed, now: health_imports.import_healthkit(
-            session, device, parsed, claimed, maps, catalog.rule_catalog, now
+            session, importer.user_id, importer.device, parsed, claimed, maps,
+            catalog.rule_catalog, now,
         ),
         bulk_body_digest,
     )  # fmt: skip

@@ -365,6 +365,12 @@ class RemovedExport(Removed):
     kind: Literal["device", "clinician_link"] = Field(description="The list it left.")
 
 
+class ImportKeyExport(BaseModel):
+    key: str = Field(description="The Idempotency-Key as the app sent it")
+    created_at: Timestamp = Field(description="When it was first used (UTC)")
+    expires_at: Timestamp = Field(description="When it is forgotten (UTC)")
+
+
 class AccountExport(BaseModel):
     exported_at: Timestamp = Field(description="When this export was made (UTC)")
     profile: UserPublic = Field(description="The profile, as `GET /v1/me` shows it")
@@ -389,6 +395,11 @@ class AccountExport(BaseModel):
     sessions: list[SessionPublic] = Field(description="With their logs")
     wearable_uploads: list[UploadExport] = Field(
         description="Every wearable upload with its samples, oldest recording first"
+    )
+    import_keys: list[ImportKeyExport] = Field(
+        description="The Idempotency-Keys of imports sent with your own token in the last "
+        "24 hours, oldest first; the answer each replays is its import, in "
+        "`wearable_uploads` (a device's keys go with the device)"
     )
     clinicians: list[LinkPublic] = Field(description="Linked clinicians")
     clinician_plan: PlanPublic | None = Field(description="Null when no clinician set one")

@@ -26,6 +26,7 @@ from api.models import (
     LoginFailure,
     OutboxMessage,
     OutcomeRow,
+    PersonIdempotencyKey,
     RefreshToken,
     RoutineItem,
     Screening,
@@ -44,6 +45,7 @@ from api.schemas.accounts import (
     ClinicianRecord,
     DevicePublic,
     DoseChangeExport,
+    ImportKeyExport,
     InvitationExport,
     MessageExport,
     PatientLinkExport,
@@ -73,6 +75,7 @@ EXPORT_SECTIONS = {
     "sessions": "sessions",
     "session_logs": "sessions",
     "wearable_uploads": "wearable_uploads",
+    "person_idempotency_keys": "import_keys",
     "clinician_links": "clinicians",
     "clinician_plans": "clinician_plan",
     "clinician_actions": "clinician_actions",
@@ -171,6 +174,10 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
             RemovedExport.model_validate(t) for t in mine(Tombstone, col(Tombstone.deleted_at))
         ],
         wearable_uploads=uploads,
+        import_keys=[
+            ImportKeyExport.model_validate(k, from_attributes=True)
+            for k in mine(PersonIdempotencyKey, col(PersonIdempotencyKey.created_at))
+        ],
         clinicians=list_links(session, user, limit=10_000)[0],
         clinician_plan=(
             plan_public(plan) if (plan := session.get(ClinicianPlan, user.id)) else None

@@ -10,6 +10,7 @@ seed_data/health_platforms.yaml.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from sqlmodel import Session
 from api.domain.catalog import CatalogInfo
 from api.domain.evidence import iso
 from api.errors import FieldError, FieldIssue, PayloadTooLarge
-from api.models import Device, IdempotencyKey, User
+from api.models import Device, User
 from api.schemas.accounts import known_zones
 from api.schemas.health_imports import HealthConnectImport, HealthKitImport, ImportResult
 from api.schemas.wearable import (
@@ -34,8 +35,8 @@ from api.schemas.wearable import (
     WearableSummary,
 )
 from api.services.clock import future_error
-from api.services.device_keys import finish
 from api.services.health_platforms import PlatformMaps
+from api.services.idempotency_keys import KeyRow, finish
 from api.services.import_logs import counted_slugs, fill_log, match_unlogged
 from api.services.wearable import MAX_RECORDING, Imported, merge_recording, touch_sessions
 
@@ -87,9 +88,10 @@ def offset_minutes(text: str | None) -> int | None:
 
 def import_health_connect(
     session: Session,
-    device: Device,
+    user_id: uuid.UUID,
+    device: Device | None,
     body: HealthConnectImport,
-    key: IdempotencyKey,
+    key: KeyRow,
     maps: PlatformMaps,
     catalog: dict[str, CatalogInfo],
     now: datetime,
@@ -154,8 +156,8 @@ def import_health_connect(
         unmatched_reason=reason,
     )
     return _store(
-        session, device, key, now, imported, started, ended, beats, reps, None, device_model,
-        sorted(unmapped), dropped, catalog,
+        session, user_id, device, key, now, imported, started, ended, beats, reps, None,
+        device_model, sorted(unmapped), dropped, catalog,
     )  # fmt: skip
 
 
@@ -169,8 +171,9 @@ def _device_label(source: str, record_id: str) -> str:
 
 def _store(
     session: Session,
-    device: Device,
-    key: IdempotencyKey,
+    user_id: uuid.UUID,
+    device: Device | None,
+    key: KeyRow,
     now: datetime,
     imported: Imported,
     started: datetime,
@@ -195,11 +198,12 @@ def _store(
         device_model=device_model,
         software_version=None,
     )
-    user = session.get(User, device.user_id)
+    user = session.get(User, user_id)
     assert user is not None
+    device_id = device.id if device is not None else None
     for attempt in (1, 2):
         try:
-            row = merge_recording(session, device, user, upload, now, imported, beats)
+            row = merge_recording(session, user, device_id, upload, now, imported, beats)
             break
         except IntegrityError:
             # Another import of the same record created its row first: merge into it.
@@ -264,9 +268,10 @@ def parse_healthkit(raw: bytes) -> HealthKitImport:
 
 def import_healthkit(
     session: Session,
-    device: Device,
+    user_id: uuid.UUID,
+    device: Device | None,
     body: HealthKitImport,
-    key: IdempotencyKey,
+    key: KeyRow,
     maps: PlatformMaps,
     catalog: dict[str, CatalogInfo],
     now: datetime,
@@ -322,6 +327,6 @@ def import_healthkit(
     )
     device_model = workout.device.model if workout.device else None
     return _store(
-        session, device, key, now, imported, started, ended, beats, [], energy, device_model,
-        [], dropped, catalog,
+        session, user_id, device, key, now, imported, started, ended, beats, [], energy,
+        device_model, [], dropped, catalog,
     )  # fmt: skip

@@ -1,6 +1,6 @@
 """Wearable uploads: tolerant of duplicates, merged by recording.
 
-Idempotency keys: api/services/device_keys.py. Packing samples and summarising them:
+Idempotency keys: api/services/idempotency_keys.py. Packing samples and summarising them:
 api/services/wearable_summaries.py. Platform imports: api/services/health_imports.py."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from api.errors import FieldError, FieldIssue, PayloadTooLarge
 from api.models import (
     Device,
     Exercise,
-    IdempotencyKey,
     SessionLogRow,
     TrainingSession,
     User,
@@ -37,7 +36,7 @@ from api.schemas.wearable import (
     WearableSummary,
 )
 from api.services.clock import future_error
-from api.services.device_keys import finish
+from api.services.idempotency_keys import KeyRow, finish
 from api.services.store import bulk_body_digest
 from api.services.wearable_summaries import pack_heart_rate, summarise, unpack_heart_rate
 
@@ -141,7 +140,7 @@ def store_upload(
     session: Session,
     device: Device,
     upload: UploadIn,
-    key: IdempotencyKey,
+    key: KeyRow,
     now: datetime,
 ) -> UploadResult:
     user = session.get(User, device.user_id)
@@ -178,10 +177,10 @@ def _merge_and_store(
     device: Device,
     user: User,
     upload: UploadIn,
-    key: IdempotencyKey,
+    key: KeyRow,
     now: datetime,
 ) -> UploadResult:
-    row = merge_recording(session, device, user, upload, now)
+    row = merge_recording(session, user, device.id, upload, now)
     result = UploadResult(
         id=row.id, matched_session_id=row.session_id, summary=WearableSummary(**row.summary)
     )
@@ -191,26 +190,27 @@ def _merge_and_store(
 
 def merge_recording(
     session: Session,
-    device: Device,
     user: User,
+    device_id: uuid.UUID | None,
     upload: UploadIn,
     now: datetime,
     imported: Imported | None = None,
     beats: Sequence[tuple[datetime, int]] | None = None,
 ) -> WearableUpload:
     """Merge an upload (or import) into its recording's row, creating it the first time;
-    flushed, not committed. `beats` (time, bpm) stands for `upload.heart_rate` when
+    flushed, not committed. `device_id`: the device that sent it; None for an import the
+    person's app sent with their own token. `beats` (time, bpm) stands for `upload.heart_rate` when
     given: an import's samples, without a model object per sample."""
     match: tuple[ColumnElement[bool], ...]
     if imported is None:
         match = (
-            col(WearableUpload.device_id) == device.id,
+            col(WearableUpload.device_id) == device_id,
             col(WearableUpload.source) == "upload",
             col(WearableUpload.device_session_id) == upload.device_session_id,
         )
     else:
         match = (
-            col(WearableUpload.user_id) == device.user_id,
+            col(WearableUpload.user_id) == user.id,
             col(WearableUpload.source) == imported.source,
             col(WearableUpload.platform_record_id) == imported.platform_record_id,
         )
@@ -260,12 +260,12 @@ def merge_recording(
     if imported is not None and imported.unmatched_reason is not None:
         matched = None
     elif matched is None:
-        matched = _match_session(session, device.user_id, started, ended)
+        matched = _match_session(session, user.id, started, ended)
     summary = summarise(started, ended, ordered, reps, energy, user.birth_year, now)
     if row is None:
         row = WearableUpload(
-            user_id=device.user_id,
-            device_id=device.id,
+            user_id=user.id,
+            device_id=device_id,
             device_session_id=upload.device_session_id,
             started_at=started,
             ended_at=ended,
@@ -276,7 +276,7 @@ def merge_recording(
     # it (`GET /v1/sessions?since=`): the one matched now and one it moved away from.
     touch_sessions(
         session,
-        device.user_id,
+        user.id,
         {s for s in (matched, row.session_id if row else None) if s is not None},
         now,
     )

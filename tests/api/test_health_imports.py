@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from api.services.health_platforms import load_platform_maps
 from api.services.seed import load_seed
 from tests.api.platform_records import at, health_connect, healthkit, send, send_hk
-from tests.conftest import Account, FakeClock
+from tests.conftest import Account, AccountFactory, FakeClock
 
 
 @pytest.fixture
@@ -149,11 +149,32 @@ def test_bad_input_names_the_field_as_sent_and_stores_nothing(
     assert stored(db) == []
 
 
-def test_a_person_token_is_not_a_device_token(client: TestClient, user: Account) -> None:
-    assert send(client, user.headers, health_connect()).status_code == 401
-
-
-# --- HealthKit ------------------------------------------------------------------------
+def test_the_persons_own_token_imports_too_under_keys_of_their_own(
+    client: TestClient,
+    user: Account,
+    device: dict[str, str],
+    db: Engine,
+    make_account: AccountFactory,
+) -> None:
+    mine = send(client, user.headers, health_connect(), key="k1")
+    assert mine.status_code == 201, mine.text
+    (listed,) = client.get("/v1/me/uploads", headers=user.headers).json()["items"]
+    assert (listed["id"], listed["device_id"]) == (mine.json()["id"], None)
+    # The person's keys replay their own requests, and refuse another body...
+    replay = send(client, user.headers, health_connect(), key="k1")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.json() == mine.json()
+    reused = send(client, user.headers, health_connect(record_id="other"), key="k1")
+    assert reused.status_code == 422 and reused.json()["type"] == "/problems/idempotency-key-reused"
+    # ...and are not a device's: the same key from the watch is its own request, and the
+    # same record is still the same recording.
+    watch = send(client, device, health_connect(), key="k1")
+    assert watch.status_code == 201 and "Idempotent-Replayed" not in watch.headers
+    assert watch.json()["id"] == mine.json()["id"] and len(stored(db)) == 1
+    # Another person's import of a record with the same id is theirs alone.
+    other = make_account()
+    theirs = send(client, other.headers, health_connect(), key="k1")
+    assert theirs.status_code == 201 and theirs.json()["id"] != mine.json()["id"]
+    assert len(client.get("/v1/me/uploads", headers=user.headers).json()["items"]) == 1
 
 
 def test_a_healthkit_workout_imports_with_its_time_zones_offsets(

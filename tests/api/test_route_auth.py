@@ -16,7 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from api.deps import current_user, device_auth, require_admin, require_clinician
+from api.deps import current_user, device_auth, importer_auth, require_admin, require_clinician
 from tests.conftest import Account, AccountFactory
 
 # The only routes anyone may call without credentials.
@@ -50,6 +50,8 @@ AUTH_DEPENDENCIES: dict[Callable[..., Any], str] = {
     require_admin: "admin",
     require_clinician: "clinician",
     device_auth: "device",
+    # A platform import: the phone's app with the person's token, or a device token.
+    importer_auth: "device_or_user",
 }
 
 
@@ -63,7 +65,7 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 def required_caller(dependant: Dependant) -> str | None:
     """The strictest caller a route's dependencies demand (admin/clinician beat user)."""
     found = {AUTH_DEPENDENCIES[c] for c in _calls(dependant) if c in AUTH_DEPENDENCIES}
-    for kind in ("admin", "clinician", "device", "user"):
+    for kind in ("admin", "clinician", "device", "device_or_user", "user"):
         if kind in found:
             return kind
     return None
@@ -104,7 +106,9 @@ def test_every_route_is_public_on_purpose_or_needs_a_caller(app: FastAPI) -> Non
             assert caller is None, f"{method} {path} is listed public but demands {caller}"
         else:
             assert caller is not None, f"{method} {path} declares no caller: add one or list it"
-        if path.startswith("/v1/wearable/"):
+        if path.startswith("/v1/wearable/imports/"):
+            assert caller == "device_or_user", f"{method} {path} takes a device or person token"
+        elif path.startswith("/v1/wearable/"):
             assert caller == "device", f"{method} {path} must take a device token only"
 
 
@@ -125,7 +129,11 @@ def test_device_token_opens_only_wearable_routes(
         if caller in (None, "device"):
             continue
         response = call(client, method, path, device_headers)
-        assert response.status_code in (401, 403), f"{method} {path}"
+        if caller == "device_or_user":
+            # In: the request itself is what is wrong (no Idempotency-Key).
+            assert response.status_code == 400, f"{method} {path}"
+        else:
+            assert response.status_code in (401, 403), f"{method} {path}"
 
 
 def test_person_token_does_not_open_wearable_routes(
@@ -135,6 +143,22 @@ def test_person_token_does_not_open_wearable_routes(
     assert wearable
     for method, path in wearable:
         assert call(client, method, path, user.headers).status_code == 401, f"{method} {path}"
+
+
+def test_a_person_token_opens_the_imports_and_nothing_a_device_alone_may_call(
+    client: TestClient, app: FastAPI, make_account: AccountFactory
+) -> None:
+    imports = [(m, p) for m, p, c in operations(app) if c == "device_or_user"]
+    assert {p for _, p in imports} == {
+        "/v1/wearable/imports/health-connect",
+        "/v1/wearable/imports/healthkit",
+    }
+    for role in ("user", "clinician", "admin"):
+        account = make_account(role=role)
+        for method, path in imports:
+            # In: the request itself is what is wrong (no Idempotency-Key).
+            answer = call(client, method, path, account.headers)
+            assert answer.status_code == 400, f"{role} {method} {path}"
 
 
 def test_wrong_role_is_403(client: TestClient, app: FastAPI, make_account: AccountFactory) -> None:

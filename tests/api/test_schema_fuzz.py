@@ -198,6 +198,8 @@ def world(
             "admin": admin.headers,
             "clinician": clinician.headers,
             "device": {"Authorization": f"Bearer {device['token']}"},
+            # The imports take either; the device token's way is the uploads' own.
+            "device_or_user": person.headers,
         },
         ids={
             "slug": exercise["slug"],
