@@ -63,6 +63,7 @@ NOT_RULE_INPUTS = frozenset(
         "outbox",
         "muscles",
         "refresh_tokens",
+        "segment_type_mappings",
         "tombstones",
         "users",
         "wearable_uploads",

@@ -38,6 +38,7 @@ from api.routes import (
     outcomes,
     pain,
     rules,
+    segment_types,
     training,
     wearable,
 )
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(training.router)
     app.include_router(clinicians.router)
     app.include_router(wearable.router)
+    app.include_router(segment_types.router)
     return app
 
 

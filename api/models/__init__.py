@@ -25,7 +25,12 @@ from api.models.pain import AdviceRow, CheckInRow, UserThresholds
 from api.models.screening import Screening
 from api.models.sync import Tombstone
 from api.models.training import DoseChange, RoutineItem, SessionLogRow, TrainingSession
-from api.models.wearable import IdempotencyKey, PersonIdempotencyKey, WearableUpload
+from api.models.wearable import (
+    IdempotencyKey,
+    PersonIdempotencyKey,
+    SegmentTypeMapping,
+    WearableUpload,
+)
 
 __all__ = [
     "Alert",
@@ -35,6 +40,7 @@ __all__ = [
     "ClinicianPlan",
     "IdempotencyKey",
     "PersonIdempotencyKey",
+    "SegmentTypeMapping",
     "WearableUpload",
     "DoseChange",
     "RoutineItem",

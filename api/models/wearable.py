@@ -137,3 +137,23 @@ class PersonIdempotencyKey(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     expires_at: datetime = Field(sa_column=_time())
+
+
+class SegmentTypeMapping(SQLModel, table=True):
+    """A platform's exercise segment type and the catalog exercise whose repetitions it
+    counts (None: known, kept, no catalog exercise). Seeded from
+    seed_data/health_platforms.yaml; admins edit it (PUT /v1/health-connect/segment-types/
+    {segment_type}), and the seed keeps what they set."""
+
+    __tablename__ = "segment_type_mappings"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    segment_type: str = Field(primary_key=True, max_length=64)
+    exercise_slug: str | None = Field(default=None, max_length=64)
+    # False: as the seed file has it (a later seed may change it); True: an admin set it.
+    edited: bool = False
+    updated_by: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(Uuid(), ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())

@@ -3,8 +3,8 @@
 An import is stored as an upload is (api/services/wearable.py: the same row, summary,
 session matching and merging of samples by the second), plus what the platform adds: its
 record id (the recording's identity: a re-import under any key is the same row), exercise
-type, time-zone offsets and segments, mapped to catalog exercises by name through
-seed_data/health_platforms.yaml.
+type, time-zone offsets and segments, mapped to catalog exercises by name through the
+admin-editable segment_type_mappings (seeded from seed_data/health_platforms.yaml).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from api.schemas.wearable import (
     UploadIn,
     WearableSummary,
 )
+from api.services import segment_mappings
 from api.services.clock import future_error
 from api.services.health_platforms import PlatformMaps
 from api.services.idempotency_keys import KeyRow, finish
@@ -115,7 +116,7 @@ def import_health_connect(
         ended,
     )
 
-    mapping = maps.health_connect.segment_types
+    mapping = segment_mappings.counted_in(segment_mappings.current(session), catalog)
     segments: list[dict[str, Any]] = []
     reps: list[RepEvent] = []
     unmapped: set[str] = set()

@@ -1,5 +1,6 @@
 """How the phone platforms' workout records map onto Backstrong (issue 20): read once per
-process from seed_data/health_platforms.yaml."""
+process from seed_data/health_platforms.yaml. Its segment types are the seed of the
+admin-editable mapping (api/services/segment_mappings.py), which imports read."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from api.services.seed import DEFAULT_SEED_DIR
-
-PLATFORMS_FILE = DEFAULT_SEED_DIR / "health_platforms.yaml"
+PLATFORMS_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "health_platforms.yaml"
 
 
 class _Data(BaseModel):
@@ -21,7 +20,8 @@ class _Data(BaseModel):
 class HealthConnectMap(_Data):
     # The exercise types a Backstrong session is recorded as.
     exercise_types: tuple[str, ...]
-    # Segment type name -> catalog slug, or None: known, kept, no catalog exercise.
+    # Segment type name -> catalog slug, or None: known, kept, no catalog exercise. The
+    # seed of the segment_type_mappings table, which admins edit.
     segment_types: dict[str, str | None]
 
 

@@ -1,4 +1,5 @@
-"""Load the catalog from ``seed_data/`` and upsert it by slug.
+"""Load the catalog (and the Health Connect segment types' mapping) from ``seed_data/``
+and upsert it by slug.
 
 Seeding is idempotent: a second run with the same files changes nothing. An
 exercise an admin has edited since it was seeded is left alone and reported as a
@@ -22,6 +23,7 @@ from sqlmodel import Session, col, select
 from api.db import utcnow
 from api.models import Equipment, Exercise, ExerciseRevision, Muscle
 from api.schemas.exercise_in import EquipmentIn, ExerciseIn, MuscleIn
+from api.services import segment_mappings
 from api.services.catalog_store import (
     bump_catalog_version,
     checksum,
@@ -33,11 +35,13 @@ from api.services.catalog_store import (
     write_links,
     written_form,
 )
+from api.services.health_platforms import load_platform_maps
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data"
 MUSCLES_FILE = "muscles.yaml"
 EQUIPMENT_FILE = "equipment.yaml"
 EXERCISES_FILE = "exercises.yaml"
+PLATFORMS_FILE = "health_platforms.yaml"
 
 M = TypeVar("M", bound=BaseModel)
 Simple = TypeVar("Simple", Muscle, Equipment)
@@ -52,6 +56,8 @@ class SeedCatalog:
     muscles: list[MuscleIn]
     equipment: list[EquipmentIn]
     exercises: list[ExerciseIn]
+    # Health Connect segment type -> catalog slug or None (health_platforms.yaml).
+    segment_types: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,12 +83,13 @@ class SeedReport:
     muscles: Tally = field(default_factory=Tally)
     equipment: Tally = field(default_factory=Tally)
     exercises: Tally = field(default_factory=Tally)
+    segment_types: Tally = field(default_factory=Tally)
     # Edited exercises (also in exercises.conflicts) given only the seed's cautions.
     cautions_added: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        tallies = (self.muscles, self.equipment, self.exercises)
+        tallies = (self.muscles, self.equipment, self.exercises, self.segment_types)
         return any(t.created or t.updated for t in tallies) or bool(self.cautions_added)
 
     def lines(self) -> list[str]:
@@ -90,6 +97,7 @@ class SeedReport:
             f"muscles: {self.muscles.summary()}",
             f"equipment: {self.equipment.summary()}",
             f"exercises: {self.exercises.summary()}",
+            f"segment types: {self.segment_types.summary()}",
         ]
         if self.cautions_added:
             out.append(
@@ -177,7 +185,19 @@ def load_seed(directory: Path = DEFAULT_SEED_DIR) -> SeedCatalog:
                     f"{label}: field {link}: {target!r} must name {ex.slug!r} as its {back}"
                 )
     _check_no_cycles(exercises_path, exercises)
-    return SeedCatalog(muscles=muscles, equipment=equipment, exercises=exercises)
+    platforms_path = directory / PLATFORMS_FILE
+    segment_types: dict[str, str | None] = {}
+    if platforms_path.exists():
+        try:
+            segment_types = dict(load_platform_maps(platforms_path).health_connect.segment_types)
+        except ValidationError as exc:
+            raise SeedError(f"{platforms_path}: {exc}") from exc
+        for name, slug in segment_types.items():
+            if slug is not None and slug not in exercise_slugs:
+                raise SeedError(f"{platforms_path}: segment type {name}: unknown exercise {slug!r}")
+    return SeedCatalog(
+        muscles=muscles, equipment=equipment, exercises=exercises, segment_types=segment_types
+    )
 
 
 def _check_no_cycles(path: Path, exercises: Sequence[ExerciseIn]) -> None:
@@ -317,7 +337,10 @@ def apply_seed(session: Session, catalog: SeedCatalog, *, force: bool = False) -
             after=snapshot_of(entry, row.archived),
             now=now,
         )
-    if report.changed:
+    segment_mappings.apply_seed(
+        session, catalog.segment_types, report.segment_types, now, force=force
+    )
+    if any(t.created or t.updated for t in (report.muscles, report.equipment, report.exercises)):
         bump_catalog_version(session)
     session.commit()
     return report

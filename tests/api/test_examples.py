@@ -286,6 +286,11 @@ def test_the_examples_are_what_the_api_answers(
     iphone = {**me, "Idempotency-Key": "hk-1"}
     call("POST", "/v1/wearable/imports/healthkit", iphone, json=workout)
     call("GET", "/v1/me/uploads", me)
+    # Which exercise a Health Connect segment type counts; an admin sets one.
+    call("GET", "/v1/health-connect/segment-types", me)
+    plank = "/v1/health-connect/segment-types/EXERCISE_SEGMENT_TYPE_PLANK"
+    call("PUT", plank, admin, json={"exercise_slug": None})  # 201: a type not known before
+    call("PUT", plank, admin, json={"exercise_slug": "bird-dog"})
     call("GET", f"/v1/sessions/{session['id']}", me)
     call("GET", "/v1/sessions", me)
     call("GET", "/v1/progress", me)

@@ -15,6 +15,9 @@ from api.services.seed import load_seed
 from tests.api.platform_records import at, health_connect, healthkit, send, send_hk
 from tests.conftest import Account, AccountFactory, FakeClock
 
+# The segment types' mapping is seeded with the catalog it maps to.
+pytestmark = pytest.mark.usefixtures("seeded")
+
 
 @pytest.fixture
 def device(client: TestClient, user: Account) -> dict[str, str]:
@@ -92,7 +95,6 @@ def test_the_same_record_imported_again_under_another_key_is_stored_once(
     assert other["id"] != first["id"] and len(stored(db)) == 2
 
 
-@pytest.mark.usefixtures("seeded")
 def test_an_import_matches_the_logged_session_it_overlaps(
     client: TestClient, user: Account, device: dict[str, str], clock: FakeClock
 ) -> None:
@@ -201,7 +203,6 @@ def test_a_healthkit_workout_imports_with_its_time_zones_offsets(
     assert run["matched_session_id"] is None and "running" in run["unmatched_reason"]
 
 
-@pytest.mark.usefixtures("seeded")
 def test_a_healthkit_workout_matches_the_logged_session_and_a_run_never_does(
     client: TestClient, user: Account, device: dict[str, str]
 ) -> None:
@@ -299,7 +300,6 @@ def test_too_many_segments_is_a_422_naming_them(client: TestClient, device: dict
     assert [e["field"] for e in answer.json()["errors"]] == ["exerciseSession.segments"]
 
 
-@pytest.mark.usefixtures("seeded")
 def test_a_workout_both_uploaded_and_imported_is_not_counted_twice_in_its_session(
     client: TestClient, user: Account, device: dict[str, str]
 ) -> None:

@@ -252,6 +252,24 @@ def _screening(s: Setting) -> Probe:
     return Probe(user.headers, "/v1/me/screening", body, "risk_factors.smoker", nothing_stored)
 
 
+@probes("PUT", "/v1/health-connect/segment-types/{segment_type}")
+def _segment_type(s: Setting) -> Probe:
+    admin = s.make_account("admin")
+    url = "/v1/health-connect/segment-types/EXERCISE_SEGMENT_TYPE_LEG_RAISE"
+
+    def mapped() -> Any:
+        listed = s.ok(s.client.get("/v1/health-connect/segment-types", headers=admin.headers))
+        return {i["segment_type"]: i["exercise_slug"] for i in listed["items"]}
+
+    before = mapped()
+
+    def nothing_stored() -> None:
+        assert mapped() == before
+
+    body = {"exercise_slug": "superman", "platform": "healthkit"}
+    return Probe(admin.headers, url, body, "platform", nothing_stored)
+
+
 @probes("POST", "/v1/exercises")
 def _new_exercise(s: Setting) -> Probe:
     admin = s.make_account("admin")

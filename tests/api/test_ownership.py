@@ -40,6 +40,8 @@ EXEMPT: dict[Route, str] = {
     ("PATCH", "/v1/exercises/{slug}"): "catalog",
     ("DELETE", "/v1/exercises/{slug}"): "catalog",
     ("GET", "/v1/exercises/{slug}/revisions"): "catalog",
+    # Shared reference data as the catalog is: a platform's type name is nobody's object.
+    ("PUT", "/v1/health-connect/segment-types/{segment_type}"): "segment-type mapping",
 }
 
 

@@ -210,6 +210,7 @@ def world(
             "patient_id": person.id,
             "alert_id": alerts[0]["id"],
             "outcome_id": outcome["id"],
+            "segment_type": "EXERCISE_SEGMENT_TYPE_LEG_RAISE",
         },
         problem="validation-error",
     )
