@@ -21,7 +21,8 @@ from api.schemas.clinicians import ACTION_DETAILS_SCHEMAS
 from api.schemas.common import Problem
 from api.schemas.enums import NAMED_ENUMS, refer_to_named_enums
 from api.schemas.evidence import EVIDENCE_SCHEMAS
-from api.schemas.health_imports import HealthConnectImport, HealthKitImport
+from api.schemas.health_imports import HealthConnectImport
+from api.schemas.healthkit import HealthKitImport
 from api.schemas.outcomes import answers_schema
 from api.schemas.wearable import UploadIn
 from api.services.idempotency_keys import MAX_KEY_LENGTH

@@ -229,6 +229,29 @@ def test_seed_file_errors_name_the_file_entry_and_field(
     assert expected in message
 
 
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("EXERCISE_SEGMENT_TYPE_CRUNCH: partial-curl", "EXERCISE_SEGMENT_TYPE_CRUNCH: nope"),
+         "unknown exercise 'nope'"),
+        (("EXERCISE_SEGMENT_TYPE_CRUNCH:", "CRUNCH:"), "'CRUNCH': not a type name"),
+        (("segment_types:\n", "segment_types: [\n"), "health_platforms.yaml"),
+    ],
+)  # fmt: skip
+def test_segment_type_errors_name_the_file_and_the_type(
+    tmp_path: Path, edit: tuple[str, str], expected: str
+) -> None:
+    seed_dir = tmp_path / "seed"
+    shutil.copytree(DEFAULT_SEED_DIR, seed_dir)
+    path = seed_dir / "health_platforms.yaml"
+    text = path.read_text()
+    assert edit[0] in text
+    path.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(SeedError) as info:
+        load_seed(seed_dir)
+    assert "health_platforms.yaml" in str(info.value) and expected in str(info.value)
+
+
 def test_checksum_ignores_link_order() -> None:
     entry = load_seed().exercises[1]
     shuffled = entry.model_copy(

@@ -54,7 +54,10 @@ def _hurt_in_session(ctx: Context) -> dict[str, list[str | None]]:
 
 def _session_pain_settled(log: SessionLog, slug: str | None, ctx: Context) -> bool:
     """No pain above the safe zone reported during or right after this session (for one
-    exercise, or for any when `slug` is None), and no rise the next morning."""
+    exercise, or for any when `slug` is None), and no rise the next morning. A log filled
+    from a recording reported no pain at all: silence is not improvement."""
+    if log.imported:
+        return False
     safe = ctx.thresholds.during_pain_safe_max
     if log.pain_after is not None and log.pain_after > safe:
         return False

@@ -181,6 +181,9 @@ class SessionLog:
     ended_at: datetime
     entries: tuple[LogEntry, ...]
     pain_after: int | None = None
+    # Filled from a recording's segment reps (the person did not log it): it says nothing
+    # of pain, so it is no evidence that pain settled.
+    imported: bool = False
 
 
 @dataclass(frozen=True)

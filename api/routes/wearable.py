@@ -24,7 +24,8 @@ from api.models import Device
 from api.pagination import DEFAULT_LIMIT
 from api.problems import problem_responses
 from api.routes.params import Cursor, Limit, Since
-from api.schemas.health_imports import HealthConnectImport, HealthKitImport, ImportResult
+from api.schemas.health_imports import HealthConnectImport, ImportResult
+from api.schemas.healthkit import HealthKitImport
 from api.schemas.wearable import UploadIn, UploadPage, UploadResult
 from api.services import health_imports, idempotency_keys, wearable
 from api.services.health_platforms import load_platform_maps

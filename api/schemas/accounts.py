@@ -397,8 +397,8 @@ class AccountExport(BaseModel):
         description="Every wearable upload with its samples, oldest recording first"
     )
     import_keys: list[ImportKeyExport] = Field(
-        description="The Idempotency-Keys of imports sent with your own token in the last "
-        "24 hours, oldest first; the answer each replays is its import, in "
+        description="The Idempotency-Keys of imports sent with your own token that are "
+        "still in force (24 hours), oldest first; the answer each replays is its import, in "
         "`wearable_uploads` (a device's keys go with the device)"
     )
     clinicians: list[LinkPublic] = Field(description="Linked clinicians")

@@ -4,17 +4,16 @@ Health Connect: one ExerciseSessionRecord and its HeartRateRecords, in the JSON 
 writes from the androidx records' own property names (camelCase: `startTime`,
 `startZoneOffset`, `segmentType`, `beatsPerMinute` ...). Types are named, never numbered.
 Parsed as strictly and as leanly as an upload (api/schemas/wearable.py): up to 100,000
-samples.
+samples. HealthKit's workouts: api/schemas/healthkit.py; the answer to both: ImportResult.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-from typing_extensions import TypedDict
 
 from api.schemas.types import NO_NUL, Instant, WholeNumber, whole_number
 from api.schemas.wearable import (
@@ -32,7 +31,7 @@ MAX_HEART_RATE_RECORDS = 1000
 HC_BPM_MIN, HC_BPM_MAX = 1, 300
 
 
-class _Platform(BaseModel):
+class Platform(BaseModel):
     """Closed and strict like an upload; property names as the platform writes them."""
 
     model_config = ConfigDict(
@@ -40,13 +39,13 @@ class _Platform(BaseModel):
     )
 
 
-class HcDataOrigin(_Platform):
+class HcDataOrigin(Platform):
     package_name: str = Field(
         max_length=255, pattern=NO_NUL, description="The app that wrote the record"
     )
 
 
-class HcDevice(_Platform):
+class HcDevice(Platform):
     manufacturer: str | None = Field(
         default=None, max_length=120, pattern=NO_NUL, description="The device's maker"
     )
@@ -58,7 +57,7 @@ class HcDevice(_Platform):
     )
 
 
-class HcMetadata(_Platform):
+class HcMetadata(Platform):
     id: str = Field(
         min_length=1,
         max_length=128,
@@ -86,15 +85,15 @@ class HcMetadata(_Platform):
 SetIndex = Annotated[int, Field(ge=0, le=1000), BeforeValidator(whole_number)]
 
 
-class HcLength(_Platform):
+class HcLength(Platform):
     in_meters: float = Field(ge=0, le=1_000_000, description="Length, in metres")
 
 
-class HcMass(_Platform):
+class HcMass(Platform):
     in_kilograms: float = Field(ge=0, le=1000, description="Mass, in kilograms")
 
 
-class HcSegment(_Platform):
+class HcSegment(Platform):
     start_time: SampleTime = Field(description="When the segment began")
     end_time: SampleTime = Field(description="When it ended: within the session")
     segment_type: str = Field(
@@ -112,13 +111,13 @@ class HcSegment(_Platform):
     )
 
 
-class HcLap(_Platform):
+class HcLap(Platform):
     start_time: SampleTime = Field(description="When the lap began")
     end_time: SampleTime = Field(description="When it ended")
     length: HcLength | None = Field(default=None, description="Its length")
 
 
-class HcExerciseSession(_Platform):
+class HcExerciseSession(Platform):
     start_time: Instant = Field(
         description="When the session began; more than 5 minutes ahead of the server's "
         "clock is a 422 (`in_future`)"
@@ -153,7 +152,7 @@ class HcExerciseSession(_Platform):
     metadata: HcMetadata = Field(description="The record's metadata; `id` is required")
 
 
-class HcHeartRateSample(_Platform):
+class HcHeartRateSample(Platform):
     time: SampleTime = Field(description="When measured (seconds precision is kept)")
     beats_per_minute: WholeNumber = Field(
         ge=HC_BPM_MIN,
@@ -163,7 +162,7 @@ class HcHeartRateSample(_Platform):
     )
 
 
-class HcHeartRateRecord(_Platform):
+class HcHeartRateRecord(Platform):
     start_time: SampleTime = Field(description="When the record began")
     start_zone_offset: str | None = Field(
         default=None, pattern=ZONE_OFFSET, description="Its UTC offset (not used)"
@@ -178,7 +177,7 @@ class HcHeartRateRecord(_Platform):
     metadata: HcMetadata | None = Field(default=None, description="The record's metadata")
 
 
-class HealthConnectImport(_Platform):
+class HealthConnectImport(Platform):
     """One exercise session from Health Connect and the heart rate recorded during it."""
 
     model_config = ConfigDict(
@@ -247,148 +246,4 @@ class ImportResult(BaseModel):
         description="The matched session's log is this recording's segment repetitions "
         "(one set per segment), written because the person had not logged it; the "
         "advice is decided again on it. Never true over a log the person sent"
-    )
-
-
-class HkQuantity(TypedDict):
-    """Typed dicts, not models, for what comes 10,000 times: a third of the parse time."""
-
-    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
-    unit: Annotated[Literal["count/min"], Field(description="HealthKit's `count/min`")]
-    value: Annotated[float, Field(ge=0, le=1000, description="Beats per minute")]
-
-
-class HkEnergy(_Platform):
-    unit: Literal["kcal", "kJ"] = Field(description="`kcal` or `kJ`")
-    value: float = Field(ge=0, le=100_000, description="Energy burned, in that unit")
-
-
-class HkDevice(_Platform):
-    name: str | None = Field(default=None, max_length=120, pattern=NO_NUL, description="Name")
-    manufacturer: str | None = Field(
-        default=None, max_length=120, pattern=NO_NUL, description="The device's maker"
-    )
-    model: str | None = Field(
-        default=None, max_length=120, pattern=NO_NUL, description="The device's model (kept)"
-    )
-    hardware_version: str | None = Field(
-        default=None, max_length=64, pattern=NO_NUL, description="Hardware version"
-    )
-    software_version: str | None = Field(
-        default=None, max_length=64, pattern=NO_NUL, description="Software version"
-    )
-
-
-class HkWorkoutMetadata(_Platform):
-    hk_time_zone: str | None = Field(
-        default=None,
-        alias="HKTimeZone",
-        max_length=64,
-        pattern=NO_NUL,
-        description="The IANA time zone the workout was in: its offsets are kept",
-    )
-    hk_indoor_workout: bool | None = Field(
-        default=None, alias="HKIndoorWorkout", description="Indoors"
-    )
-    hk_was_user_entered: bool | None = Field(
-        default=None, alias="HKWasUserEntered", description="Entered by hand"
-    )
-    hk_external_uuid: str | None = Field(
-        default=None,
-        alias="HKExternalUUID",
-        max_length=128,
-        pattern=NO_NUL,
-        description="The writing app's own id",
-    )
-
-
-class HkWorkoutConfiguration(_Platform):
-    activity_type: str = Field(
-        pattern=r"^[a-zA-Z]{1,64}$", description="HKWorkoutActivityType, by name"
-    )
-
-
-class HkWorkoutActivity(_Platform):
-    uuid: str = Field(min_length=1, max_length=128, pattern=NO_NUL, description="Its id")
-    workout_configuration: HkWorkoutConfiguration = Field(description="What it was")
-    start_date: SampleTime = Field(description="When it began")
-    end_date: SampleTime | None = Field(default=None, description="When it ended")
-    duration: float | None = Field(default=None, ge=0, le=86_400, description="Seconds")
-
-
-class HkWorkout(_Platform):
-    uuid: str = Field(
-        min_length=1,
-        max_length=128,
-        pattern=NO_NUL,
-        description="HealthKit's id for the workout: imported again, it is the same recording",
-    )
-    workout_activity_type: str = Field(
-        pattern=r"^[a-zA-Z]{1,64}$",
-        description="HKWorkoutActivityType by name (`traditionalStrengthTraining`); a type "
-        "Backstrong sessions are not recorded as is stored but matched to no session",
-    )
-    start_date: Instant = Field(
-        description="When it began; more than 5 minutes ahead of the server's clock is a 422"
-    )
-    end_date: Instant = Field(description="When it ended: after the start, at most 24 h later")
-    duration: float | None = Field(default=None, ge=0, le=86_400, description="Seconds")
-    total_energy_burned: HkEnergy | None = Field(default=None, description="Energy burned")
-    metadata: HkWorkoutMetadata | None = Field(default=None, description="Its metadata")
-    workout_activities: list[HkWorkoutActivity] = Field(
-        default_factory=list, max_length=MAX_SEGMENTS, description="Its activities (iOS 16+)"
-    )
-    device: HkDevice | None = Field(default=None, description="The recording device")
-
-
-class HkHeartRateSample(TypedDict):
-    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
-    uuid: NotRequired[Annotated[str, Field(max_length=128, pattern=NO_NUL, description="Its id")]]
-    startDate: Annotated[  # noqa: N815 (HealthKit's own name)
-        SampleTime, Field(description="When measured (seconds precision is kept)")
-    ]
-    endDate: NotRequired[  # noqa: N815
-        Annotated[SampleTime, Field(description="Its end (as its start)")]
-    ]
-    quantity: Annotated[
-        HkQuantity,
-        Field(
-            description="Rounded to whole beats; outside 20-250, or outside the workout, a "
-            "sample is left out and counted (`dropped_samples`)"
-        ),
-    ]
-
-
-class HealthKitImport(_Platform):
-    """One HKWorkout and the heart-rate HKQuantitySamples recorded during it."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "workout": {
-                        "uuid": "6E3A4B5C-1D2E-4F60-8A9B-0C1D2E3F4A5B",
-                        "workoutActivityType": "traditionalStrengthTraining",
-                        "startDate": "2026-11-24T18:00:00Z",
-                        "endDate": "2026-11-24T18:20:00Z",
-                        "duration": 1200,
-                        "totalEnergyBurned": {"unit": "kcal", "value": 64.5},
-                        "metadata": {"HKTimeZone": "Europe/Madrid"},
-                        "device": {"name": "Apple Watch", "model": "Watch"},
-                    },
-                    "heartRate": [
-                        {"uuid": "A1", "startDate": "2026-11-24T18:00:05Z",
-                         "endDate": "2026-11-24T18:00:05Z",
-                         "quantity": {"unit": "count/min", "value": 88}}
-                    ],
-                }
-            ]
-        },
-    )  # fmt: skip
-
-    workout: HkWorkout = Field(description="The HKWorkout")
-    heart_rate: list[HkHeartRateSample] = Field(
-        default_factory=list,
-        max_length=MAX_HEART_RATE_SAMPLES,
-        description="Heart-rate HKQuantitySamples of the workout's time",
     )

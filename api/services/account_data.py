@@ -177,6 +177,7 @@ def export_account(session: Session, user: User, now: datetime) -> AccountExport
         import_keys=[
             ImportKeyExport.model_validate(k, from_attributes=True)
             for k in mine(PersonIdempotencyKey, col(PersonIdempotencyKey.created_at))
+            if k.expires_at > now
         ],
         clinicians=list_links(session, user, limit=10_000)[0],
         clinician_plan=(

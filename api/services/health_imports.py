@@ -24,7 +24,8 @@ from api.domain.evidence import iso
 from api.errors import FieldError, FieldIssue, PayloadTooLarge
 from api.models import Device, User
 from api.schemas.accounts import known_zones
-from api.schemas.health_imports import HealthConnectImport, HealthKitImport, ImportResult
+from api.schemas.health_imports import HealthConnectImport, ImportResult
+from api.schemas.healthkit import HealthKitImport
 from api.schemas.wearable import (
     BPM_MAX,
     BPM_MIN,
@@ -220,9 +221,13 @@ def _store(
             found = match_unlogged(session, user.id, started, ended, slugs)
             if found is not None:
                 row.session_id = found
-                session.add(row)
                 touch_sessions(session, user.id, {found}, now)
-        filled = fill_log(session, user, row, catalog, now)
+                filled = fill_log(session, user, row, catalog, now)
+                # Matched only by what it counted: kept only as the session's log.
+                row.session_id = found if filled else None
+                session.add(row)
+        else:
+            filled = fill_log(session, user, row, catalog, now)
     result = ImportResult(
         id=row.id,
         matched_session_id=row.session_id,

@@ -81,6 +81,7 @@ def log_to_domain(
         ended_at=log.ended_at,
         entries=tuple(entries),
         pain_after=log.pain_after,
+        imported=log.import_id is not None,
     )
 
 

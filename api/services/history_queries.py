@@ -149,7 +149,10 @@ _WINDOW = select(*READ).where(
 )
 _LOGS = (
     select(
-        *(LOGS.c[n] for n in ("session_id", "started_at", "ended_at", "entries", "pain_after")),
+        *(
+            LOGS.c[n]
+            for n in ("session_id", "started_at", "ended_at", "entries", "pain_after", "import_id")
+        ),
         SESSIONS.c["items"].label("planned_items"),
     )
     # The session's owner is repeated so PostgreSQL joins on this person's sessions, not

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.domain.catalog import CatalogInfo
@@ -110,10 +111,18 @@ def fill_log(
     rules decide on it. True when the session's log is now the recording's."""
     if row.session_id is None or row.source == "upload":
         return False
-    planned = session.get(TrainingSession, row.session_id)
+    # The session's row lock first, then its log as committed: a person's own log (whose
+    # write takes the same lock, before its log's) is then either seen here or written
+    # after this, over it; never under it.
+    session.exec(
+        update(TrainingSession)
+        .where(col(TrainingSession.id) == row.session_id, col(TrainingSession.user_id) == user.id)
+        .values(updated_at=TrainingSession.updated_at)
+    )
+    planned = session.get(TrainingSession, row.session_id, populate_existing=True)
     if planned is None:
         return False
-    existing = session.get(SessionLogRow, planned.id)
+    existing = session.get(SessionLogRow, planned.id, populate_existing=True)
     if existing is not None and existing.import_id != row.id:
         return False
     body = _log_of(row, planned)
@@ -123,6 +132,8 @@ def fill_log(
     digest = hashlib.sha256(f"import:{body_digest(body)}".encode()).hexdigest()
     if existing is not None and existing.body_hash == digest:
         return True
-    store_log(session, user, planned, existing, body, digest, now, import_id=row.id)
+    log = store_log(session, user, planned, existing, body, digest, now, import_id=row.id)
+    if log.import_id != row.id:
+        return False  # the person's own log got in first: it stays
     evaluate_person(session, user, now, catalog, record=True)
     return True

@@ -10,6 +10,7 @@ them), since without them a screen cannot keep it from the people it may harm.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlmodel import Session, col, select
 from api.db import utcnow
 from api.models import Equipment, Exercise, ExerciseRevision, Muscle
 from api.schemas.exercise_in import EquipmentIn, ExerciseIn, MuscleIn
+from api.schemas.segment_types import SEGMENT_TYPE_PATTERN
 from api.services import segment_mappings
 from api.services.catalog_store import (
     bump_catalog_version,
@@ -190,9 +192,11 @@ def load_seed(directory: Path = DEFAULT_SEED_DIR) -> SeedCatalog:
     if platforms_path.exists():
         try:
             segment_types = dict(load_platform_maps(platforms_path).health_connect.segment_types)
-        except ValidationError as exc:
+        except (ValidationError, yaml.YAMLError) as exc:
             raise SeedError(f"{platforms_path}: {exc}") from exc
         for name, slug in segment_types.items():
+            if not re.fullmatch(SEGMENT_TYPE_PATTERN, name):
+                raise SeedError(f"{platforms_path}: segment type {name!r}: not a type name")
             if slug is not None and slug not in exercise_slugs:
                 raise SeedError(f"{platforms_path}: segment type {name}: unknown exercise {slug!r}")
     return SeedCatalog(
@@ -340,7 +344,8 @@ def apply_seed(session: Session, catalog: SeedCatalog, *, force: bool = False) -
     segment_mappings.apply_seed(
         session, catalog.segment_types, report.segment_types, now, force=force
     )
-    if any(t.created or t.updated for t in (report.muscles, report.equipment, report.exercises)):
+    catalog_tallies = (report.muscles, report.equipment, report.exercises)
+    if report.cautions_added or any(t.created or t.updated for t in catalog_tallies):
         bump_catalog_version(session)
     session.commit()
     return report

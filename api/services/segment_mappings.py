@@ -8,12 +8,13 @@ set is kept (reported as a conflict) unless the seed is forced.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Container, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
 from sqlmodel import Session, col, select
 
+from api.domain.catalog import CatalogInfo
 from api.errors import FieldError
 from api.models import SegmentTypeMapping
 
@@ -106,7 +107,11 @@ def set_mapping(
     return row, created
 
 
-def counted_in(mapping: Mapping[str, str | None], catalog: Container[str]) -> dict[str, str | None]:
-    """The mapping as an import uses it: a type mapped to an exercise no longer in the
-    catalog counts nothing and is reported as unmapped, so it gets noticed."""
-    return {t: s for t, s in mapping.items() if s is None or s in catalog}
+def counted_in(
+    mapping: Mapping[str, str | None], catalog: Mapping[str, CatalogInfo]
+) -> dict[str, str | None]:
+    """The mapping as an import uses it: a type mapped to an exercise no longer served
+    (archived since) counts nothing and is reported as unmapped, so it gets noticed."""
+    return {
+        t: s for t, s in mapping.items() if s is None or (s in catalog and not catalog[s].archived)
+    }

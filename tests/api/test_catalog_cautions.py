@@ -370,11 +370,16 @@ def test_an_entry_without_cautions_keeps_the_checksum_of_the_old_code() -> None:
     assert checksum(with_some) != _old_checksum(with_some)
 
 
-def _as_before_cautions(db: Engine, *, admin_edit: str | None = None) -> None:
-    """Every row as the code before cautions left it: no cautions, its seed checksum taken
-    without them, and (`admin_edit`) one row edited by an admin back then."""
+def _as_before_cautions(
+    db: Engine, *, admin_edit: str | None = None, only: set[str] | None = None
+) -> None:
+    """Every row (or `only` these) as the code before cautions left it: no cautions, its
+    seed checksum taken without them, and (`admin_edit`) one row edited by an admin back
+    then."""
     with Session(db) as s:
         for row in s.exec(select(Exercise)).all():
+            if only is not None and row.slug not in only:
+                continue
             before = _old_form(written_form(s, row))
             row.cautions, row.caution_limits = [], {}
             row.seed_checksum = _old_checksum(written_form(s, row))
@@ -439,6 +444,17 @@ def test_an_old_admin_edit_without_cautions_gets_only_the_cautions(
     again = _reseed(db)
     assert again.cautions_added == []
     assert not again.changed
+
+
+def test_cautions_added_alone_reach_the_served_catalog(client: TestClient, db: Engine) -> None:
+    """A seed run whose only change is an edited row's cautions still moves the catalog's
+    version, so every process serves (and screens with) them at once."""
+    _as_before_cautions(db, admin_edit="superman", only={"superman"})
+    assert client.get("/v1/exercises/superman").json()["cautions"] == []
+    report = _reseed(db)
+    assert (report.cautions_added, report.exercises.updated) == (["superman"], [])
+    served = client.get("/v1/exercises/superman").json()
+    assert served["cautions"] == SEEDED_CAUTIONS["superman"]
 
 
 def test_an_edit_of_other_fields_does_not_choose_the_cautions(

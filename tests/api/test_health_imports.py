@@ -322,3 +322,29 @@ def test_a_workout_both_uploaded_and_imported_is_not_counted_twice_in_its_sessio
     assert send(client, device, health_connect()).json()["matched_session_id"] == built["id"]
     shown = client.get(f"/v1/sessions/{built['id']}", headers=user.headers).json()
     assert shown["wearable"]["reps"]["glute-bridge"] == 10
+
+
+def test_healthkit_metadata_of_any_app_is_accepted_within_bounds(
+    client: TestClient, device: dict[str, str], db: Engine
+) -> None:
+    payload = healthkit()
+    payload["workout"]["metadata"].update(
+        {"HKAverageMETs": {"unit": "kcal/hr·kg", "value": 3.9}, "HKWeatherHumidity": 48,
+         "com.example.routine": "back-care", "HKCoachedWorkout": False}
+    )  # fmt: skip
+    payload["heartRate"][0]["metadata"] = {"HKMetadataKeyHeartRateMotionContext": 2}
+    answer = send_hk(client, device, payload)
+    assert answer.status_code == 201, answer.text
+    # Beyond the bounds: a nested dictionary, a key no platform writes, too many keys.
+    changes: list[tuple[dict[str, Any], str]] = [
+        ({"HKNested": {"a": {"b": 1}}}, "workout.metadata.HKNested"),
+        ({"bad key": 1}, "workout.metadata"),
+        ({f"k{i}": i for i in range(40)}, "workout.metadata"),
+    ]
+    for key, (change, field) in enumerate(changes):
+        bad = healthkit(uuid_=f"bad-{key}")
+        bad["workout"]["metadata"].update(change)
+        refused = send_hk(client, device, bad, key=f"bad-{key}")
+        assert refused.status_code == 422, refused.text
+        assert any(e["field"].startswith(field) for e in refused.json()["errors"]), refused.text
+    assert len(stored(db)) == 1
