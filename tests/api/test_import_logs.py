@@ -3,13 +3,19 @@ the person has not logged it, and never change a log the person sent (issue 20).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
 
+from api.models import TrainingSession, User
+from api.schemas.logs import LogIn
 from api.services.health_platforms import load_platform_maps
+from api.services.logs import store_log
 from tests.api.platform_records import START, at, health_connect, healthkit, send, send_hk
 from tests.conftest import Account, FakeClock
 
@@ -209,3 +215,30 @@ def test_the_persons_own_token_fills_the_log_as_a_device_does(
     found = send(client, user.headers, health_connect(segments=segments(kind, 9))).json()
     assert (found["matched_session_id"], found["log_filled"]) == (built["id"], True)
     assert session_log(client, user, built["id"])["log"]["import_id"] == found["id"]
+
+
+def test_a_log_that_got_in_first_stays_and_the_import_loses_nothing(
+    client: TestClient, user: Account, clock: FakeClock, db: Engine
+) -> None:
+    """The savepoint: an import that finds no log, then meets the person's on insert,
+    keeps what it wrote before and is told whose log is stored."""
+    built = build(client, user, clock, timedelta(hours=2))
+    slug, _ = counted(built)
+    entry = {"exercise_slug": slug, "sets_completed": 1, "reps": [5]}
+    theirs = {"started_at": at(0), "ended_at": at(1200), "entries": [entry]}
+    put = client.put(f"/v1/sessions/{built['id']}/log", headers=user.headers, json=theirs)
+    assert put.status_code == 200, put.text
+    with Session(db) as s:
+        planned = s.get(TrainingSession, uuid.UUID(built["id"]))
+        person = s.get(User, uuid.UUID(user.id))
+        assert planned is not None and person is not None
+        planned.notes = [*planned.notes, "written before the import's insert"]
+        s.add(planned)
+        s.flush()
+        body = LogIn.model_validate({**theirs, "entries": [{**entry, "reps": [9]}]})
+        found = store_log(s, person, planned, None, body, "x" * 64, clock(), uuid.uuid4())
+        assert found.import_id is None and found.entries[0]["reps"] == [5]
+        s.commit()
+    shown = session_log(client, user, built["id"])
+    assert shown["notes"][-1] == "written before the import's insert"
+    assert shown["log"]["entries"][0]["reps"] == [5]
