@@ -86,8 +86,8 @@ class HkWorkoutMetadata(Platform):
         extra = self.model_extra or {}
         wrong = [k for k in extra if not re.fullmatch(METADATA_KEY, k)]
         if wrong:
-            raise ValueError(f"metadata keys are 1-64 letters, digits, _ . or -: {wrong[0]!r}")
-        if len(extra) + len(self.model_fields_set) > MAX_METADATA_KEYS:
+            raise ValueError(f"metadata keys are 1-64 letters, digits, _ . or -: {wrong[0][:64]!r}")
+        if len(self.model_fields_set) > MAX_METADATA_KEYS:  # extra keys included
             raise ValueError(f"at most {MAX_METADATA_KEYS} metadata keys")
         return self
 

@@ -40,7 +40,7 @@ from api.services.clock import future_error
 from api.services.health_platforms import PlatformMaps
 from api.services.idempotency_keys import KeyRow, finish
 from api.services.import_logs import counted_slugs, fill_log, match_unlogged
-from api.services.wearable import MAX_RECORDING, Imported, merge_recording, touch_sessions
+from api.services.wearable import MAX_RECORDING, Imported, merge_recording
 
 HEALTH_CONNECT = "health_connect"
 HEALTHKIT = "healthkit"
@@ -221,7 +221,7 @@ def _store(
             found = match_unlogged(session, user.id, started, ended, slugs)
             if found is not None:
                 row.session_id = found
-                touch_sessions(session, user.id, {found}, now)
+                # Its log moves the session's `updated_at` when it is written.
                 filled = fill_log(session, user, row, catalog, now)
                 # Matched only by what it counted: kept only as the session's log.
                 row.session_id = found if filled else None

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from api import changes
 from api.domain.catalog import CatalogInfo
 from api.models import SessionLogRow, TrainingSession, User, WearableUpload
 from api.schemas.logs import LogIn
@@ -111,14 +111,10 @@ def fill_log(
     rules decide on it. True when the session's log is now the recording's."""
     if row.session_id is None or row.source == "upload":
         return False
-    # The session's row lock first, then its log as committed: a person's own log (whose
-    # write takes the same lock, before its log's) is then either seen here or written
-    # after this, over it; never under it.
-    session.exec(
-        update(TrainingSession)
-        .where(col(TrainingSession.id) == row.session_id, col(TrainingSession.user_id) == user.id)
-        .values(updated_at=TrainingSession.updated_at)
-    )
+    # Hold the person first (api/changes.py: their version row on PostgreSQL, the write
+    # lock on SQLite), as every writer of their data does before writing; the log read
+    # next is then the latest, and a log the person sends waits until this ends.
+    changes.bump(session, [user.id])
     planned = session.get(TrainingSession, row.session_id, populate_existing=True)
     if planned is None:
         return False

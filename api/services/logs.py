@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api import changes
 from api.domain.catalog import CatalogInfo
 from api.errors import Conflict, FieldError, FieldIssue, NotFound
 from api.models import SessionLogRow, TrainingSession, User
@@ -80,6 +81,12 @@ def put_log(
         body, exclude={"entries": {i: {"load"} for i, e in enumerate(body.entries) if not e.load}}
     )
     existing = session.get(SessionLogRow, session_id)
+    if existing is None or existing.body_hash != digest:
+        # About to write: hold the person first (api/changes.py), then read the log
+        # again. A recording's fill of it, or another correction, cannot then slip in
+        # between the read and the write (its version would be counted twice).
+        changes.bump(session, [user.id])
+        existing = session.get(SessionLogRow, session_id, populate_existing=True)
     if existing is not None and existing.body_hash == digest:
         log = existing
     else:

@@ -335,11 +335,16 @@ def test_healthkit_metadata_of_any_app_is_accepted_within_bounds(
     payload["heartRate"][0]["metadata"] = {"HKMetadataKeyHeartRateMotionContext": 2}
     answer = send_hk(client, device, payload)
     assert answer.status_code == 201, answer.text
+    # Up to 40 keys in all.
+    full = healthkit(uuid_="full")
+    full["workout"]["metadata"].update({f"k{i}": i for i in range(38)})
+    assert send_hk(client, device, full, key="full").status_code == 201
     # Beyond the bounds: a nested dictionary, a key no platform writes, too many keys.
     changes: list[tuple[dict[str, Any], str]] = [
         ({"HKNested": {"a": {"b": 1}}}, "workout.metadata.HKNested"),
         ({"bad key": 1}, "workout.metadata"),
-        ({f"k{i}": i for i in range(40)}, "workout.metadata"),
+        # With HKTimeZone and HKIndoorWorkout: 41 keys.
+        ({f"k{i}": i for i in range(39)}, "workout.metadata"),
     ]
     for key, (change, field) in enumerate(changes):
         bad = healthkit(uuid_=f"bad-{key}")
@@ -347,4 +352,4 @@ def test_healthkit_metadata_of_any_app_is_accepted_within_bounds(
         refused = send_hk(client, device, bad, key=f"bad-{key}")
         assert refused.status_code == 422, refused.text
         assert any(e["field"].startswith(field) for e in refused.json()["errors"]), refused.text
-    assert len(stored(db)) == 1
+    assert len(stored(db)) == 2
