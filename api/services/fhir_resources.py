@@ -357,6 +357,12 @@ def procedure(
     notes = [{"text": _entry_text(e, names)} for e in log.entries]
     if log.pain_after is not None:
         notes.append({"text": f"Pain right after the session: {log.pain_after}/10"})
+    if log.import_id is not None:
+        # A clinician reading it must know no one reported how it felt.
+        notes.append(
+            {"text": "Sets and reps as a wearable recorded them (Health Connect); the person "
+             "did not log this session, so no pain was reported"}
+        )  # fmt: skip
     resource: dict[str, Any] = {
         "resourceType": "Procedure",
         "id": str(log.session_id),

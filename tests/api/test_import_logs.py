@@ -91,6 +91,13 @@ def test_segment_reps_fill_the_log_of_the_unlogged_session_they_recorded(
     # tests/domain/test_imported_logs.py shows rule by rule).
     advice = client.get("/v1/advice", headers=user.headers).json()
     assert "progress" not in advice["exercises"].values()
+    # A clinician's system is told no one reported how it felt.
+    bundle = client.get("/v1/me/fhir", headers=user.headers).json()
+    (procedure,) = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Procedure"
+    ]
+    assert procedure["id"] == built["id"]
+    assert any("no pain was reported" in n["text"] for n in procedure["note"])
 
 
 def test_a_session_the_person_logged_is_never_changed_by_an_import(
