@@ -17,7 +17,15 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.body import read_json_body
-from api.deps import CatalogDep, Clock, CurrentUser, DeviceAuth, ImporterAuth, SessionDep
+from api.deps import (
+    CatalogDep,
+    Clock,
+    CurrentUser,
+    DeviceAuth,
+    Importer,
+    ImporterAuth,
+    SessionDep,
+)
 from api.errors import BadRequest
 from api.links import REPLAY_HEADER, REPLAYED
 from api.models import Device
@@ -28,6 +36,7 @@ from api.schemas.health_imports import HealthConnectImport, ImportResult
 from api.schemas.healthkit import HealthKitImport
 from api.schemas.wearable import UploadIn, UploadPage, UploadResult
 from api.services import health_imports, idempotency_keys, wearable
+from api.services.catalog_snapshot import Snapshot
 from api.services.health_platforms import load_platform_maps
 from api.services.store import bulk_body_digest
 
@@ -145,6 +154,28 @@ async def _idempotent(
     return JSONResponse(body, status_code=code, headers={REPLAY_HEADER: "true"} if replayed else {})
 
 
+async def _import(
+    request: Request,
+    importer: Importer,
+    session: Session,
+    clock: Callable[[], datetime],
+    catalog: Snapshot,
+    idempotency_key: str | None,
+    parse: Callable[[bytes], Any],
+    store: Callable[..., ImportResult],
+) -> JSONResponse:
+    """A platform's import under an Idempotency-Key, from a device or the person's app."""
+    maps = load_platform_maps()
+    return await _idempotent(
+        request, importer.user_id, importer.device, session, clock, idempotency_key, parse,
+        lambda parsed, claimed, now: store(
+            session, importer.user_id, importer.device, parsed, claimed, maps,
+            catalog.rule_catalog, now,
+        ),
+        bulk_body_digest,
+    )  # fmt: skip
+
+
 @router.post(
     "/v1/wearable/imports/health-connect",
     status_code=status.HTTP_201_CREATED,
@@ -183,15 +214,9 @@ async def import_health_connect(
     catalog: CatalogDep,
     idempotency_key: ImportKey = None,
 ) -> JSONResponse:
-    maps = load_platform_maps()
-    return await _idempotent(
-        request, importer.user_id, importer.device, session, clock, idempotency_key,
-        health_imports.parse_health_connect,
-        lambda parsed, claimed, now: health_imports.import_health_connect(
-            session, importer.user_id, importer.device, parsed, claimed, maps,
-            catalog.rule_catalog, now,
-        ),
-        bulk_body_digest,
+    return await _import(
+        request, importer, session, clock, catalog, idempotency_key,
+        health_imports.parse_health_connect, health_imports.import_health_connect,
     )  # fmt: skip
 
 
@@ -259,15 +284,9 @@ async def import_healthkit(
     catalog: CatalogDep,
     idempotency_key: ImportKey = None,
 ) -> JSONResponse:
-    maps = load_platform_maps()
-    return await _idempotent(
-        request, importer.user_id, importer.device, session, clock, idempotency_key,
-        health_imports.parse_healthkit,
-        lambda parsed, claimed, now: health_imports.import_healthkit(
-            session, importer.user_id, importer.device, parsed, claimed, maps,
-            catalog.rule_catalog, now,
-        ),
-        bulk_body_digest,
+    return await _import(
+        request, importer, session, clock, catalog, idempotency_key,
+        health_imports.parse_healthkit, health_imports.import_healthkit,
     )  # fmt: skip
 
 

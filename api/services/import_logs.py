@@ -111,6 +111,11 @@ def fill_log(
     rules decide on it. True when the session's log is now the recording's."""
     if row.session_id is None or row.source == "upload":
         return False
+    # A log that is not this recording's never becomes its: no need to hold anyone (the
+    # usual case, an import of a session the person logged, moves nothing).
+    seen = session.get(SessionLogRow, row.session_id)
+    if seen is not None and seen.import_id != row.id:
+        return False
     # Hold the person first (api/changes.py: their version row on PostgreSQL, the write
     # lock on SQLite), as every writer of their data does before writing; the log read
     # next is then the latest, and a log the person sends waits until this ends.
